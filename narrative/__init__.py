@@ -1,0 +1,51 @@
+"""narrative: narratives in news coverage, their weight by outlet and date, and their drift.
+
+Importing this package loads no heavy library and changes no global state; the names below are
+resolved on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Settings": "narrative.config",
+    "load_settings": "narrative.config",
+    "Codebook": "narrative.codebook",
+    "load_codebook": "narrative.codebook",
+    "Store": "narrative.store",
+    "NarrativeModel": "narrative.model",
+    "ingest_sources": "narrative.ingest",
+    "segment_articles": "narrative.segment",
+    "load_embedder": "narrative.embed",
+    "labelled_paragraphs": "narrative.drift",
+    "narrative_shares": "narrative.drift",
+    "outlet_shares": "narrative.drift",
+    "change_points": "narrative.drift",
+    "generate_demo_corpus": "narrative.sample",
+    "write_demo_corpus": "narrative.sample",
+    "ingest": "narrative.pipeline",
+    "fit_run": "narrative.pipeline",
+    "compute_drift": "narrative.pipeline",
+    "write_report": "narrative.pipeline",
+    "build": "narrative.pipeline",
+    "demo": "narrative.pipeline",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'narrative' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,31 @@
+import pytest
+
+from narrative.config import Settings, load_settings
+
+
+def test_defaults_and_overrides_priority(tmp_path):
+    cfg = tmp_path / "narrative.yaml"
+    cfg.write_text("seed: 5\nperiod: month\nn_bootstrap: 10\n")
+    env = {"NARRATIVE_SEED": "6", "NARRATIVE_MIN_ARTICLES": "4", "OTHER": "x"}
+    s = load_settings(cfg, environ=env, n_bootstrap=None, period="day")
+    assert s.seed == 6  # env beats file
+    assert s.min_articles == 4
+    assert s.n_bootstrap == 10  # None override leaves the file value
+    assert s.period == "day"  # explicit override beats everything
+
+
+def test_toml_config(tmp_path):
+    cfg = tmp_path / "narrative.toml"
+    cfg.write_text("seed = 9\nzeroshot_min_similarity = 0.5\n")
+    s = load_settings(cfg, environ={})
+    assert (s.seed, s.zeroshot_min_similarity) == (9, 0.5)
+
+
+def test_unknown_setting_is_named():
+    with pytest.raises(ValueError, match="unknown setting 'sed'"):
+        Settings().replace(sed=1)
+
+
+def test_min_cluster_size_auto_from_env():
+    assert load_settings(environ={"NARRATIVE_MIN_CLUSTER_SIZE": "auto"}).min_cluster_size is None
+    assert load_settings(environ={"NARRATIVE_MIN_CLUSTER_SIZE": "12"}).min_cluster_size == 12
