@@ -1,0 +1,370 @@
+"""Readers and manifest: txt/md/jsonl(.gz) -> Article, every bad record -> Reject with a reason."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import inspect
+import json
+from pathlib import Path
+
+import pytest
+
+from narrative.ingest import IngestResult, ManifestError, ingest_sources, read_manifest
+from narrative.ingest.readers import read_jsonl_file
+from narrative.schema import Article
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SEEDS = SHARED / "corpora" / "seeds"
+
+BODY = "The ministers met on Tuesday to discuss the grain corridor and the sanctions package."
+
+
+def jsonl(path: Path, records: list) -> Path:
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in records) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def write_manifest(path: Path, header: str, rows: list[str]) -> Path:
+    path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def assert_counts(result: IngestResult) -> None:
+    assert len(result.articles) + len(result.rejects) == result.n_read
+
+
+# -- plain text ---------------------------------------------------------------------------------
+
+def test_txt_file_becomes_one_cleaned_article(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "story.one.txt").write_text(f"  {BODY}  \r\n\r\n\r\nSecond   line.\n",
+                                                     encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = ingest_sources(["data"])
+    assert result.n_read == 1 and result.rejects == [] and result.warnings == []
+    (article,) = result.articles
+    assert article.text == f"{BODY}\n\nSecond line."
+    assert article.source == "data/story.one.txt"
+    assert article.source_id == "story.one"
+    assert article.outlet is None and article.date is None and article.title is None
+    assert article.meta == {"encoding": "utf-8"}
+
+
+def test_source_outside_cwd_is_absolute(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "x.txt").write_text(BODY, encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "b")
+    (article,) = ingest_sources([tmp_path / "a" / "x.txt"]).articles
+    assert Path(article.source).is_absolute()
+    assert Path(article.source).name == "x.txt"
+
+
+def test_md_links_cleaned_and_heading_gives_title(tmp_path: Path) -> None:
+    md = tmp_path / "post.md"
+    md.write_text(f"# A *Bold* [Title](http://x.org)\n\n{BODY} See [the memo](#).\n",
+                  encoding="utf-8")
+    (article,) = ingest_sources([md]).articles
+    assert article.title == "A Bold Title"
+    assert article.meta["title"] == "text:heading"
+    assert "[" not in article.text and "](" not in article.text and "*" not in article.text
+    assert article.text.endswith("See the memo.")
+
+
+def test_txt_without_heading_has_no_title(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(f"Plain first line\n{BODY}", encoding="utf-8")
+    (article,) = ingest_sources([tmp_path]).articles
+    assert article.title is None and "title" not in article.meta
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding"),
+    [
+        (("\ufeff" + BODY).encode("utf-8"), "utf-8-sig"),
+        (BODY.encode("utf-16"), "utf-16"),
+        (b"\xfe\xff" + BODY.encode("utf-16-be"), "utf-16"),
+    ],
+)
+def test_bom_encodings(tmp_path: Path, data: bytes, encoding: str) -> None:
+    (tmp_path / "a.txt").write_bytes(data)
+    (article,) = ingest_sources([tmp_path]).articles
+    assert article.text == BODY
+    assert article.meta["encoding"] == encoding
+
+
+# -- folders ------------------------------------------------------------------------------------
+
+def test_folder_walk_is_sorted_recursive_and_skips_hidden_and_other_types(tmp_path: Path) -> None:
+    for rel in ["b.txt", "a.md", "sub/c.markdown", "sub/deeper/d.txt", "A/z.txt"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(f"{rel}: {BODY}", encoding="utf-8")
+    (tmp_path / ".hidden.txt").write_text(BODY, encoding="utf-8")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "x.txt").write_text(BODY, encoding="utf-8")
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF")
+    result = ingest_sources([tmp_path])
+    names = [Path(a.source).relative_to(tmp_path).as_posix() for a in result.articles]
+    assert names == ["A/z.txt", "a.md", "b.txt", "sub/c.markdown", "sub/deeper/d.txt"]
+    assert len(result.warnings) == 1 and "notes.pdf" in result.warnings[0]
+    assert ingest_sources([tmp_path]).articles == result.articles  # deterministic
+
+
+def test_file_given_twice_is_read_once(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(BODY, encoding="utf-8")
+    result = ingest_sources([tmp_path / "a.txt", tmp_path])
+    assert result.n_read == 1 and len(result.articles) == 1
+
+
+def test_missing_source_raises_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="nope"):
+        ingest_sources([tmp_path / "nope"])
+
+
+# -- jsonl --------------------------------------------------------------------------------------
+
+RECORD = {"id": "r1", "outlet": "Daily  Planet", "date": "2022-03-04T10:15:00Z", "title": "Grain",
+          "url": "https://example.org/1", "text": BODY, "author": ["Lois Lane", "Clark Kent"]}
+
+
+def test_jsonl_fields_and_line_sources(tmp_path: Path) -> None:
+    path = jsonl(tmp_path / "c.jsonl", [RECORD, "", {**RECORD, "id": 7, "date": "2022-03-05",
+                                                      "lang": "en", "author": "Jimmy Olsen"}])
+    result = ingest_sources([path])
+    assert result.n_read == 2 and result.rejects == [] and result.warnings == []
+    first, second = result.articles
+    assert first.source.endswith("c.jsonl:1") and second.source.endswith("c.jsonl:3")
+    assert first.source_id == "r1" and second.source_id == "7"
+    assert first.outlet == "Daily Planet"
+    assert first.date == dt.date(2022, 3, 4) and second.date == dt.date(2022, 3, 5)
+    assert first.author == "Lois Lane; Clark Kent" and second.author == "Jimmy Olsen"
+    assert first.title == "Grain" and first.url == "https://example.org/1"
+    assert second.lang == "en"
+    assert first.meta == {"outlet": "field", "date": "field", "author": "field",
+                          "title": "field", "url": "field", "encoding": "utf-8"}
+
+
+def test_jsonl_gz(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write(json.dumps(RECORD) + "\n" + json.dumps({**RECORD, "id": "r2"}) + "\n")
+    result = ingest_sources([tmp_path])
+    assert [a.source_id for a in result.articles] == ["r1", "r2"]
+    assert result.articles[1].source.endswith("c.jsonl.gz:2")
+
+
+@pytest.mark.parametrize(("codec", "encoding"), [("utf-16", "utf-16"), ("utf-8-sig", "utf-8-sig")])
+def test_jsonl_with_bom(tmp_path: Path, codec: str, encoding: str) -> None:
+    lines = json.dumps(RECORD, ensure_ascii=False) + "\n" + json.dumps({**RECORD, "id": "r2"})
+    (tmp_path / "c.jsonl").write_bytes(lines.encode(codec))
+    result = ingest_sources([tmp_path])
+    assert result.rejects == [] and [a.source_id for a in result.articles] == ["r1", "r2"]
+    assert {a.meta["encoding"] for a in result.articles} == {encoding}
+
+
+def test_jsonl_bad_date_is_a_warning_not_a_reject(tmp_path: Path) -> None:
+    path = jsonl(tmp_path / "c.jsonl", [{**RECORD, "date": "04/03/2022"},
+                                         {**RECORD, "date": "2022-02-30"}])
+    result = ingest_sources([path])
+    assert result.rejects == [] and [a.date for a in result.articles] == [None, None]
+    assert len(result.warnings) == 2
+    assert "c.jsonl:1" in result.warnings[0] and "04/03/2022" in result.warnings[0]
+    assert "date" not in result.articles[0].meta
+
+
+def test_jsonl_reader_streams(tmp_path: Path) -> None:
+    path = jsonl(tmp_path / "c.jsonl", [RECORD] * 3)
+    records = read_jsonl_file(path, source="c.jsonl")
+    assert inspect.isgenerator(records)
+    assert isinstance(next(records), Article)
+
+
+# -- rejects ------------------------------------------------------------------------------------
+
+REJECT_CASES = {
+    "empty.txt": (b"", "file", "empty file"),
+    "blank.txt": (b" \n\t\n ", "file", "whitespace-only"),
+    "binary.txt": (b"GIF89a\x00\x01\x02", "byte 6", "binary file"),
+    "latin1.txt": ("caf\u00e9 au lait, enough words here".encode("latin-1"), "byte 3",
+                   "undecodable"),
+    "markup.md": (b"![photo](a.jpg)\n\n# \n", "file", "empty after cleaning"),
+    "empty.jsonl": (b"", "file", "empty file"),
+    "binary.jsonl": (b"\x00\x01\x02{}\n", "file", "binary file"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REJECT_CASES))
+def test_file_rejects(tmp_path: Path, name: str) -> None:
+    data, position, reason = REJECT_CASES[name]
+    (tmp_path / name).write_bytes(data)
+    result = ingest_sources([tmp_path])
+    assert result.articles == [] and result.n_read == 1
+    (reject,) = result.rejects
+    assert reject.source.endswith(name)
+    assert reject.position == position
+    assert reason in reject.reason
+    assert "\x00" not in reject.excerpt
+
+
+LINE_CASES = [
+    ('{"id": 1, "text": ', "not valid JSON"),
+    ('["a", "list"]', "not a JSON object"),
+    ('{"id": 3, "outlet": "X"}', "no 'text' field"),
+    ('{"id": 4, "text": null}', "no 'text' field"),
+    ('{"id": 5, "text": "   "}', "empty 'text' field"),
+    ('{"id": 6, "text": ["not", "a", "string"]}', "not a string"),
+    ('{"id": 7, "text": "![img](x.png)"}', "empty after cleaning"),
+]
+
+
+def test_jsonl_line_rejects_name_line_and_reason(tmp_path: Path) -> None:
+    lines = [json.dumps(RECORD)] + [line for line, _ in LINE_CASES] + [json.dumps(RECORD)]
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes("\n".join(lines).encode() + b"\n" + b'{"text": "caf\xe9"}\n')
+    result = ingest_sources([path])
+    assert_counts(result)
+    assert result.n_read == len(LINE_CASES) + 3
+    assert len(result.articles) == 2
+    expected = [(f"line {i + 2}", reason) for i, (_, reason) in enumerate(LINE_CASES)]
+    expected.append((f"line {len(lines) + 1}", "not UTF-8"))
+    got = [(r.position, r.reason) for r in result.rejects]
+    assert [p for p, _ in got] == [p for p, _ in expected]
+    for (_, reason), (_, want) in zip(got, expected):
+        assert want in reason
+    assert all(r.source.endswith("mixed.jsonl") for r in result.rejects)
+    assert result.rejects[0].excerpt.startswith('{"id": 1')
+
+
+def test_corrupt_gzip_keeps_what_was_read(tmp_path: Path) -> None:
+    good = gzip.compress((json.dumps(RECORD) + "\n").encode() * 50)
+    (tmp_path / "broken.jsonl.gz").write_bytes(good[: len(good) - 12])  # truncated stream
+    (tmp_path / "junk.jsonl.gz").write_bytes(b"this is not gzip at all")
+    result = ingest_sources([tmp_path])
+    assert_counts(result)
+    broken = [r for r in result.rejects if "broken" in r.source]
+    junk = [r for r in result.rejects if "junk" in r.source]
+    assert len(broken) == 1 and broken[0].position.startswith("line")
+    assert len(junk) == 1 and junk[0].position == "file"
+    assert len(result.articles) == int(broken[0].position.split()[1]) - 1
+
+
+def test_counts_add_up_over_a_mixed_folder(tmp_path: Path) -> None:
+    for name, (data, _, _) in REJECT_CASES.items():
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "good.txt").write_text(BODY, encoding="utf-8")
+    jsonl(tmp_path / "many.jsonl", [RECORD, "{bad", RECORD, "", {"text": ""}])
+    result = ingest_sources([tmp_path])
+    assert_counts(result)
+    assert len(result.articles) == 3
+    assert len(result.rejects) == len(REJECT_CASES) + 2
+
+
+# -- manifest -----------------------------------------------------------------------------------
+
+HEADER = "file,outlet,date,author,title,url,evidence"
+
+
+def test_manifest_relative_paths_win_and_warn_for_missing(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.txt").write_text(f"# Heading title\n{BODY}", encoding="utf-8")
+    (data / "b.md").write_text(f"# Heading title\n{BODY}", encoding="utf-8")
+    (data / "c.txt").write_text(BODY, encoding="utf-8")
+    jsonl(data / "d.jsonl", [RECORD])
+    meta = tmp_path / "meta"
+    meta.mkdir()
+    manifest = write_manifest(meta / "m.csv", HEADER, [
+        '../data/a.txt,The Outlet,2025-09-09,"Ann One;  Bob Two ;",A Title,http://a,note',
+        "../data/b.md,,not a date,,,,",
+        "../data/d.jsonl,Manifest Outlet,,,,,",
+    ])
+    result = ingest_sources([data], manifest=manifest)
+    assert_counts(result)
+    a, b, c, d = result.articles
+    assert (a.outlet, a.date, a.author, a.title, a.url) == (
+        "The Outlet", dt.date(2025, 9, 9), "Ann One; Bob Two", "A Title", "http://a")
+    assert a.meta == {"outlet": "manifest", "date": "manifest", "author": "manifest",
+                      "title": "manifest", "url": "manifest", "encoding": "utf-8"}
+    assert b.outlet is None and b.date is None
+    assert b.title == "Heading title" and b.meta["title"] == "text:heading"
+    assert c.outlet is None and c.title is None
+    assert d.outlet == "Manifest Outlet" and d.meta["outlet"] == "manifest"
+    assert d.title == RECORD["title"] and d.meta["title"] == "field"
+    assert any("m.csv: line 3" in w and "not a date" in w for w in result.warnings)
+    assert any(w.endswith("c.txt: not in manifest; metadata left empty")
+               for w in result.warnings)
+    assert not any("a.txt" in w for w in result.warnings)
+
+
+def test_manifest_in_walked_folder_is_skipped(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(BODY, encoding="utf-8")
+    manifest = write_manifest(tmp_path / "manifest.csv", "file,outlet", ["a.txt,X"])
+    result = ingest_sources([tmp_path], manifest=manifest)
+    assert result.n_read == 1 and result.articles[0].outlet == "X"
+    assert result.warnings == []
+
+
+def test_manifest_listing_unread_files_warns_once(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(BODY, encoding="utf-8")
+    manifest = write_manifest(tmp_path / "m.csv", "file,outlet",
+                              ["a.txt,X", "gone1.txt,Y", "gone2.txt,Z"])
+    result = ingest_sources([tmp_path / "a.txt"], manifest=manifest)
+    (warning,) = result.warnings
+    assert "2 listed file(s)" in warning and "gone1.txt" in warning
+
+
+def test_read_manifest_values_and_row_warnings(tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path / "m.csv", "File, Outlet ,date", [
+        "x.txt,  Some   Outlet ,2024-01-02T08:00",
+        ",Nobody,",
+        "x.txt,Again,",
+        "",
+        "y.txt,Y,2024-13-01,extra",
+    ])
+    warnings: list[str] = []
+    entries = read_manifest(manifest, warnings=warnings)
+    x = entries[(tmp_path / "x.txt").resolve()]
+    assert x["outlet"] == "Some Outlet" and x["date"] == dt.date(2024, 1, 2)
+    assert x["author"] is None and x["url"] is None and x["line"] == 2
+    y = entries[(tmp_path / "y.txt").resolve()]
+    assert y["date"] is None and y["line"] == 6
+    assert len(entries) == 2
+    assert [w.split(": ")[1] for w in warnings] == ["line 3", "line 4", "line 6", "line 6"]
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        ("", "line 1: empty manifest"),
+        ("path,outlet\na.txt,X\n", "line 1: header has no 'file' column"),
+        ("file,outlet,outlet\n", "duplicate column"),
+    ],
+)
+def test_manifest_errors_name_file_and_line(tmp_path: Path, content: str, match: str) -> None:
+    manifest = tmp_path / "bad.csv"
+    manifest.write_text(content, encoding="utf-8")
+    with pytest.raises(ManifestError, match=match) as info:
+        ingest_sources([tmp_path], manifest=manifest)
+    assert "bad.csv" in str(info.value)
+    assert isinstance(info.value, ValueError)
+
+
+# -- the seed corpus ----------------------------------------------------------------------------
+
+def test_seeds_with_manifest() -> None:
+    if not (SEEDS / "raw").is_dir() or not (SEEDS / "manifest.csv").is_file():
+        pytest.skip(f"seed corpus not found at {SEEDS}")
+    with (SEEDS / "manifest.csv").open(encoding="utf-8", newline="") as handle:
+        rows = {Path(r["file"]).name: r for r in csv.DictReader(handle)}
+    result = ingest_sources([SEEDS / "raw"], manifest=SEEDS / "manifest.csv")
+    assert result.rejects == [] and result.warnings == []
+    assert result.n_read == len(result.articles) == 5
+    for article in result.articles:
+        row = rows[Path(article.source).name]
+        assert article.outlet == (row["outlet"] or None)
+        assert article.date == (dt.date.fromisoformat(row["date"]) if row["date"] else None)
+        assert article.author == (row["author"] or None)
+        assert article.text and "](" not in article.text
+    assert len({a.article_id for a in result.articles}) == 5
