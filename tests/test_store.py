@@ -1,0 +1,67 @@
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from narrative.schema import Article, Paragraph, Reject
+from narrative.store import RunRecord, Store, StoreError
+
+
+def _article(text="Some text here.", outlet="X"):
+    return Article(text=text, source="a.txt", outlet=outlet, date=dt.date(2025, 1, 6), meta={"outlet": "field"})
+
+
+def test_articles_and_paragraphs_are_idempotent(tmp_path):
+    path = tmp_path / "s.duckdb"
+    a = _article()
+    p = Paragraph(a.article_id, 0, 0, len(a.text), a.text)
+    with Store(path) as st:
+        assert st.add_articles([a, a]) == 1
+        assert st.add_paragraphs([p]) == 1
+        assert st.add_rejects([Reject("b.jsonl", "line 3", "invalid JSON", "{oops")]) == 1
+    with Store(path) as st:  # reopen: same rows, nothing added twice
+        assert st.add_articles([a]) == 0
+        assert st.add_paragraphs([p]) == 0
+        assert st.add_rejects([Reject("b.jsonl", "line 3", "invalid JSON", "{oops")]) == 0
+        arts = st.articles()
+        assert arts.loc[0, "article_id"] == a.article_id and str(arts.loc[0, "date"])[:10] == "2025-01-06"
+        assert st.paragraphs().loc[0, "text_hash"] == p.text_hash
+        assert st.rejects().loc[0, "reason"] == "invalid JSON"
+
+
+def test_embedding_cache_round_trip(tmp_path):
+    with Store(tmp_path / "s.duckdb") as st:
+        vecs = np.random.default_rng(0).random((3, 4), dtype=np.float32)
+        assert st.put_embeddings(["h1", "h2", "h3"], vecs, "m") == 3
+        assert st.cached_hashes(["h1", "h3", "h9"], "m") == {"h1", "h3"}
+        assert st.cached_hashes(["h1"], "other-model") == set()
+        got = st.get_embeddings(["h3", "h1", "h3"], "m")
+        assert np.array_equal(got, vecs[[2, 0, 2]])
+        with pytest.raises(StoreError, match="no m embedding"):
+            st.get_embeddings(["h9"], "m")
+
+
+def test_run_is_saved_all_or_nothing(tmp_path):
+    with Store(tmp_path / "s.duckdb") as st:
+        record = RunRecord("r1", {"seed": 1}, "cb", {"x": "1"}, 1, "fp", {"n": 2})
+        narratives = pd.DataFrame(
+            {"narrative_id": [-1, 0], "label": ["unassigned", "A"], "codebook_name": [None, "A"],
+             "top_terms": [[], ["a", "b"]], "size": [1, 1]}
+        )
+        bad = pd.DataFrame({"paragraph_id": ["p1"], "narrative_id": ["not-an-int"], "probability": [0.5]})
+        with pytest.raises(Exception):
+            st.save_run(record, narratives, bad)
+        assert st.count("runs") == 0 and st.count("narratives") == 0
+        good = pd.DataFrame({"paragraph_id": ["p1", "p2"], "narrative_id": [0, -1], "probability": [0.5, 0.1]})
+        st.save_run(record, narratives, good)
+        assert st.latest_run_id() == "r1"
+        assert st.narratives("r1")["top_terms"].tolist() == [[], ["a", "b"]]
+        assert st.assignments("r1")["narrative_id"].tolist() == [0, -1]
+        with pytest.raises(StoreError, match="unknown run 'nope'"):
+            st.run("nope")
+
+
+def test_read_only_open_of_missing_store_is_a_clear_error(tmp_path):
+    with pytest.raises(StoreError, match="no such store"):
+        Store(tmp_path / "missing.duckdb", read_only=True)
