@@ -1,0 +1,250 @@
+"""NarrativeModel: BERTopic assembled for news narratives, following the scikit-learn contract.
+
+The constructor only stores arguments; ``fit`` builds UMAP, HDBSCAN, a stop-word-aware vectorizer and
+a KeyBERTInspired representation, uses the codebook's descriptions as zero-shot topics, and
+clusters the remaining paragraphs into discovered narratives. Learned state ends with ``_``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .codebook import Codebook
+from .schema import UNASSIGNED, UNASSIGNED_ID
+
+#: Words common in news prose that carry no narrative (added to scikit-learn's English list).
+NEWS_STOP_WORDS = frozenset(
+    "said says say saying told tell according mr mrs ms dr just like year years week weeks "
+    "day days time people new including added make made way going"
+    .split()
+)
+
+
+def cluster_size_for(n_docs: int) -> int:
+    """HDBSCAN min_cluster_size scaled to the corpus: about half the square root of its size.
+
+    BERTopic's fixed default (10) finds nothing in a few dozen paragraphs and hundreds of tiny
+    topics in tens of thousands; sqrt scaling keeps the number of narratives readable.
+    """
+    return int(min(500, max(3, round(0.5 * math.sqrt(max(n_docs, 1))))))
+
+
+class NotFittedError(RuntimeError):
+    """A method that needs a fitted model was called before ``fit``."""
+
+
+class NarrativeModel:
+    """Narratives in paragraphs: codebook narratives zero-shot, the rest clustered and labelled.
+
+    Parameters
+    ----------
+    codebook : Codebook or None, default=None
+        Named narratives used as zero-shot topics. None clusters freely.
+    embedder : object with ``as_bertopic_backend()``, default=None
+        The embedding model (used to embed codebook descriptions and candidate label words).
+    random_state : int, default=42
+        Seed for UMAP; the same seed and input give the same assignments.
+    zeroshot_min_similarity : float, default=0.35
+        Cosine similarity to a description above which a paragraph is assigned to that narrative.
+    min_cluster_size : int or None, default=None
+        HDBSCAN's minimum cluster size; None uses :func:`cluster_size_for`.
+    umap_neighbors, umap_components : int
+        UMAP's neighbourhood size and output dimension.
+    top_n_words : int, default=10
+        Terms kept per narrative.
+    ngram_max : int, default=2
+        Largest n-gram in labels and terms.
+    max_features : int, default=20000
+        Vocabulary cap of the c-TF-IDF vectorizer.
+    label_diversity : float, default=0.5
+        MMR diversity of label terms (0 = most relevant only, 1 = most diverse).
+    """
+
+    def __init__(
+        self,
+        codebook: Codebook | None = None,
+        *,
+        embedder=None,
+        random_state: int = 42,
+        zeroshot_min_similarity: float = 0.35,
+        min_cluster_size: int | None = None,
+        umap_neighbors: int = 15,
+        umap_components: int = 5,
+        top_n_words: int = 10,
+        ngram_max: int = 2,
+        max_features: int = 20000,
+        label_diversity: float = 0.5,
+    ):
+        self.codebook = codebook
+        self.embedder = embedder
+        self.random_state = random_state
+        self.zeroshot_min_similarity = zeroshot_min_similarity
+        self.min_cluster_size = min_cluster_size
+        self.umap_neighbors = umap_neighbors
+        self.umap_components = umap_components
+        self.top_n_words = top_n_words
+        self.ngram_max = ngram_max
+        self.max_features = max_features
+        self.label_diversity = label_diversity
+
+    @classmethod
+    def from_settings(cls, settings, *, codebook=None, embedder=None) -> "NarrativeModel":
+        return cls(
+            codebook,
+            embedder=embedder,
+            random_state=settings.seed,
+            zeroshot_min_similarity=settings.zeroshot_min_similarity,
+            min_cluster_size=settings.min_cluster_size,
+            umap_neighbors=settings.umap_neighbors,
+            umap_components=settings.umap_components,
+            top_n_words=settings.top_n_words,
+            ngram_max=settings.ngram_max,
+            max_features=settings.max_features,
+            label_diversity=settings.label_diversity,
+        )
+
+    # -- validation ----------------------------------------------------------------------------
+    def _validate(self, n_docs: int, embeddings: np.ndarray) -> None:
+        if n_docs == 0:
+            raise ValueError("no paragraphs to fit; ingest some articles first")
+        if embeddings.shape[0] != n_docs:
+            raise ValueError(
+                f"embeddings must have one row per paragraph; got {embeddings.shape[0]} rows for "
+                f"{n_docs} paragraphs"
+            )
+        if not 0.0 <= self.zeroshot_min_similarity <= 1.0:
+            raise ValueError(
+                f"zeroshot_min_similarity must be in [0, 1]; got {self.zeroshot_min_similarity}"
+            )
+        if self.min_cluster_size is not None and self.min_cluster_size < 2:
+            raise ValueError(f"min_cluster_size must be >= 2; got {self.min_cluster_size}")
+        if self.ngram_max not in (1, 2, 3):
+            raise ValueError(f"ngram_max must be 1, 2 or 3; got {self.ngram_max}")
+        if self.codebook is not None and self.embedder is None:
+            raise ValueError("a codebook needs an embedder to embed its descriptions")
+
+    # -- assembly ------------------------------------------------------------------------------
+    def _build_bertopic(self, n_docs: int):
+        from bertopic import BERTopic
+        from bertopic.vectorizers import ClassTfidfTransformer
+        from hdbscan import HDBSCAN
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+        from umap import UMAP
+
+        min_cluster = self.min_cluster_size or cluster_size_for(n_docs)
+        umap_model = UMAP(
+            n_neighbors=max(2, min(self.umap_neighbors, n_docs - 1)),
+            n_components=max(2, min(self.umap_components, n_docs - 2)),
+            min_dist=0.0,
+            metric="cosine",
+            random_state=self.random_state,
+            low_memory=n_docs > 50_000,
+        )
+        hdbscan_model = HDBSCAN(
+            min_cluster_size=min_cluster,
+            metric="euclidean",
+            cluster_selection_method="eom",
+            prediction_data=True,
+        )
+        vectorizer = CountVectorizer(
+            stop_words=sorted(ENGLISH_STOP_WORDS | NEWS_STOP_WORDS),
+            ngram_range=(1, self.ngram_max),
+            max_features=self.max_features,
+            token_pattern=r"(?u)\b[^\W\d_]{2,}\b",  # letters only: no numbers, no "russia's"
+        )
+        zeroshot = None
+        if self.codebook is not None and len(self.codebook):
+            zeroshot = [f"{n.name}. {n.description}" for n in self.codebook.narratives]
+        backend = self.embedder.as_bertopic_backend() if self.embedder is not None else None
+        self.min_cluster_size_ = min_cluster
+        return BERTopic(
+            embedding_model=backend,
+            umap_model=umap_model,
+            hdbscan_model=hdbscan_model,
+            vectorizer_model=vectorizer,
+            ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+            representation_model=self._representation(backend),
+            zeroshot_topic_list=zeroshot,
+            zeroshot_min_similarity=self.zeroshot_min_similarity,
+            top_n_words=self.top_n_words,
+            calculate_probabilities=False,
+            verbose=False,
+        )
+
+    def _representation(self, backend):
+        """Label terms: KeyBERT-like re-ranking by meaning, then MMR so terms do not repeat."""
+        from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
+
+        mmr = MaximalMarginalRelevance(diversity=self.label_diversity, top_n_words=self.top_n_words)
+        if backend is None:
+            return mmr
+        return [KeyBERTInspired(top_n_words=30, random_state=self.random_state), mmr]
+
+    # -- fitting -------------------------------------------------------------------------------
+    def fit(self, texts: Sequence[str], embeddings: np.ndarray) -> "NarrativeModel":
+        """Fit on paragraph texts and their precomputed embeddings (rows aligned)."""
+        texts = list(texts)
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        self._validate(len(texts), embeddings)
+        topic_model = self._build_bertopic(len(texts))
+        topics, probs = topic_model.fit_transform(texts, embeddings=embeddings)
+        self.topic_model_ = topic_model
+        self.topics_ = np.asarray(topics, dtype=int)
+        self.probabilities_ = (
+            np.asarray(probs, dtype=float) if probs is not None else np.full(len(texts), np.nan)
+        )
+        self.narratives_ = self._describe(topic_model, self.topics_)
+        return self
+
+    def fit_assign(self, texts: Sequence[str], embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self.fit(texts, embeddings)
+        return self.topics_, self.probabilities_
+
+    def _zeroshot_names(self, topic_model) -> dict[int, str]:
+        """topic id -> codebook name, for topics BERTopic created from the zero-shot list."""
+        if self.codebook is None:
+            return {}
+        # BERTopic keeps this mapping privately; it is the only record of which topic came from
+        # which zero-shot entry, so read it defensively.
+        mapping = getattr(topic_model, "_topic_id_to_zeroshot_topic_idx", {}) or {}
+        names = self.codebook.names
+        return {int(t): names[int(i)] for t, i in mapping.items() if 0 <= int(i) < len(names)}
+
+    def _describe(self, topic_model, topics: np.ndarray) -> pd.DataFrame:
+        named = self._zeroshot_names(topic_model)
+        sizes = pd.Series(topics).value_counts()
+        rows = []
+        for topic_id in sorted(set(topics.tolist()) | {UNASSIGNED_ID}):
+            words = topic_model.get_topic(topic_id) or []
+            terms = [w for w, _ in words if w][: self.top_n_words]
+            if topic_id == UNASSIGNED_ID:
+                label, kind, cb = UNASSIGNED, "unassigned", None
+            elif topic_id in named:
+                label, kind, cb = named[topic_id], "named", named[topic_id]
+            else:
+                label, kind, cb = ", ".join(terms[:3]) or f"narrative {topic_id}", "discovered", None
+            rows.append(
+                {
+                    "narrative_id": int(topic_id),
+                    "label": label,
+                    "codebook_name": cb,
+                    "kind": kind,
+                    "top_terms": terms,
+                    "size": int(sizes.get(topic_id, 0)),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "topic_model_"):
+            raise NotFittedError("this NarrativeModel is not fitted yet; call fit(texts, embeddings) first")
+
+    def transform(self, texts: Sequence[str], embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Assign new paragraphs with the fitted model."""
+        self._check_fitted()
+        topics, probs = self.topic_model_.transform(list(texts), embeddings=np.asarray(embeddings))
+        return np.asarray(topics, dtype=int), np.asarray(probs, dtype=float)

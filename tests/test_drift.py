@@ -1,0 +1,128 @@
+"""Drift measures on corpora small enough to work out on paper."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from narrative.drift import (
+    bootstrap_shares, change_points, labelled_paragraphs, narrative_shares, outlet_shares,
+    period_start,
+)
+
+
+@pytest.fixture
+def tiny():
+    """3 articles, 2 outlets, 2 weeks: A1 (X, week 1): n1 n1 n2; A2 (Y, week 1): n2 -1; A3 (X, week 2): n1."""
+    articles = pd.DataFrame(
+        {
+            "article_id": ["A1", "A2", "A3"],
+            "outlet": ["X", "Y", "X"],
+            "date": pd.to_datetime(["2025-01-06", "2025-01-08", "2025-01-14"]).date,
+        }
+    )
+    paragraphs = pd.DataFrame(
+        {
+            "paragraph_id": ["p1", "p2", "p3", "p4", "p5", "p6"],
+            "article_id": ["A1", "A1", "A1", "A2", "A2", "A3"],
+        }
+    )
+    assignments = pd.DataFrame(
+        {"paragraph_id": ["p1", "p2", "p3", "p4", "p5", "p6"], "narrative_id": [0, 0, 1, 1, -1, 0]}
+    )
+    narratives = pd.DataFrame({"narrative_id": [-1, 0, 1], "label": ["unassigned", "n1", "n2"]})
+    return labelled_paragraphs(articles, paragraphs, assignments, narratives)
+
+
+def cell(frame, period, outlet, narrative):
+    row = frame[(frame.period == period) & (frame.outlet == outlet) & (frame.narrative == narrative)]
+    assert len(row) == 1
+    return row.iloc[0]
+
+
+def test_period_start_weeks_begin_monday():
+    dates = pd.Series(pd.to_datetime(["2025-01-05", "2025-01-06", "2025-01-12", None]))
+    assert period_start(dates, "week").tolist() == ["2024-12-30", "2025-01-06", "2025-01-06", None]
+    assert period_start(dates, "month").tolist()[:3] == ["2025-01-01"] * 3
+    with pytest.raises(ValueError, match="period must be"):
+        period_start(dates, "year")
+
+
+def test_paragraph_weighted_shares_by_hand(tiny):
+    s = narrative_shares(tiny, narratives=["n1", "n2", "unassigned"], n_bootstrap=0, min_articles=1)
+    w1, w2 = "2025-01-06", "2025-01-13"
+    assert cell(s, w1, "X", "n1").share == pytest.approx(2 / 3)
+    assert cell(s, w1, "X", "n2").share == pytest.approx(1 / 3)
+    assert cell(s, w1, "X", "unassigned").share == 0
+    assert cell(s, w1, "Y", "unassigned").share == pytest.approx(0.5)
+    assert cell(s, w1, "all", "n1").share == pytest.approx(2 / 5)
+    assert cell(s, w1, "all", "unassigned").share == pytest.approx(1 / 5)
+    assert cell(s, w2, "X", "n1").share == 1
+    assert cell(s, w1, "all", "n1").n_articles == 2
+    # every cell sums to one, unassigned included
+    sums = s.groupby(["period", "outlet"])["share"].sum()
+    assert np.allclose(sums, 1)
+
+
+def test_article_weighting_gives_one_vote_per_article(tiny):
+    s = narrative_shares(tiny, narratives=["n1", "n2", "unassigned"], n_bootstrap=0, min_articles=1,
+                         weighting="article")
+    w1 = "2025-01-06"
+    assert cell(s, w1, "all", "n1").share == pytest.approx(1 / 3)
+    assert cell(s, w1, "all", "n2").share == pytest.approx(5 / 12)
+    assert cell(s, w1, "all", "unassigned").share == pytest.approx(1 / 4)
+
+
+def test_cells_with_few_articles_are_insufficient(tiny):
+    s = narrative_shares(tiny, narratives=["n1", "n2", "unassigned"], n_bootstrap=50, min_articles=2)
+    x = cell(s, "2025-01-13", "X", "n1")
+    assert x.insufficient and np.isnan(x.ci_low) and np.isnan(x.ci_high)
+    a = cell(s, "2025-01-06", "all", "n1")
+    assert not a.insufficient and a.ci_low <= a.share <= a.ci_high
+
+
+def test_outlet_shares_cover_whole_corpus(tiny):
+    o = outlet_shares(tiny, narratives=["n1", "n2", "unassigned"], min_articles=1)
+    x = o[o.outlet == "X"].set_index("narrative")["share"]
+    assert x["n1"] == pytest.approx(3 / 4) and x["n2"] == pytest.approx(1 / 4)
+    assert np.isnan(outlet_shares(tiny, min_articles=2).query("outlet == 'Y'")["share"]).all()
+
+
+def test_bootstrap_resamples_articles_not_paragraphs():
+    rng = np.random.default_rng(0)
+    same = np.array([[2.0, 1.0], [2.0, 1.0], [2.0, 1.0]])
+    share, low, high = bootstrap_shares(same, n_bootstrap=200, rng=rng)
+    assert np.allclose(share, [2 / 3, 1 / 3]) and np.allclose(low, share) and np.allclose(high, share)
+    split = np.array([[5.0, 0.0], [0.0, 5.0]])
+    share, low, high = bootstrap_shares(split, n_bootstrap=500, rng=rng)
+    assert share[0] == 0.5 and low[0] == 0.0 and high[0] == 1.0
+
+
+def test_bootstrap_is_seeded(tiny):
+    a = narrative_shares(tiny, n_bootstrap=100, min_articles=1, seed=3)
+    b = narrative_shares(tiny, n_bootstrap=100, min_articles=1, seed=3)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def _series(values, outlet="all", narrative="n1", width=0.04):
+    periods = pd.date_range("2025-01-06", periods=len(values), freq="7D").strftime("%Y-%m-%d")
+    return pd.DataFrame(
+        {
+            "period": periods, "outlet": outlet, "narrative": narrative, "share": values,
+            "ci_low": np.array(values) - width, "ci_high": np.array(values) + width,
+            "n_articles": 20, "n_paragraphs": 100, "insufficient": False,
+        }
+    )
+
+
+def test_change_point_found_at_the_step():
+    values = [0.10, 0.12, 0.09, 0.11, 0.10, 0.30, 0.31, 0.29, 0.30, 0.32]
+    cps = change_points(_series(values))
+    assert len(cps) == 1
+    cp = cps.iloc[0]
+    assert cp.period == "2025-02-10" and cp.direction == "up"
+    assert cp.magnitude == pytest.approx(np.mean(values[5:]) - np.mean(values[:5]))
+
+
+def test_no_change_point_in_a_flat_noisy_series():
+    values = [0.20, 0.22, 0.18, 0.21, 0.19, 0.20, 0.23, 0.18, 0.21, 0.20]
+    assert change_points(_series(values)).empty
