@@ -1,0 +1,466 @@
+"""Figures of narrative shares and sizes: ``plot_*(frame, *, ax=None) -> Figure``.
+
+Every function draws from a tidy frame the drift stage already computed (it only reshapes, never
+estimates), builds a :class:`matplotlib.figure.Figure` directly (no pyplot, so no global figure
+registry and nothing to close), or draws on the caller's ``ax`` and returns its figure. Names of
+outlets and narratives come from the data and are shown literally (see :func:`.style.plain_text`).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from narrative.figures.style import (
+    UNASSIGNED_COLOR,
+    is_unassigned,
+    narrative_colors,
+    narrative_linestyle,
+    plain_text,
+    style_context,
+)
+from narrative.io import atomic_write_bytes, safe_filename
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "figure_to_png_bytes",
+    "figure_to_svg_bytes",
+    "plot_narrative_sizes",
+    "plot_outlet_heatmap",
+    "plot_share_over_time",
+    "save_figure",
+]
+
+#: Resolution of saved and embedded PNGs.
+PNG_DPI = 200
+_LEGEND_WIDTH = 40  # characters of a narrative name kept in legends
+_TICK_WIDTH = 32  # ... and in tick labels
+_INSUFFICIENT_FACE = "#EEEEEE"
+_INSUFFICIENT_HATCH = "#B0B0B0"
+_EDGE = "#333333"
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{what} must be a pandas DataFrame; got {type(frame).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{what} is missing column(s) {missing}; it has {list(map(str, frame.columns))}"
+        )
+
+
+def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    """The caller's axes and their root figure, or a fresh Agg-backed figure with one axes."""
+    if ax is not None:
+        try:
+            fig = ax.get_figure(root=True)
+        except TypeError:  # matplotlib < 3.10 has no root= and returns the root figure anyway
+            fig = ax.get_figure()
+        return fig, ax
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig, fig.add_subplot()
+
+
+def _tidy_axes(ax: Axes, grid_axis: str | None) -> None:
+    """Apply the shared look explicitly, so it also holds on axes the caller created."""
+    ax.spines["top"].set_visible(False)
+    ax.spines["right"].set_visible(False)
+    ax.grid(False)
+    if grid_axis:
+        ax.grid(True, axis=grid_axis, color="#DDDDDD", linewidth=0.6)
+        ax.set_axisbelow(True)
+
+
+def _as_float(values: pd.Series) -> np.ndarray:
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _order_narratives(
+    frame: pd.DataFrame, narratives: Sequence[str] | None, value: str = "share"
+) -> list[str]:
+    """``narratives`` if given, else by mean ``value`` (largest first, then name), unassigned last."""
+    if narratives is not None:
+        return [str(n) for n in dict.fromkeys(narratives)]
+    means = (
+        frame.assign(_v=_as_float(frame[value]), _n=frame["narrative"].astype(str))
+        .groupby("_n", sort=True)["_v"]
+        .mean()
+        .fillna(-1.0)
+    )
+    names = sorted(means.index, key=lambda n: (is_unassigned(n), -means[n], n))
+    return [str(n) for n in names]
+
+
+def _color_slots(names: Sequence[str]) -> dict[str, int]:
+    """Position of each coloured (not unassigned) name, as :func:`narrative_colors` counts it."""
+    slots: dict[str, int] = {}
+    for name in names:
+        if name not in slots and not is_unassigned(name):
+            slots[name] = len(slots)
+    return slots
+
+
+def _check_unique(frame: pd.DataFrame, keys: list[str], what: str) -> None:
+    dup = frame.duplicated(keys, keep=False)
+    if dup.any():
+        example = frame.loc[dup, keys].iloc[0].to_dict()
+        raise ValueError(
+            f"{what} has {int(dup.sum())} rows sharing {tuple(keys)} (e.g. {example}); pass one row "
+            "per combination (filter to one weighting / aggregation first)"
+        )
+
+
+def _text_color(rgba: Sequence[float]) -> str:
+    """Black or white, whichever reads better on ``rgba`` (relative luminance, WCAG)."""
+
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in rgba[:3])
+    return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.179 else "white"
+
+
+def _pct_label(value: float) -> str:
+    return f"{value:.0%}" if value >= 0.095 else f"{value:.1%}"
+
+
+# -- plots ------------------------------------------------------------------------------------
+
+
+def plot_share_over_time(
+    shares: pd.DataFrame,
+    *,
+    outlet: str = "all",
+    narratives: Sequence[str] | None = None,
+    colors: Mapping[str, str] | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """One line per narrative: its share of ``outlet`` in each period, with interval bands.
+
+    Parameters
+    ----------
+    shares : DataFrame
+        Columns ``period`` (ISO date string or date), ``outlet``, ``narrative``, ``share`` (0–1),
+        optionally ``ci_low``/``ci_high`` (NaN where no interval) and ``n_articles``; one row per
+        (period, outlet, narrative), as ``narrative drift`` writes ``shares.csv``.
+    outlet : str, default="all"
+        Which outlet's rows to draw (``"all"``: the whole corpus, as the drift stage labels it).
+    narratives : sequence of str, optional
+        Narratives to draw, in legend order; default: every narrative of that outlet, largest mean
+        share first, unassigned last. Names without rows for the outlet are skipped.
+    colors : mapping, optional
+        Name -> colour; default :func:`.style.narrative_colors` over ``narratives`` (or over all names
+        in ``shares``, sorted), so colours agree between outlets.
+    ax : Axes, optional
+        Draw here instead of on a new figure.
+    """
+    _require(shares, ("period", "outlet", "narrative", "share"), "shares")
+    rows = shares[shares["outlet"].astype(str) == str(outlet)]
+    if rows.empty:
+        present = sorted(shares["outlet"].dropna().astype(str).unique())
+        raise ValueError(
+            f"shares has no rows for outlet {outlet!r}; outlets present: {present[:20]}"
+            + (" ..." if len(present) > 20 else "")
+        )
+    _check_unique(rows, ["period", "narrative"], f"shares for outlet {outlet!r}")
+    try:
+        periods = pd.to_datetime(rows["period"])
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"shares.period must hold ISO dates (YYYY-MM-DD); {exc}") from None
+    rows = rows.assign(_period=periods, _name=rows["narrative"].astype(str))
+
+    order = _order_narratives(rows, narratives)
+    color_names = list(order) if narratives is not None else sorted(
+        shares["narrative"].astype(str).unique()
+    )
+    palette = dict(colors) if colors is not None else narrative_colors(color_names)
+    slots = _color_slots(color_names)
+    has_ci = "ci_low" in rows.columns and "ci_high" in rows.columns
+
+    with style_context():
+        fig, ax = _new_axes(ax, (9.0, 4.2))
+        _tidy_axes(ax, "y")
+        n_drawn = 0
+        for k, name in enumerate(order):
+            sub = rows[rows["_name"] == name].sort_values("_period")
+            if sub.empty:
+                continue
+            x = sub["_period"].to_numpy()
+            y = _as_float(sub["share"])
+            color = palette.get(name, UNASSIGNED_COLOR if is_unassigned(name) else "#000000")
+            style = ":" if is_unassigned(name) else narrative_linestyle(slots.get(name, k))
+            ax.plot(
+                x, y, color=color, linestyle=style, marker="o" if len(sub) <= 40 else None,
+                label=plain_text(name, _LEGEND_WIDTH), zorder=3,
+            )
+            if has_ci:
+                lo, hi = _as_float(sub["ci_low"]), _as_float(sub["ci_high"])
+                ok = np.isfinite(lo) & np.isfinite(hi)
+                if ok.any():
+                    ax.fill_between(
+                        x, np.where(ok, lo, y), np.where(ok, hi, y), where=ok, color=color,
+                        alpha=0.18, linewidth=0, zorder=2,
+                    )
+            n_drawn += 1
+
+        from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+        from matplotlib.ticker import PercentFormatter
+
+        locator = AutoDateLocator(minticks=3, maxticks=10)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+        ax.set_ylim(bottom=0)
+        where = "all outlets" if str(outlet) == "all" else plain_text(outlet, 60)
+        ax.set_title(f"Narrative share over time \u2014 {where}")
+        ax.set_xlabel("Period start")
+        ax.set_ylabel("Share")
+        if n_drawn:
+            ax.legend(
+                loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
+                ncols=1 if n_drawn <= 18 else 2, title="Narrative", alignment="left",
+            )
+    return fig
+
+
+def plot_outlet_heatmap(
+    shares: pd.DataFrame,
+    *,
+    narratives: Sequence[str] | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Outlet × narrative grid of shares over the whole period, each cell labelled in percent.
+
+    Parameters
+    ----------
+    shares : DataFrame
+        Columns ``outlet``, ``narrative``, ``share``: one row per (outlet, narrative), already
+        aggregated over time. A NaN share (or a missing row) is drawn grey and hatched, labelled
+        "n/a": too few articles to estimate.
+    narratives : sequence of str, optional
+        Columns in this order; default: largest mean share first, unassigned last.
+    ax : Axes, optional
+        Draw here instead of on a new figure (a colour bar is added beside it).
+    """
+    _require(shares, ("outlet", "narrative", "share"), "shares")
+    if shares.empty:
+        raise ValueError("shares is empty: nothing to draw")
+    _check_unique(shares, ["outlet", "narrative"], "shares")
+    frame = shares.assign(
+        outlet=shares["outlet"].astype(str),
+        narrative=shares["narrative"].astype(str),
+        share=_as_float(shares["share"]),
+    )
+    columns = _order_narratives(frame, narratives)
+    outlets = sorted(frame["outlet"].unique(), key=lambda o: (o != "all", o))
+    grid = (
+        frame.pivot(index="outlet", columns="narrative", values="share")
+        .reindex(index=outlets, columns=columns)
+        .to_numpy(dtype=float)
+    )
+    finite = grid[np.isfinite(grid)]
+    vmax = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+
+    with style_context():
+        import matplotlib
+        from matplotlib.colors import Normalize
+        from matplotlib.patches import Patch, Rectangle
+        from matplotlib.ticker import PercentFormatter
+
+        n_rows, n_cols = grid.shape
+        fig, ax = _new_axes(
+            ax, (min(3.0 + 0.85 * n_cols, 22.0), min(2.2 + 0.42 * n_rows, 24.0))
+        )
+        _tidy_axes(ax, None)
+        for side in ("left", "bottom"):
+            ax.spines[side].set_visible(False)
+        cmap = matplotlib.colormaps["YlGnBu"].with_extremes(bad=_INSUFFICIENT_FACE)
+        norm = Normalize(vmin=0.0, vmax=vmax)
+        image = ax.imshow(
+            np.ma.masked_invalid(grid), cmap=cmap, norm=norm, aspect="auto",
+            interpolation="nearest",
+        )
+        for i in range(n_rows):
+            for j in range(n_cols):
+                value = grid[i, j]
+                if math.isfinite(value):
+                    ax.text(
+                        j, i, _pct_label(value), ha="center", va="center", fontsize=7.5,
+                        color=_text_color(cmap(norm(value))),
+                    )
+                else:
+                    ax.add_patch(
+                        Rectangle(
+                            (j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///",
+                            edgecolor=_INSUFFICIENT_HATCH, linewidth=0,
+                        )
+                    )
+                    ax.text(j, i, "n/a", ha="center", va="center", fontsize=7, color="#555555")
+        ax.set_xticks(
+            range(n_cols), labels=[plain_text(c, _TICK_WIDTH) for c in columns], rotation=35,
+            ha="right", rotation_mode="anchor",
+        )
+        ax.set_yticks(range(n_rows), labels=[plain_text(o, _TICK_WIDTH) for o in outlets])
+        ax.tick_params(length=0)
+        ax.set_title("Share of each narrative by outlet")
+        bar = fig.colorbar(
+            image, ax=ax, fraction=0.04, pad=0.02,
+            format=PercentFormatter(1.0, decimals=0 if vmax >= 0.05 else 1),
+        )
+        bar.outline.set_visible(False)
+        bar.set_label("Share")
+        if not np.isfinite(grid).all():
+            ax.legend(
+                handles=[
+                    Patch(
+                        facecolor=_INSUFFICIENT_FACE, edgecolor=_INSUFFICIENT_HATCH, hatch="///",
+                        label="n/a: insufficient data",
+                    )
+                ],
+                loc="lower right", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2,
+            )
+    return fig
+
+
+_KIND_STYLE: dict[str, dict[str, object]] = {
+    "named": {"hatch": None, "alpha": 1.0},
+    "discovered": {"hatch": "///", "alpha": 0.55},
+    "unassigned": {"hatch": "...", "alpha": 1.0},
+}
+
+
+def plot_narrative_sizes(
+    sizes: pd.DataFrame,
+    *,
+    colors: Mapping[str, str] | None = None,
+    ax: Axes | None = None,
+    xlabel: str = "Paragraphs",
+) -> Figure:
+    """Horizontal bars of narrative sizes, largest on top; named, discovered and unassigned differ.
+
+    Parameters
+    ----------
+    sizes : DataFrame
+        Columns ``narrative``, ``size`` (a count) and ``kind`` (``"named"``, ``"discovered"`` or
+        ``"unassigned"``; without the column, unassigned is recognised by name and the rest are
+        drawn as named).
+    colors : mapping, optional
+        Name -> colour; default :func:`.style.narrative_colors` over the frame's row order.
+    ax : Axes, optional
+        Draw here instead of on a new figure.
+    xlabel : str, default="Paragraphs"
+        What ``size`` counts.
+    """
+    _require(sizes, ("narrative", "size"), "sizes")
+    if sizes.empty:
+        raise ValueError("sizes is empty: nothing to draw")
+    _check_unique(sizes, ["narrative"], "sizes")
+    names = sizes["narrative"].astype(str).tolist()
+    values = _as_float(sizes["size"])
+    if not np.isfinite(values).all() or (values < 0).any():
+        raise ValueError("sizes.size must be finite counts >= 0; got NaN or negative values")
+    if "kind" in sizes.columns:
+        kinds = [str(k).strip().lower() for k in sizes["kind"]]
+    else:
+        kinds = ["unassigned" if is_unassigned(n) else "named" for n in names]
+    palette = dict(colors) if colors is not None else narrative_colors(names)
+    order = sorted(range(len(names)), key=lambda i: (-values[i], names[i]))
+
+    with style_context():
+        from matplotlib.patches import Patch
+
+        fig, ax = _new_axes(ax, (8.0, min(max(1.4 + 0.32 * len(names), 2.6), 30.0)))
+        _tidy_axes(ax, "x")
+        y = np.arange(len(order))
+        bars = ax.barh(
+            y, values[order], height=0.7, edgecolor=_EDGE, linewidth=0.6, zorder=3,
+        )
+        for bar, i in zip(bars, order):
+            kind = kinds[i] if kinds[i] in _KIND_STYLE else "named"
+            style = _KIND_STYLE[kind]
+            default = UNASSIGNED_COLOR if kind == "unassigned" else "#000000"
+            bar.set_facecolor(palette.get(names[i], default))
+            if style["hatch"]:
+                bar.set_hatch(str(style["hatch"]))
+            if style["alpha"] != 1.0:  # lighter fill, solid edge: a candidate, not a named narrative
+                face = bar.get_facecolor()
+                bar.set_facecolor((*face[:3], float(style["alpha"])))
+        ax.bar_label(
+            bars, labels=[f"{int(round(values[i])):,}" for i in order], padding=3, fontsize=8,
+        )
+        ax.set_yticks(y, labels=[plain_text(names[i], _LEGEND_WIDTH) for i in order])
+        ax.invert_yaxis()
+        ax.set_xlim(0, max(float(values.max()), 1.0) * 1.15)
+        ax.set_xlabel(plain_text(xlabel))
+        ax.tick_params(axis="y", length=0)
+        ax.set_title("Narrative sizes")
+        present = [k for k in _KIND_STYLE if k in kinds]
+        if present:
+            handles = [
+                Patch(
+                    facecolor=UNASSIGNED_COLOR if k == "unassigned" else
+                    ("#FFFFFF" if k == "discovered" else "#777777"),
+                    edgecolor=_EDGE, hatch=_KIND_STYLE[k]["hatch"], linewidth=0.6, label=k,
+                )
+                for k in present
+            ]
+            ax.legend(
+                handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=len(handles),
+                borderaxespad=0.2,
+            )
+    return fig
+
+
+# -- output -----------------------------------------------------------------------------------
+
+
+def figure_to_png_bytes(fig: Figure, dpi: int = PNG_DPI) -> bytes:
+    """The figure as PNG bytes (tight bounding box, white background), e.g. to inline in HTML."""
+    buffer = io.BytesIO()
+    with style_context():
+        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.1)
+    return buffer.getvalue()
+
+
+def figure_to_svg_bytes(fig: Figure) -> bytes:
+    """The figure as SVG bytes, reproducible: fixed ``svg.hashsalt`` and no date metadata."""
+    buffer = io.BytesIO()
+    with style_context():
+        fig.savefig(
+            buffer, format="svg", bbox_inches="tight", pad_inches=0.1, metadata={"Date": None},
+        )
+    return buffer.getvalue()
+
+
+def save_figure(
+    fig: Figure, out_dir: str | os.PathLike[str], name: str, *, dpi: int = PNG_DPI
+) -> dict[str, Path]:
+    """Write ``<slug>.png`` and ``<slug>.svg`` into ``out_dir`` atomically; same figure, same bytes.
+
+    The file stem is :func:`narrative.io.safe_filename` of ``name``, so any name is safe and the same
+    name always gives the same files. Returns ``{"png": path, "svg": path}``.
+    """
+    stem = safe_filename(name)
+    folder = Path(out_dir)
+    return {
+        "png": atomic_write_bytes(folder / f"{stem}.png", figure_to_png_bytes(fig, dpi=dpi)),
+        "svg": atomic_write_bytes(folder / f"{stem}.svg", figure_to_svg_bytes(fig)),
+    }

@@ -1,0 +1,79 @@
+"""The report as plain data: what the pipeline computed, arranged into sections.
+
+The pipeline fills a :class:`ReportModel`; :mod:`narrative.report.html` and
+:mod:`narrative.report.pdf` render the same model. Nothing here computes anything, and every string
+is treated by the renderers as untrusted text (article paragraphs, titles and outlet names come from
+the input), so it may hold anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Evidence", "FigureRef", "NarrativeSection", "ReportModel", "Table"]
+
+#: The kinds a narrative can be; renderers style anything else as a plain label.
+KINDS = ("named", "discovered", "unassigned")
+
+
+@dataclass
+class Evidence:
+    """One paragraph quoted as an example of a narrative, with where it came from."""
+
+    text: str
+    outlet: str | None = None
+    date: str | None = None  # ISO date
+    title: str | None = None
+    url: str | None = None  # shown as a link only when it is http(s)
+    source: str | None = None  # input file and line/record
+
+
+@dataclass
+class NarrativeSection:
+    """What the report says about one narrative (or about the unassigned paragraphs)."""
+
+    narrative_id: int
+    label: str
+    kind: str  # "named" | "discovered" | "unassigned"
+    description: str | None
+    size: int  # paragraphs assigned
+    share: float  # of all paragraphs, 0-1
+    top_terms: list[str] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    figure: str | None = None  # key of a FigureRef shown in this section
+
+
+@dataclass
+class FigureRef:
+    """A figure already drawn: its PNG bytes for embedding and, optionally, a saved SVG's path."""
+
+    key: str
+    title: str
+    caption: str
+    png: bytes
+    svg_path: str | None = None  # relative to the report, e.g. "figures/share-all.svg"
+
+
+@dataclass
+class Table:
+    """A small table; cells are str, int, float or None (shown as a dash)."""
+
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list[str | int | float | None]]
+
+
+@dataclass
+class ReportModel:
+    """Everything a report shows, in reading order; see the module docstring."""
+
+    title: str
+    subtitle: str
+    summary: list[str]  # plain sentences
+    corpus: dict[str, object]  # n_articles, n_paragraphs, n_outlets, date range, ...
+    narratives: list[NarrativeSection]
+    figures: list[FigureRef]
+    tables: list[Table]
+    methods: dict[str, object]  # settings, seed, versions, counts, input fingerprint, codebook, ...
+    warnings: list[str] = field(default_factory=list)

@@ -1,0 +1,318 @@
+"""Reports: hostile text stays text in HTML and PDF; links, CSP, formatting, atomic writes."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import os
+import re
+import struct
+import zlib
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+import narrative.io
+from narrative.io import atomic_write_bytes, atomic_write_text
+from narrative.report import (
+    Evidence,
+    FigureRef,
+    NarrativeSection,
+    ReportModel,
+    Table,
+    render_html,
+    write_html,
+)
+from narrative.report.html import num, pct, safe_relative_href, safe_url
+
+HOSTILE = (
+    '<script>alert(1)</script> "><img src=x onerror=alert(2)> javascript:alert(3) {{7*7}} '
+    "\u2028 tail"
+)
+GOOD_URL = "https://example.org/story?id=1&x=2"
+
+
+def _tiny_png(width: int = 4, height: int = 3) -> bytes:
+    """A valid grey RGB PNG, built by hand so the test needs no image library."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = b"".join(b"\x00" + b"\x80\x80\x80" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw))
+            + chunk(b"IEND", b""))
+
+
+PNG = _tiny_png()
+
+
+def hostile_model() -> ReportModel:
+    """A model whose every string field carries the hostile payload."""
+    h = HOSTILE
+    return ReportModel(
+        title=f"Title {h}",
+        subtitle=f"Subtitle {h}",
+        summary=[f"Summary {h}"],
+        corpus={"n_articles": 1234, f"key {h}": f"value {h}", "outlets": ["Правда", h]},
+        narratives=[
+            NarrativeSection(
+                narrative_id=3, label=f"Label {h}", kind="named", description=f"Description {h}",
+                size=120, share=0.25, top_terms=[f"term {h}"],
+                evidence=[
+                    Evidence(text=f"Evidence {h}", outlet="Правда", date="2024-01-08",
+                             title=f"Story {h}", url=GOOD_URL, source=f"source {h}"),
+                    Evidence(text=f"Second {h}", outlet=f"Outlet {h}", date=h, title=f"T {h}",
+                             url="javascript:alert(3)", source=None),
+                ],
+                figure="share",
+            ),
+            NarrativeSection(
+                narrative_id=-1, label=h, kind=h, description=None, size=5, share=0.01,
+                top_terms=[], evidence=[Evidence(text=h, outlet=None, date=None, title=None,
+                                                 url=f"  javascript:{h}", source=None)],
+                figure=f"missing {h}",
+            ),
+        ],
+        figures=[
+            FigureRef(key="share", title=f"Figure {h}", caption=f"Caption {h}", png=PNG,
+                      svg_path="figures/share.svg"),
+            FigureRef(key=f"other {h}", title=f"Other {h}", caption=h, png=PNG,
+                      svg_path="javascript:alert(1)"),
+        ],
+        tables=[Table(key=f"table {h}", title=f"Table {h}", columns=["a", f"col {h}"],
+                      rows=[[1, f"cell {h}"], [None, 0.5]])],
+        methods={"seed": 7, f"setting {h}": {"nested": [h, {"deep": h}]}, "codebook": [{"name": h}]},
+        warnings=[f"Warning {h}"],
+    )
+
+
+class _Collector(HTMLParser):
+    """Records every start tag with its attributes and every text node."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+@pytest.fixture(scope="module")
+def page() -> tuple[str, _Collector]:
+    html = render_html(hostile_model())
+    parser = _Collector()
+    parser.feed(html)
+    parser.close()
+    return html, parser
+
+
+# -- HTML safety ------------------------------------------------------------------------------------
+
+
+def test_html_has_no_script_no_handlers_no_javascript_links(page):
+    html, parsed = page
+    names = [tag for tag, _ in parsed.tags]
+    assert "script" not in names
+    for banned in ("iframe", "object", "embed", "base", "form", "link"):
+        assert banned not in names
+    for tag, attrs in parsed.tags:
+        for attr, value in attrs.items():
+            assert not attr.lower().startswith("on"), (tag, attr)
+            if attr in ("href", "src"):
+                assert not (value or "").strip().lower().startswith("javascript:"), (tag, value)
+    assert "<script" not in html.lower()
+
+
+def test_html_head_has_csp_referrer_and_charset(page):
+    _, parsed = page
+    metas = [attrs for tag, attrs in parsed.tags if tag == "meta"]
+    assert {"charset": "utf-8"} in metas
+    csp = [m["content"] for m in metas if (m.get("http-equiv") or "").lower()
+           == "content-security-policy"]
+    assert len(csp) == 1
+    assert "default-src 'none'" in csp[0] and "img-src data:" in csp[0]
+    assert "script-src" not in csp[0] and "base-uri 'none'" in csp[0]
+    assert {"name": "referrer", "content": "no-referrer"} in metas
+
+
+def test_html_makes_no_external_request(page):
+    _, parsed = page
+    for tag, attrs in parsed.tags:
+        if "src" in attrs:
+            assert attrs["src"].startswith("data:image/png;base64,"), (tag, attrs["src"])
+    images = [attrs["src"] for tag, attrs in parsed.tags if tag == "img"]
+    assert images and all(base64.b64decode(s.split(",", 1)[1]) == PNG for s in images)
+
+
+def test_html_shows_hostile_text_literally(page):
+    html, parsed = page
+    text = "".join(parsed.text)
+    assert f"Title {HOSTILE}" in text  # escaped on the wire, intact once parsed (U+2028 included)
+    assert f"Evidence {HOSTILE}" in text and f"cell {HOSTILE}" in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "{{7*7}}" in text and "alert(3) 49" not in text
+
+
+def test_html_links_only_http_urls(page):
+    _, parsed = page
+    links = [attrs for tag, attrs in parsed.tags if tag == "a"]
+    external = [a for a in links if not a["href"].startswith("#")]
+    hrefs = sorted(a["href"] for a in external)
+    assert hrefs == sorted([GOOD_URL, "figures/share.svg"])
+    for a in external:
+        assert set(a["rel"].split()) >= {"noopener", "noreferrer", "nofollow"}
+    text = "".join(parsed.text)
+    assert "javascript:alert(3)" in text  # the rejected URL is still shown, as text
+
+
+def test_html_ids_are_slugs_unique_and_toc_targets_exist(page):
+    _, parsed = page
+    ids = [attrs["id"] for _, attrs in parsed.tags if "id" in attrs]
+    assert len(ids) == len(set(ids))
+    assert all(re.fullmatch(r"[a-z0-9-]+", i) for i in ids)
+    targets = {a["href"][1:] for t, a in parsed.tags if t == "a" and a["href"].startswith("#")}
+    assert targets and targets <= set(ids)
+
+
+def test_html_sections_and_narrative_content(page):
+    _, parsed = page
+    ids = {attrs.get("id") for _, attrs in parsed.tags}
+    assert {"summary", "corpus", "figures", "narratives", "tables", "methods", "warnings"} <= ids
+    text = "".join(parsed.text)
+    assert "120 paragraphs" in text and "25.0%" in text and "1,234" in text
+    assert "Number of articles" in text
+    classes = [attrs.get("class", "") for _, attrs in parsed.tags]
+    assert "badge badge-named" in classes and "badge badge-other" in classes
+
+
+def test_render_is_deterministic_and_leaves_model_alone():
+    model = hostile_model()
+    before = repr(model)
+    assert render_html(model) == render_html(copy.deepcopy(model))
+    assert repr(model) == before
+
+
+def test_unprintable_characters_do_not_break_the_file(tmp_path):
+    model = hostile_model()
+    model.summary = ["NUL\x00 bell\x07 lone surrogate \ud800 end"]
+    path = write_html(model, tmp_path / "report.html")
+    text = path.read_bytes().decode("utf-8")  # valid UTF-8
+    assert "\x00" not in text and "\x07" not in text and "lone surrogate \ufffd end" in text
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+# -- filters and URL checks -------------------------------------------------------------------------
+
+
+def test_number_filters():
+    assert pct(0.1234) == "12.3%" and pct(None) == "\u2013" and pct(float("nan")) == "\u2013"
+    assert num(1234567) == "1,234,567" and num(True) == "yes" and num(None) == "\u2013"
+    assert num(0.000123) == "0.000123" and num(3.14159) == "3.14" and num(2.0) == "2"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(1)", "JaVaScRiPt:alert(1)", " https://x.org", "java\tscript:alert(1)",
+     "data:text/html,<script>", "https://user:pw@evil.example", "//evil.example", "ftp://x.org",
+     "https://x.org/\u2028", "https://", "vbscript:msgbox", "https://x.org\\@evil.example", None, 5],
+)
+def test_safe_url_rejects(url):
+    assert safe_url(url) is None
+
+
+@pytest.mark.parametrize("url", ["https://example.org/a?b=1&c=2#f", "http://x.org", "HTTPS://X.ORG/"])
+def test_safe_url_accepts(url):
+    assert safe_url(url) == url
+
+
+def test_safe_relative_href():
+    assert safe_relative_href("figures/a b.svg") == "figures/a%20b.svg"
+    for bad in ("/etc/passwd", "../x.svg", "javascript:alert(1)", "C:\\x.svg", "", None, "a//b"):
+        assert safe_relative_href(bad) is None
+
+
+# -- PDF -----------------------------------------------------------------------------------------------
+
+
+def test_pdf_writes_same_bytes_with_cyrillic_and_literal_markup(tmp_path):
+    pytest.importorskip("reportlab")
+    from narrative.report import write_pdf
+
+    first = write_pdf(hostile_model(), tmp_path / "a" / "report.pdf")
+    second = write_pdf(hostile_model(), tmp_path / "b" / "report.pdf")
+    data = first.read_bytes()
+    assert data.startswith(b"%PDF")
+    assert data == second.read_bytes()  # invariant: no timestamp or random id
+    assert [p.name for p in first.parent.iterdir()] == ["report.pdf"]
+
+    pypdf = pytest.importorskip("pypdf")
+    reader = pypdf.PdfReader(first)
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Правда" in text
+    assert "<script>alert(1)</script>" in text
+    assert "onerror=alert(2)>" in text
+
+
+def test_pdf_survives_markup_lookalikes(tmp_path):
+    pytest.importorskip("reportlab")
+    from narrative.report import write_pdf
+
+    model = hostile_model()
+    model.summary = ['<b>unclosed <font name="x"> &amp; &bogus; <a href="javascript:x">', "\x00\ud800"]
+    model.tables[0].rows.append(["z" * 5000, None, "extra cell beyond the columns"])
+    assert write_pdf(model, tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
+
+
+# -- atomic writes -------------------------------------------------------------------------------------
+
+
+def test_atomic_write_replaces_whole_file(tmp_path):
+    target = tmp_path / "sub" / "out.txt"
+    atomic_write_text(target, "first")
+    atomic_write_text(target, "second \u2028 ok")
+    assert target.read_text(encoding="utf-8") == "second \u2028 ok"
+    assert [p.name for p in target.parent.iterdir()] == ["out.txt"]
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, OSError])
+def test_atomic_write_interrupted_leaves_old_file_and_no_temp(tmp_path, monkeypatch, error):
+    target = tmp_path / "report.html"
+    target.write_bytes(b"old")
+
+    def interrupted(fd):  # the data is in the temporary file by now; the rename has not happened
+        raise error("interrupted mid-write")
+
+    monkeypatch.setattr(narrative.io.os, "fsync", interrupted)
+    with pytest.raises(error):
+        atomic_write_bytes(target, b"new content")
+    monkeypatch.undo()
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_atomic_write_failed_rename_leaves_no_temp(tmp_path, monkeypatch):
+    def no_replace(src, dst):
+        assert Path(src).name.startswith(".") and Path(src).name.endswith(".tmp")
+        raise PermissionError("target locked")
+
+    monkeypatch.setattr(narrative.io.os, "replace", no_replace)
+    with pytest.raises(PermissionError):
+        atomic_write_bytes(tmp_path / "x.bin", b"data")
+    monkeypatch.undo()
+    assert os.listdir(tmp_path) == []
+
+
+def test_atomic_write_rejects_wrong_types(tmp_path):
+    with pytest.raises(TypeError):
+        atomic_write_bytes(tmp_path / "x", "text")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        atomic_write_text(tmp_path / "x", b"bytes")  # type: ignore[arg-type]
