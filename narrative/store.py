@@ -168,6 +168,21 @@ class Store:
         ).drop_duplicates(["source", "position"])
         return self._insert_new("rejects", frame, ["source", "position"])
 
+    def add_removed(self, rows: Sequence[dict]) -> int:
+        """Insert boilerplate cuts (``article_id, start, end, text, rule``) not yet stored."""
+        if not rows:
+            return 0
+        frame = pd.DataFrame(
+            {
+                "article_id": [r["article_id"] for r in rows],
+                "start": [int(r["start"]) for r in rows],
+                "end": [int(r["end"]) for r in rows],
+                "text": [r["text"] for r in rows],
+                "rule": [r["rule"] for r in rows],
+            }
+        ).drop_duplicates(["article_id", "start"])
+        return self._insert_new("removed", frame, ["article_id", "start"])
+
     def add_paragraphs(self, paragraphs: Sequence[Paragraph]) -> int:
         if not paragraphs:
             return 0

@@ -169,8 +169,9 @@ def test_jsonl_bad_date_is_a_warning_not_a_reject(tmp_path: Path) -> None:
                                          {**RECORD, "date": "2022-02-30"}])
     result = ingest_sources([path])
     assert result.rejects == [] and [a.date for a in result.articles] == [None, None]
-    assert len(result.warnings) == 2
-    assert "c.jsonl:1" in result.warnings[0] and "04/03/2022" in result.warnings[0]
+    dates = [w for w in result.warnings if "bad date" in w]
+    assert len(dates) == 2
+    assert "c.jsonl:1" in dates[0] and "04/03/2022" in dates[0]
     assert "date" not in result.articles[0].meta
 
 
@@ -187,8 +188,7 @@ REJECT_CASES = {
     "empty.txt": (b"", "file", "empty file"),
     "blank.txt": (b" \n\t\n ", "file", "whitespace-only"),
     "binary.txt": (b"GIF89a\x00\x01\x02", "byte 6", "binary file"),
-    "latin1.txt": ("caf\u00e9 au lait, enough words here".encode("latin-1"), "byte 3",
-                   "undecodable"),
+    "garbage.txt": (b"abc " + bytes(range(128, 256)), "byte 4", "undecodable"),
     "markup.md": (b"![photo](a.jpg)\n\n# \n", "file", "empty after cleaning"),
     "empty.jsonl": (b"", "file", "empty file"),
     "binary.jsonl": (b"\x00\x01\x02{}\n", "file", "binary file"),
@@ -235,6 +235,16 @@ def test_jsonl_line_rejects_name_line_and_reason(tmp_path: Path) -> None:
         assert want in reason
     assert all(r.source.endswith("mixed.jsonl") for r in result.rejects)
     assert result.rejects[0].excerpt.startswith('{"id": 1')
+
+
+def test_latin1_text_is_decoded_by_a_recorded_guess(tmp_path: Path) -> None:
+    (tmp_path / "latin1.txt").write_bytes(
+        "Le caf\u00e9 de la gare a ferm\u00e9 ses portes apr\u00e8s trente ann\u00e9es."
+        .encode("latin-1"))
+    (article,) = ingest_sources([tmp_path]).articles
+    assert "caf\u00e9" in article.text and "apr\u00e8s" in article.text
+    assert article.meta["encoding_guessed"] is True
+    assert article.meta["encoding"] not in ("utf-8", "utf-8-sig", "utf-16")
 
 
 def test_corrupt_gzip_keeps_what_was_read(tmp_path: Path) -> None:
@@ -293,7 +303,7 @@ def test_manifest_relative_paths_win_and_warn_for_missing(tmp_path: Path) -> Non
     assert d.outlet == "Manifest Outlet" and d.meta["outlet"] == "manifest"
     assert d.title == RECORD["title"] and d.meta["title"] == "field"
     assert any("m.csv: line 3" in w and "not a date" in w for w in result.warnings)
-    assert any(w.endswith("c.txt: not in manifest; metadata left empty")
+    assert any(w.endswith("c.txt: not in manifest; metadata read off the text only")
                for w in result.warnings)
     assert not any("a.txt" in w for w in result.warnings)
 

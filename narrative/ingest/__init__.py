@@ -1,13 +1,18 @@
 """Ingestion: files and folders of articles -> :class:`~narrative.schema.Article` records.
 
-``ingest_sources`` is the stage's entry point; ``read_manifest`` and ``clean_text`` are public
-because the CLI and notebooks use them on their own.
+``ingest_sources`` is the stage's entry point (``iter_records`` streams the same records);
+``read_manifest``, ``load_rules`` and ``clean_text`` are public because the CLI and notebooks use
+them on their own.
 """
 
 from __future__ import annotations
 
+from narrative.ingest.assemble import ColumnMap, IngestOptions
+from narrative.ingest.boilerplate import BoilerplateError, load_rules, remove_boilerplate
 from narrative.ingest.clean import clean_text
 from narrative.ingest.manifest import ManifestError, read_manifest
-from narrative.ingest.readers import IngestResult, ingest_sources
+from narrative.ingest.readers import IngestResult, ingest_sources, iter_records
 
-__all__ = ["IngestResult", "ManifestError", "clean_text", "ingest_sources", "read_manifest"]
+__all__ = ["BoilerplateError", "ColumnMap", "IngestOptions", "IngestResult", "ManifestError",
+           "clean_text", "ingest_sources", "iter_records", "load_rules", "read_manifest",
+           "remove_boilerplate"]

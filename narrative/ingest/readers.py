@@ -1,13 +1,21 @@
 """Readers: turn files into :class:`Article` records, or :class:`Reject` records with a reason.
 
-Inputs are plain-text articles (``.txt``, ``.md``, ``.markdown``; one article per file) and JSON
-Lines (``.jsonl``, ``.jsonl.gz``; one article per line with fields ``id, outlet, date, title, url,
-text`` and optionally ``author``, ``lang``). Nothing read is dropped: every record becomes an
-article or a reject naming the file, the position (``file``, ``line N``, ``byte N``) and the
-reason, so ``len(articles) + len(rejects) == n_read`` always holds.
+Inputs, each also gzip-compressed (``NAME.gz``):
 
-Text is decoded as UTF-8 (a BOM is stripped) or as UTF-16 when the file starts with a UTF-16 BOM;
-anything else is rejected as undecodable rather than guessed at.
+- documents, one article per file: ``.txt``, ``.md``, ``.markdown``, ``.html``, ``.htm``
+  (HTML through trafilatura, see :mod:`narrative.ingest.html`);
+- JSON Lines ``.jsonl`` (one record per line), CSV ``.csv`` (header row), Parquet ``.parquet``:
+  columns are mapped by :class:`~narrative.ingest.assemble.ColumnMap` (explicit or
+  auto-detected ``text, date, outlet, title, author, url, id, lang``).
+
+Nothing read is dropped: every record becomes an article or a reject naming the file, the
+position (``file``, ``line N``, ``row N``, ``byte N``) and the reason, so
+``len(articles) + len(rejects) == n_read`` always holds. Line- and row-oriented files are streamed
+(:func:`iter_records` holds one record at a time); :func:`ingest_sources` collects them.
+
+Documents are decoded as UTF-8 (BOM stripped), UTF-16 with a BOM, else a guessed 8-bit encoding
+(recorded in ``meta["encoding"]`` with ``meta["encoding_guessed"] = True``); see
+:mod:`narrative.ingest.decode`. JSONL lines must be UTF-8 (or the file UTF-16 with a BOM).
 """
 
 from __future__ import annotations
@@ -24,40 +32,45 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from narrative.ingest.assemble import Assembler, ColumnMap, IngestOptions
+from narrative.ingest.boilerplate import Rule, load_rules
 from narrative.ingest.clean import clean_text, excerpt
-from narrative.ingest.manifest import MANIFEST_FIELDS, join_authors, parse_date, read_manifest
+from narrative.ingest.decode import UTF16_BOMS, DecodeError, decode_bytes
+from narrative.ingest.manifest import read_manifest
 from narrative.schema import Article, Reject
 
 __all__ = [
-    "TEXT_SUFFIXES", "JSONL_SUFFIXES", "DecodeError", "IngestResult", "collect_files",
-    "decode_bytes", "display_path", "ingest_sources", "read_jsonl_file", "read_text_file",
+    "DOCUMENT_SUFFIXES", "JSONL_SUFFIXES", "TABLE_SUFFIXES", "TEXT_SUFFIXES", "DecodeError",
+    "IngestResult", "collect_files", "decode_bytes", "display_path", "ingest_sources",
+    "iter_records", "read_jsonl_file", "read_text_file",
 ]
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
-JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+DOCUMENT_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+TABLE_SUFFIXES = (".csv", ".parquet")
+_ALL_SUFFIXES = DOCUMENT_SUFFIXES + JSONL_SUFFIXES + TABLE_SUFFIXES
 
 _SNIFF_BYTES = 8192
-_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_RECORD_SOURCE = re.compile(r":(?:row)?\d+$")
 _HEADING_LINE = re.compile(r"[ \t]{0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*")
 
 
 @dataclass
 class IngestResult:
-    """What :func:`ingest_sources` read: ``len(articles) + len(rejects) == n_read``."""
+    """What :func:`ingest_sources` read: ``len(articles) + len(rejects) == n_read``.
+
+    ``removed`` holds one dict per boilerplate cut: ``article_id, start, end, text, rule``, with
+    ``start``/``end`` offsets into the article's text *before* the cut, i.e. ``clean_text`` of
+    the raw input (markup gone, whitespace tidied), not into the stored ``article.text``.
+    """
 
     articles: list[Article] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    removed: list[dict] = field(default_factory=list)
     n_read: int = 0
-
-
-class DecodeError(ValueError):
-    """Bytes that are not text this reader accepts; ``position`` is ``"byte N"``."""
-
-    def __init__(self, reason: str, position: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.position = position
 
 
 # -- files --------------------------------------------------------------------------------------
@@ -75,11 +88,12 @@ def display_path(path: str | Path) -> str:
 
 
 def _kind(path: Path) -> str | None:
-    name = path.name.lower()
-    if name.endswith(JSONL_SUFFIXES):
-        return "jsonl"
-    if name.endswith(TEXT_SUFFIXES):
-        return "text"
+    name = path.name.lower().removesuffix(".gz")
+    for kind, suffixes in (("text", TEXT_SUFFIXES), ("html", HTML_SUFFIXES),
+                           ("jsonl", JSONL_SUFFIXES), ("csv", (".csv",)),
+                           ("parquet", (".parquet",))):
+        if name.endswith(suffixes):
+            return kind
     return None
 
 
@@ -99,8 +113,8 @@ def collect_files(
     """Expand files and folders (walked recursively) into the readable input files, in order.
 
     Hidden files and folders inside a walked folder are ignored, as is any path in ``skip``
-    (the manifest); files of other types are skipped with a warning; a file reached twice is
-    read once.
+    (the manifest, a rules file); files of other types are skipped with a warning; a file
+    reached twice is read once.
 
     Raises
     ------
@@ -123,7 +137,7 @@ def collect_files(
                 continue
             if _kind(path) is None:
                 sink.append(f"{display_path(path)}: skipped: not a "
-                            f"{'/'.join(TEXT_SUFFIXES + JSONL_SUFFIXES)} file")
+                            f"{'/'.join(_ALL_SUFFIXES)} file (optionally .gz)")
                 continue
             if resolved in seen:
                 sink.append(f"{display_path(path)}: given more than once; read once")
@@ -135,67 +149,15 @@ def collect_files(
     return files
 
 
-# -- decoding -----------------------------------------------------------------------------------
-
-def decode_bytes(data: bytes) -> tuple[str, str]:
-    """Decode a whole file; returns ``(text, encoding)`` with encoding one of
-    ``"utf-8"``, ``"utf-8-sig"`` (BOM stripped), ``"utf-16"`` (BOM present).
-
-    Raises
-    ------
-    DecodeError
-        NUL bytes (a binary file) or bytes that are not valid UTF-8 / UTF-16.
-    """
-    if data.startswith(_UTF16_BOMS):
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError as err:
-            raise DecodeError(f"undecodable text: invalid UTF-16 ({err.reason}) at byte "
-                              f"{err.start}", f"byte {err.start}") from err
-        encoding = "utf-16"
-    else:
-        nul = data.find(b"\x00")
-        if nul >= 0:
-            raise DecodeError(f"binary file (NUL byte at byte {nul})", f"byte {nul}")
-        encoding, offset = ("utf-8-sig", 3) if data.startswith(codecs.BOM_UTF8) else ("utf-8", 0)
-        try:
-            text = data[offset:].decode("utf-8")
-        except UnicodeDecodeError as err:
-            at = err.start + offset
-            raise DecodeError(
-                f"undecodable text: not UTF-8 (byte 0x{data[at]:02x} at byte {at}) and no "
-                "UTF-16 BOM; re-save the file as UTF-8", f"byte {at}") from err
-    nul = text.find("\x00")
-    if nul >= 0:
-        raise DecodeError(f"binary file (NUL character at character {nul})", f"byte {nul}")
-    return text, encoding
-
-
 def _raw_excerpt(data: bytes) -> str:
     return excerpt(data[:400].decode("utf-8", "backslashreplace"))
 
 
-# -- metadata -----------------------------------------------------------------------------------
-
 def _scalar(value: Any) -> str | None:
-    if value is None:
+    if value is None or isinstance(value, (dict, list, tuple)):
         return None
     text = " ".join(str(value).split())
     return text or None
-
-
-def _merge(found: dict[str, tuple[Any, str]], entry: dict | None) -> tuple[dict[str, Any], dict]:
-    """Metadata values and their origins; a non-empty manifest value wins over ``found``."""
-    values: dict[str, Any] = {}
-    meta: dict[str, str] = {}
-    for name in MANIFEST_FIELDS:
-        if entry is not None and entry.get(name) is not None:
-            values[name], meta[name] = entry[name], "manifest"
-        elif name in found and found[name][0] is not None:
-            values[name], meta[name] = found[name]
-        else:
-            values[name] = None
-    return values, meta
 
 
 def _heading_title(text: str) -> str | None:
@@ -207,85 +169,119 @@ def _heading_title(text: str) -> str | None:
     return None
 
 
-# -- readers ------------------------------------------------------------------------------------
+def _default_assembler(warnings: list[str] | None) -> Assembler:
+    return Assembler(IngestOptions(), warnings if warnings is not None else [], [])
+
+
+# -- documents ----------------------------------------------------------------------------------
+
+def _read_bytes(path: Path) -> bytes:
+    if path.name.lower().endswith(".gz"):
+        with gzip.open(path, "rb") as handle:
+            return handle.read()
+    return path.read_bytes()
+
 
 def read_text_file(
-    path: Path, *, source: str, entry: dict | None = None
+    path: Path, *, source: str, entry: dict | None = None, assembler: Assembler | None = None
 ) -> Article | Reject:
-    """Read one ``.txt`` / ``.md`` article. ``entry`` is its manifest row, if any."""
+    """Read one document (``.txt``, ``.md``, ``.html``; maybe gzipped). ``entry``: manifest row."""
+    assembler = assembler or _default_assembler(None)
     try:
-        data = path.read_bytes()
-    except OSError as err:
-        return Reject(source, "file", f"cannot read: {err.strerror or err}")
+        data = _read_bytes(path)
+    except (OSError, EOFError, zlib.error) as err:
+        return Reject(source, "file", f"cannot read: {getattr(err, 'strerror', None) or err}")
     if not data:
         return Reject(source, "file", "empty file (0 bytes)")
+    if len(data) > 4 * assembler.options.max_chars:
+        return Reject(source, "file", f"article too long: {len(data):,} bytes (limit "
+                      f"{assembler.options.max_chars:,} characters)", _raw_excerpt(data))
     try:
-        raw, encoding = decode_bytes(data)
+        raw, encoding, guessed = decode_bytes(data)
     except DecodeError as err:
         return Reject(source, err.position, err.reason, _raw_excerpt(data))
     if not raw.strip():
         return Reject(source, "file", "whitespace-only file", excerpt(raw))
-    text = clean_text(raw)
-    if not text:
-        return Reject(source, "file", "empty after cleaning (only markup)", excerpt(raw))
-    found: dict[str, tuple[Any, str]] = {}
+    meta: dict[str, Any] = {"encoding": encoding}
+    if guessed:
+        meta["encoding_guessed"] = True
+    stem = path.name[: -3] if path.name.lower().endswith(".gz") else path.name
+    source_id = Path(stem).stem
+    if _kind(path) == "html":
+        from narrative.ingest.html import extract_html
+
+        text, fields = extract_html(raw, url=(entry or {}).get("url"))
+        if not text:
+            return Reject(source, "file", "no article text found in the HTML page", excerpt(raw))
+        return assembler.build(text, source=source, position="file", fields=fields, entry=entry,
+                               source_id=source_id, meta=meta, origin="field:html")
     title = _heading_title(raw)
-    if title is not None:
-        found["title"] = (title, "text:heading")
-    values, meta = _merge(found, entry)
-    meta["encoding"] = encoding
-    return Article(text=text, source=source, source_id=path.stem,
-                   meta=meta, **values)
+    return assembler.build(raw, source=source, position="file", entry=entry,
+                           fields={"title": title}, source_id=source_id, meta=meta,
+                           origin="text:heading")
 
 
-def _jsonl_record(
-    line: str, *, source: str, lineno: int, entry: dict | None, encoding: str,
-    warnings: list[str],
+# -- records (JSONL, CSV, Parquet) --------------------------------------------------------------
+
+def _record(
+    record: dict, *, source: str, position: str, where: str, entry: dict | None, encoding: str,
+    assembler: Assembler, raw_line: str = "",
 ) -> Article | Reject:
-    """One JSONL line -> Article or Reject."""
+    """One mapped record (dict of columns) -> Article or Reject."""
+    columns = assembler.options.columns.resolve(list(record))
+    label = assembler.options.columns.text_label()
+    shown = raw_line or excerpt(json.dumps(record, ensure_ascii=False, default=str))
+    if "text" not in columns or record[columns["text"]] is None:
+        return Reject(source, position, f"no '{label}' field", excerpt(shown))
+    raw = record[columns["text"]]
+    if not isinstance(raw, str):
+        return Reject(source, position,
+                      f"'{label}' field is not a string (got {type(raw).__name__})",
+                      excerpt(shown))
+    if not raw.strip():
+        return Reject(source, position, f"empty '{label}' field", excerpt(shown))
+    fields = {name: record.get(columns[name]) if name in columns else None
+              for name in ("outlet", "date", "author", "title", "url")}
+    fields["outlet"] = _scalar(fields["outlet"])
+    for name in ("title", "url"):
+        fields[name] = _scalar(fields[name])
+    if isinstance(fields["author"], (dict, tuple)):
+        fields["author"] = None
+    if isinstance(fields["date"], (dict, list)):
+        fields["date"] = None
+    article = assembler.build(
+        raw, source=where, position=position, fields=fields, entry=entry,
+        source_id=_scalar(record.get(columns["id"])) if "id" in columns else None,
+        lang=_scalar(record.get(columns["lang"])) if "lang" in columns else None,
+        meta={"encoding": encoding})
+    if isinstance(article, Reject):
+        article.source = source
+        if article.reason.startswith("empty after cleaning"):
+            article.excerpt = excerpt(shown)
+    return article
+
+
+def _jsonl_line(line: str, *, source: str, lineno: int, entry: dict | None, encoding: str,
+                assembler: Assembler) -> Article | Reject:
     position = f"line {lineno}"
     try:
         record = json.loads(line)
     except json.JSONDecodeError as err:
-        return Reject(source, position, f"not valid JSON: {err.msg} (column {err.colno})",
-                      excerpt(line))
+        return Reject(source, position, f"not valid JSON: {err.msg} (column {err.colno})"
+                      + ("; truncated record?" if "Expecting" in err.msg or "Unterminated"
+                         in err.msg else ""), excerpt(line))
     except (ValueError, RecursionError) as err:  # 5,000-digit numbers, absurd nesting
         return Reject(source, position, f"not valid JSON: {err}", excerpt(line))
     if not isinstance(record, dict):
         return Reject(source, position,
                       f"not a JSON object (got {type(record).__name__})", excerpt(line))
-    if "text" not in record or record["text"] is None:
-        return Reject(source, position, "no 'text' field", excerpt(line))
-    raw = record["text"]
-    if not isinstance(raw, str):
-        return Reject(source, position,
-                      f"'text' field is not a string (got {type(raw).__name__})", excerpt(line))
-    if not raw.strip():
-        return Reject(source, position, "empty 'text' field", excerpt(line))
-    text = clean_text(raw)
-    if not text:
-        return Reject(source, position, "empty after cleaning (only markup)", excerpt(line))
-    where = f"{source}:{lineno}"
-    try:
-        date = parse_date(record.get("date"))
-    except ValueError as err:
-        warnings.append(f"{where}: bad date {record.get('date')!r} ({err}); date left empty")
-        date = None
-    found = {
-        "outlet": (_scalar(record.get("outlet")), "field"),
-        "date": (date, "field"),
-        "author": (join_authors(record.get("author")), "field"),
-        "title": (_scalar(record.get("title")), "field"),
-        "url": (_scalar(record.get("url")), "field"),
-    }
-    values, meta = _merge(found, entry)
-    meta["encoding"] = encoding
-    return Article(text=text, source=where, source_id=_scalar(record.get("id")),
-                   lang=_scalar(record.get("lang")), meta=meta, **values)
+    return _record(record, source=source, position=position, where=f"{source}:{lineno}",
+                   entry=entry, encoding=encoding, assembler=assembler, raw_line=line)
 
 
 def read_jsonl_file(
-    path: Path, *, source: str, entry: dict | None = None, warnings: list[str] | None = None
+    path: Path, *, source: str, entry: dict | None = None, warnings: list[str] | None = None,
+    assembler: Assembler | None = None,
 ) -> Iterator[Article | Reject]:
     """Stream one ``.jsonl`` / ``.jsonl.gz`` file, one record per non-blank line.
 
@@ -293,7 +289,7 @@ def read_jsonl_file(
     and reading goes on; a file that breaks off (corrupt gzip, bad UTF-16) yields one reject for
     the unread rest, after the records read before the break.
     """
-    sink = warnings if warnings is not None else []
+    assembler = assembler or _default_assembler(warnings)
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     lineno = 0
     n_yielded = 0
@@ -302,7 +298,7 @@ def read_jsonl_file(
         with opener(path, "rb") as handle:
             head = handle.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
             lines: Iterator[bytes] | io.TextIOWrapper
-            if head.startswith(_UTF16_BOMS):
+            if head.startswith(UTF16_BOMS):
                 encoding = "utf-16"
                 lines = io.TextIOWrapper(handle, encoding="utf-16", newline="\n")
             else:
@@ -337,12 +333,11 @@ def read_jsonl_file(
                                  f"binary data (NUL at column {line.index(chr(0)) + 1})",
                                  excerpt(line))
                     continue
-                yield _jsonl_record(line, source=source, lineno=lineno, entry=entry,
-                                    encoding=encoding, warnings=sink)
+                yield _jsonl_line(line, source=source, lineno=lineno, entry=entry,
+                                  encoding=encoding, assembler=assembler)
     except (OSError, EOFError, zlib.error, UnicodeDecodeError) as err:
         reason = getattr(err, "strerror", None) or str(err) or type(err).__name__
         position = "file" if n_yielded == 0 and lineno == 0 else f"line {lineno + 1}"
-        n_yielded += 1
         what = "cannot read the file" if position == "file" else "cannot read the rest of the file"
         yield Reject(source, position, f"{what}: {reason}")
         return
@@ -351,35 +346,36 @@ def read_jsonl_file(
                      "whitespace-only file" if whitespace_seen else "empty file (0 bytes)")
 
 
+def _read_table(path: Path, *, source: str, entry: dict | None,
+                assembler: Assembler) -> Iterator[Article | Reject]:
+    from narrative.ingest.tables import read_csv_rows, read_parquet_rows
+
+    reader = read_csv_rows if _kind(path) == "csv" else read_parquet_rows
+    for item in reader(path, source=source):
+        if isinstance(item, Reject):
+            yield item
+            continue
+        position, record, encoding = item
+        yield _record(record, source=source, position=position,
+                      where=f"{source}:{position.replace(' ', '')}", entry=entry,
+                      encoding=encoding, assembler=assembler)
+
+
 # -- the stage ----------------------------------------------------------------------------------
 
-def ingest_sources(
-    sources: Sequence[str | Path], *, manifest: str | Path | None = None
-) -> IngestResult:
-    """Read every article in ``sources`` (files or folders), merged with ``manifest`` metadata.
+def iter_records(
+    sources: Sequence[str | Path], *, manifest: str | Path | None = None,
+    options: IngestOptions | None = None, warnings: list[str] | None = None,
+    removed: list[dict] | None = None,
+) -> Iterator[Article | Reject]:
+    """Every article or reject in ``sources``, one at a time (bounded memory).
 
-    Parameters
-    ----------
-    sources : sequence of str or Path
-        Files and folders; folders are walked recursively in sorted order.
-    manifest : str or Path, optional
-        CSV ``file,outlet,date,author,title,url`` (see :func:`read_manifest`). With a manifest,
-        a text file it does not list keeps empty metadata and gets a warning.
-
-    Returns
-    -------
-    IngestResult
-        Articles and rejects in input order, warnings, and the number of records read.
-
-    Raises
-    ------
-    FileNotFoundError
-        A source does not exist.
-    ManifestError
-        The manifest cannot be used (bad header, no ``file`` column, unreadable).
+    ``warnings`` and ``removed`` receive what :class:`IngestResult` would hold; empty them
+    between batches to keep memory bounded on huge inputs.
     """
-    result = IngestResult()
-    warnings = result.warnings
+    warnings = warnings if warnings is not None else []
+    removed = removed if removed is not None else []
+    assembler = Assembler(options or IngestOptions(), warnings, removed)
     entries = read_manifest(manifest, warnings=warnings) if manifest is not None else None
     skip = [Path(manifest)] if manifest is not None else []
     used: set[Path] = set()
@@ -391,23 +387,101 @@ def ingest_sources(
             entry = entries.get(resolved)
             if entry is not None:
                 used.add(resolved)
-        if _kind(path) == "text":
+        kind = _kind(path)
+        if kind in ("text", "html"):
             if entries is not None and entry is None:
-                warnings.append(f"{source}: not in manifest; metadata left empty")
-            records: Iterator[Article | Reject] = iter(
-                [read_text_file(path, source=source, entry=entry)])
+                warnings.append(f"{source}: not in manifest; metadata read off the text only")
+            yield read_text_file(path, source=source, entry=entry, assembler=assembler)
+        elif kind == "jsonl":
+            yield from read_jsonl_file(path, source=source, entry=entry, assembler=assembler)
         else:
-            records = read_jsonl_file(path, source=source, entry=entry, warnings=warnings)
-        for record in records:
-            result.n_read += 1
-            if isinstance(record, Article):
-                result.articles.append(record)
-            else:
-                result.rejects.append(record)
+            yield from _read_table(path, source=source, entry=entry, assembler=assembler)
     if entries:
         unused = [(e["line"], p) for p, e in entries.items() if p not in used]
         if unused:
             line, path = min(unused)
             warnings.append(f"{display_path(manifest)}: {len(unused)} listed file(s) not among "
                             f"the sources (first: {display_path(path)}, line {line})")
+
+
+def _check_ids(articles: list[Article], warnings: list[str]) -> None:
+    """Warn (once per id) when two records carry the same ``source_id``; both are kept."""
+    first: dict[str, str] = {}
+    n_dupes = 0
+    for article in articles:
+        if article.source_id is None or not _RECORD_SOURCE.search(article.source):
+            continue  # documents: the id is the file name
+        if article.source_id in first:
+            n_dupes += 1
+            if n_dupes > 10:
+                continue
+            warnings.append(f"{article.source}: duplicate id {article.source_id!r} (first at "
+                            f"{first[article.source_id]}); both kept")
+        else:
+            first[article.source_id] = article.source
+    if n_dupes > 10:
+        warnings.append(f"... and {n_dupes - 10} more records with a duplicate id; all kept")
+
+
+def ingest_sources(
+    sources: Sequence[str | Path], *, manifest: str | Path | None = None,
+    boilerplate: str | Path | Sequence[Rule] | bool | None = True,
+    columns: ColumnMap | None = None, day_first: bool | None = None,
+    max_chars: int = IngestOptions.max_chars, infer_metadata: bool = True,
+) -> IngestResult:
+    """Read every article in ``sources`` (files or folders), merged with ``manifest`` metadata.
+
+    Parameters
+    ----------
+    sources : sequence of str or Path
+        Files and folders; folders are walked recursively in sorted order.
+    manifest : str or Path, optional
+        CSV ``file,outlet,date,author,title,url`` (see :func:`read_manifest`); its values win.
+    boilerplate : True, False, path or list of Rule, default True
+        True: the shipped rules; a path: a YAML file merged over them
+        (:func:`~narrative.ingest.boilerplate.load_rules`); a list: these rules; False/None:
+        no removal.
+    columns : ColumnMap, optional
+        Column names for JSONL/CSV/Parquet (``--text-col`` and friends); default auto-detect.
+    day_first : bool, optional
+        Force the day/month order of numeric dates (default: by separator).
+    max_chars : int
+        Raw texts longer than this are rejected.
+    infer_metadata : bool, default True
+        Read date, author and outlet off the text where no manifest or field gives them.
+
+    Returns
+    -------
+    IngestResult
+        Articles and rejects in input order, warnings, removed boilerplate spans, and the
+        number of records read.
+
+    Raises
+    ------
+    FileNotFoundError
+        A source does not exist.
+    ManifestError
+        The manifest cannot be used (bad header, no ``file`` column, unreadable).
+    BoilerplateError
+        The rules file cannot be used.
+    """
+    if boilerplate is True:
+        rules: Sequence[Rule] = load_rules()
+    elif isinstance(boilerplate, (str, Path)):
+        rules = load_rules(boilerplate)
+    elif boilerplate:
+        rules = list(boilerplate)
+    else:
+        rules = ()
+    options = IngestOptions(rules=rules, columns=columns or ColumnMap(), day_first=day_first,
+                            max_chars=max_chars, infer=infer_metadata)
+    result = IngestResult()
+    for record in iter_records(sources, manifest=manifest, options=options,
+                               warnings=result.warnings, removed=result.removed):
+        result.n_read += 1
+        if isinstance(record, Article):
+            result.articles.append(record)
+        else:
+            result.rejects.append(record)
+    _check_ids(result.articles, result.warnings)
     return result

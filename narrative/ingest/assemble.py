@@ -1,0 +1,217 @@
+"""From a raw text plus whatever metadata came with it to an :class:`Article` (or a reject).
+
+Every reader ends here, so every format gets the same treatment, in this order: a size limit,
+markup cleaning, metadata merge (manifest > record field > the text itself, each value's origin
+kept in ``meta``), date sanity flags, then boilerplate removal (rules from
+:mod:`narrative.ingest.boilerplate`; the cuts go to ``removed`` with the final article id).
+
+Column mapping for tabular and JSON inputs lives here too (:class:`ColumnMap`): each field has an
+explicit column or is auto-detected from a list of common names, case-insensitively.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from narrative.ingest.boilerplate import Rule, remove_boilerplate
+from narrative.ingest.clean import clean_text, excerpt
+from narrative.ingest.manifest import MANIFEST_FIELDS, join_authors, parse_date
+from narrative.ingest.metadata import date_flag, find_dates, infer_metadata
+from narrative.schema import Article, Reject
+
+__all__ = ["AUTO_COLUMNS", "Assembler", "ColumnMap", "IngestOptions", "parse_field_date"]
+
+#: Column names tried, in order, when a field has no explicit column (compared in lower case).
+AUTO_COLUMNS: dict[str, tuple[str, ...]] = {
+    "text": ("text", "body", "content", "article", "full_text", "fulltext", "article_text",
+             "maintext", "story", "document"),
+    "date": ("date", "published", "published_at", "publish_date", "pub_date", "date_publish",
+             "publication_date", "datetime", "timestamp", "created_at", "time"),
+    "outlet": ("outlet", "publisher", "source", "source_name", "site", "site_name", "sitename",
+               "domain", "media", "newspaper", "medium"),
+    "title": ("title", "headline", "heading"),
+    "author": ("author", "authors", "byline", "creator", "writer"),
+    "url": ("url", "link", "href", "permalink", "canonical_url"),
+    "id": ("id", "article_id", "doc_id", "guid", "uuid", "_id"),
+    "lang": ("lang", "language"),
+}
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Explicit column names per field (None: auto-detect from :data:`AUTO_COLUMNS`)."""
+
+    text: str | None = None
+    date: str | None = None
+    outlet: str | None = None
+    title: str | None = None
+    author: str | None = None
+    url: str | None = None
+    id: str | None = None
+    lang: str | None = None
+
+    def resolve(self, keys: Sequence[str]) -> dict[str, str]:
+        """Field -> the key of ``keys`` that holds it (fields with no column are left out).
+
+        An explicit column must match exactly or case-insensitively; auto-detection takes the
+        first candidate present and never gives one key to two fields.
+        """
+        lower: dict[str, str] = {}
+        for key in keys:
+            lower.setdefault(str(key).lower(), key)
+        out: dict[str, str] = {}
+        for name in AUTO_COLUMNS:
+            explicit = getattr(self, name)
+            if explicit is not None:
+                key = explicit if explicit in keys else lower.get(explicit.lower())
+                if key is not None:
+                    out[name] = key
+        taken = set(out.values())
+        for name, candidates in AUTO_COLUMNS.items():
+            if name in out or getattr(self, name) is not None:
+                continue
+            for candidate in candidates:
+                key = lower.get(candidate)
+                if key is not None and key not in taken:
+                    out[name] = key
+                    taken.add(key)
+                    break
+        return out
+
+    def text_label(self) -> str:
+        return self.text or "text"
+
+
+@dataclass
+class IngestOptions:
+    """Settings shared by all readers.
+
+    ``rules``: boilerplate rules (empty: no removal). ``day_first``: force the numeric date
+    order (None: by separator, see :mod:`narrative.ingest.metadata`). ``today``: the reference
+    for future-date flags. ``max_chars``: longer raw texts are rejected (a 50 MB "article" is
+    a dump, not an article). ``infer``: read metadata off the text.
+    """
+
+    rules: Sequence[Rule] = ()
+    columns: ColumnMap = field(default_factory=ColumnMap)
+    day_first: bool | None = None
+    today: dt.date | None = None
+    max_chars: int = 2_000_000
+    infer: bool = True
+
+
+def parse_field_date(value: Any, *, day_first: bool | None = None) -> dt.date | None:
+    """A record's date field: ISO first, else one unambiguous date in a known shape.
+
+    Raises ValueError when the value is not a date or is a day/month-ambiguous numeric date.
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if 0 < value < 1e11:  # a Unix timestamp in seconds
+            return dt.datetime.fromtimestamp(value, dt.timezone.utc).date()
+        if 1e11 <= value < 1e14:  # milliseconds
+            return dt.datetime.fromtimestamp(value / 1000, dt.timezone.utc).date()
+        raise ValueError("number out of range for a timestamp")
+    try:
+        return parse_date(value)
+    except ValueError:
+        pass
+    text = str(value).strip()
+    hits = find_dates(text, day_first=day_first)
+    if len(hits) == 1 and len(text) - (hits[0].end - hits[0].start) <= 40:
+        if hits[0].ambiguous and day_first is None:
+            raise ValueError("day/month order is ambiguous")
+        return hits[0].date
+    raise ValueError("expected YYYY-MM-DD or a date like 'September 2, 2025'")
+
+
+def _author_names(value: str | None) -> list[str]:
+    if not value:
+        return []
+    return [n.removesuffix(" (editor)").strip() for n in value.split(";") if n.strip()]
+
+
+class Assembler:
+    """Builds articles with shared options; collects warnings and removed spans as it goes."""
+
+    def __init__(self, options: IngestOptions, warnings: list[str], removed: list[dict]) -> None:
+        self.options = options
+        self.warnings = warnings
+        self.removed = removed
+
+    def build(
+        self, raw: str, *, source: str, position: str, fields: Mapping[str, Any] | None = None,
+        entry: Mapping[str, Any] | None = None, source_id: str | None = None,
+        lang: str | None = None, meta: Mapping[str, Any] | None = None,
+        origin: str = "field",
+    ) -> Article | Reject:
+        """One article from ``raw`` text.
+
+        ``fields`` holds the record's own values (``outlet, date, author, title, url``; a date
+        may be unparsed), ``entry`` the manifest row, ``origin`` the label for field values
+        (``"field"``, ``"text:heading"``, ``"field:html"``).
+        """
+        opts = self.options
+        if len(raw) > opts.max_chars:
+            return Reject(source, position, f"article too long: {len(raw):,} characters "
+                          f"(limit {opts.max_chars:,})", excerpt(raw))
+        text = clean_text(raw)
+        if not text:
+            return Reject(source, position, "empty after cleaning (only markup)", excerpt(raw))
+        found: dict[str, tuple[Any, str]] = {}
+        for name, value in (fields or {}).items():
+            if value is None:
+                continue
+            if name == "date":
+                try:
+                    value = parse_field_date(value, day_first=opts.day_first)
+                except (ValueError, OverflowError, OSError) as err:
+                    self.warnings.append(f"{source}: bad date {value!r} ({err}); date left empty")
+                    continue
+            elif name == "author":
+                value = join_authors(value)
+            else:
+                value = " ".join(str(value).split()) or None
+            if value is not None:
+                found[name] = (value, origin)
+        inferred: dict[str, tuple[Any, str]] = {}
+        if opts.infer:
+            url = (entry or {}).get("url") or found.get("url", (None,))[0]
+            inferred = infer_metadata(text, url=url, day_first=opts.day_first, today=opts.today)
+        values: dict[str, Any] = {}
+        article_meta: dict[str, Any] = {}
+        for name in MANIFEST_FIELDS:
+            if entry is not None and entry.get(name) is not None:
+                values[name], article_meta[name] = entry[name], "manifest"
+            elif name in found:
+                values[name], article_meta[name] = found[name]
+            elif name in inferred and name != "url":
+                values[name], article_meta[name] = inferred[name]
+                if name == "date" and "date_ambiguous" in inferred:
+                    article_meta["date_ambiguous"] = True
+            else:
+                values[name] = None
+        for extra in ("editor", "first_published_in"):
+            if extra in inferred:
+                article_meta[extra] = inferred[extra][0]
+        flag = date_flag(values["date"], today=opts.today)
+        if flag is not None:
+            article_meta["date_flag"] = flag
+            self.warnings.append(f"{source}: suspicious date {values['date']} ({flag}); kept")
+        article_meta.update(meta or {})
+        authors = _author_names(values["author"]) + _author_names(article_meta.get("editor"))
+        cuts: list = []
+        if opts.rules:
+            text, cuts = remove_boilerplate(text, opts.rules, authors=authors)
+            if not text:
+                return Reject(source, position, "empty after boilerplate removal (rules: "
+                              f"{', '.join(sorted({c[3] for c in cuts}))})", excerpt(raw))
+        article = Article(text=text, source=source, source_id=source_id, lang=lang,
+                          meta=article_meta, **values)
+        if cuts:
+            article_id = article.article_id
+            self.removed.extend({"article_id": article_id, "start": s, "end": e, "text": t,
+                                 "rule": r} for s, e, t, r in cuts)
+        return article
