@@ -53,6 +53,9 @@ class Settings:
     """Vectorizer n-gram upper bound (1 or 2)."""
     max_features: int = 20000
     """Vocabulary cap for c-TF-IDF: keeps 2-grams cheap on large corpora."""
+    assign_min_similarity: float = 0.3
+    """After clustering, a paragraph joins its nearest narrative centroid if the cosine similarity
+    is at least this, else it is unassigned. Assignment by centroid is what makes runs stable."""
     label_diversity: float = 0.5
     """MMR diversity of narrative label terms (0 = relevance only, 1 = most diverse)."""
 

@@ -7,12 +7,16 @@ clusters the remaining paragraphs into discovered narratives. Learned state ends
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
+import warnings
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
+from .assign import assign_to_centroids, refine_assignments, soft_distribution
 from .codebook import Codebook
 from .schema import UNASSIGNED, UNASSIGNED_ID
 
@@ -24,6 +28,10 @@ NEWS_STOP_WORDS = frozenset(
 )
 
 
+#: Below this many paragraphs UMAP is skipped (it fails on a handful of points).
+MIN_DOCS_FOR_UMAP = 30
+
+
 def cluster_size_for(n_docs: int) -> int:
     """HDBSCAN min_cluster_size scaled to the corpus: about half the square root of its size.
 
@@ -31,6 +39,42 @@ def cluster_size_for(n_docs: int) -> int:
     topics in tens of thousands; sqrt scaling keeps the number of narratives readable.
     """
     return int(min(500, max(3, round(0.5 * math.sqrt(max(n_docs, 1))))))
+
+
+@contextlib.contextmanager
+def _quiet_libraries():
+    """Silence, for the duration of a fit only, warnings we act on deliberately: UMAP's notice that
+    a seed makes it single-threaded, and BERTopic's notice that we pass our own assignments."""
+    bertopic_log = logging.getLogger("BERTopic")
+    level = bertopic_log.level
+    bertopic_log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="n_jobs value .* overridden", category=UserWarning)
+            yield
+    finally:
+        bertopic_log.setLevel(level)
+
+
+class _SmallSafeHDBSCAN:
+    """HDBSCAN that leaves too few points unclustered instead of failing.
+
+    After zero-shot assignment only a handful of paragraphs may remain for clustering (a few seed
+    articles, a narrow corpus); HDBSCAN cannot form a cluster from fewer than two clusters' worth
+    of points and raises on some of those inputs, so they stay unassigned here.
+    """
+
+    def __init__(self, model):
+        self.model = model
+
+    def fit(self, X, y=None):
+        X = np.asarray(X)
+        if len(X) < 2 * self.model.min_cluster_size:
+            self.labels_ = np.full(len(X), UNASSIGNED_ID, dtype=int)
+        else:
+            self.model.fit(X)
+            self.labels_ = self.model.labels_
+        return self
 
 
 class NotFittedError(RuntimeError):
@@ -62,6 +106,11 @@ class NarrativeModel:
         Vocabulary cap of the c-TF-IDF vectorizer.
     label_diversity : float, default=0.5
         MMR diversity of label terms (0 = most relevant only, 1 = most diverse).
+    assign_min_similarity : float, default=0.3
+        After clustering, each paragraph goes to its nearest narrative centroid when the cosine
+        similarity is at least this; below it the paragraph is unassigned (-1).
+    refine_iter : int, default=2
+        Centroid update / reassignment rounds after clustering.
     """
 
     def __init__(
@@ -78,6 +127,8 @@ class NarrativeModel:
         ngram_max: int = 2,
         max_features: int = 20000,
         label_diversity: float = 0.5,
+        assign_min_similarity: float = 0.3,
+        refine_iter: int = 2,
     ):
         self.codebook = codebook
         self.embedder = embedder
@@ -90,6 +141,8 @@ class NarrativeModel:
         self.ngram_max = ngram_max
         self.max_features = max_features
         self.label_diversity = label_diversity
+        self.assign_min_similarity = assign_min_similarity
+        self.refine_iter = refine_iter
 
     @classmethod
     def from_settings(cls, settings, *, codebook=None, embedder=None) -> "NarrativeModel":
@@ -105,7 +158,18 @@ class NarrativeModel:
             ngram_max=settings.ngram_max,
             max_features=settings.max_features,
             label_diversity=settings.label_diversity,
+            assign_min_similarity=settings.assign_min_similarity,
         )
+
+    _PARAMS = (
+        "random_state", "zeroshot_min_similarity", "min_cluster_size", "umap_neighbors",
+        "umap_components", "top_n_words", "ngram_max", "max_features", "label_diversity",
+        "assign_min_similarity", "refine_iter",
+    )
+
+    def get_params(self) -> dict:
+        """The constructor's keyword parameters (codebook and embedder excluded)."""
+        return {name: getattr(self, name) for name in self._PARAMS}
 
     # -- validation ----------------------------------------------------------------------------
     def _validate(self, n_docs: int, embeddings: np.ndarray) -> None:
@@ -136,19 +200,27 @@ class NarrativeModel:
         from umap import UMAP
 
         min_cluster = self.min_cluster_size or cluster_size_for(n_docs)
-        umap_model = UMAP(
-            n_neighbors=max(2, min(self.umap_neighbors, n_docs - 1)),
-            n_components=max(2, min(self.umap_components, n_docs - 2)),
-            min_dist=0.0,
-            metric="cosine",
-            random_state=self.random_state,
-            low_memory=n_docs > 50_000,
-        )
-        hdbscan_model = HDBSCAN(
-            min_cluster_size=min_cluster,
-            metric="euclidean",
-            cluster_selection_method="eom",
-            prediction_data=True,
+        if n_docs < MIN_DOCS_FOR_UMAP:
+            # UMAP cannot embed a handful of points; pass embeddings through unchanged.
+            from bertopic.dimensionality import BaseDimensionalityReduction
+
+            umap_model = BaseDimensionalityReduction()
+        else:
+            umap_model = UMAP(
+                n_neighbors=min(self.umap_neighbors, n_docs - 1),
+                n_components=self.umap_components,
+                min_dist=0.0,
+                metric="cosine",
+                random_state=self.random_state,
+                low_memory=n_docs > 50_000,
+            )
+        hdbscan_model = _SmallSafeHDBSCAN(
+            HDBSCAN(
+                min_cluster_size=min_cluster,
+                metric="euclidean",
+                cluster_selection_method="eom",
+                prediction_data=False,  # assignment is by centroid; HDBSCAN's predict is unused
+            )
         )
         vectorizer = CountVectorizer(
             stop_words=sorted(ENGLISH_STOP_WORDS | NEWS_STOP_WORDS),
@@ -156,9 +228,7 @@ class NarrativeModel:
             max_features=self.max_features,
             token_pattern=r"(?u)\b[^\W\d_]{2,}\b",  # letters only: no numbers, no "russia's"
         )
-        zeroshot = None
-        if self.codebook is not None and len(self.codebook):
-            zeroshot = [f"{n.name}. {n.description}" for n in self.codebook.narratives]
+        zeroshot = self._zeroshot_texts() or None
         backend = self.embedder.as_bertopic_backend() if self.embedder is not None else None
         self.min_cluster_size_ = min_cluster
         return BERTopic(
@@ -179,9 +249,9 @@ class NarrativeModel:
         """Label terms: KeyBERT-like re-ranking by meaning, then MMR so terms do not repeat."""
         from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
 
-        mmr = MaximalMarginalRelevance(diversity=self.label_diversity, top_n_words=self.top_n_words)
         if backend is None:
-            return mmr
+            return None  # both re-rankers need the embedding model: plain c-TF-IDF terms
+        mmr = MaximalMarginalRelevance(diversity=self.label_diversity, top_n_words=self.top_n_words)
         return [KeyBERTInspired(top_n_words=30, random_state=self.random_state), mmr]
 
     # -- fitting -------------------------------------------------------------------------------
@@ -190,19 +260,46 @@ class NarrativeModel:
         texts = list(texts)
         embeddings = np.asarray(embeddings, dtype=np.float32)
         self._validate(len(texts), embeddings)
+        with _quiet_libraries():
+            return self._fit(texts, embeddings)
+
+    def _fit(self, texts: list[str], embeddings: np.ndarray) -> "NarrativeModel":
         topic_model = self._build_bertopic(len(texts))
-        topics, probs = topic_model.fit_transform(texts, embeddings=embeddings)
-        self.topic_model_ = topic_model
-        self.topics_ = np.asarray(topics, dtype=int)
-        self.probabilities_ = (
-            np.asarray(probs, dtype=float) if probs is not None else np.full(len(texts), np.nan)
+        self._zeroshot_choice = None
+        if topic_model.zeroshot_topic_list:
+            sims = self._zeroshot_similarity(embeddings)
+            if (sims.max(axis=1) >= self.zeroshot_min_similarity).all():
+                self._zeroshot_choice = sims.argmax(axis=1)
+        topics, _ = topic_model.fit_transform(texts, embeddings=embeddings)
+        topics = np.asarray(topics, dtype=int)
+        self.clustered_topics_ = topics
+        # Final assignment: nearest narrative centroid (see narrative.assign for why).
+        topics, sims, ids, centroids = refine_assignments(
+            embeddings, topics, min_similarity=self.assign_min_similarity, n_iter=self.refine_iter
         )
+        if set(topics.tolist()) - {UNASSIGNED_ID}:
+            # Terms and labels from the final assignment, with the same vectorizer and labeller.
+            topic_model.update_topics(
+                texts, topics=topics.tolist(), top_n_words=self.top_n_words,
+                vectorizer_model=topic_model.vectorizer_model, ctfidf_model=topic_model.ctfidf_model,
+                representation_model=topic_model.representation_model,
+            )
+        self.topic_model_ = topic_model
+        self.topics_ = topics
+        self.probabilities_ = sims
+        self.centroid_ids_ = ids
+        self.centroids_ = centroids
         self.narratives_ = self._describe(topic_model, self.topics_)
         return self
 
-    def fit_assign(self, texts: Sequence[str], embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        self.fit(texts, embeddings)
-        return self.topics_, self.probabilities_
+    def _zeroshot_texts(self) -> list[str]:
+        return [f"{n.name}. {n.description}" for n in self.codebook.narratives] if self.codebook else []
+
+    def _zeroshot_similarity(self, embeddings: np.ndarray) -> np.ndarray:
+        """Cosine similarity of each paragraph to each codebook narrative (as BERTopic computes it)."""
+        from sklearn.metrics.pairwise import cosine_similarity
+
+        return cosine_similarity(embeddings, self.embedder.encode(self._zeroshot_texts()))
 
     def _zeroshot_names(self, topic_model) -> dict[int, str]:
         """topic id -> codebook name, for topics BERTopic created from the zero-shot list."""
@@ -212,6 +309,14 @@ class NarrativeModel:
         # which zero-shot entry, so read it defensively.
         mapping = getattr(topic_model, "_topic_id_to_zeroshot_topic_idx", {}) or {}
         names = self.codebook.names
+        if not mapping and self._zeroshot_choice is not None:
+            # When every paragraph matches a zero-shot topic BERTopic skips clustering and records
+            # no mapping; each topic then holds exactly the paragraphs whose best match was one
+            # codebook narrative, which recovers the mapping.
+            mapping = {
+                int(t): int(self._zeroshot_choice[self.clustered_topics_ == t][0])
+                for t in set(self.clustered_topics_.tolist()) - {UNASSIGNED_ID}
+            }
         return {int(t): names[int(i)] for t, i in mapping.items() if 0 <= int(i) < len(names)}
 
     def _describe(self, topic_model, topics: np.ndarray) -> pd.DataFrame:
@@ -240,11 +345,18 @@ class NarrativeModel:
         return pd.DataFrame(rows)
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "topic_model_"):
+        if not hasattr(self, "centroids_"):
             raise NotFittedError("this NarrativeModel is not fitted yet; call fit(texts, embeddings) first")
 
-    def transform(self, texts: Sequence[str], embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Assign new paragraphs with the fitted model."""
+    def transform(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Assign paragraphs (by their embeddings) to the fitted narratives' centroids."""
         self._check_fitted()
-        topics, probs = self.topic_model_.transform(list(texts), embeddings=np.asarray(embeddings))
-        return np.asarray(topics, dtype=int), np.asarray(probs, dtype=float)
+        return assign_to_centroids(
+            np.asarray(embeddings, dtype=np.float32), self.centroid_ids_, self.centroids_,
+            min_similarity=self.assign_min_similarity,
+        )
+
+    def distribution(self, embeddings: np.ndarray) -> np.ndarray:
+        """Soft narrative mixture per paragraph (columns in ``centroid_ids_`` order)."""
+        self._check_fitted()
+        return soft_distribution(np.asarray(embeddings, dtype=np.float32), self.centroids_)

@@ -1,0 +1,84 @@
+"""Assignment of paragraphs to narrative centroids: the part of the model that must be stable.
+
+Clustering decides *which* narratives exist; the final assignment of each paragraph is a pure
+function of its embedding and the narrative centroids (nearest centroid by cosine, ``-1`` below a
+similarity floor). That makes assignments reproducible from saved centroids alone, and far less
+sensitive to the tiny perturbations that flip HDBSCAN's density decisions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .schema import UNASSIGNED_ID
+
+
+def _unit_rows(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norms == 0, 1.0, norms)
+
+
+def topic_centroids(embeddings: np.ndarray, topics: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit-length mean embedding of each topic (``-1`` excluded): ``(ids, centroids)``."""
+    topics = np.asarray(topics)
+    ids = np.array(sorted(t for t in set(topics.tolist()) if t != UNASSIGNED_ID), dtype=int)
+    if len(ids) == 0:
+        return ids, np.zeros((0, embeddings.shape[1]), dtype=np.float32)
+    unit = _unit_rows(np.asarray(embeddings, dtype=np.float64))
+    centroids = np.stack([unit[topics == t].mean(axis=0) for t in ids])
+    return ids, _unit_rows(centroids).astype(np.float32)
+
+
+def assign_to_centroids(
+    embeddings: np.ndarray, ids: np.ndarray, centroids: np.ndarray, *, min_similarity: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest centroid by cosine for each row; ``-1`` where the best similarity is below the floor.
+
+    Returns ``(topics, similarity to the chosen or nearest centroid)``. Ties go to the lower id.
+    """
+    n = len(embeddings)
+    if len(ids) == 0:
+        return np.full(n, UNASSIGNED_ID, dtype=int), np.zeros(n)
+    sims = _unit_rows(np.asarray(embeddings, dtype=np.float64)) @ centroids.astype(np.float64).T
+    best = sims.argmax(axis=1)
+    best_sim = sims[np.arange(n), best]
+    topics = np.where(best_sim >= min_similarity, ids[best], UNASSIGNED_ID)
+    return topics.astype(int), best_sim
+
+
+def refine_assignments(
+    embeddings: np.ndarray,
+    topics: np.ndarray,
+    *,
+    min_similarity: float,
+    n_iter: int = 2,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Start from a clustering and alternate centroid update / nearest-centroid assignment.
+
+    A few k-means-style steps on the sphere: topic ids are kept (a topic that loses every member
+    keeps its last centroid so ids never shift). Returns ``(topics, similarity, ids, centroids)``.
+    """
+    ids, centroids = topic_centroids(embeddings, topics)
+    current = np.asarray(topics, dtype=int)
+    sims = np.zeros(len(current))
+    for _ in range(max(1, n_iter)):
+        current, sims = assign_to_centroids(embeddings, ids, centroids, min_similarity=min_similarity)
+        new_ids, new_centroids = topic_centroids(embeddings, current)
+        lookup = {t: i for i, t in enumerate(new_ids)}
+        centroids = np.stack(
+            [new_centroids[lookup[t]] if t in lookup else centroids[i] for i, t in enumerate(ids)]
+        ) if len(ids) else centroids
+    current, sims = assign_to_centroids(embeddings, ids, centroids, min_similarity=min_similarity)
+    return current, sims, ids, centroids
+
+
+def soft_distribution(
+    embeddings: np.ndarray, centroids: np.ndarray, *, temperature: float = 0.05
+) -> np.ndarray:
+    """Softmax over cosine similarities to the centroids: a paragraph's narrative mixture."""
+    if len(centroids) == 0:
+        return np.zeros((len(embeddings), 0))
+    sims = _unit_rows(np.asarray(embeddings, dtype=np.float64)) @ centroids.astype(np.float64).T
+    z = (sims - sims.max(axis=1, keepdims=True)) / temperature
+    w = np.exp(z)
+    return w / w.sum(axis=1, keepdims=True)

@@ -1,0 +1,157 @@
+"""Save and load a fitted NarrativeModel without pickle: safetensors + JSON + a sha256 manifest.
+
+What is saved is what assignment needs (the narrative centroids) and what reports need (the
+narratives table, parameters, codebook). Loading verifies every file's hash before parsing it,
+refuses any directory holding a file that could execute code when loaded (pickle, joblib, torch
+``.bin``/``.pt``), and never imports BERTopic or touches the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+CONFIG = "model.json"
+TENSORS = "centroids.safetensors"
+ALLOWED = {MANIFEST, CONFIG, TENSORS}
+#: Suffixes of formats that can run code on load; a model directory holding one is refused.
+UNSAFE_SUFFIXES = {".pkl", ".pickle", ".bin", ".joblib", ".pt", ".pth", ".ckpt", ".npy", ".npz",
+                   ".dill", ".sav", ".cloudpickle"}
+
+
+class ModelFileError(RuntimeError):
+    """A model directory that is missing, tampered with, unsafe or from another format."""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def save_model(model, path: str | Path) -> Path:
+    """Write ``model`` (fitted) to the directory ``path``, atomically (temp dir + rename)."""
+    from safetensors.numpy import save as save_tensors
+
+    model._check_fitted()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    narratives = model.narratives_.copy()
+    config = {
+        "format_version": FORMAT_VERSION,
+        "params": model.get_params(),
+        "codebook": None
+        if model.codebook is None
+        else [
+            {"name": n.name, "description": n.description, "seeds": list(n.seeds),
+             "examples": list(n.examples)}
+            for n in model.codebook.narratives
+        ],
+        "embedding_model": getattr(model.embedder, "model_id", None),
+        "narratives": json.loads(narratives.to_json(orient="records", force_ascii=False)),
+    }
+    tensors = save_tensors(
+        {
+            "centroids": np.ascontiguousarray(model.centroids_, dtype=np.float32),
+            "centroid_ids": np.ascontiguousarray(model.centroid_ids_, dtype=np.int64),
+        }
+    )
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        _write_file(tmp / CONFIG, json.dumps(config, indent=1, sort_keys=True, ensure_ascii=False).encode())
+        _write_file(tmp / TENSORS, tensors)
+        manifest = {"format_version": FORMAT_VERSION,
+                    "files": {name: _sha256(tmp / name) for name in (CONFIG, TENSORS)}}
+        _write_file(tmp / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())
+        if path.exists():
+            old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            path.rename(old)
+            tmp.rename(path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def _check_directory(path: Path) -> dict:
+    if not path.is_dir():
+        raise ModelFileError(f"{path}: no such model directory")
+    names = {p.name for p in path.iterdir()}
+    unsafe = sorted(n for n in names if Path(n).suffix.lower() in UNSAFE_SUFFIXES)
+    if unsafe:
+        raise ModelFileError(
+            f"{path}: refusing to load a model directory holding {', '.join(unsafe)} "
+            "(pickle-like files can run code); narrative models are safetensors + JSON only"
+        )
+    unexpected = sorted(names - ALLOWED)
+    if unexpected:
+        raise ModelFileError(f"{path}: unexpected file(s) {', '.join(unexpected)} in a model directory")
+    if MANIFEST not in names:
+        raise ModelFileError(f"{path}: {MANIFEST} is missing; not a narrative model directory")
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelFileError(f"{path / MANIFEST}: unreadable ({exc})") from exc
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise ModelFileError(f"{path}: model format {manifest.get('format_version')!r} is not {FORMAT_VERSION}")
+    files = manifest.get("files") or {}
+    for name in (CONFIG, TENSORS):
+        if name not in files:
+            raise ModelFileError(f"{path / MANIFEST}: no hash for {name}")
+        if not (path / name).is_file():
+            raise ModelFileError(f"{path / name}: missing")
+        if _sha256(path / name) != files[name]:
+            raise ModelFileError(f"{path / name}: sha256 does not match the manifest (truncated or tampered)")
+    return manifest
+
+
+def load_model(path: str | Path, *, embedder=None):
+    """Load a model saved by :func:`save_model`; every check passes before anything is built."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load as load_tensors
+
+    from .codebook import parse_codebook
+    from .model import NarrativeModel
+
+    path = Path(path)
+    _check_directory(path)
+    config = json.loads((path / CONFIG).read_text(encoding="utf-8"))
+    try:
+        tensors = load_tensors((path / TENSORS).read_bytes())
+    except (SafetensorError, ValueError) as exc:
+        raise ModelFileError(f"{path / TENSORS}: not a valid safetensors file ({exc})") from exc
+    centroids, ids = tensors.get("centroids"), tensors.get("centroid_ids")
+    if centroids is None or ids is None or centroids.ndim != 2 or len(ids) != len(centroids):
+        raise ModelFileError(f"{path / TENSORS}: expected centroids (k × dim) and k centroid_ids")
+    codebook = (
+        parse_codebook({"narratives": config["codebook"]}, source=str(path / CONFIG))
+        if config.get("codebook")
+        else None
+    )
+    model = NarrativeModel(codebook, embedder=embedder, **config["params"])
+    model.centroids_ = centroids.astype(np.float32)
+    model.centroid_ids_ = ids.astype(int)
+    model.narratives_ = pd.DataFrame(config["narratives"])
+    return model
