@@ -1,0 +1,300 @@
+"""The ``narrative`` command: a thin layer that parses options, calls the pipeline, reports errors.
+
+Heavy libraries are imported inside the commands, so ``narrative --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+app = typer.Typer(
+    name="narrative",
+    help="Find narratives in news articles and measure how outlets weight them over time.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_SOURCES = typer.Argument(
+    ..., help="Files or folders (walked recursively) of .txt/.md/.html/.jsonl/.csv/.parquet articles (also .gz)."
+)
+_STORE = typer.Option(None, "--store", help="DuckDB store file [default: OUT/narrative.duckdb].")
+_MANIFEST = typer.Option(None, "--manifest", help="CSV file,outlet,date,author,title,url; paths relative to it.")
+_CODEBOOK = typer.Option(None, "--codebook", help="YAML codebook of named narratives [default: shipped].")
+_SEED = typer.Option(None, "--seed", help="Random seed [default: 42, or NARRATIVE_SEED].")
+_CONFIG = typer.Option(None, "--config", help="YAML or TOML file of settings; flags override it.")
+_QUIET = typer.Option(False, "--quiet", "-q", help="No progress bars or stage messages.")
+_BOILERPLATE = typer.Option(None, "--boilerplate", help="YAML rules file adding to the shipped boilerplate rules.")
+_KEEP_BOILERPLATE = typer.Option(False, "--keep-boilerplate", help="Cut no boilerplate (footers, bios, share lines).")
+_TEXT_COL = typer.Option(None, "--text-col", help="Column or field holding the text [default: auto-detect].")
+_DATE_COL = typer.Option(None, "--date-col", help="Column or field holding the date [default: auto-detect].")
+_OUTLET_COL = typer.Option(None, "--outlet-col", help="Column or field holding the outlet [default: auto-detect].")
+_TITLE_COL = typer.Option(None, "--title-col", help="Column or field holding the title [default: auto-detect].")
+_ID_COL = typer.Option(None, "--id-col", help="Column or field holding the record id [default: auto-detect].")
+_DAY_FIRST = typer.Option(None, "--day-first/--month-first", help="Read 03/04/2025 as 3 April / March 4 [default: month first with '/', day first with '.' or '-'].")
+
+
+def _echo(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"narrative: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean bad input or usage: printed as one line, never as a traceback."""
+    from .codebook import CodebookError
+    from .pipeline import InputError
+    from .store import StoreError
+
+    from .ingest import BoilerplateError, ManifestError
+    from .persist import ModelFileError
+
+    return (CodebookError, InputError, StoreError, FileNotFoundError, ManifestError,
+            BoilerplateError, ModelFileError)
+
+
+def _run(fn):
+    """Call ``fn`` turning user errors into a one-line message and exit status 1."""
+    try:
+        return fn()
+    except KeyboardInterrupt:
+        _fail("interrupted; finished work is kept in the store, rerun to resume", 130)
+    except _user_errors() as exc:
+        _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    except ValueError as exc:  # bad settings values
+        _fail(str(exc))
+
+
+def _settings(config: Optional[Path], **overrides):
+    from .config import load_settings
+
+    return load_settings(config, **overrides)
+
+
+def _progress(quiet: bool):
+    from .progress import progress_bar
+
+    def factory(description: str, total: int):
+        return progress_bar(description, total, enabled=not quiet)
+
+    return factory
+
+
+def _ingest_options(boilerplate, keep_boilerplate, day_first, **columns):
+    from .pipeline import IngestOptions
+
+    return IngestOptions(
+        boilerplate=False if keep_boilerplate else (boilerplate or True),
+        columns={k: v for k, v in columns.items() if v},
+        day_first=day_first,
+    )
+
+
+def _check_sources(sources: List[Path]) -> None:
+    missing = [str(s) for s in sources if not s.exists()]
+    if missing:
+        _fail(f"no such file or folder: {', '.join(missing)}")
+
+
+@app.command()
+def ingest(
+    sources: List[Path] = _SOURCES,
+    store: Path = typer.Option(..., "--store", help="DuckDB store file to add the articles to."),
+    manifest: Optional[Path] = _MANIFEST,
+    config: Optional[Path] = _CONFIG,
+    boilerplate: Optional[Path] = _BOILERPLATE,
+    keep_boilerplate: bool = _KEEP_BOILERPLATE,
+    text_col: Optional[str] = _TEXT_COL,
+    date_col: Optional[str] = _DATE_COL,
+    outlet_col: Optional[str] = _OUTLET_COL,
+    title_col: Optional[str] = _TITLE_COL,
+    id_col: Optional[str] = _ID_COL,
+    day_first: Optional[bool] = _DAY_FIRST,
+) -> None:
+    """Read articles into a store (clean, split paragraphs, link copies), printing a summary.
+
+    Example: narrative ingest articles/ --store news.duckdb --manifest articles/manifest.csv
+    """
+    _check_sources(sources)
+
+    def go():
+        from .pipeline import ingest as run_ingest
+        from .store import Store
+
+        settings = _settings(config)
+        with Store(store) as st:
+            summary = run_ingest(
+                sources, st, manifest=manifest, settings=settings,
+                options=_ingest_options(
+                    boilerplate, keep_boilerplate, day_first, text=text_col, date=date_col,
+                    outlet=outlet_col, title=title_col, id=id_col,
+                ),
+            )
+        _echo(
+            f"read {summary.n_read}, ingested {summary.n_ingested} ({summary.n_new_articles} new), "
+            f"rejected {len(summary.rejects)}, paragraphs {summary.n_paragraphs} "
+            f"({summary.n_new_paragraphs} new), warnings {len(summary.warnings)}"
+        )
+        for reason, n in sorted(summary.reasons().items()):
+            _echo(f"  rejected ({reason}): {n}")
+        for warning in summary.warnings[:20]:
+            _echo(f"  warning: {warning}")
+        if summary.n_ingested == 0:
+            _fail("nothing could be ingested")
+
+    _run(go)
+
+
+@app.command()
+def build(
+    sources: List[Path] = _SOURCES,
+    out: Path = typer.Option(..., "--out", help="Output folder for report.html, report.pdf, figures/, CSVs."),
+    store: Optional[Path] = _STORE,
+    manifest: Optional[Path] = _MANIFEST,
+    codebook: Optional[Path] = _CODEBOOK,
+    seed: Optional[int] = _SEED,
+    format: str = typer.Option("html,pdf", "--format", help="Report formats, comma-separated."),
+    config: Optional[Path] = _CONFIG,
+    quiet: bool = _QUIET,
+    boilerplate: Optional[Path] = _BOILERPLATE,
+    keep_boilerplate: bool = _KEEP_BOILERPLATE,
+    text_col: Optional[str] = _TEXT_COL,
+    date_col: Optional[str] = _DATE_COL,
+    outlet_col: Optional[str] = _OUTLET_COL,
+    title_col: Optional[str] = _TITLE_COL,
+    id_col: Optional[str] = _ID_COL,
+    day_first: Optional[bool] = _DAY_FIRST,
+) -> None:
+    """Ingest, fit narratives, measure drift and write the report, in one go.
+
+    Example: narrative build articles/ --manifest articles/manifest.csv --out reports/mine
+    """
+    _check_sources(sources)
+
+    def go():
+        from .pipeline import build as run_build
+
+        settings = _settings(config, seed=seed)
+        result = run_build(
+            sources, out, store_path=store, manifest=manifest, codebook_path=codebook,
+            settings=settings, formats=[f.strip() for f in format.split(",") if f.strip()],
+            progress=_progress(quiet), echo=(lambda s: None) if quiet else _echo,
+            options=_ingest_options(
+                boilerplate, keep_boilerplate, day_first, text=text_col, date=date_col,
+                outlet=outlet_col, title=title_col, id=id_col,
+            ),
+        )
+        _report_done(result)
+
+    _run(go)
+
+
+def _report_done(result) -> None:
+    times = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())
+    _echo(f"stages: {times}")
+    for key in ("html", "pdf", "shares", "changepoints"):
+        if key in result.paths:
+            typer.echo(str(result.paths[key]))
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("reports/demo"), "--out", help="Output folder."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the generated corpus and of the model."),
+    weeks: int = typer.Option(14, "--weeks", help="Weeks of generated news (>= 12)."),
+    per_week: int = typer.Option(3, "--per-week", help="Articles per outlet and week."),
+    quiet: bool = _QUIET,
+) -> None:
+    """Generate the demo corpus (fictional outlets, planted narratives and drift) and report on it.
+
+    Writes OUT/demo_corpus.jsonl, OUT/truth.csv (planted shares) and the report.
+    Example: narrative demo --out reports/demo --seed 0
+    """
+
+    def go():
+        from .config import Settings
+        from .pipeline import demo as run_demo
+
+        result = run_demo(
+            out, seed=seed, settings=Settings(seed=seed), n_weeks=weeks,
+            articles_per_outlet_week=per_week, progress=_progress(quiet),
+            echo=(lambda s: None) if quiet else _echo,
+        )
+        _report_done(result)
+
+    _run(go)
+
+
+@app.command()
+def drift(
+    store: Path = typer.Option(..., "--store", help="DuckDB store with a fitted run."),
+    run: Optional[str] = typer.Option(None, "--run", help="Run id [default: the latest]."),
+    by: str = typer.Option("outlet", "--by", help="Grouping column (only 'outlet' for now)."),
+    period: str = typer.Option("week", "--period", help="day, week or month."),
+    out: Path = typer.Option(..., "--out", help="Folder for shares.csv and changepoints.csv."),
+    config: Optional[Path] = _CONFIG,
+) -> None:
+    """Write narrative shares per outlet and period, with intervals, and change points.
+
+    Example: narrative drift --store reports/demo/narrative.duckdb --period week --out drift/
+    """
+    if by != "outlet":
+        _fail(f"--by {by}: only 'outlet' is supported")
+
+    def go():
+        from .pipeline import compute_drift, write_drift
+        from .store import Store
+
+        settings = _settings(config, period=period)
+        with Store(store, read_only=True) as st:
+            run_id = st.run(run)["run_id"]
+            paths = write_drift(compute_drift(st, run_id, settings=settings), out)
+        for p in paths.values():
+            typer.echo(str(p))
+
+    _run(go)
+
+
+@app.command()
+def report(
+    store: Path = typer.Option(..., "--store", help="DuckDB store with a fitted run."),
+    run: Optional[str] = typer.Option(None, "--run", help="Run id [default: the latest]."),
+    out: Path = typer.Option(..., "--out", help="Output folder."),
+    format: str = typer.Option("html,pdf", "--format", help="Report formats, comma-separated."),
+    config: Optional[Path] = _CONFIG,
+) -> None:
+    """Write the HTML and/or PDF report of a fitted run.
+
+    Example: narrative report --store reports/demo/narrative.duckdb --out reports/again --format html
+    """
+
+    def go():
+        from .pipeline import write_report
+        from .store import Store
+
+        settings = _settings(config)
+        with Store(store, read_only=True) as st:
+            run_id = st.run(run)["run_id"]
+            paths = write_report(
+                st, run_id, out, settings=settings,
+                formats=[f.strip() for f in format.split(",") if f.strip()],
+            )
+        for p in paths.values():
+            typer.echo(str(p))
+
+    _run(go)
+
+
+def main() -> None:  # pragma: no cover - console script entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

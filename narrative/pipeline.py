@@ -1,0 +1,435 @@
+"""Wires the stages: ingest → segment → dedup → store → embed → fit → drift → figures → report.
+
+Each function here is orchestration only; the work lives in the stage modules. The CLI and the
+notebooks call these functions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .codebook import Codebook, load_codebook
+from .config import Settings
+from .schema import UNASSIGNED, content_hash
+from .store import RunRecord, Store
+
+log = logging.getLogger("narrative")
+
+
+class InputError(ValueError):
+    """The input holds nothing that can be used (no readable article)."""
+
+
+@dataclass
+class StageTimer:
+    """Wall time per stage, in the order the stages ran."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def stage(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 3)
+
+
+ProgressFactory = Callable[[str, int], contextlib.AbstractContextManager]
+
+
+def _no_progress(description: str, total: int):
+    return contextlib.nullcontext(None)
+
+
+# -- ingest -----------------------------------------------------------------------------------
+@dataclass
+class IngestSummary:
+    n_read: int
+    n_ingested: int
+    n_new_articles: int
+    n_paragraphs: int
+    n_new_paragraphs: int
+    rejects: list
+    warnings: list[str]
+
+    def reasons(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for r in self.rejects:
+            counts[r.reason] = counts.get(r.reason, 0) + 1
+        return counts
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """How to read the input: boilerplate rules, table columns, date order."""
+
+    boilerplate: str | Path | bool = True
+    """True: the shipped rules; a path: a YAML rules file (extends the defaults); False: keep all."""
+    columns: dict[str, str] = field(default_factory=dict)
+    """Explicit table columns by field (text, date, outlet, title, author, url, id, lang)."""
+    day_first: bool | None = None
+    """Force day/month order for dates like 03/04/2025 (None: the documented rule)."""
+
+
+def ingest(
+    sources: Sequence[str | Path],
+    store: Store,
+    *,
+    manifest: str | Path | None = None,
+    settings: Settings = Settings(),
+    options: IngestOptions = IngestOptions(),
+) -> IngestSummary:
+    """Read ``sources``, clean, segment and dedup them, and add what is new to ``store``."""
+    from .dedup import mark_duplicate_articles, mark_duplicate_paragraphs
+    from .ingest import ColumnMap, ingest_sources
+    from .segment import segment_articles
+
+    result = ingest_sources(
+        sources, manifest=manifest, boilerplate=options.boilerplate,
+        columns=ColumnMap(**options.columns) if options.columns else None,
+        day_first=options.day_first,
+    )
+    articles = mark_duplicate_articles(result.articles)
+    paragraphs = segment_articles(
+        articles,
+        min_words=settings.min_paragraph_words,
+        window_sentences=settings.window_sentences,
+        max_words=settings.max_paragraph_words,
+    )
+    paragraphs = mark_duplicate_paragraphs(paragraphs, [a.article_id for a in articles])
+    new_articles = store.add_articles(articles)
+    store.add_removed(result.removed)
+    new_paragraphs = store.add_paragraphs(paragraphs)
+    store.add_rejects(result.rejects)
+    return IngestSummary(
+        n_read=result.n_read,
+        n_ingested=len(result.articles),
+        n_new_articles=new_articles,
+        n_paragraphs=len(paragraphs),
+        n_new_paragraphs=new_paragraphs,
+        rejects=list(result.rejects),
+        warnings=list(result.warnings),
+    )
+
+
+# -- fit --------------------------------------------------------------------------------------
+def library_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for name in ("narrative", "bertopic", "umap-learn", "hdbscan", "sentence-transformers",
+                 "torch", "scikit-learn", "duckdb", "numpy", "pandas"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def input_fingerprint(paragraphs: pd.DataFrame) -> str:
+    """Hash of the paragraph ids (content hashes) the run was fitted on, order-independent."""
+    return content_hash(*sorted(paragraphs["paragraph_id"]))
+
+
+@dataclass
+class FitResult:
+    run_id: str
+    reused: bool
+    n_embedded: int
+    narratives: pd.DataFrame
+    assignments: pd.DataFrame
+
+
+def fit_run(
+    store: Store,
+    *,
+    settings: Settings = Settings(),
+    codebook: Codebook | None = None,
+    embedder=None,
+    progress: ProgressFactory = _no_progress,
+    timer: StageTimer | None = None,
+) -> FitResult:
+    """Embed what is missing, fit the narrative model on all stored paragraphs, save the run.
+
+    The run id is a hash of the input, settings and codebook, so an unchanged corpus reuses its
+    stored run instead of fitting again.
+    """
+    from .embed import embed_paragraphs, load_embedder
+    from .model import NarrativeModel
+
+    timer = timer or StageTimer()
+    paragraphs = store.paragraphs()
+    if paragraphs.empty:
+        raise InputError(f"{store.path}: the store holds no paragraphs; ingest articles first")
+    fingerprint = input_fingerprint(paragraphs)
+    codebook_hash = codebook.fingerprint() if codebook is not None else "none"
+    run_id = content_hash(fingerprint, settings.to_json(), codebook_hash)
+    existing = store.one("SELECT 1 FROM runs WHERE run_id = ?", [run_id])
+    if existing is not None:
+        return FitResult(run_id, True, 0, store.narratives(run_id), store.assignments(run_id))
+
+    with timer.stage("load model"):
+        embedder = embedder or load_embedder(settings.embedding_model, batch_size=settings.batch_size)
+    with timer.stage("embed"):
+        # One vector per distinct text, fitted in text-hash order so input order does not matter.
+        distinct = (
+            paragraphs.drop_duplicates("text_hash").sort_values("text_hash").reset_index(drop=True)
+        )
+        vectors, n_embedded = embed_paragraphs(store, distinct, embedder, progress_factory=progress)
+    with timer.stage("fit"):
+        model = NarrativeModel.from_settings(settings, codebook=codebook, embedder=embedder)
+        model.fit(distinct["text"].tolist(), vectors)
+    topic_of = dict(zip(distinct["text_hash"], model.topics_))
+    prob_of = dict(zip(distinct["text_hash"], model.probabilities_))
+    assignments = pd.DataFrame(
+        {
+            "paragraph_id": paragraphs["paragraph_id"],
+            "narrative_id": paragraphs["text_hash"].map(topic_of).astype(int),
+            "probability": paragraphs["text_hash"].map(prob_of).astype(float),
+        }
+    )
+    narratives = model.narratives_.copy()
+    sizes = assignments["narrative_id"].value_counts()
+    narratives["size"] = narratives["narrative_id"].map(sizes).fillna(0).astype(int)
+    stats = {
+        "n_paragraphs": int(len(paragraphs)),
+        "n_distinct_texts": int(len(distinct)),
+        "min_cluster_size": int(model.min_cluster_size_),
+        "n_named": int((narratives["kind"] == "named").sum()),
+        "n_discovered": int((narratives["kind"] == "discovered").sum()),
+        "unassigned_share": float((assignments["narrative_id"] == -1).mean()),
+        "kinds": dict(zip(narratives["narrative_id"].astype(str), narratives["kind"])),
+        "codebook": [
+            {"name": n.name, "description": n.description, "seeds": list(n.seeds)}
+            for n in (codebook.narratives if codebook is not None else ())
+        ],
+    }
+    record = RunRecord(
+        run_id=run_id,
+        settings=settings.to_dict(),
+        codebook_hash=codebook_hash,
+        versions=library_versions(),
+        seed=settings.seed,
+        input_fingerprint=fingerprint,
+        stats=stats,
+    )
+    store.save_run(record, narratives, assignments)
+    if store.path != ":memory:":
+        from .persist import save_model
+
+        save_model(model, model_dir(store, run_id))
+    return FitResult(run_id, False, n_embedded, narratives, assignments)
+
+
+def model_dir(store: Store, run_id: str) -> Path:
+    """Where a run's fitted model is saved: ``models/<run_id>/`` beside the store file."""
+    return Path(store.path).parent / "models" / run_id
+
+
+# -- drift ------------------------------------------------------------------------------------
+@dataclass
+class DriftFrames:
+    paragraphs: pd.DataFrame  # labelled paragraphs
+    shares: pd.DataFrame
+    outlet_shares: pd.DataFrame
+    changepoints: pd.DataFrame
+    narrative_order: list[str]
+
+
+def narrative_table(store: Store, run_id: str) -> pd.DataFrame:
+    """The run's narratives with their kind (named / discovered / unassigned)."""
+    narratives = store.narratives(run_id)
+    kinds = store.run(run_id)["stats"].get("kinds", {})
+    narratives["kind"] = [
+        kinds.get(str(i), "named" if cb else ("unassigned" if i == -1 else "discovered"))
+        for i, cb in zip(narratives["narrative_id"], narratives["codebook_name"])
+    ]
+    return narratives
+
+
+def compute_drift(store: Store, run_id: str, *, settings: Settings = Settings()) -> DriftFrames:
+    from .drift import change_points, labelled_paragraphs, narrative_shares, outlet_shares
+
+    narratives = narrative_table(store, run_id)
+    labelled = labelled_paragraphs(
+        store.articles(), store.paragraphs(), store.assignments(run_id), narratives,
+        period=settings.period,
+    )
+    order = _narrative_order(narratives)
+    shares = narrative_shares(
+        labelled, narratives=order, n_bootstrap=settings.n_bootstrap,
+        min_articles=settings.min_articles, seed=settings.seed,
+    )
+    return DriftFrames(
+        paragraphs=labelled,
+        shares=shares,
+        outlet_shares=outlet_shares(labelled, narratives=order, min_articles=settings.min_articles),
+        changepoints=change_points(shares),
+        narrative_order=order,
+    )
+
+
+def _narrative_order(narratives: pd.DataFrame) -> list[str]:
+    """Named narratives first (codebook order = id order), then discovered by size, unassigned last."""
+    kind_rank = {"named": 0, "discovered": 1, "unassigned": 2}
+    ordered = narratives.assign(_k=narratives["kind"].map(kind_rank)).sort_values(
+        ["_k", "size", "narrative_id"], ascending=[True, False, True]
+    )
+    return ordered["label"].tolist()
+
+
+def write_drift(frames: DriftFrames, out_dir: Path) -> dict[str, Path]:
+    from .io import atomic_write_text
+    from .schema import CHANGEPOINT_COLUMNS, SHARES_COLUMNS
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "shares": out_dir / "shares.csv",
+        "changepoints": out_dir / "changepoints.csv",
+    }
+    atomic_write_text(
+        paths["shares"],
+        frames.shares[SHARES_COLUMNS + ["n_paragraphs", "insufficient"]].to_csv(
+            index=False, float_format="%.4f"
+        ),
+    )
+    atomic_write_text(
+        paths["changepoints"],
+        frames.changepoints[CHANGEPOINT_COLUMNS].to_csv(index=False, float_format="%.4f"),
+    )
+    return paths
+
+
+# -- report -----------------------------------------------------------------------------------
+def write_report(
+    store: Store,
+    run_id: str,
+    out_dir: str | Path,
+    *,
+    settings: Settings = Settings(),
+    formats: Sequence[str] = ("html", "pdf"),
+    drift: DriftFrames | None = None,
+    timings: dict[str, float] | None = None,
+    title: str | None = None,
+) -> dict[str, Path]:
+    """Figures, shares.csv, changepoints.csv and the report files for one run under ``out_dir``."""
+    from .report.assemble import assemble_report
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    unknown = set(formats) - {"html", "pdf"}
+    if unknown:
+        raise ValueError(f"unknown report format(s) {', '.join(sorted(unknown))}; use html and/or pdf")
+    drift = drift or compute_drift(store, run_id, settings=settings)
+    paths = write_drift(drift, out_dir)
+    model = assemble_report(
+        store, run_id, drift, out_dir=out_dir, settings=settings, timings=timings or {},
+        title=title,
+    )
+    if "html" in formats:
+        from .report.html import write_html
+
+        paths["html"] = write_html(model, out_dir / "report.html")
+    if "pdf" in formats:
+        from .report.pdf import write_pdf
+
+        paths["pdf"] = write_pdf(model, out_dir / "report.pdf")
+    return paths
+
+
+# -- build ------------------------------------------------------------------------------------
+@dataclass
+class BuildResult:
+    out_dir: Path
+    store_path: Path
+    run_id: str
+    ingest: IngestSummary
+    fit: FitResult
+    paths: dict[str, Path]
+    timings: dict[str, float]
+
+
+def build(
+    sources: Sequence[str | Path],
+    out_dir: str | Path,
+    *,
+    store_path: str | Path | None = None,
+    manifest: str | Path | None = None,
+    codebook_path: str | Path | None = None,
+    settings: Settings = Settings(),
+    formats: Sequence[str] = ("html", "pdf"),
+    progress: ProgressFactory = _no_progress,
+    echo: Callable[[str], None] = lambda s: None,
+    title: str | None = None,
+    options: IngestOptions = IngestOptions(),
+) -> BuildResult:
+    """Ingest + fit + drift + report: a folder of articles to ``out_dir/report.html``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    store_path = Path(store_path) if store_path else out_dir / "narrative.duckdb"
+    codebook = load_codebook(codebook_path)  # validate before any long work
+    timer = StageTimer()
+    with Store(store_path) as store:
+        with timer.stage("ingest"):
+            summary = ingest(sources, store, manifest=manifest, settings=settings, options=options)
+        echo(
+            f"ingest: {summary.n_read} read, {summary.n_ingested} ingested "
+            f"({summary.n_new_articles} new), {len(summary.rejects)} rejected, "
+            f"{summary.n_paragraphs} paragraphs"
+        )
+        for warning in summary.warnings[:20]:
+            echo(f"warning: {warning}")
+        if len(summary.warnings) > 20:
+            echo(f"warning: ... and {len(summary.warnings) - 20} more warnings")
+        if summary.n_ingested == 0:
+            reasons = ", ".join(f"{k}: {v}" for k, v in summary.reasons().items()) or "no input files"
+            raise InputError(f"no readable article in {', '.join(map(str, sources))} ({reasons})")
+        fit = fit_run(store, settings=settings, codebook=codebook, progress=progress, timer=timer)
+        echo(
+            f"fit: run {fit.run_id}" + (" (reused: input and settings unchanged)" if fit.reused else
+            f", {fit.n_embedded} paragraphs embedded")
+        )
+        with timer.stage("drift"):
+            drift = compute_drift(store, fit.run_id, settings=settings)
+        with timer.stage("report"):
+            paths = write_report(
+                store, fit.run_id, out_dir, settings=settings, formats=formats, drift=drift,
+                timings=timer.seconds, title=title,
+            )
+    return BuildResult(out_dir, store_path, fit.run_id, summary, fit, paths, timer.seconds)
+
+
+def demo(
+    out_dir: str | Path,
+    *,
+    seed: int = 0,
+    settings: Settings | None = None,
+    n_weeks: int = 14,
+    articles_per_outlet_week: int = 3,
+    **build_kw,
+) -> BuildResult:
+    """Generate the demo corpus under ``out_dir`` and build its report."""
+    from .sample import generate_demo_corpus, write_demo_corpus
+
+    out_dir = Path(out_dir)
+    corpus = generate_demo_corpus(
+        seed, n_weeks=n_weeks, articles_per_outlet_week=articles_per_outlet_week
+    )
+    corpus_path, _truth = write_demo_corpus(corpus, out_dir)
+    settings = settings or Settings(seed=seed)
+    return build(
+        [corpus_path], out_dir, settings=settings, title=build_kw.pop("title", "Demo corpus"),
+        **build_kw,
+    )

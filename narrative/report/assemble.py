@@ -1,0 +1,228 @@
+"""Compute → structure: turn a run's tables into a :class:`ReportModel` (no rendering here)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..config import Settings
+from ..schema import UNASSIGNED
+from .model import Evidence, FigureRef, NarrativeSection, ReportModel, Table
+
+if TYPE_CHECKING:
+    from ..pipeline import DriftFrames
+    from ..store import Store
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _evidence(
+    labelled: pd.DataFrame, articles: pd.DataFrame, paragraphs: pd.DataFrame,
+    assignments: pd.DataFrame, narrative_id: int, k: int,
+) -> list[Evidence]:
+    """The ``k`` most confident paragraphs of a narrative, from distinct articles, originals first."""
+    rows = assignments[assignments["narrative_id"] == narrative_id].merge(
+        paragraphs[["paragraph_id", "article_id", "text", "duplicate_of"]], on="paragraph_id"
+    )
+    if rows.empty:
+        return []
+    rows = rows.assign(
+        _dup=rows["duplicate_of"].notna(),
+        _p=rows["probability"].fillna(0.0),
+    ).sort_values(["_dup", "_p", "paragraph_id"], ascending=[True, False, True])
+    rows = rows.drop_duplicates("article_id").head(k)
+    meta = articles.set_index("article_id")
+    out = []
+    for _, r in rows.iterrows():
+        a = meta.loc[r["article_id"]]
+        date = a["date"]
+        out.append(
+            Evidence(
+                text=r["text"],
+                outlet=None if pd.isna(a["outlet"]) else str(a["outlet"]),
+                date=None if pd.isna(date) else str(pd.Timestamp(date).date()),
+                title=None if pd.isna(a["title"]) else str(a["title"]),
+                url=None if pd.isna(a["url"]) else str(a["url"]),
+                source=None if pd.isna(a["source"]) else str(a["source"]),
+            )
+        )
+    return out
+
+
+def summary_sentences(drift: "DriftFrames", narratives: pd.DataFrame, n_paragraphs: int) -> list[str]:
+    """Plain sentences generated from the numbers: biggest narratives and detected changes."""
+    sentences = []
+    sized = narratives[narratives["kind"] != "unassigned"].sort_values("size", ascending=False)
+    if not sized.empty and n_paragraphs:
+        top = sized.head(3)
+        parts = [f"{r.label} ({_pct(r.size / n_paragraphs)})" for r in top.itertuples()]
+        sentences.append("The most frequent narratives are " + ", ".join(parts) + " of all paragraphs.")
+    unassigned = narratives.loc[narratives["kind"] == "unassigned", "size"].sum()
+    if n_paragraphs:
+        sentences.append(
+            f"{_pct(unassigned / n_paragraphs)} of paragraphs match no narrative (reported as "
+            f"'{UNASSIGNED}')."
+        )
+    shares = drift.shares
+    for cp in drift.changepoints.sort_values("magnitude", key=np.abs, ascending=False).head(6).itertuples():
+        if cp.narrative == UNASSIGNED:
+            continue
+        series = shares[(shares["narrative"] == cp.narrative) & (shares["outlet"] == cp.outlet)]
+        series = series[~series["insufficient"]]
+        before = series[series["period"] < cp.period]["share"].mean()
+        after = series[series["period"] >= cp.period]["share"].mean()
+        who = "all outlets" if cp.outlet == "all" else cp.outlet
+        verb = "rose" if cp.direction == "up" else "fell"
+        sentences.append(
+            f"{cp.narrative} {verb} from {_pct(before)} to {_pct(after)} of {who}'s paragraphs "
+            f"in the weeks from {cp.period} on (average share before vs after the change)."
+        )
+    return sentences
+
+
+def assemble_report(
+    store: "Store",
+    run_id: str,
+    drift: "DriftFrames",
+    *,
+    out_dir: Path,
+    settings: Settings,
+    timings: dict[str, float],
+    title: str | None = None,
+) -> ReportModel:
+    from ..figures import (
+        figure_to_png_bytes, narrative_colors, plot_narrative_sizes, plot_outlet_heatmap,
+        plot_share_over_time, save_figure,
+    )
+    from ..pipeline import narrative_table
+
+    run = store.run(run_id)
+    articles = store.articles()
+    paragraphs = store.paragraphs()
+    assignments = store.assignments(run_id)
+    narratives = narrative_table(store, run_id)
+    n_par = len(assignments)
+    colors = narrative_colors(drift.narrative_order)
+
+    figures_dir = out_dir / "figures"
+    figures: list[FigureRef] = []
+
+    def add(key, fig, title_, caption):
+        paths = save_figure(fig, figures_dir, key)
+        figures.append(
+            FigureRef(key=key, title=title_, caption=caption, png=figure_to_png_bytes(fig),
+                      svg_path=str(Path("figures") / Path(paths["svg"]).name))
+        )
+
+    if not drift.shares.empty:
+        add(
+            "share-over-time",
+            plot_share_over_time(drift.shares, outlet="all", narratives=drift.narrative_order, colors=colors),
+            "Narrative shares over time",
+            f"Share of paragraphs per {settings.period} across all outlets; bands are 95% bootstrap "
+            "intervals over articles.",
+        )
+    add(
+        "outlet-heatmap",
+        plot_outlet_heatmap(drift.outlet_shares, narratives=drift.narrative_order),
+        "Outlet × narrative",
+        f"Share of each outlet's paragraphs per narrative; grey cells: fewer than "
+        f"{settings.min_articles} articles.",
+    )
+    sizes = narratives.rename(columns={"label": "narrative"})[["narrative", "size", "kind"]]
+    add(
+        "narrative-sizes",
+        plot_narrative_sizes(sizes, colors=colors),
+        "Narrative sizes",
+        "Paragraphs assigned to each narrative (named = from the codebook, discovered = found by clustering).",
+    )
+
+    codebook_desc = {n["name"]: n["description"] for n in run["stats"].get("codebook", [])}
+    sections = []
+    for r in narratives.sort_values("narrative_id").itertuples():
+        sections.append(
+            NarrativeSection(
+                narrative_id=int(r.narrative_id),
+                label=str(r.label),
+                kind=str(r.kind),
+                description=codebook_desc.get(r.codebook_name),
+                size=int(r.size),
+                share=float(r.size / n_par) if n_par else 0.0,
+                top_terms=list(r.top_terms),
+                evidence=_evidence(
+                    drift.paragraphs, articles, paragraphs, assignments, int(r.narrative_id),
+                    settings.evidence_per_narrative,
+                ),
+                figure=None,
+            )
+        )
+    order = {name: i for i, name in enumerate(drift.narrative_order)}
+    sections.sort(key=lambda s: order.get(s.label, len(order)))
+
+    dates = pd.to_datetime(articles["date"], errors="coerce")
+    corpus = {
+        "articles": int(len(articles)),
+        "paragraphs": int(len(paragraphs)),
+        "distinct paragraph texts": int(paragraphs["text_hash"].nunique()),
+        "outlets": int(articles["outlet"].nunique()),
+        "first date": None if dates.isna().all() else str(dates.min().date()),
+        "last date": None if dates.isna().all() else str(dates.max().date()),
+        "undated articles": int(dates.isna().sum()),
+        "syndicated copies": int(articles["duplicate_of"].notna().sum()),
+        "rejected records": store.count("rejects"),
+    }
+    by_outlet = articles.groupby(articles["outlet"].fillna("(unknown outlet)")).size()
+    tables = [
+        Table(
+            key="outlets", title="Articles per outlet", columns=["outlet", "articles"],
+            rows=[[o, int(n)] for o, n in by_outlet.sort_values(ascending=False).items()],
+        )
+    ]
+    if not drift.changepoints.empty:
+        tables.append(
+            Table(
+                key="changepoints", title="Detected change points",
+                columns=["narrative", "outlet", "from period", "direction", "change (share points)"],
+                rows=[[c.narrative, c.outlet, c.period, c.direction, round(100 * c.magnitude, 1)]
+                      for c in drift.changepoints.itertuples()],
+            )
+        )
+    warnings = []
+    if corpus["undated articles"]:
+        warnings.append(
+            f"{corpus['undated articles']} articles have no date: they count in totals but not in "
+            "the time views."
+        )
+    if corpus["rejected records"]:
+        warnings.append(
+            f"{corpus['rejected records']} input records were rejected; see the store's rejects table."
+        )
+    methods = {
+        "run id": run_id,
+        "seed": int(run["seed"]),
+        "input fingerprint": run["input_fingerprint"],
+        "codebook hash": run["codebook_hash"],
+        "settings": run["settings"],
+        "model statistics": {k: v for k, v in run["stats"].items() if k != "kinds"},
+        "versions": run["versions"],
+        "stage wall times (s)": timings,
+        "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+    return ReportModel(
+        title=title or "Narrative report",
+        subtitle=f"{corpus['articles']} articles from {corpus['outlets']} outlets"
+        + (f", {corpus['first date']} to {corpus['last date']}" if corpus["first date"] else ""),
+        summary=summary_sentences(drift, narratives, n_par),
+        corpus=corpus,
+        narratives=sections,
+        figures=figures,
+        tables=tables,
+        methods=methods,
+        warnings=warnings,
+    )

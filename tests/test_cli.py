@@ -1,0 +1,68 @@
+"""The command line: help with examples, one-line errors, exit codes, instant start."""
+
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from narrative.cli import app
+
+runner = CliRunner()
+COMMANDS = ["ingest", "build", "demo", "drift", "report"]
+
+
+def test_top_level_help_lists_every_command():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in COMMANDS:
+        assert command in result.output
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_command_has_help_with_an_example(command):
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example: narrative " + command in " ".join(result.output.split())
+
+
+def test_missing_input_is_a_one_line_error(tmp_path):
+    result = runner.invoke(app, ["build", str(tmp_path / "nope"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    lines = [l for l in result.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1 and "no such file or folder" in lines[0] and "nope" in lines[0]
+
+
+def test_folder_without_articles_fails_cleanly(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "empty.txt").write_text("   \n")
+    result = runner.invoke(app, ["build", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 1
+    assert "no readable article" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+
+
+def test_bad_codebook_fails_before_any_work(tmp_path):
+    (tmp_path / "a.txt").write_text("Some article text " * 20)
+    cb = tmp_path / "cb.yaml"
+    cb.write_text("narratives:\n  - name: X\n")
+    result = runner.invoke(app, ["build", str(tmp_path / "a.txt"), "--out", str(tmp_path / "o"),
+                                 "--codebook", str(cb)])
+    assert result.exit_code == 1
+    assert "narrative 'X': field 'description'" in result.stderr
+
+
+def test_report_on_missing_store_is_a_clear_error(tmp_path):
+    result = runner.invoke(app, ["report", "--store", str(tmp_path / "x.duckdb"), "--out", str(tmp_path)])
+    assert result.exit_code == 1 and "no such store" in result.stderr
+
+
+def test_help_does_not_import_heavy_libraries():
+    code = (
+        "import sys; from narrative.cli import app; from typer.testing import CliRunner;"
+        "CliRunner().invoke(app, ['--help']);"
+        "heavy = [m for m in ('torch', 'bertopic', 'umap', 'hdbscan', 'sentence_transformers', 'duckdb')"
+        " if m in sys.modules]; print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
