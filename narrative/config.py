@@ -37,6 +37,8 @@ class Settings:
     # embedding
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     batch_size: int = 32
+    precision: str = "fp32"
+    """Embedding inference precision: ``fp32`` or ``bf16`` (cached under a separate model id)."""
 
     # model
     zeroshot_min_similarity: float = 0.35

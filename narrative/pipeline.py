@@ -181,7 +181,9 @@ def fit_run(
         return FitResult(run_id, True, 0, store.narratives(run_id), store.assignments(run_id))
 
     with timer.stage("load model"):
-        embedder = embedder or load_embedder(settings.embedding_model, batch_size=settings.batch_size)
+        embedder = embedder or load_embedder(
+            settings.embedding_model, batch_size=settings.batch_size, precision=settings.precision
+        )
     with timer.stage("embed"):
         # One vector per distinct text, fitted in text-hash order so input order does not matter.
         distinct = (

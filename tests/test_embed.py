@@ -43,3 +43,20 @@ def test_unknown_model_is_refused_not_downloaded():
 
     with pytest.raises(ValueError, match="never downloads"):
         resolve_model_path("some-org/some-model")
+
+
+def test_bf16_agrees_with_fp32_and_is_cached_under_its_own_id(embedder):
+    from narrative.embed import load_embedder
+
+    bf16 = load_embedder(precision="bf16")
+    assert bf16.model_id == "all-MiniLM-L6-v2@bf16" != embedder.model_id
+    texts = ["Sanctions on Russian oil buyers were tightened.", "The harvest festival drew crowds."]
+    cos = np.sum(embedder.encode(texts) * bf16.encode(texts), axis=1)
+    assert cos.min() > 0.999
+
+
+def test_unknown_precision_is_refused():
+    from narrative.embed import load_embedder
+
+    with pytest.raises(ValueError, match="precision must be one of fp32, bf16; got 'int8'"):
+        load_embedder(precision="int8")

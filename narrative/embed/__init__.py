@@ -22,8 +22,8 @@ class Embedder(Protocol):
         ...
 
 
-def load_embedder(name: str | None = None, *, batch_size: int = 32) -> Embedder:
+def load_embedder(name: str | None = None, *, batch_size: int = 32, precision: str = "fp32") -> Embedder:
     """The embedding model named ``name`` (default: the packaged all-MiniLM-L6-v2)."""
     from .sentence import SentenceEmbedder
 
-    return SentenceEmbedder(name, batch_size=batch_size)
+    return SentenceEmbedder(name, batch_size=batch_size, precision=precision)
