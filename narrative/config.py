@@ -64,6 +64,11 @@ class Settings:
     # drift
     period: str = "week"
     """Time bucket for shares: ``day``, ``week`` (ISO weeks starting Monday) or ``month``."""
+    weighting: str = "paragraph"
+    """Share weighting: ``paragraph`` (each paragraph one vote) or ``article`` (each article one
+    vote, split over its paragraphs)."""
+    copies: str = "per_outlet"
+    """Syndicated copies: ``per_outlet`` (each outlet's copy counts for that outlet) or ``once``."""
     n_bootstrap: int = 200
     """Bootstrap resamples over articles for share intervals."""
     min_articles: int = 3

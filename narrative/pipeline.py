@@ -22,7 +22,7 @@ import pandas as pd
 from .codebook import Codebook, load_codebook
 from .config import Settings
 from .schema import UNASSIGNED, content_hash
-from .store import RunRecord, Store
+from .store import RunRecord, Store, StoreError
 
 log = logging.getLogger("narrative")
 
@@ -243,11 +243,23 @@ def model_dir(store: Store, run_id: str) -> Path:
 # -- drift ------------------------------------------------------------------------------------
 @dataclass
 class DriftFrames:
+    """Every drift table of one run (see :func:`narrative.drift.drift_tables`)."""
+
     paragraphs: pd.DataFrame  # labelled paragraphs
-    shares: pd.DataFrame
-    outlet_shares: pd.DataFrame
-    changepoints: pd.DataFrame
+    tables: dict[str, pd.DataFrame]
     narrative_order: list[str]
+
+    @property
+    def shares(self) -> pd.DataFrame:
+        return self.tables["shares"]
+
+    @property
+    def outlet_shares(self) -> pd.DataFrame:
+        return self.tables["outlet_shares"]
+
+    @property
+    def changepoints(self) -> pd.DataFrame:
+        return self.tables["changepoints"]
 
 
 def narrative_table(store: Store, run_id: str) -> pd.DataFrame:
@@ -262,25 +274,33 @@ def narrative_table(store: Store, run_id: str) -> pd.DataFrame:
 
 
 def compute_drift(store: Store, run_id: str, *, settings: Settings = Settings()) -> DriftFrames:
-    from .drift import change_points, labelled_paragraphs, narrative_shares, outlet_shares
+    """Shares with intervals, change points, divergence, emerging narratives, framing drift."""
+    from .drift import drift_tables, labelled_paragraphs
 
     narratives = narrative_table(store, run_id)
+    paragraphs = store.paragraphs()
     labelled = labelled_paragraphs(
-        store.articles(), store.paragraphs(), store.assignments(run_id), narratives,
-        period=settings.period,
+        store.articles(), paragraphs, store.assignments(run_id), narratives, period=settings.period
     )
     order = _narrative_order(narratives)
-    shares = narrative_shares(
-        labelled, narratives=order, n_bootstrap=settings.n_bootstrap,
+    run = store.run(run_id)
+    model_id = run["settings"].get("embedding_model", settings.embedding_model)
+    if run["settings"].get("precision", "fp32") != "fp32":
+        model_id = f"{model_id}@{run['settings']['precision']}"
+    distinct = paragraphs.drop_duplicates("text_hash")
+    try:
+        vectors = store.get_embeddings(distinct["text_hash"].tolist(), model_id)
+        embeddings = dict(zip(distinct["text_hash"], vectors))
+    except StoreError:  # embeddings of another model only: framing shift is left empty
+        embeddings = None
+    tables = drift_tables(
+        labelled, narratives=order, period=settings.period, weighting=settings.weighting,
+        copies=settings.copies, n_bootstrap=settings.n_bootstrap,
         min_articles=settings.min_articles, seed=settings.seed,
+        kinds=dict(zip(narratives["label"], narratives["kind"])),
+        embeddings=embeddings, texts=dict(zip(distinct["text_hash"], distinct["text"])),
     )
-    return DriftFrames(
-        paragraphs=labelled,
-        shares=shares,
-        outlet_shares=outlet_shares(labelled, narratives=order, min_articles=settings.min_articles),
-        changepoints=change_points(shares),
-        narrative_order=order,
-    )
+    return DriftFrames(paragraphs=labelled, tables=tables, narrative_order=order)
 
 
 def _narrative_order(narratives: pd.DataFrame) -> list[str]:
@@ -293,24 +313,24 @@ def _narrative_order(narratives: pd.DataFrame) -> list[str]:
 
 
 def write_drift(frames: DriftFrames, out_dir: Path) -> dict[str, Path]:
+    """shares.csv, changepoints.csv (DESIGN.md columns first), divergence, emerging, framing CSVs."""
     from .io import atomic_write_text
     from .schema import CHANGEPOINT_COLUMNS, SHARES_COLUMNS
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "shares": out_dir / "shares.csv",
-        "changepoints": out_dir / "changepoints.csv",
-    }
-    atomic_write_text(
-        paths["shares"],
-        frames.shares[SHARES_COLUMNS + ["n_paragraphs", "insufficient"]].to_csv(
-            index=False, float_format="%.4f"
-        ),
-    )
-    atomic_write_text(
-        paths["changepoints"],
-        frames.changepoints[CHANGEPOINT_COLUMNS].to_csv(index=False, float_format="%.4f"),
-    )
+    paths = {}
+    for name, first in (("shares", SHARES_COLUMNS), ("changepoints", CHANGEPOINT_COLUMNS),
+                        ("divergence", []), ("emerging", []), ("framing", []),
+                        ("outlet_comparison", []), ("coverage", [])):
+        frame = frames.tables.get(name)
+        if frame is None:
+            continue
+        columns = first + [c for c in frame.columns if c not in first]
+        frame = frame[columns].copy()
+        for col in frame.columns:  # lists (top terms) as "a; b; c"
+            if frame[col].map(lambda v: isinstance(v, (list, tuple))).any():
+                frame[col] = frame[col].map(lambda v: "; ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
+        paths[name] = atomic_write_text(out_dir / f"{name}.csv", frame.to_csv(index=False, float_format="%.4f"))
     return paths
 
 

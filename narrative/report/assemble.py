@@ -55,9 +55,12 @@ def _evidence(
     return out
 
 
-def summary_sentences(drift: "DriftFrames", narratives: pd.DataFrame, n_paragraphs: int) -> list[str]:
+def summary_sentences(
+    drift: "DriftFrames", narratives: pd.DataFrame, n_paragraphs: int, period: str = "week"
+) -> list[str]:
     """Plain sentences generated from the numbers: biggest narratives and detected changes."""
     sentences = []
+    period_word = period
     sized = narratives[narratives["kind"] != "unassigned"].sort_values("size", ascending=False)
     if not sized.empty and n_paragraphs:
         top = sized.head(3)
@@ -69,20 +72,26 @@ def summary_sentences(drift: "DriftFrames", narratives: pd.DataFrame, n_paragrap
             f"{_pct(unassigned / n_paragraphs)} of paragraphs match no narrative (reported as "
             f"'{UNASSIGNED}')."
         )
-    shares = drift.shares
-    for cp in drift.changepoints.sort_values("magnitude", key=np.abs, ascending=False).head(6).itertuples():
+    changes = drift.changepoints.copy()
+    if not changes.empty:
+        # Per-outlet changes first: a change across "all" outlets can reflect outlets entering or
+        # leaving the collection rather than a shift in coverage.
+        changes["_all"] = changes["outlet"] == "all"
+        changes["_size"] = changes["magnitude"].abs()
+        changes = changes.sort_values(["_all", "_size"], ascending=[True, False])
+    for cp in changes.head(6).itertuples():
         if cp.narrative == UNASSIGNED:
             continue
-        series = shares[(shares["narrative"] == cp.narrative) & (shares["outlet"] == cp.outlet)]
-        series = series[~series["insufficient"]]
-        before = series[series["period"] < cp.period]["share"].mean()
-        after = series[series["period"] >= cp.period]["share"].mean()
         who = "all outlets" if cp.outlet == "all" else cp.outlet
         verb = "rose" if cp.direction == "up" else "fell"
+        before, after = getattr(cp, "before", np.nan), getattr(cp, "after", np.nan)
         sentences.append(
             f"{cp.narrative} {verb} from {_pct(before)} to {_pct(after)} of {who}'s paragraphs "
-            f"in the weeks from {cp.period} on (average share before vs after the change)."
+            f"from the {period_word} of {cp.period} on (mean share before vs after the change)."
         )
+    note = getattr(drift.tables.get("coverage"), "attrs", {}).get("note")
+    if note:
+        sentences.append(str(note))
     return sentences
 
 
@@ -218,7 +227,7 @@ def assemble_report(
         title=title or "Narrative report",
         subtitle=f"{corpus['articles']} articles from {corpus['outlets']} outlets"
         + (f", {corpus['first date']} to {corpus['last date']}" if corpus["first date"] else ""),
-        summary=summary_sentences(drift, narratives, n_par),
+        summary=summary_sentences(drift, narratives, n_par, settings.period),
         corpus=corpus,
         narratives=sections,
         figures=figures,

@@ -1,0 +1,260 @@
+"""Drift measures beyond shares, each on a case worked out on paper.
+
+The tiny corpus (3 articles, 2 outlets, 2 weeks) is the one of test_drift.py:
+A1 (X, Mon 2025-01-06): n1 n1 n2; A2 (Y, Wed 2025-01-08): n2 unassigned; A3 (X, Tue 2025-01-14): n1.
+"""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from narrative.drift import (
+    drift_tables, labelled_paragraphs, narrative_shares, paragraph_matrix, select_copies,
+)
+from narrative.drift_change import change_points, divergence, emerging, js_divergence
+from narrative.drift_compare import compare_groups, coverage_table, lead_lag, outlet_comparison
+from narrative.drift_framing import class_tfidf, framing_drift
+from narrative.schema import CHANGEPOINT_COLUMNS, SHARES_COLUMNS
+
+NAMES = ["n1", "n2", "unassigned"]
+W1, W2 = "2025-01-06", "2025-01-13"
+
+
+@pytest.fixture
+def tiny():
+    articles = pd.DataFrame(
+        {
+            "article_id": ["A1", "A2", "A3"],
+            "outlet": ["X", "Y", "X"],
+            "date": pd.to_datetime(["2025-01-06", "2025-01-08", "2025-01-14"]).date,
+            "duplicate_of": [None, None, None],
+        }
+    )
+    paragraphs = pd.DataFrame(
+        {
+            "paragraph_id": ["p1", "p2", "p3", "p4", "p5", "p6"],
+            "article_id": ["A1", "A1", "A1", "A2", "A2", "A3"],
+            "text_hash": ["h1", "h2", "h3", "h4", "h5", "h6"],
+        }
+    )
+    assignments = pd.DataFrame(
+        {"paragraph_id": ["p1", "p2", "p3", "p4", "p5", "p6"], "narrative_id": [0, 0, 1, 1, -1, 0]}
+    )
+    narratives = pd.DataFrame({"narrative_id": [-1, 0, 1], "label": ["unassigned", "n1", "n2"]})
+    return labelled_paragraphs(articles, paragraphs, assignments, narratives)
+
+
+def share(frame, period, outlet, narrative, column="share"):
+    row = frame[(frame.period == period) & (frame.outlet == outlet) & (frame.narrative == narrative)]
+    assert len(row) == 1
+    return row.iloc[0][column]
+
+
+def test_labelled_carries_copies_and_hashes(tiny):
+    assert {"duplicate_of", "text_hash"} <= set(tiny.columns)
+    assert tiny.attrs["period"] == "week"
+
+
+def test_copies_once_or_per_outlet(tiny):
+    # A4: Y republishes A1 (a copy from another outlet); A5: X reprints A3 (its own copy).
+    extra = pd.DataFrame(
+        {
+            "paragraph_id": ["q1", "q2", "q3", "q4"], "narrative_id": [0, 0, 1, 0],
+            "article_id": ["A4", "A4", "A4", "A5"], "text_hash": ["h1", "h2", "h3", "h6"],
+            "outlet": ["Y", "Y", "Y", "X"],
+            "date": pd.to_datetime(["2025-01-09", "2025-01-09", "2025-01-09", "2025-01-15"]).date,
+            "duplicate_of": ["A1", "A1", "A1", "A3"], "narrative": ["n1", "n1", "n2", "n1"],
+            "period": [W1, W1, W1, W2],
+        }
+    )
+    frame = pd.concat([tiny, extra], ignore_index=True)
+    assert set(select_copies(frame, "per_outlet")["article_id"]) == {"A1", "A2", "A3", "A4"}
+    assert set(select_copies(frame, "once")["article_id"]) == {"A1", "A2", "A3"}
+    s = narrative_shares(frame, narratives=NAMES, n_bootstrap=0, min_articles=1, copies="per_outlet")
+    # Y in week 1: A2 (n2, unassigned) + A4 (n1 n1 n2) -> n1 2/5
+    assert share(s, W1, "Y", "n1") == pytest.approx(2 / 5)
+    s = narrative_shares(frame, narratives=NAMES, n_bootstrap=0, min_articles=1, copies="once")
+    assert share(s, W1, "Y", "n1") == 0
+    with pytest.raises(ValueError, match="copies must be"):
+        select_copies(frame, "twice")
+
+
+def test_soft_shares_from_a_distribution(tiny):
+    # p1 is half n1 half n2; p5 has 0.4 n1 and leaves 0.6 to unassigned; columns are narrative ids.
+    dist = pd.DataFrame({0: [0.5, 0.4], 1: [0.5, 0.0]}, index=["p1", "p5"])
+    m = paragraph_matrix(tiny, NAMES, dist)
+    assert np.allclose(m.sum(axis=1), 1)
+    s = narrative_shares(tiny, narratives=NAMES, n_bootstrap=0, min_articles=1, distribution=dist)
+    # week 1, all: n1 = 0.5 + 1 + 0.4 = 1.9 of 5 paragraphs; n2 = 0.5 + 1 + 1 = 2.5; unassigned 0.6
+    assert share(s, W1, "all", "n1") == pytest.approx(1.9 / 5)
+    assert share(s, W1, "all", "n2") == pytest.approx(2.5 / 5)
+    assert share(s, W1, "all", "unassigned") == pytest.approx(0.6 / 5)
+
+
+def test_undated_articles_are_counted_and_partial_periods_flagged(tiny):
+    undated = tiny[tiny.article_id == "A2"].assign(article_id="A9", paragraph_id=["u1", "u2"],
+                                                    date=None, period=None)
+    frame = pd.concat([tiny, undated], ignore_index=True)
+    frame.attrs["period"] = "week"
+    s = narrative_shares(frame, narratives=NAMES, n_bootstrap=0, min_articles=1)
+    assert s.attrs["n_undated_articles"] == 1
+    assert share(s, W1, "all", "n1", "n_articles") == 2
+    # X was collected Mon 01-06 .. Tue 01-14: week 1 fully, week 2 on 2 of 7 days
+    assert not share(s, W1, "X", "n1", "partial")
+    assert share(s, W2, "X", "n1", "partial")
+    assert share(s, W2, "X", "n1", "coverage") == pytest.approx(2 / 7, abs=1e-3)
+    cov = coverage_table(frame)
+    y = cov.set_index("outlet").loc["Y"]
+    assert y.n_articles == 2 and y.n_undated == 1 and str(y.first_date) == "2025-01-08"
+    assert "1 undated article" in cov.attrs["note"]
+
+
+def test_js_divergence_by_hand():
+    p, q = np.array([2 / 3, 1 / 3, 0]), np.array([1.0, 0, 0])
+    m = (p + q) / 2
+    by_hand = 0.5 * (2 / 3 * math.log2((2 / 3) / m[0]) + 1 / 3 * math.log2((1 / 3) / m[1])) \
+        + 0.5 * math.log2(1 / m[0])
+    assert js_divergence(p, q) == pytest.approx(by_hand)
+    assert js_divergence(p, q) == pytest.approx(0.1908745, abs=1e-6)
+    assert js_divergence(p, p) == 0
+    assert js_divergence([1, 0], [0, 1]) == pytest.approx(1.0)
+
+
+def test_divergence_between_weeks(tiny):
+    s = narrative_shares(tiny, narratives=NAMES, n_bootstrap=0, min_articles=1)
+    d = divergence(s, baseline_periods=1).set_index(["outlet", "period"])
+    assert np.isnan(d.loc[("X", W1), "js_previous"])
+    assert d.loc[("X", W2), "js_previous"] == pytest.approx(0.1908745, abs=1e-6)
+    assert d.loc[("X", W2), "js_baseline"] == pytest.approx(0.1908745, abs=1e-6)
+    assert d.loc[("X", W1), "js_baseline"] == 0
+    # all, week 1 = (0.4, 0.4, 0.2); week 2 = (1, 0, 0)
+    p, q = np.array([0.4, 0.4, 0.2]), np.array([1.0, 0, 0])
+    assert d.loc[("all", W2), "js_previous"] == pytest.approx(js_divergence(p, q))
+
+
+def test_outlet_comparison_uses_overlapping_periods_only(tiny):
+    c = outlet_comparison(tiny, narratives=NAMES, n_bootstrap=0, min_articles=1)
+    x = c[c.outlet == "X"].set_index("narrative")
+    # Y has articles in week 1 only: X is compared on A1 alone (n1 2/3, n2 1/3) vs A2 (n2, unassigned)
+    assert x.loc["n1", "difference"] == pytest.approx(2 / 3)
+    assert x.loc["n2", "difference"] == pytest.approx(1 / 3 - 1 / 2)
+    assert x.loc["unassigned", "difference"] == pytest.approx(-1 / 2)
+    assert (x["n_overlap_periods"] == 1).all() and (x["overlap_last"] == W1).all()
+    assert (x["n_articles"] == 1).all()
+    assert "overlap" in c.attrs["note"]
+
+
+def test_group_difference_interval_covers_a_real_gap():
+    rng = np.random.default_rng(1)
+    rows = []
+    for i in range(120):
+        outlet = "A" if i % 2 else "B"
+        p = 0.6 if outlet == "A" else 0.3
+        for j in range(4):
+            rows.append((f"a{i}-{j}", f"a{i}", outlet, "2025-01-06",
+                         "n1" if rng.random() < p else "n2"))
+    frame = pd.DataFrame(rows, columns=["paragraph_id", "article_id", "outlet", "period", "narrative"])
+    frame["date"] = pd.Timestamp("2025-01-06")
+    g = compare_groups(frame, ["A"], ["B"], narratives=["n1", "n2"], n_bootstrap=300).set_index("narrative")
+    assert g.loc["n1", "ci_low"] < 0.3 < g.loc["n1", "ci_high"]
+    assert g.loc["n1", "ci_low"] > 0.15
+    c = outlet_comparison(frame, narratives=["n1", "n2"], n_bootstrap=300)
+    assert c.set_index(["outlet", "narrative"]).loc[("A", "n1"), "weighting"] == "over"
+
+
+def test_class_tfidf_by_hand():
+    counts = np.array([[2, 0], [1, 1]])
+    # tf: [[1, 0], [.5, .5]]; A = 4 / 2 = 2 words per class; f = [3, 1]
+    expected = np.array([[math.log(1 + 2 / 3), 0], [0.5 * math.log(1 + 2 / 3), 0.5 * math.log(3)]])
+    assert np.allclose(class_tfidf(counts), expected)
+
+
+def test_framing_terms_and_centroid_shift(tiny):
+    texts = {"p1": "tanks advance river", "p2": "tanks river crossing", "h6": "sanctions oil price cap",
+             "p3": "other", "p4": "other", "p5": "other"}
+    emb = {"p1": np.array([1.0, 0.0]), "p2": np.array([2.0, 0.0]), "h6": np.array([0.0, 3.0])}
+    f = framing_drift(tiny, narratives=NAMES, texts=texts, embeddings=emb, min_paragraphs=1, n_null=5)
+    n1 = f[(f.narrative == "n1") & (f.outlet == "all")].set_index("period")
+    # unit vectors: overall centroid (2/3, 1/3); week 1 centroid (1, 0): cos = 2/sqrt(5)
+    assert n1.loc[W1, "centroid_shift"] == pytest.approx(1 - 2 / math.sqrt(5))
+    assert n1.loc[W2, "centroid_shift"] == pytest.approx(1 - 1 / math.sqrt(5))
+    assert "tanks" in n1.loc[W1, "top_terms"] and "sanctions" in n1.loc[W2, "top_terms"]
+    assert "tanks" not in n1.loc[W2, "top_terms"]
+    assert set(f[f.narrative == "n1"].outlet) == {"all", "X"}
+    assert set(f[f.narrative == "n2"].outlet) == {"all", "X", "Y"}
+    assert "unassigned" not in set(f.narrative)
+    big = framing_drift(tiny, narratives=NAMES, texts=texts, embeddings=emb, min_paragraphs=2)
+    assert big.set_index(["narrative", "outlet", "period"]).loc[("n1", "all", W2), "insufficient"]
+
+
+def _series(values, outlet="all", narrative="n1", width=0.04, start="2025-01-06"):
+    periods = pd.date_range(start, periods=len(values), freq="7D").strftime("%Y-%m-%d")
+    values = np.asarray(values, dtype=float)
+    return pd.DataFrame(
+        {
+            "period": periods, "outlet": outlet, "narrative": narrative, "share": values,
+            "ci_low": values - width, "ci_high": values + width,
+            "n_articles": 20, "n_paragraphs": 100, "insufficient": False, "partial": False,
+        }
+    )
+
+
+def test_two_steps_are_both_found():
+    values = [0.1] * 6 + [0.3] * 6 + [0.15] * 6
+    noise = np.random.default_rng(0).normal(0, 0.01, 18)
+    cps = change_points(_series(np.array(values) + noise)).sort_values("period")
+    assert cps["direction"].tolist() == ["up", "down"]
+    assert cps["period"].tolist() == ["2025-02-17", "2025-03-31"]
+    assert cps["magnitude"].iloc[0] == pytest.approx(0.2, abs=0.02)
+    assert list(cps.columns[:5]) == CHANGEPOINT_COLUMNS
+
+
+def test_false_positives_are_controlled_across_many_series():
+    rng = np.random.default_rng(5)
+    frames = [_series(0.2 + rng.normal(0, 0.02, 14), narrative=f"n{i}", width=0.04) for i in range(60)]
+    assert len(change_points(pd.concat(frames))) <= 2
+    # news-cycle noise far beyond the intervals is not read as steps
+    wild = [_series(0.2 + rng.normal(0, 0.08, 14), narrative=f"w{i}", width=0.04) for i in range(30)]
+    assert len(change_points(pd.concat(wild))) <= 2
+
+
+def test_emerging_fading_and_new():
+    up = _series([0.10] * 5 + [0.30] * 5, narrative="rising", width=0.03)
+    down = _series([0.30] * 5 + [0.10] * 5, narrative="falling", width=0.03)
+    flat = _series([0.20] * 10, narrative="flat", width=0.03)
+    late = _series([0.0] * 5 + [0.05] * 5, narrative="d1", width=0.02)
+    e = emerging(pd.concat([up, down, flat, late]), n_periods=3, baseline_periods=4,
+                 kinds={"rising": "named", "falling": "named", "flat": "named", "d1": "discovered"})
+    got = {(r.narrative, r.status): r for r in e.itertuples()}
+    assert got[("rising", "emerging")].period == "2025-02-10"
+    assert got[("rising", "emerging")].magnitude == pytest.approx(0.2)
+    assert got[("falling", "fading")].n_periods == 5
+    assert ("d1", "new") in got and got[("d1", "new")].period == "2025-02-10"
+    assert not any(n == "flat" for n, _ in got)
+
+
+def test_lead_lag_only_where_supported():
+    rng = np.random.default_rng(2)
+    steps = rng.normal(0, 0.05, 30)
+    lead = 0.3 + np.cumsum(steps)
+    follow = np.r_[0.3, lead[:-1]] + rng.normal(0, 0.005, 30)
+    other = 0.3 + np.cumsum(rng.normal(0, 0.05, 30))
+    shares = pd.concat([_series(lead, outlet="A"), _series(follow, outlet="B"), _series(other, outlet="C")])
+    ll = lead_lag(shares, n_perm=300)
+    assert len(ll) == 1
+    row = ll.iloc[0]
+    assert (row.leader, row.follower, row.lag_periods) == ("A", "B", 1)
+
+
+def test_drift_tables_contract(tiny):
+    tables = drift_tables(tiny, narratives=NAMES, period="week", n_bootstrap=20, min_articles=1,
+                          seed=0, texts={"p1": "tanks river", "p2": "tanks", "p6": "sanctions"})
+    assert {"shares", "outlet_shares", "changepoints", "divergence", "emerging", "framing",
+            "outlet_comparison", "coverage", "lead_lag"} <= set(tables)
+    assert list(tables["shares"].columns[:7]) == SHARES_COLUMNS
+    assert list(tables["changepoints"].columns[:5]) == CHANGEPOINT_COLUMNS
+    assert {"js_previous", "js_baseline"} <= set(tables["divergence"].columns)
+    monthly = drift_tables(tiny, narratives=NAMES, period="month", n_bootstrap=0, min_articles=1, seed=0)
+    assert set(monthly["shares"]["period"]) == {"2025-01-01"}
