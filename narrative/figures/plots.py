@@ -152,8 +152,9 @@ def plot_share_over_time(
     narratives: Sequence[str] | None = None,
     colors: Mapping[str, str] | None = None,
     ax: Axes | None = None,
+    layout: str = "auto",
 ) -> Figure:
-    """One line per narrative: its share of ``outlet`` in each period, with interval bands.
+    """Each narrative's share of ``outlet`` in each period, with interval bands.
 
     Parameters
     ----------
@@ -170,8 +171,15 @@ def plot_share_over_time(
         Name -> colour; default :func:`.style.narrative_colors` over ``narratives`` (or over all names
         in ``shares``, sorted), so colours agree between outlets.
     ax : Axes, optional
-        Draw here instead of on a new figure.
+        Draw here instead of on a new figure (always one set of lines).
+    layout : {"auto", "lines", "panels"}, default="auto"
+        ``"lines"``: one line per narrative on one axes, with a legend; ``"panels"``: small
+        multiples, one panel per narrative on a shared y axis (overlapping interval bands of many
+        narratives are unreadable on one axes); ``"auto"``: panels when more than
+        :data:`MAX_LINES` narratives are drawn and no ``ax`` is given.
     """
+    if layout not in ("auto", "lines", "panels"):
+        raise ValueError(f"layout must be 'auto', 'lines' or 'panels'; got {layout!r}")
     _require(shares, ("period", "outlet", "narrative", "share"), "shares")
     rows = shares[shares["outlet"].astype(str) == str(outlet)]
     if rows.empty:
@@ -194,50 +202,88 @@ def plot_share_over_time(
     palette = dict(colors) if colors is not None else narrative_colors(color_names)
     slots = _color_slots(color_names)
     has_ci = "ci_low" in rows.columns and "ci_high" in rows.columns
+    series = [(k, name, rows[rows["_name"] == name].sort_values("_period")) for k, name in enumerate(order)]
+    series = [(k, name, sub) for k, name, sub in series if not sub.empty]
+    where = "all outlets" if str(outlet) == "all" else plain_text(outlet, 60)
+    title = f"Narrative share over time \u2014 {where}"
+    panels = layout == "panels" or (layout == "auto" and ax is None and len(series) > MAX_LINES)
+
+    def draw(target: Axes, k: int, name: str, sub: pd.DataFrame, label: str | None) -> None:
+        x = sub["_period"].to_numpy()
+        y = _as_float(sub["share"])
+        color = palette.get(name, UNASSIGNED_COLOR if is_unassigned(name) else "#000000")
+        style = ":" if is_unassigned(name) else narrative_linestyle(slots.get(name, k))
+        target.plot(
+            x, y, color=color, linestyle=style, marker="o" if len(sub) <= 40 else None,
+            label=label, zorder=3,
+        )
+        if has_ci:
+            lo, hi = _as_float(sub["ci_low"]), _as_float(sub["ci_high"])
+            ok = np.isfinite(lo) & np.isfinite(hi)
+            if ok.any():
+                target.fill_between(
+                    x, np.where(ok, lo, y), np.where(ok, hi, y), where=ok, color=color,
+                    alpha=0.18, linewidth=0, zorder=2,
+                )
+
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from matplotlib.ticker import PercentFormatter
+
+    def format_axes(target: Axes, maxticks: int) -> None:
+        locator = AutoDateLocator(minticks=2, maxticks=maxticks)
+        target.xaxis.set_major_locator(locator)
+        target.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        target.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+        target.set_ylim(bottom=0)
 
     with style_context():
+        if panels:
+            return _share_panels(series, draw, format_axes, title)
         fig, ax = _new_axes(ax, (9.0, 4.2))
         _tidy_axes(ax, "y")
-        n_drawn = 0
-        for k, name in enumerate(order):
-            sub = rows[rows["_name"] == name].sort_values("_period")
-            if sub.empty:
-                continue
-            x = sub["_period"].to_numpy()
-            y = _as_float(sub["share"])
-            color = palette.get(name, UNASSIGNED_COLOR if is_unassigned(name) else "#000000")
-            style = ":" if is_unassigned(name) else narrative_linestyle(slots.get(name, k))
-            ax.plot(
-                x, y, color=color, linestyle=style, marker="o" if len(sub) <= 40 else None,
-                label=plain_text(name, _LEGEND_WIDTH), zorder=3,
-            )
-            if has_ci:
-                lo, hi = _as_float(sub["ci_low"]), _as_float(sub["ci_high"])
-                ok = np.isfinite(lo) & np.isfinite(hi)
-                if ok.any():
-                    ax.fill_between(
-                        x, np.where(ok, lo, y), np.where(ok, hi, y), where=ok, color=color,
-                        alpha=0.18, linewidth=0, zorder=2,
-                    )
-            n_drawn += 1
-
-        from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-        from matplotlib.ticker import PercentFormatter
-
-        locator = AutoDateLocator(minticks=3, maxticks=10)
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
-        ax.set_ylim(bottom=0)
-        where = "all outlets" if str(outlet) == "all" else plain_text(outlet, 60)
-        ax.set_title(f"Narrative share over time \u2014 {where}")
+        for k, name, sub in series:
+            draw(ax, k, name, sub, plain_text(name, _LEGEND_WIDTH))
+        format_axes(ax, 10)
+        ax.set_title(title)
         ax.set_xlabel("Period start")
         ax.set_ylabel("Share")
-        if n_drawn:
+        if series:
             ax.legend(
                 loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
-                ncols=1 if n_drawn <= 18 else 2, title="Narrative", alignment="left",
+                ncols=1 if len(series) <= 18 else 2, title="Narrative", alignment="left",
             )
+    return fig
+
+
+#: Most narratives drawn as lines on one axes before ``plot_share_over_time`` switches to panels.
+MAX_LINES = 5
+
+
+def _share_panels(series, draw, format_axes, title: str) -> Figure:
+    """Small multiples: one panel per narrative (its line and band), shared axes, a grid of 3-4."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    n = max(len(series), 1)
+    ncols = 3 if n <= 9 else 4
+    nrows = math.ceil(n / ncols)
+    fig = Figure(figsize=(9.0, 0.9 + 1.65 * nrows), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
+    for target, (k, name, sub) in zip(axes, series):
+        _tidy_axes(target, "y")
+        draw(target, k, name, sub, plain_text(name, _LEGEND_WIDTH))
+        target.set_title(plain_text(name, _TICK_WIDTH), fontsize=8.5, fontweight="bold", loc="left")
+        format_axes(target, 4)
+    for target in axes[len(series):]:
+        target.set_visible(False)
+    for i, target in enumerate(axes[: len(series)]):
+        target.tick_params(labelbottom=True)  # a hidden panel below must not take the labels away
+        if i + ncols < len(series):
+            target.xaxis.get_offset_text().set_visible(False)  # the year once, under the last row
+    fig.suptitle(title, x=0.0, ha="left", fontsize=11, fontweight="bold")
+    fig.supxlabel("Period start", fontsize=9)
+    fig.supylabel("Share", fontsize=9)
     return fig
 
 
