@@ -292,6 +292,49 @@ def report(
     _run(go)
 
 
+codebook_app = typer.Typer(help="Work with codebooks of named narratives.", no_args_is_help=True)
+app.add_typer(codebook_app, name="codebook")
+
+
+@codebook_app.command("suggest")
+def codebook_suggest(
+    store: Path = typer.Option(..., "--store", help="DuckDB store with a fitted run."),
+    run: Optional[str] = typer.Option(None, "--run", help="Run id [default: the latest]."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the YAML here [default: stdout]."),
+    examples: int = typer.Option(3, "--examples", help="Example paragraphs per entry."),
+) -> None:
+    """Propose codebook entries from the discovered narratives of a run (label, terms, examples).
+
+    Example: narrative codebook suggest --store reports/demo/narrative.duckdb --out suggested.yaml
+    """
+
+    def go():
+        import yaml
+
+        from .codebook import suggest_entries
+        from .pipeline import narrative_table
+        from .store import Store
+
+        with Store(store, read_only=True) as st:
+            run_id = st.run(run)["run_id"]
+            narratives = narrative_table(st, run_id)
+            frame = st.assignments(run_id).merge(st.paragraphs()[["paragraph_id", "text"]])
+        frame = frame.sort_values(["narrative_id", "probability", "paragraph_id"], ascending=[True, False, True])
+        typical = {int(k): g["text"].drop_duplicates().head(examples).tolist()
+                   for k, g in frame.groupby("narrative_id")}
+        text = yaml.safe_dump(suggest_entries(narratives, typical, max_examples=examples),
+                              sort_keys=False, allow_unicode=True, width=100)
+        if out is None:
+            typer.echo(text)
+        else:
+            from .io import atomic_write_text
+
+            atomic_write_text(out, text)
+            typer.echo(str(out))
+
+    _run(go)
+
+
 def main() -> None:  # pragma: no cover - console script entry point
     app()
 

@@ -114,3 +114,25 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
         line = f" line {mark.line + 1}" if mark is not None else ""
         raise CodebookError(f"{source}:{line} invalid YAML ({getattr(exc, 'problem', exc)})") from exc
     return parse_codebook(data, source=source)
+
+
+def suggest_entries(narratives, examples: dict[int, list[str]], *, max_examples: int = 3) -> dict:
+    """Codebook entries proposed from discovered narratives, largest first, as a YAML-ready dict.
+
+    ``narratives`` has columns narrative_id, label, kind, top_terms, size; ``examples`` maps a
+    narrative id to its most typical paragraphs. The description is a placeholder built from the
+    terms: an analyst should rewrite it as a sentence before using the entry.
+    """
+    entries = []
+    discovered = narratives[narratives["kind"] == "discovered"].sort_values("size", ascending=False)
+    for row in discovered.itertuples():
+        terms = list(row.top_terms)[:10]
+        entries.append(
+            {
+                "name": str(row.label),
+                "description": "Paragraphs about " + ", ".join(terms[:6]) + ". (rewrite as a sentence)",
+                "seeds": terms,
+                "examples": [" ".join(t.split()) for t in examples.get(int(row.narrative_id), [])][:max_examples],
+            }
+        )
+    return {"narratives": entries}

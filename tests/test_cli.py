@@ -66,3 +66,9 @@ def test_help_does_not_import_heavy_libraries():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_codebook_suggest_has_help_with_an_example():
+    result = runner.invoke(app, ["codebook", "suggest", "--help"])
+    assert result.exit_code == 0
+    assert "Example: narrative codebook suggest" in " ".join(result.output.split())

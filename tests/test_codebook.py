@@ -49,3 +49,25 @@ def test_bad_yaml_names_file_and_line(tmp_path):
     path.write_text("narratives:\n  - name: [unclosed\n")
     with pytest.raises(CodebookError, match=r"cb\.yaml: line \d+"):
         load_codebook(path)
+
+
+def test_suggested_entries_load_as_a_codebook():
+    import pandas as pd
+
+    from narrative.codebook import suggest_entries
+
+    narratives = pd.DataFrame(
+        {
+            "narrative_id": [-1, 0, 1, 2],
+            "label": ["unassigned", "Sanctions leverage", "grain, ships, corridor", "storm, rain, warning"],
+            "kind": ["unassigned", "named", "discovered", "discovered"],
+            "top_terms": [[], ["sanctions"], ["grain", "ships", "corridor"], ["storm", "rain", "warning"]],
+            "size": [5, 40, 12, 30],
+        }
+    )
+    doc = suggest_entries(narratives, {1: ["Grain ships left Odesa.", "b", "c", "d"], 2: ["Rain."]})
+    names = [e["name"] for e in doc["narratives"]]
+    assert names == ["storm, rain, warning", "grain, ships, corridor"]  # discovered only, largest first
+    assert doc["narratives"][1]["examples"] == ["Grain ships left Odesa.", "b", "c"]
+    cb = parse_codebook(doc)
+    assert cb.names == names and cb.narratives[1].seeds == ("grain", "ships", "corridor")

@@ -1,0 +1,62 @@
+"""Same input and seed give identical assignments: in two processes, and whatever the input order."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+_FIT_IN_A_PROCESS = r"""
+import hashlib, sys
+from narrative.codebook import load_codebook
+from narrative.embed import load_embedder
+from narrative.model import NarrativeModel
+from narrative.sample import generate_demo_corpus
+
+corpus = generate_demo_corpus(11, n_weeks=12, articles_per_outlet_week=1)
+texts = sorted({p["text"] for a in corpus.articles for p in a["paragraphs"]})
+emb = load_embedder()
+model = NarrativeModel(load_codebook(), embedder=emb, random_state=5).fit(texts, emb.encode(texts))
+labels = dict(zip(model.narratives_["narrative_id"], model.narratives_["label"]))
+print(hashlib.sha256("|".join(labels.get(t, "unassigned") for t in model.topics_).encode()).hexdigest())
+"""
+
+
+def test_two_processes_give_identical_assignments():
+    digests = []
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-c", _FIT_IN_A_PROCESS], capture_output=True, text=True,
+                             check=True, env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"})
+        digests.append(out.stdout.strip().splitlines()[-1])
+    assert digests[0] == digests[1] and len(digests[0]) == 64
+
+
+def test_input_order_does_not_change_assignments(tmp_path, embedder):
+    from narrative.codebook import load_codebook
+    from narrative.config import Settings
+    from narrative.pipeline import fit_run, ingest
+    from narrative.sample import generate_demo_corpus
+    from narrative.store import Store
+
+    corpus = generate_demo_corpus(12, n_weeks=12, articles_per_outlet_week=1)
+    records = [
+        {"id": a["id"], "outlet": a["outlet"], "date": a["date"].isoformat(), "title": a["title"],
+         "url": a["url"], "text": a["text"]}
+        for a in corpus.articles
+    ]
+    results = []
+    for name, ordered in (("forward", records), ("reversed", records[::-1])):
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("\n".join(json.dumps(r) for r in ordered) + "\n", encoding="utf-8")
+        with Store(tmp_path / f"{name}.duckdb") as store:
+            ingest([path], store, settings=Settings(seed=3))
+            fit = fit_run(store, settings=Settings(seed=3), codebook=load_codebook(), embedder=embedder)
+            labels = dict(zip(fit.narratives["narrative_id"], fit.narratives["label"]))
+            results.append(
+                {pid: labels[n] for pid, n in zip(fit.assignments["paragraph_id"], fit.assignments["narrative_id"])}
+            )
+    assert results[0] == results[1]
