@@ -53,11 +53,12 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from .pipeline import InputError
     from .store import StoreError
 
+    from .evaluate import CorpusError
     from .ingest import BoilerplateError, ManifestError
     from .persist import ModelFileError
 
     return (CodebookError, InputError, StoreError, FileNotFoundError, ManifestError,
-            BoilerplateError, ModelFileError)
+            BoilerplateError, ModelFileError, CorpusError)
 
 
 def _run(fn):
@@ -288,6 +289,38 @@ def report(
             )
         for p in paths.values():
             typer.echo(str(p))
+
+    _run(go)
+
+
+@app.command()
+def evaluate(
+    corpus: Path = typer.Argument(..., help="JSONL corpus: one record per line with a text field."),
+    label_field: Optional[str] = typer.Option("label", "--label-field", help="Field with gold labels (ARI/NMI); '' for none."),
+    json_out: Path = typer.Option(..., "--json", help="Where to write the scores (JSON)."),
+    codebook: Optional[Path] = typer.Option(None, "--codebook", help="Fit with this codebook [default: none]."),
+    seed: Optional[int] = _SEED,
+    unit: str = typer.Option("article", "--unit", help="Fit on whole records (article) or their paragraphs."),
+) -> None:
+    """Score narrative's topics on a labelled corpus: NPMI, diversity, topics' top-10 words, ARI/NMI.
+
+    Example: narrative evaluate bbc.jsonl --label-field label --json scores.json
+    """
+
+    def go():
+        from .evaluate import evaluate_corpus, write_json
+
+        result = evaluate_corpus(
+            corpus, label_field=label_field or None, codebook_path=codebook,
+            settings=_settings(None, seed=seed), unit=unit,
+        )
+        write_json(result, json_out)
+        summary = ", ".join(
+            f"{k} {result[k]:.3f}" for k in ("npmi", "diversity", "ari", "nmi")
+            if isinstance(result.get(k), float)
+        )
+        _echo(f"{result.get('n_topics')} topics: {summary}")
+        typer.echo(str(json_out))
 
     _run(go)
 
