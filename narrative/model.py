@@ -246,13 +246,18 @@ class NarrativeModel:
         )
 
     def _representation(self, backend):
-        """Label terms: KeyBERT-like re-ranking by meaning, then MMR so terms do not repeat."""
+        """Terms stay c-TF-IDF (coherent, scoreable words); labels re-rank them by meaning.
+
+        BERTopic keeps an aspect beside the main representation: the ``label`` aspect is
+        KeyBERT-like re-ranking then MMR, so a label reads as a phrase and does not repeat itself,
+        while ``top_terms`` remain the words that define the narrative in the corpus.
+        """
         from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
 
         if backend is None:
             return None  # both re-rankers need the embedding model: plain c-TF-IDF terms
         mmr = MaximalMarginalRelevance(diversity=self.label_diversity, top_n_words=self.top_n_words)
-        return [KeyBERTInspired(top_n_words=30, random_state=self.random_state), mmr]
+        return {"label": [KeyBERTInspired(top_n_words=30, random_state=self.random_state), mmr]}
 
     # -- fitting -------------------------------------------------------------------------------
     def fit(self, texts: Sequence[str], embeddings: np.ndarray) -> "NarrativeModel":
@@ -326,12 +331,14 @@ class NarrativeModel:
         for topic_id in sorted(set(topics.tolist()) | {UNASSIGNED_ID}):
             words = topic_model.get_topic(topic_id) or []
             terms = [w for w, _ in words if w][: self.top_n_words]
+            aspect = (getattr(topic_model, "topic_aspects_", None) or {}).get("label", {})
+            label_terms = [w for w, _ in aspect.get(topic_id, []) if w] or terms
             if topic_id == UNASSIGNED_ID:
                 label, kind, cb = UNASSIGNED, "unassigned", None
             elif topic_id in named:
                 label, kind, cb = named[topic_id], "named", named[topic_id]
             else:
-                label, kind, cb = ", ".join(terms[:3]) or f"narrative {topic_id}", "discovered", None
+                label, kind, cb = ", ".join(label_terms[:3]) or f"narrative {topic_id}", "discovered", None
             rows.append(
                 {
                     "narrative_id": int(topic_id),
