@@ -178,7 +178,7 @@ def fit_run(
     run_id = content_hash(fingerprint, settings.to_json(), codebook_hash)
     existing = store.one("SELECT 1 FROM runs WHERE run_id = ?", [run_id])
     if existing is not None:
-        return FitResult(run_id, True, 0, store.narratives(run_id), store.assignments(run_id))
+        return FitResult(run_id, True, 0, narrative_table(store, run_id), store.assignments(run_id))
 
     with timer.stage("load model"):
         embedder = embedder or load_embedder(
@@ -368,6 +368,10 @@ def write_report(
         from .report.pdf import write_pdf
 
         paths["pdf"] = write_pdf(model, out_dir / "report.pdf")
+    if out_dir.resolve().parent.name == "reports":
+        from .report.index import write_index
+
+        paths["index"] = write_index(out_dir.resolve().parent)
     return paths
 
 

@@ -22,6 +22,11 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
+def _short_source(source: str) -> str:
+    """File name and line of an input record: no folder of the machine that built the report."""
+    return Path(source).name
+
+
 def _evidence(
     labelled: pd.DataFrame, articles: pd.DataFrame, paragraphs: pd.DataFrame,
     assignments: pd.DataFrame, narrative_id: int, k: int,
@@ -49,7 +54,7 @@ def _evidence(
                 date=None if pd.isna(date) else str(pd.Timestamp(date).date()),
                 title=None if pd.isna(a["title"]) else str(a["title"]),
                 url=None if pd.isna(a["url"]) else str(a["url"]),
-                source=None if pd.isna(a["source"]) else str(a["source"]),
+                source=None if pd.isna(a["source"]) else _short_source(str(a["source"])),
             )
         )
     return out
@@ -82,11 +87,11 @@ def summary_sentences(
     for cp in changes.head(6).itertuples():
         if cp.narrative == UNASSIGNED:
             continue
-        who = "all outlets" if cp.outlet == "all" else cp.outlet
+        whose = "all outlets'" if cp.outlet == "all" else f"{cp.outlet}'s"
         verb = "rose" if cp.direction == "up" else "fell"
         before, after = getattr(cp, "before", np.nan), getattr(cp, "after", np.nan)
         sentences.append(
-            f"{cp.narrative} {verb} from {_pct(before)} to {_pct(after)} of {who}'s paragraphs "
+            f"{cp.narrative} {verb} from {_pct(before)} to {_pct(after)} of {whose} paragraphs "
             f"from the {period_word} of {cp.period} on (mean share before vs after the change)."
         )
     note = getattr(drift.tables.get("coverage"), "attrs", {}).get("note")
