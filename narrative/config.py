@@ -64,6 +64,9 @@ class Settings:
     # drift
     period: str = "week"
     """Time bucket for shares: ``day``, ``week`` (ISO weeks starting Monday) or ``month``."""
+    shares: str = "hard"
+    """``hard``: each paragraph counts for its assigned narrative; ``soft``: an assigned paragraph
+    spreads its vote over narratives by similarity to their centroids (unassigned stay unassigned)."""
     weighting: str = "paragraph"
     """Share weighting: ``paragraph`` (each paragraph one vote) or ``article`` (each article one
     vote, split over its paragraphs)."""

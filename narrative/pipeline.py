@@ -293,8 +293,14 @@ def compute_drift(store: Store, run_id: str, *, settings: Settings = Settings())
         embeddings = dict(zip(distinct["text_hash"], vectors))
     except StoreError:  # embeddings of another model only: framing shift is left empty
         embeddings = None
+    if settings.shares not in ("hard", "soft"):
+        raise ValueError(f"shares must be 'hard' or 'soft'; got {settings.shares!r}")
+    distribution = None
+    if settings.shares == "soft":
+        distribution = soft_distribution_frame(store, run_id, labelled, embeddings)
     tables = drift_tables(
         labelled, narratives=order, period=settings.period, weighting=settings.weighting,
+        distribution=distribution,
         copies=settings.copies, n_bootstrap=settings.n_bootstrap,
         min_articles=settings.min_articles, seed=settings.seed,
         kinds=dict(zip(narratives["label"], narratives["kind"])),
@@ -310,6 +316,29 @@ def _narrative_order(narratives: pd.DataFrame) -> list[str]:
         ["_k", "size", "narrative_id"], ascending=[True, False, True]
     )
     return ordered["label"].tolist()
+
+
+def soft_distribution_frame(
+    store: Store, run_id: str, labelled: pd.DataFrame, embeddings: dict[str, np.ndarray] | None
+) -> pd.DataFrame:
+    """Each assigned paragraph's soft narrative mixture, from the run's saved centroids.
+
+    Unassigned paragraphs are left out, so they keep counting as ``unassigned``: soft shares
+    spread the assigned mass, they do not hide the paragraphs no narrative claims.
+    """
+    from .persist import load_model
+
+    if embeddings is None:
+        raise StoreError(f"run {run_id}: no embeddings in the store for soft shares")
+    model = load_model(model_dir(store, run_id))
+    assigned = labelled[labelled["narrative_id"] != -1]
+    vectors = np.stack([embeddings[h] for h in assigned["text_hash"]]) if len(assigned) else None
+    if vectors is None:
+        return pd.DataFrame(columns=list(model.centroid_ids_))
+    return pd.DataFrame(
+        model.distribution(vectors), index=assigned["paragraph_id"].to_numpy(),
+        columns=list(model.centroid_ids_),
+    )
 
 
 def write_drift(frames: DriftFrames, out_dir: Path) -> dict[str, Path]:

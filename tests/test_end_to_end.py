@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
@@ -123,3 +124,23 @@ def test_seeds_each_named_narrative_gets_a_paragraph_from_an_article_that_discus
     for label, files in discussed.items():
         got = set(frame.loc[frame["label"] == label, "file"])
         assert got & files, f"{label}: paragraphs only from {sorted(got)}"
+
+
+def test_soft_shares_spread_assigned_paragraphs_and_keep_unassigned(demo_run):
+    out, result = demo_run
+    from narrative.config import Settings
+    from narrative.pipeline import compute_drift
+    from narrative.store import Store
+
+    with Store(result.store_path, read_only=True) as st:
+        hard = compute_drift(st, result.run_id, settings=Settings(seed=0, n_bootstrap=20)).shares
+        soft = compute_drift(st, result.run_id, settings=Settings(seed=0, n_bootstrap=20, shares="soft")).shares
+    key = ["period", "outlet", "narrative"]
+    both = hard.merge(soft, on=key, suffixes=("_hard", "_soft"))
+    assert len(both) == len(hard)
+    assert ((both.groupby(["period", "outlet"])["share_soft"].sum() - 1).abs() < 1e-6).all()
+    unassigned = both[both["narrative"] == "unassigned"]
+    assert np.allclose(unassigned["share_hard"], unassigned["share_soft"])
+    named = both[both["narrative"] != "unassigned"]
+    assert not np.allclose(named["share_hard"], named["share_soft"])  # the mass is spread
+    assert (named["share_hard"] - named["share_soft"]).abs().mean() < 0.1  # but not scrambled

@@ -8,7 +8,6 @@ import os
 import re
 import struct
 import zlib
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,8 @@ from narrative.report import (
     write_html,
 )
 from narrative.report.html import num, pct, safe_relative_href, safe_url
+
+from .html_tags import TagCollector
 
 HOSTILE = (
     '<script>alert(1)</script> "><img src=x onerror=alert(2)> javascript:alert(3) {{7*7}} '
@@ -88,28 +89,10 @@ def hostile_model() -> ReportModel:
     )
 
 
-class _Collector(HTMLParser):
-    """Records every start tag with its attributes and every text node."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_startendtag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
 @pytest.fixture(scope="module")
-def page() -> tuple[str, _Collector]:
+def page() -> tuple[str, TagCollector]:
     html = render_html(hostile_model())
-    parser = _Collector()
+    parser = TagCollector()
     parser.feed(html)
     parser.close()
     return html, parser

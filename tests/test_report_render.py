@@ -13,10 +13,11 @@ import os
 import re
 import shutil
 import subprocess
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+
+from .html_tags import TagCollector
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PDFTOPPM = shutil.which("pdftoppm")
@@ -157,22 +158,6 @@ def _hostile_corpus(folder: Path) -> Path:
     return path
 
 
-class _Page(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_startendtag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
 def _flat(text: str) -> str:
     return " ".join(text.split())
 
@@ -193,7 +178,7 @@ def test_hostile_content_is_inert_in_html(hostile_report):
     from narrative.report.html import CONTENT_SECURITY_POLICY
 
     raw = (hostile_report / "report.html").read_text(encoding="utf-8")
-    page = _Page()
+    page = TagCollector()
     page.feed(raw)
     tags = [tag for tag, _ in page.tags]
     assert "script" not in tags
