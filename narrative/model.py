@@ -41,19 +41,29 @@ def cluster_size_for(n_docs: int) -> int:
     return int(min(500, max(3, round(0.5 * math.sqrt(max(n_docs, 1))))))
 
 
+class _DropCustomAssignmentNotice(logging.Filter):
+    """Drops BERTopic's notice that custom topic assignments were passed: we do that on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "custom list of topic assignments" not in record.getMessage()
+
+
 @contextlib.contextmanager
 def _quiet_libraries():
-    """Silence, for the duration of a fit only, warnings we act on deliberately: UMAP's notice that
-    a seed makes it single-threaded, and BERTopic's notice that we pass our own assignments."""
+    """Silence, for the duration of a fit only, notices we act on deliberately: UMAP's notice that
+    a seed makes it single-threaded, and BERTopic's notice that we pass our own assignments.
+
+    A filter, not a level: BERTopic resets its logger's level in several places during a fit.
+    """
     bertopic_log = logging.getLogger("BERTopic")
-    level = bertopic_log.level
-    bertopic_log.setLevel(logging.ERROR)
+    notice_filter = _DropCustomAssignmentNotice()
+    bertopic_log.addFilter(notice_filter)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="n_jobs value .* overridden", category=UserWarning)
             yield
     finally:
-        bertopic_log.setLevel(level)
+        bertopic_log.removeFilter(notice_filter)
 
 
 class _SmallSafeHDBSCAN:
