@@ -72,3 +72,11 @@ def test_codebook_suggest_has_help_with_an_example():
     result = runner.invoke(app, ["codebook", "suggest", "--help"])
     assert result.exit_code == 0
     assert "Example: narrative codebook suggest" in " ".join(result.output.split())
+
+
+def test_every_command_is_documented_in_the_readme():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for command in COMMANDS + ["codebook suggest"]:
+        assert f"narrative {command}" in readme, command
