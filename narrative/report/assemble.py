@@ -22,6 +22,13 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
+def _complete_periods(shares: pd.DataFrame) -> pd.DataFrame:
+    """Shares without the periods flagged as partly collected (kept when nothing else is left)."""
+    if "partial" not in shares or shares["partial"].all():
+        return shares
+    return shares[~shares["partial"].astype(bool)]
+
+
 def _short_source(source: str) -> str:
     """File name and line of an input record: no folder of the machine that built the report."""
     return Path(source).name
@@ -137,10 +144,14 @@ def assemble_report(
     if not drift.shares.empty:
         add(
             "share-over-time",
-            plot_share_over_time(drift.shares, outlet="all", narratives=drift.narrative_order, colors=colors),
+            plot_share_over_time(
+                _complete_periods(drift.shares), outlet="all", narratives=drift.narrative_order,
+                colors=colors,
+            ),
             "Narrative shares over time",
             f"Share of paragraphs per {settings.period} across all outlets; bands are 95% bootstrap "
-            "intervals over articles.",
+            "intervals over articles. Partly collected first/last periods are left out, so they do "
+            "not show as dips.",
         )
     add(
         "outlet-heatmap",
