@@ -137,7 +137,7 @@ def _split_test(
     return best + min_segment, float(z[best]), float(p)
 
 
-def _bh_cutoff(pvalues: list[float], alpha: float) -> float:
+def bh_cutoff(pvalues: list[float], alpha: float) -> float:
     """Largest p-value that Benjamini–Hochberg rejects at false-discovery rate ``alpha`` (0 if none)."""
     if not pvalues:
         return 0.0
@@ -180,7 +180,7 @@ def change_points(
         var = se**2 + _overdispersion(values, se, min_segment)
         split, z, p = _split_test(values, var, min_segment, n_sim, rng)
         series_list.append((narrative, outlet, series["period"].to_numpy(), values, var, split, z, p))
-    cutoff = _bh_cutoff([s[-1] for s in series_list], alpha)
+    cutoff = bh_cutoff([s[-1] for s in series_list], alpha)
     rows = []
     for narrative, outlet, periods, values, var, split, z, p in series_list:
         if p > cutoff:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .drift import ALL_OUTLETS, article_matrix, select_copies
+from .drift_change import bh_cutoff
 
 _Z95 = 1.959964
 
@@ -248,10 +249,7 @@ def lead_lag(
                               len(pair)))
     if not tests:
         return pd.DataFrame(columns=cols)
-    p = np.array([t[5] for t in tests])
-    order = np.sort(p)
-    ok = order <= alpha * np.arange(1, len(p) + 1) / len(p)
-    cutoff = order[np.flatnonzero(ok)[-1]] if ok.any() else -1.0
+    cutoff = bh_cutoff([t[5] for t in tests], alpha)  # 0 when none passes; p-values are > 0
     return pd.DataFrame([t for t in tests if t[5] <= cutoff], columns=cols)
 
 
