@@ -191,6 +191,9 @@ def fit_run(
         )
         vectors, n_embedded = embed_paragraphs(store, distinct, embedder, progress_factory=progress)
     with timer.stage("fit"):
+        from .jit_cache import enable_umap_cache
+
+        enable_umap_cache()  # later runs load umap's compiled code instead of compiling it again
         model = NarrativeModel.from_settings(settings, codebook=codebook, embedder=embedder)
         model.fit(distinct["text"].tolist(), vectors)
     topic_of = dict(zip(distinct["text_hash"], model.topics_))
