@@ -172,8 +172,17 @@ def build(
     title_col: Optional[str] = _TITLE_COL,
     id_col: Optional[str] = _ID_COL,
     day_first: Optional[bool] = _DAY_FIRST,
+    refit: bool = typer.Option(
+        False, "--refit",
+        help="Cluster afresh even when the store holds a fitted run to update (narrative ids are "
+             "kept stable by matching the new narratives to the previous run's).",
+    ),
 ) -> None:
     """Ingest, fit narratives, measure drift and write the report, in one go.
+
+    Re-running on a grown corpus with the same store updates the last run: only new paragraphs are
+    embedded and they are assigned with the saved model; a refit is proposed when they fit it
+    poorly (see --refit).
 
     Example: narrative build articles/ --manifest articles/manifest.csv --out reports/mine
     """
@@ -191,6 +200,7 @@ def build(
                 boilerplate, keep_boilerplate, day_first, text=text_col, date=date_col,
                 outlet=outlet_col, title=title_col, id=id_col,
             ),
+            refit=refit,
         )
         _report_done(result)
 
@@ -211,6 +221,7 @@ def demo(
     seed: int = typer.Option(0, "--seed", help="Seed of the generated corpus and of the model."),
     weeks: int = typer.Option(14, "--weeks", help="Weeks of generated news (>= 12)."),
     per_week: int = typer.Option(3, "--per-week", help="Articles per outlet and week."),
+    config: Optional[Path] = _CONFIG,
     quiet: bool = _QUIET,
 ) -> None:
     """Generate the demo corpus (fictional outlets, planted narratives and drift) and report on it.
@@ -220,11 +231,10 @@ def demo(
     """
 
     def go():
-        from .config import Settings
         from .pipeline import demo as run_demo
 
         result = run_demo(
-            out, seed=seed, settings=Settings(seed=seed), n_weeks=weeks,
+            out, seed=seed, settings=_settings(config, seed=seed), n_weeks=weeks,
             articles_per_outlet_week=per_week, progress=_progress(quiet),
             echo=(lambda s: None) if quiet else _echo,
         )
@@ -238,7 +248,7 @@ def drift(
     store: Path = typer.Option(..., "--store", help="DuckDB store with a fitted run."),
     run: Optional[str] = typer.Option(None, "--run", help="Run id [default: the latest]."),
     by: str = typer.Option("outlet", "--by", help="Grouping column (only 'outlet' for now)."),
-    period: str = typer.Option("week", "--period", help="day, week or month."),
+    period: Optional[str] = typer.Option(None, "--period", help="day, week or month [default: week, or the config file's]."),
     out: Path = typer.Option(..., "--out", help="Folder for shares.csv and changepoints.csv."),
     config: Optional[Path] = _CONFIG,
 ) -> None:
@@ -301,6 +311,7 @@ def evaluate(
     codebook: Optional[Path] = typer.Option(None, "--codebook", help="Fit with this codebook [default: none]."),
     seed: Optional[int] = _SEED,
     unit: str = typer.Option("article", "--unit", help="Fit on whole records (article) or their paragraphs."),
+    config: Optional[Path] = _CONFIG,
 ) -> None:
     """Score narrative's topics on a labelled corpus: NPMI, diversity, topics' top-10 words, ARI/NMI.
 
@@ -312,7 +323,7 @@ def evaluate(
 
         result = evaluate_corpus(
             corpus, label_field=label_field or None, codebook_path=codebook,
-            settings=_settings(None, seed=seed), unit=unit,
+            settings=_settings(config, seed=seed), unit=unit,
         )
         write_json(result, json_out)
         summary = ", ".join(
@@ -335,6 +346,7 @@ def codebook_suggest(
     run: Optional[str] = typer.Option(None, "--run", help="Run id [default: the latest]."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the YAML here [default: stdout]."),
     examples: int = typer.Option(3, "--examples", help="Example paragraphs per entry."),
+    config: Optional[Path] = _CONFIG,
 ) -> None:
     """Propose codebook entries from the discovered narratives of a run (label, terms, examples).
 
@@ -348,6 +360,7 @@ def codebook_suggest(
         from .pipeline import narrative_table
         from .store import Store
 
+        _settings(config)  # validated like every command's, though suggesting reads no setting
         with Store(store, read_only=True) as st:
             run_id = st.run(run)["run_id"]
             narratives = narrative_table(st, run_id)

@@ -23,6 +23,7 @@ from .codebook import Codebook, load_codebook
 from .config import Settings
 from .schema import UNASSIGNED, content_hash
 from .store import RunRecord, Store, StoreError
+from .update import map_ids
 
 log = logging.getLogger("narrative")
 
@@ -150,6 +151,11 @@ class FitResult:
     n_embedded: int
     narratives: pd.DataFrame
     assignments: pd.DataFrame
+    mode: str = "fit"
+    """``fit`` (clustered afresh), ``update`` (new paragraphs assigned with a saved model) or
+    ``reused`` (input and settings unchanged)."""
+    refit_proposal: str | None = None
+    """Why a refit is advised after an update (None: the saved model still fits)."""
 
 
 def fit_run(
@@ -160,14 +166,19 @@ def fit_run(
     embedder=None,
     progress: ProgressFactory = _no_progress,
     timer: StageTimer | None = None,
+    refit: bool = False,
 ) -> FitResult:
-    """Embed what is missing, fit the narrative model on all stored paragraphs, save the run.
+    """Embed what is missing, then fit the narrative model or update the last compatible run.
 
-    The run id is a hash of the input, settings and codebook, so an unchanged corpus reuses its
-    stored run instead of fitting again.
+    The run id is a hash of the input, the model settings and the codebook, so an unchanged corpus
+    reuses its stored run. When the store holds a run fitted with the same model settings and
+    codebook, new paragraphs are assigned with its saved model (an *update*) and a refit is proposed
+    when they fit it poorly; ``refit=True`` fits afresh, keeping narrative ids stable by matching the
+    new narratives to the previous run's (see :mod:`narrative.lineage`).
     """
+    from .config import NOT_MODEL_SETTINGS
     from .embed import embed_paragraphs, load_embedder
-    from .model import NarrativeModel
+    from .update import compatible_run
 
     timer = timer or StageTimer()
     paragraphs = store.paragraphs()
@@ -175,10 +186,25 @@ def fit_run(
         raise InputError(f"{store.path}: the store holds no paragraphs; ingest articles first")
     fingerprint = input_fingerprint(paragraphs)
     codebook_hash = codebook.fingerprint() if codebook is not None else "none"
-    run_id = content_hash(fingerprint, settings.to_json(), codebook_hash)
+    run_id = content_hash(fingerprint, settings.model_json(), codebook_hash)
+    if refit:
+        run_id = content_hash(run_id, "refit")
     existing = store.one("SELECT 1 FROM runs WHERE run_id = ?", [run_id])
     if existing is not None:
-        return FitResult(run_id, True, 0, narrative_table(store, run_id), store.assignments(run_id))
+        return FitResult(run_id, True, 0, narrative_table(store, run_id), store.assignments(run_id),
+                         mode="reused")
+    runs = [
+        {"run_id": r[0], "settings": r[1], "codebook_hash": r[2]}
+        for r in store.con.execute(
+            "SELECT run_id, settings, codebook_hash FROM runs ORDER BY created_at DESC, run_id"
+        ).fetchall()
+    ]
+    previous = compatible_run(
+        runs, model_settings_json=settings.model_json(), codebook_hash=codebook_hash,
+        not_model=NOT_MODEL_SETTINGS,
+    )
+    if previous is not None and not model_dir(store, model_run_id(store, previous)).is_dir():
+        previous = None  # its model files are gone: nothing to update from
 
     with timer.stage("load model"):
         embedder = embedder or load_embedder(
@@ -190,13 +216,25 @@ def fit_run(
             paragraphs.drop_duplicates("text_hash").sort_values("text_hash").reset_index(drop=True)
         )
         vectors, n_embedded = embed_paragraphs(store, distinct, embedder, progress_factory=progress)
+    record_base = dict(
+        settings=settings.to_dict(), codebook_hash=codebook_hash, versions=library_versions(),
+        seed=settings.seed, input_fingerprint=fingerprint,
+    )
+    if previous is not None and not refit:
+        with timer.stage("assign"):
+            return _update_run(store, run_id, previous, paragraphs, distinct, vectors, n_embedded,
+                               settings=settings, record_base=record_base)
     with timer.stage("fit"):
         from .jit_cache import enable_umap_cache
+        from .model import NarrativeModel
 
         enable_umap_cache()  # later runs load umap's compiled code instead of compiling it again
         model = NarrativeModel.from_settings(settings, codebook=codebook, embedder=embedder)
         model.fit(distinct["text"].tolist(), vectors)
-    topic_of = dict(zip(distinct["text_hash"], model.topics_))
+    id_map, lineage_events = None, []
+    if previous is not None:  # a refit: keep the previous run's ids where narratives continue
+        id_map, lineage_events = _lineage(store, previous, model)
+    topic_of = dict(zip(distinct["text_hash"], map_ids(model.topics_, id_map)))
     prob_of = dict(zip(distinct["text_hash"], model.probabilities_))
     assignments = pd.DataFrame(
         {
@@ -206,36 +244,135 @@ def fit_run(
         }
     )
     narratives = model.narratives_.copy()
+    narratives["narrative_id"] = map_ids(narratives["narrative_id"], id_map)
     sizes = assignments["narrative_id"].value_counts()
     narratives["size"] = narratives["narrative_id"].map(sizes).fillna(0).astype(int)
     stats = {
+        "mode": "refit" if previous is not None else "fit",
         "n_paragraphs": int(len(paragraphs)),
         "n_distinct_texts": int(len(distinct)),
+        "n_model_paragraphs": int(len(paragraphs)),
         "min_cluster_size": int(model.min_cluster_size_),
         "n_named": int((narratives["kind"] == "named").sum()),
         "n_discovered": int((narratives["kind"] == "discovered").sum()),
         "unassigned_share": float((assignments["narrative_id"] == -1).mean()),
+        "model_unassigned_share": float((assignments["narrative_id"] == -1).mean()),
         "kinds": dict(zip(narratives["narrative_id"].astype(str), narratives["kind"])),
         "codebook": [
             {"name": n.name, "description": n.description, "seeds": list(n.seeds)}
             for n in (codebook.narratives if codebook is not None else ())
         ],
     }
-    record = RunRecord(
-        run_id=run_id,
-        settings=settings.to_dict(),
-        codebook_hash=codebook_hash,
-        versions=library_versions(),
-        seed=settings.seed,
-        input_fingerprint=fingerprint,
-        stats=stats,
-    )
-    store.save_run(record, narratives, assignments)
+    if previous is not None:
+        stats.update(previous_run=previous, lineage=lineage_events,
+                     id_map={str(k): v for k, v in id_map.items()})
+    store.save_run(RunRecord(run_id=run_id, stats=stats, **record_base), narratives, assignments)
     if store.path != ":memory:":
         from .persist import save_model
 
         save_model(model, model_dir(store, run_id))
-    return FitResult(run_id, False, n_embedded, narratives, assignments)
+    return FitResult(run_id, False, n_embedded, narratives, assignments, mode=stats["mode"])
+
+
+def _update_run(store, run_id, base_id, paragraphs, distinct, vectors, n_embedded, *, settings,
+                record_base) -> FitResult:
+    """Assign the paragraphs the base run has not seen with its saved model; record a new run."""
+    from .update import refit_advice
+
+    base = store.run(base_id)
+    model_run = base["stats"].get("model_run", base_id)
+    model, id_map = load_run_model(store, base_id)
+    base_assign = store.assignments(base_id)
+    kept = base_assign[base_assign["paragraph_id"].isin(paragraphs["paragraph_id"])]
+    new = paragraphs[~paragraphs["paragraph_id"].isin(kept["paragraph_id"])]
+    row_of = {h: i for i, h in enumerate(distinct["text_hash"])}
+    new_texts = new.drop_duplicates("text_hash")
+    if len(new_texts):
+        topics, probs = model.transform(vectors[[row_of[h] for h in new_texts["text_hash"]]])
+        topic_of = dict(zip(new_texts["text_hash"], map_ids(topics, id_map)))
+        prob_of = dict(zip(new_texts["text_hash"], probs))
+    else:
+        topic_of, prob_of = {}, {}
+    added = pd.DataFrame({
+        "paragraph_id": new["paragraph_id"],
+        "narrative_id": new["text_hash"].map(topic_of).astype(int),
+        "probability": new["text_hash"].map(prob_of).astype(float),
+    })
+    assignments = pd.concat([kept[added.columns], added], ignore_index=True)
+    narratives = narrative_table(store, base_id)
+    sizes = assignments["narrative_id"].value_counts()
+    narratives["size"] = narratives["narrative_id"].map(sizes).fillna(0).astype(int)
+    n_model = int(base["stats"].get("n_model_paragraphs", base["stats"].get("n_paragraphs", 0)))
+    model_unassigned = float(base["stats"].get("model_unassigned_share",
+                                                base["stats"].get("unassigned_share", 0.0)))
+    new_unassigned = float((added["narrative_id"] == -1).mean()) if len(added) else 0.0
+    advice = refit_advice(
+        n_model=n_model, n_new=len(paragraphs) - n_model, new_unassigned_share=new_unassigned,
+        model_unassigned_share=model_unassigned, margin=settings.refit_margin,
+        growth=settings.refit_growth,
+    )
+    if len(added) == 0 or not advice.propose:
+        advice_text = None
+    else:
+        advice_text = advice.reason
+    stats = {
+        **{k: v for k, v in base["stats"].items() if k not in ("lineage", "previous_run")},
+        "mode": "update",
+        "base_run": base_id,
+        "model_run": model_run,
+        "n_paragraphs": int(len(paragraphs)),
+        "n_distinct_texts": int(len(distinct)),
+        "n_new_paragraphs": int(len(added)),
+        "new_unassigned_share": new_unassigned,
+        "unassigned_share": float((assignments["narrative_id"] == -1).mean()),
+        "refit_proposed": advice_text,
+        "refit_check": advice.reason,
+    }
+    store.save_run(RunRecord(run_id=run_id, stats=stats, **record_base),
+                   narratives, assignments)
+    return FitResult(run_id, False, n_embedded, narratives, assignments, mode="update",
+                     refit_proposal=advice_text)
+
+
+def _lineage(store: Store, previous: str, model) -> tuple[dict[int, int], list[dict]]:
+    """Match a refit's narratives to the previous run's by centroid similarity (stable ids)."""
+    from .lineage import match_narratives
+
+    old_model, old_map = load_run_model(store, previous)
+    old_narr = narrative_table(store, previous).set_index("narrative_id")
+    new_narr = model.narratives_.set_index("narrative_id")
+    old_ids = map_ids(old_model.centroid_ids_, old_map)
+    used = store.con.execute(
+        "SELECT max(narrative_id) FROM narratives"
+    ).fetchall()[0][0]
+    lineage = match_narratives(
+        old_ids, old_model.centroids_, list(model.centroid_ids_), model.centroids_,
+        old_names=[old_narr["codebook_name"].get(i) for i in old_ids],
+        new_names=[new_narr["codebook_name"].get(int(i)) for i in model.centroid_ids_],
+        next_id=max(int(used or 0), max(model.centroid_ids_, default=0)) + 1,
+    )
+    events = [
+        {"event": r.event, "old_ids": [int(i) for i in r.old_ids],
+         "new_ids": [int(i) for i in r.new_ids],
+         "similarity": None if pd.isna(r.similarity) else round(float(r.similarity), 4)}
+        for r in lineage.events.itertuples()
+    ]
+    return lineage.id_map(), events
+
+
+def model_run_id(store: Store, run_id: str) -> str:
+    """The run whose saved model a run uses: itself, or for an update the run it updated."""
+    return store.run(run_id)["stats"].get("model_run", run_id)
+
+
+def load_run_model(store: Store, run_id: str):
+    """A run's saved model and its map from the model's topic ids to the run's narrative ids."""
+    from .persist import load_model
+
+    model_run = model_run_id(store, run_id)
+    stats = store.run(model_run)["stats"]
+    id_map = {int(k): int(v) for k, v in stats.get("id_map", {}).items()} or None
+    return load_model(model_dir(store, model_run)), id_map
 
 
 def model_dir(store: Store, run_id: str) -> Path:
@@ -329,18 +466,16 @@ def soft_distribution_frame(
     Unassigned paragraphs are left out, so they keep counting as ``unassigned``: soft shares
     spread the assigned mass, they do not hide the paragraphs no narrative claims.
     """
-    from .persist import load_model
-
     if embeddings is None:
         raise StoreError(f"run {run_id}: no embeddings in the store for soft shares")
-    model = load_model(model_dir(store, run_id))
+    model, id_map = load_run_model(store, run_id)
+    columns = map_ids(model.centroid_ids_, id_map)
     assigned = labelled[labelled["narrative_id"] != -1]
     vectors = np.stack([embeddings[h] for h in assigned["text_hash"]]) if len(assigned) else None
     if vectors is None:
-        return pd.DataFrame(columns=list(model.centroid_ids_))
+        return pd.DataFrame(columns=columns)
     return pd.DataFrame(
-        model.distribution(vectors), index=assigned["paragraph_id"].to_numpy(),
-        columns=list(model.centroid_ids_),
+        model.distribution(vectors), index=assigned["paragraph_id"].to_numpy(), columns=columns,
     )
 
 
@@ -432,8 +567,13 @@ def build(
     echo: Callable[[str], None] = lambda s: None,
     title: str | None = None,
     options: IngestOptions = IngestOptions(),
+    refit: bool = False,
 ) -> BuildResult:
-    """Ingest + fit + drift + report: a folder of articles to ``out_dir/report.html``."""
+    """Ingest + fit (or update) + drift + report: a folder of articles to ``out_dir/report.html``.
+
+    A store that already holds a run with the same model settings and codebook is updated: new
+    paragraphs are assigned with the saved model. ``refit=True`` clusters everything afresh.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     store_path = Path(store_path) if store_path else out_dir / "narrative.duckdb"
@@ -454,11 +594,11 @@ def build(
         if summary.n_ingested == 0:
             reasons = ", ".join(f"{k}: {v}" for k, v in summary.reasons().items()) or "no input files"
             raise InputError(f"no readable article in {', '.join(map(str, sources))} ({reasons})")
-        fit = fit_run(store, settings=settings, codebook=codebook, progress=progress, timer=timer)
-        echo(
-            f"fit: run {fit.run_id}" + (" (reused: input and settings unchanged)" if fit.reused else
-            f", {fit.n_embedded} paragraphs embedded")
-        )
+        fit = fit_run(store, settings=settings, codebook=codebook, progress=progress, timer=timer,
+                      refit=refit)
+        echo(_fit_message(fit))
+        if fit.refit_proposal:
+            echo(f"refit proposed: {fit.refit_proposal}; run again with --refit to cluster afresh")
         with timer.stage("drift"):
             drift = compute_drift(store, fit.run_id, settings=settings)
         with timer.stage("report"):
@@ -467,6 +607,16 @@ def build(
                 timings=timer.seconds, title=title,
             )
     return BuildResult(out_dir, store_path, fit.run_id, summary, fit, paths, timer.seconds)
+
+
+def _fit_message(fit: FitResult) -> str:
+    if fit.mode == "reused":
+        return f"fit: run {fit.run_id} (reused: input and settings unchanged)"
+    if fit.mode == "update":
+        n_new = int(fit.assignments["paragraph_id"].size)
+        return (f"update: run {fit.run_id}, {fit.n_embedded} paragraphs embedded, new paragraphs "
+                f"assigned with the saved model ({n_new} paragraphs in all)")
+    return f"{fit.mode}: run {fit.run_id}, {fit.n_embedded} paragraphs embedded"
 
 
 def demo(

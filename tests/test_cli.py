@@ -80,3 +80,19 @@ def test_every_command_is_documented_in_the_readme():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     for command in COMMANDS + ["codebook suggest"]:
         assert f"narrative {command}" in readme, command
+
+
+@pytest.mark.parametrize("command", [[c] for c in COMMANDS] + [["codebook", "suggest"]])
+def test_every_command_accepts_the_config_file(command):
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "--config" in result.output
+
+
+def test_a_bad_config_file_is_a_clear_error_for_any_command(tmp_path):
+    bad = tmp_path / "settings.yaml"
+    bad.write_text("no_such_setting: 3\n")
+    result = runner.invoke(app, ["drift", "--store", str(tmp_path / "x.duckdb"), "--out",
+                                 str(tmp_path / "o"), "--config", str(bad)])
+    assert result.exit_code == 1
+    assert "no_such_setting" in result.stderr
