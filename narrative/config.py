@@ -63,6 +63,11 @@ class Settings:
     label_diversity: float = 0.5
     """MMR diversity of narrative label terms (0 = relevance only, 1 = most diverse)."""
 
+    fit_sample_max: int = 50_000
+    """Above this many distinct paragraphs the model is fitted on a seeded random sample of this
+    size and the other paragraphs are assigned to its narrative centroids: UMAP and HDBSCAN cost
+    grows faster than linearly with N, centroid assignment linearly."""
+
     # incremental updates
     refit_margin: float = 0.10
     """An update assigns new paragraphs with the saved model; it proposes a refit when their

@@ -230,12 +230,19 @@ def fit_run(
 
         enable_umap_cache()  # later runs load umap's compiled code instead of compiling it again
         model = NarrativeModel.from_settings(settings, codebook=codebook, embedder=embedder)
-        model.fit(distinct["text"].tolist(), vectors)
+        sample = fit_sample(len(distinct), settings.fit_sample_max, settings.seed)
+        if sample is None:
+            model.fit(distinct["text"].tolist(), vectors)
+            topics, probabilities = model.topics_, model.probabilities_
+        else:  # large corpus: fit on a sample, assign everything to the sample's centroids
+            model.fit(distinct["text"].iloc[sample].tolist(), vectors[sample])
+            topics, probabilities = model.transform(vectors)
+            topics[sample], probabilities[sample] = model.topics_, model.probabilities_
     id_map, lineage_events = None, []
     if previous is not None:  # a refit: keep the previous run's ids where narratives continue
         id_map, lineage_events = _lineage(store, previous, model)
-    topic_of = dict(zip(distinct["text_hash"], map_ids(model.topics_, id_map)))
-    prob_of = dict(zip(distinct["text_hash"], model.probabilities_))
+    topic_of = dict(zip(distinct["text_hash"], map_ids(topics, id_map)))
+    prob_of = dict(zip(distinct["text_hash"], probabilities))
     assignments = pd.DataFrame(
         {
             "paragraph_id": paragraphs["paragraph_id"],
@@ -252,6 +259,7 @@ def fit_run(
         "n_paragraphs": int(len(paragraphs)),
         "n_distinct_texts": int(len(distinct)),
         "n_model_paragraphs": int(len(paragraphs)),
+        "n_fit_sample": int(len(distinct) if sample is None else len(sample)),
         "min_cluster_size": int(model.min_cluster_size_),
         "n_named": int((narratives["kind"] == "named").sum()),
         "n_discovered": int((narratives["kind"] == "discovered").sum()),
@@ -272,6 +280,13 @@ def fit_run(
 
         save_model(model, model_dir(store, run_id))
     return FitResult(run_id, False, n_embedded, narratives, assignments, mode=stats["mode"])
+
+
+def fit_sample(n: int, max_size: int, seed: int) -> np.ndarray | None:
+    """Sorted row indices of a seeded random sample of ``max_size`` rows, or None to fit on all."""
+    if max_size <= 0 or n <= max_size:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n, size=max_size, replace=False))
 
 
 def _update_run(store, run_id, base_id, paragraphs, distinct, vectors, n_embedded, *, settings,

@@ -109,3 +109,37 @@ def test_update_embeds_only_new_paragraphs_and_refit_keeps_ids_stable(tmp_path, 
         for name, nid in named_before.items():
             if isinstance(name, str) and name in named_after:
                 assert named_after[name] == nid, name
+
+
+def test_fit_sample_is_seeded_sorted_and_only_above_the_limit():
+    import numpy as np
+
+    from narrative.pipeline import fit_sample
+
+    assert fit_sample(100, 100, 0) is None
+    assert fit_sample(100, 0, 0) is None
+    a, b = fit_sample(1000, 100, 7), fit_sample(1000, 100, 7)
+    assert len(a) == 100 and len(set(a)) == 100 and (np.diff(a) > 0).all()
+    assert (a == b).all() and not (a == fit_sample(1000, 100, 8)).all()
+
+
+@pytest.mark.slow
+def test_a_corpus_above_the_sample_size_is_fitted_on_a_sample_and_fully_assigned(tmp_path, embedder):
+    from narrative.codebook import load_codebook
+    from narrative.config import Settings
+    from narrative.pipeline import fit_run, ingest
+    from narrative.sample import generate_demo_corpus
+    from narrative.store import Store
+
+    path = tmp_path / "c.jsonl"
+    _write(path, generate_demo_corpus(5, n_weeks=12, articles_per_outlet_week=1).articles)
+    settings = Settings(seed=3, fit_sample_max=150)
+    with Store(tmp_path / "s.duckdb") as store:
+        ingest([path], store, settings=settings)
+        fit = fit_run(store, settings=settings, codebook=load_codebook(), embedder=embedder)
+        stats = store.run(fit.run_id)["stats"]
+        n_distinct = store.paragraphs()["text_hash"].nunique()
+    assert n_distinct > 150 and stats["n_fit_sample"] == 150
+    assert len(fit.assignments) == stats["n_paragraphs"]
+    # Paragraphs outside the sample are assigned too, mostly to a narrative.
+    assert (fit.assignments["narrative_id"] != -1).mean() > 0.6
