@@ -236,3 +236,212 @@ def test_safe_filename_keeps_plain_names_and_separates_different_ones():
     assert safe_filename("Épée").startswith("epee-")
     with pytest.raises(ValueError, match="max_len"):
         safe_filename("x", max_len=3)
+
+
+# -- change, emerging, small multiples, syndication, map ------------------------------------------
+
+from narrative.figures import (  # noqa: E402  (grouped with the tests that use them)
+    plot_divergence,
+    plot_emerging,
+    plot_narrative_map,
+    plot_outlet_small_multiples,
+    plot_syndication,
+    syndication_counts,
+)
+from narrative.figures.narrative_map import subsample  # noqa: E402
+
+COLORS = {"A": "#e69f00", "B": "#56b4e9", "unassigned": to_hex(UNASSIGNED_COLOR)}
+
+
+def _divergence() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"period": p, "outlet": o, "js_baseline": 0.01 * i, "js_previous": np.nan if i == 0 else 0.02}
+            for o in ["all", "Правда"] for i, p in enumerate(PERIODS)
+        ]
+    )
+
+
+def _changes() -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"narrative": "B", "outlet": "Правда", "period": PERIODS[1], "direction": "up",
+          "magnitude": 0.2}]
+    )
+
+
+def _saved(fig, tmp_path, name) -> dict:
+    paths = save_figure(fig, tmp_path, name)
+    assert paths["png"].read_bytes().startswith(b"\x89PNG")
+    assert b"<svg" in paths["svg"].read_bytes()[:400]
+    return paths
+
+
+def test_divergence_one_panel_per_outlet_and_change_in_narrative_colour(tmp_path):
+    fig = plot_divergence(_divergence(), _changes(), colors=COLORS)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title(loc="left") for ax in visible] == ["all outlets", "Правда"]
+    marks = [line for line in visible[1].get_lines() if to_hex(line.get_color()) == COLORS["B"]]
+    assert marks, "the change point of B is drawn in B's colour in the Правда panel"
+    assert not [line for line in visible[0].get_lines() if to_hex(line.get_color()) == COLORS["B"]]
+    paths = _saved(fig, tmp_path, "divergence")
+    assert [p.name for p in paths.values()] == ["divergence.png", "divergence.svg"]
+
+
+def test_divergence_without_change_points_or_rows(tmp_path):
+    no_changes = _changes().iloc[:0]
+    fig = plot_divergence(_divergence(), no_changes)
+    assert all(len(ax.get_lines()) == 2 for ax in fig.axes if ax.get_visible())
+    empty = plot_divergence(_divergence().iloc[:0], None)
+    assert "No divergence" in " ".join(t.get_text() for t in empty.axes[0].texts)
+    _saved(empty, tmp_path, "divergence-empty")
+
+
+def test_emerging_arrows_sorted_by_size_in_narrative_colours(tmp_path):
+    rows = pd.DataFrame(
+        [
+            {"narrative": "A", "outlet": "all", "status": "fading", "period": PERIODS[1],
+             "end_period": PERIODS[2], "n_periods": 2, "baseline_share": 0.5, "share": 0.45},
+            {"narrative": "B", "outlet": "Правда", "status": "emerging", "period": PERIODS[1],
+             "end_period": PERIODS[2], "n_periods": 2, "baseline_share": 0.2, "share": 0.5},
+        ]
+    )
+    fig = plot_emerging(rows, colors=COLORS)
+    (ax,) = fig.axes
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["B \u2014 Правда", "A \u2014 all outlets"]  # largest change first
+    filled = {to_hex(line.get_color()) for line in ax.get_lines()}
+    assert {COLORS["A"], COLORS["B"]} <= filled
+    _saved(fig, tmp_path, "emerging")
+
+
+def test_emerging_empty_says_so(tmp_path):
+    cols = ["narrative", "outlet", "status", "period", "end_period", "baseline_share", "share"]
+    fig = plot_emerging(pd.DataFrame(columns=cols))
+    assert "No narrative" in " ".join(t.get_text() for t in fig.axes[0].texts)
+    _saved(fig, tmp_path, "emerging-empty")
+
+
+def test_outlet_small_multiples_grid_rows_narratives_columns_outlets(shares, tmp_path):
+    more = shares.assign(outlet=shares["outlet"].replace({"all": "Second"}))
+    frame = pd.concat([shares, more], ignore_index=True)
+    fig = plot_outlet_small_multiples(frame, narratives=["A", "B", "unassigned"], colors=COLORS)
+    assert len(fig.axes) == 2 * 2  # A, B (unassigned left out) x Правда, Second ("all" left out)
+    top_row = sorted(ax.get_title() for ax in fig.axes if ax.get_title())
+    assert top_row == ["Second", "Правда"]
+    for ax in fig.axes:
+        (line,) = ax.get_lines()
+        assert to_hex(line.get_color()) in (COLORS["A"], COLORS["B"])
+    _saved(fig, tmp_path, "share-by-outlet")
+    only_all = plot_outlet_small_multiples(shares[shares["outlet"] == "all"])
+    assert "No outlet" in " ".join(t.get_text() for t in only_all.axes[0].texts)
+
+
+def test_syndication_counts_pairs_and_plot(tmp_path):
+    articles = pd.DataFrame(
+        {
+            "article_id": ["a", "b", "c", "d", "e"],
+            "outlet": ["Wire", "Paper", "Paper", None, "Wire"],
+            "duplicate_of": [None, "a", "e", "b", "missing"],
+        }
+    )
+    counts = syndication_counts(articles)
+    assert counts.to_dict("records") == [
+        {"copy_outlet": "Paper", "original_outlet": "Wire", "n_copies": 2},
+        {"copy_outlet": "(unknown outlet)", "original_outlet": "Paper", "n_copies": 1},
+    ]
+    fig = plot_syndication(counts)
+    ax = fig.axes[0]
+    assert sorted(t.get_text() for t in ax.texts) == ["1", "2"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Paper", "(unknown outlet)"]
+    _saved(fig, tmp_path, "syndication")
+
+
+def test_syndication_without_copies(tmp_path):
+    articles = pd.DataFrame({"article_id": ["a"], "outlet": ["Wire"], "duplicate_of": [None]})
+    counts = syndication_counts(articles)
+    assert counts.empty and list(counts.columns) == ["copy_outlet", "original_outlet", "n_copies"]
+    fig = plot_syndication(counts)
+    assert "No article is a copy" in " ".join(t.get_text() for t in fig.axes[0].texts)
+    _saved(fig, tmp_path, "syndication-empty")
+
+
+def test_narrative_map_colours_and_labels_over_clusters(tmp_path):
+    points = pd.DataFrame(
+        {
+            "x": [0.0, 1.0, 2.0, 10.0, 11.0, 12.0, 5.0],
+            "y": [0.0, 0.0, 0.0, 5.0, 5.0, 5.0, 2.0],
+            "narrative": ["A", "A", "A", "B", "B", "B", "unassigned"],
+        }
+    )
+    fig = plot_narrative_map(points, colors=COLORS)
+    (ax,) = fig.axes
+    labels = {t.get_text(): t.get_position() for t in ax.texts if t.get_text() in ("A", "B")}
+    assert labels["A"][0] == 1.0 and labels["B"][0] == 11.0  # over the median x of each cluster
+    assert 0.0 < labels["A"][1] < 1.0 and 5.0 < labels["B"][1] < 6.0  # just above its points
+    faces = {to_hex(c) for coll in ax.collections for c in coll.get_facecolors()}
+    assert {COLORS["A"], COLORS["B"], COLORS["unassigned"]} <= faces
+    _saved(fig, tmp_path, "narrative-map")
+    empty = plot_narrative_map(points.iloc[:0])
+    assert "Too few" in " ".join(t.get_text() for t in empty.axes[0].texts)
+
+
+def test_subsample_is_seeded_sorted_and_capped():
+    assert subsample(5, 10, seed=1).tolist() == [0, 1, 2, 3, 4]
+    picked = subsample(1000, 50, seed=1)
+    assert len(picked) == 50 and len(set(picked)) == 50
+    assert (np.diff(picked) > 0).all()
+    assert picked.tolist() == subsample(1000, 50, seed=1).tolist()
+    assert picked.tolist() != subsample(1000, 50, seed=2).tolist()
+
+
+@pytest.mark.slow
+def test_map_points_umap_is_deterministic():
+    from narrative.figures import map_points
+
+    rng = np.random.default_rng(0)
+    vectors = np.vstack([rng.normal(c, 0.3, (20, 8)) for c in (0.0, 3.0)])
+    names = ["A"] * 20 + ["B"] * 20
+    first = map_points(vectors, names, seed=3)
+    assert list(first.columns) == ["x", "y", "narrative", "row"] and len(first) == 40
+    assert first.equals(map_points(vectors, names, seed=3))
+    centre = first.groupby("narrative")[["x", "y"]].median()
+    spread = first.groupby("narrative")[["x", "y"]].std().to_numpy().max()
+    assert np.linalg.norm(centre.loc["A"] - centre.loc["B"]) > 2 * spread
+    assert map_points(vectors[:3], names[:3]).empty
+
+
+def test_wrap_label_two_lines_cut_and_literal():
+    from narrative.figures.style import wrap_label
+
+    assert wrap_label("Peace talks and summits", 26) == "Peace talks and summits"
+    lines = wrap_label("strings festival, museum, quartet orleans extra words", 16).split("\n")
+    assert len(lines) == 2 and all(len(line) <= 16 for line in lines) and lines[1].endswith("\u2026")
+    assert wrap_label("$5 $ale", 20) == r"\$5 \$ale"
+
+
+def test_percent_formatter_never_rounds_a_tick_to_a_wrong_value():
+    from narrative.figures.style import percent_formatter
+
+    fmt = percent_formatter()
+    assert [fmt(v) for v in (0.0, 0.2, 0.025, 0.125)] == ["0%", "20%", "2.5%", "12.5%"]
+
+
+def test_a_single_period_draws_without_date_locator_warnings():
+    import warnings
+
+    from narrative.figures import figure_to_svg_bytes
+
+    one = pd.DataFrame(
+        [{"period": "2024-01-01", "outlet": o, "narrative": n, "share": 0.5, "ci_low": 0.4,
+          "ci_high": 0.6, "n_articles": 3} for o in ["all", "Правда"] for n in ["A", "B"]]
+    )
+    divergence = pd.DataFrame({"period": ["2024-01-01"], "outlet": ["Правда"], "js_baseline": [0.0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for fig in (plot_share_over_time(one), plot_share_over_time(one, layout="panels"),
+                    plot_outlet_small_multiples(one, include_all=True), plot_divergence(divergence)):
+            figure_to_png_bytes(fig)
+            figure_to_svg_bytes(fig)
+    fig = plot_outlet_small_multiples(one, narratives=["B"], include_all=True)
+    assert [ax.get_title() for ax in fig.axes] == ["all outlets", "Правда"]
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["2024-01-01"]

@@ -10,6 +10,8 @@ import struct
 import zlib
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import narrative.io
@@ -19,6 +21,7 @@ from narrative.report import (
     FigureRef,
     NarrativeSection,
     ReportModel,
+    Section,
     Table,
     render_html,
     write_html,
@@ -81,11 +84,19 @@ def hostile_model() -> ReportModel:
                       svg_path="figures/share.svg"),
             FigureRef(key=f"other {h}", title=f"Other {h}", caption=h, png=PNG,
                       svg_path="javascript:alert(1)"),
+            FigureRef(key=f"section figure {h}", title=f"In section {h}", caption=h, png=PNG),
         ],
         tables=[Table(key=f"table {h}", title=f"Table {h}", columns=["a", f"col {h}"],
-                      rows=[[1, f"cell {h}"], [None, 0.5]])],
+                      rows=[[1, f"cell {h}"], [None, 0.5]]),
+                Table(key="section-table", title=f"Section table {h}", columns=["when", "x"],
+                      rows=[["2024-01-08", f"row {h}"]])],
         methods={"seed": 7, f"setting {h}": {"nested": [h, {"deep": h}]}, "codebook": [{"name": h}]},
         warnings=[f"Warning {h}"],
+        sections=[
+            Section(key=f"analysis {h}", title=f"Analysis {h}", text=[f"Sentence {h}"],
+                    figures=[f"section figure {h}"], tables=["section-table", f"absent {h}"]),
+        ],
+        appendix=[Section(key="stability", title=f"Stability {h}", text=[f"Stable {h}"])],
     )
 
 
@@ -177,6 +188,34 @@ def test_html_sections_and_narrative_content(page):
     assert "badge badge-named" in classes and "badge badge-other" in classes
 
 
+def test_html_analysis_sections_hold_their_figures_and_tables(page):
+    html, parsed = page
+    ids = [attrs.get("id") for _, attrs in parsed.tags if attrs.get("id")]
+    section_ids = [i for i in ids if i.startswith("section-")]
+    assert len(section_ids) == 1 and "appendix-stability" in ids
+    # order: overview figures, then the analysis section, then narratives; appendix inside methods
+    assert ids.index("figures") < ids.index(section_ids[0]) < ids.index("narratives")
+    assert ids.index("methods") < ids.index("appendix-stability")
+    text = "".join(parsed.text)
+    assert f"Sentence {HOSTILE}" in text and f"Stable {HOSTILE}" in text
+    assert f"\u201c{'absent ' + HOSTILE}\u201d is not in this report" in text
+    # the section's figure and table are shown there, once, and not again in the general lists
+    start, end = html.index(f'id="{section_ids[0]}"'), html.index('id="narratives"')
+    assert html.count("In section") == 2  # alt text and caption, inside the section only
+    assert start < html.index("In section") < end
+    assert html.count("Section table") == 1 and start < html.index("Section table") < end
+    toc = html[html.index('<nav class="toc"'):html.index("</nav>")]
+    assert f'href="#{section_ids[0]}"' in toc and 'href="#appendix-stability"' in toc
+    classes = {attrs.get("class") for tag, attrs in parsed.tags if tag == "td"}
+    assert "short" in classes  # the date cell stays on one line
+
+
+def test_figures_are_shown_at_their_drawn_size(page):
+    _, parsed = page
+    widths = {attrs.get("width") for tag, attrs in parsed.tags if tag == "img"}
+    assert widths == {"2"}  # the 4-pixel test PNG, drawn at 200 dpi -> 2 CSS pixels
+
+
 def test_render_is_deterministic_and_leaves_model_alone():
     model = hostile_model()
     before = repr(model)
@@ -243,6 +282,9 @@ def test_pdf_writes_same_bytes_with_cyrillic_and_literal_markup(tmp_path):
     assert "Правда" in text
     assert "<script>alert(1)</script>" in text
     assert "onerror=alert(2)>" in text
+    flat = " ".join(text.split())
+    assert "Analysis <script>" in flat and "Sentence <script>" in flat and "Stable <script>" in flat
+    assert flat.index("Analysis <script>") < flat.index("Narratives") < flat.index("Stable <script>")
 
 
 def test_pdf_survives_markup_lookalikes(tmp_path):
@@ -299,3 +341,189 @@ def test_atomic_write_rejects_wrong_types(tmp_path):
         atomic_write_bytes(tmp_path / "x", "text")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         atomic_write_text(tmp_path / "x", b"bytes")  # type: ignore[arg-type]
+
+
+# -- the assembled report of a small synthetic run ------------------------------------------------------
+
+_WORDS = {
+    "Harbour ferries": "ferry harbour timetable crossing pier captain tide berth",
+    "Orchard harvest": "orchard apples harvest pickers cider blossom ladder crate",
+}
+
+
+_FILLER = ("morning council river market bridge school station museum weather garden village "
+           "street festival library bakery train").split()
+
+
+def _article_text(topic: str, k: int) -> str:
+    """Two paragraphs of seeded word salad: topic words among filler, unique to article ``k``."""
+    import random
+
+    rng = random.Random(k)
+    vocabulary = _WORDS[topic].split() + _FILLER
+    paragraphs = []
+    for p in range(2):
+        sentences = [" ".join(rng.choice(vocabulary) for _ in range(14)) for _ in range(2)]
+        paragraphs.append(f"{sentences[0].capitalize()}. {sentences[1].capitalize()}.")
+    return "\n\n".join(paragraphs)
+
+
+def _synthetic_run(folder: Path, *, stability: dict | None):
+    """A store with 3 outlets x 8 weeks, one outlet copying another, and a hand-made run."""
+    import datetime as dt
+    import json
+
+
+    from narrative.config import Settings
+    from narrative.pipeline import ingest
+    from narrative.store import RunRecord, Store
+
+    records, k = [], 0
+    for week in range(8):
+        day = dt.date(2024, 1, 1) + dt.timedelta(weeks=week)
+        for outlet in ("Wire", "Gazette"):
+            for j in range(3):
+                # Gazette turns to orchards from week 4: a change to detect
+                topic = "Orchard harvest" if (outlet == "Gazette" and week >= 4 and j) else (
+                    "Harbour ferries" if j < 2 else "Orchard harvest")
+                records.append({"id": f"a{k}", "outlet": outlet, "date": day.isoformat(),
+                                "title": f"Story {k}", "url": f"https://example.org/{k}",
+                                "text": _article_text(topic, k)})
+                k += 1
+        wire = records[-6]  # Mirror carries a Wire story word for word, a day later
+        records.append({**wire, "id": f"m{week}", "outlet": "Mirror", "url": None,
+                        "date": (day + dt.timedelta(days=1)).isoformat()})
+    corpus = folder / "corpus.jsonl"
+    corpus.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+
+    settings = Settings(seed=0, n_bootstrap=30, min_articles=1)
+    store = Store(folder / "narrative.duckdb")
+    ingest([corpus], store, settings=settings)
+    paragraphs = store.paragraphs()
+
+    def topic_of(text: str) -> int:
+        return 0 if "ferry" in text else 1 if "orchard" in text else -1
+
+    ids = paragraphs["text"].map(topic_of)
+    assignments = pd.DataFrame({"paragraph_id": paragraphs["paragraph_id"], "narrative_id": ids,
+                                "probability": 0.9})
+    sizes = ids.value_counts()
+    narratives = pd.DataFrame({
+        "narrative_id": [0, 1, -1],
+        "label": ["Harbour ferries", "Orchard harvest", "unassigned"],
+        "codebook_name": ["Harbour ferries", None, None],
+        "top_terms": [["ferry", "harbour", "pier"], ["orchard", "apples", "cider"], []],
+        "size": [int(sizes.get(0, 0)), int(sizes.get(1, 0)), int(sizes.get(-1, 0))],
+    })
+    stats = {"kinds": {"0": "named", "1": "discovered", "-1": "unassigned"}, "codebook": []}
+    if stability is not None:
+        stats["stability"] = stability
+    run = RunRecord(run_id="run1", settings=settings.to_dict(), codebook_hash="none",
+                    versions={"python": "3"}, seed=0, input_fingerprint="fp", stats=stats)
+    store.save_run(run, narratives, assignments)
+    distinct = paragraphs.drop_duplicates("text_hash")
+    rng = np.random.default_rng(0)
+    vectors = np.eye(8)[distinct["text"].map(topic_of).to_numpy() + 1] + rng.normal(
+        0, 0.01, (len(distinct), 8))
+    model_id = settings.embedding_model + (
+        "" if settings.precision == "fp32" else f"@{settings.precision}")
+    store.put_embeddings(distinct["text_hash"].tolist(), vectors, model_id)
+    return store, settings
+
+
+def _fast_map(vectors, narratives, *, seed=0, **_):
+    """Stand-in for UMAP (slow to compile): the first two embedding dimensions."""
+
+    vectors = np.asarray(vectors)
+    return pd.DataFrame({"x": vectors[:, 0], "y": vectors[:, 1], "narrative": list(narratives),
+                         "row": range(len(vectors))})
+
+
+@pytest.fixture(scope="module")
+def synthetic_report(tmp_path_factory):
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setattr("narrative.figures.map_points", _fast_map)
+    folder = tmp_path_factory.mktemp("synthetic")
+    store, settings = _synthetic_run(
+        folder, stability={"ari_mean": 0.91, "ari_min": 0.87, "n_seeds": 5, "method": "seeds"}
+    )
+    from narrative.pipeline import write_report
+
+    try:
+        paths = write_report(store, "run1", folder / "out", settings=settings)
+    finally:
+        store.close()
+        monkeypatch.undo()
+    return folder / "out", paths
+
+
+def test_report_has_the_analysis_sections_and_appendix(synthetic_report):
+    out, paths = synthetic_report
+    html = paths["html"].read_text(encoding="utf-8")
+    parsed = TagCollector()
+    parsed.feed(html)
+    ids = {attrs.get("id") for _, attrs in parsed.tags}
+    assert {"section-map", "section-divergence", "section-emerging", "section-framing",
+            "section-syndication"} <= ids
+    assert {"appendix-quality", "appendix-coverage", "appendix-stability"} <= ids
+    text = " ".join("".join(parsed.text).split())
+    assert "Stability across seeds: mean ARI 0.91, lowest 0.87 over 5 seeds (seeds)" in text
+    assert "8 of 56 articles (14%) are copies of an earlier article" in text
+    assert "Mirror carrying Wire's articles (8)" in text
+    assert "Collection window of each outlet" in text and "Quality by narrative" in text
+    assert "<script" not in html.lower()
+
+
+def test_report_writes_every_figure_as_png_and_svg(synthetic_report):
+    out, _ = synthetic_report
+    names = sorted(p.name for p in (out / "figures").iterdir())
+    for stem in ("share-over-time", "outlet-heatmap", "share-by-outlet", "narrative-sizes",
+                 "narrative-map", "divergence", "syndication"):
+        assert f"{stem}.png" in names and f"{stem}.svg" in names, stem
+    png = (out / "figures" / "divergence.png").read_bytes()
+    assert png.startswith(b"\x89PNG")
+
+
+def test_report_pdf_has_the_new_sections(synthetic_report):
+    pypdf = pytest.importorskip("pypdf")
+    _, paths = synthetic_report
+    text = " ".join(
+        " ".join(page.extract_text() for page in pypdf.PdfReader(paths["pdf"]).pages).split()
+    )
+    for title in ("Narrative map", "Divergence and change points", "Emerging and fading",
+                  "Framing shift", "Syndication", "Quality scores", "Coverage windows",
+                  "Stability across seeds: mean ARI 0.91"):
+        assert title in text, title
+
+
+def test_stability_not_measured_and_no_copies(tmp_path, monkeypatch):
+    monkeypatch.setattr("narrative.figures.map_points", _fast_map)
+    from narrative.pipeline import compute_drift
+    from narrative.report.assemble import assemble_report
+
+    store, settings = _synthetic_run(tmp_path, stability=None)
+    with store:
+        store.con.execute("UPDATE articles SET duplicate_of = NULL").fetchall()
+        drift = compute_drift(store, "run1", settings=settings)
+        model = assemble_report(store, "run1", drift, out_dir=tmp_path / "out",
+                                settings=settings, timings={})
+    appendix = {s.key: s for s in model.appendix}
+    assert appendix["stability"].text == ["Stability across seeds: not measured for this run."]
+    sections = {s.key: s for s in model.sections}
+    assert sections["syndication"].figures == [] and any(
+        "No article is a copy" in t for t in sections["syndication"].text)
+    assert not (tmp_path / "out" / "figures" / "syndication.png").exists()
+    assert not any("Stability" in s for s in model.summary)
+
+
+def test_pdf_column_widths_fit_the_page_and_follow_the_text():
+    from narrative.report.pdf import _column_widths
+
+    table = Table(key="t", title="t", columns=["narrative", "status", "weeks"],
+                  rows=[["strings festival, museum, quartet orleans", "fading", 3]])
+    widths = _column_widths(table, 3, 480.0)
+    assert sum(widths) == pytest.approx(480.0)
+    assert widths[0] > widths[1] > 0 and widths[0] > widths[2]
+    assert widths[1] >= len("status") * 5.8 + 12  # a header word is never broken
+    crowded = Table(key="c", title="c", columns=["x"] * 12, rows=[["z" * 5000] * 12])
+    assert all(w > 12 for w in _column_widths(crowded, 12, 480.0))  # room beyond the padding

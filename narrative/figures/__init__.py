@@ -5,6 +5,14 @@ No pyplot: figures are built directly, so plotting changes no global state and l
 
 from __future__ import annotations
 
+from narrative.figures.drift_plots import (
+    plot_divergence,
+    plot_emerging,
+    plot_outlet_small_multiples,
+    plot_syndication,
+    syndication_counts,
+)
+from narrative.figures.narrative_map import map_points, plot_narrative_map
 from narrative.figures.plots import (
     figure_to_png_bytes,
     figure_to_svg_bytes,
@@ -25,10 +33,17 @@ __all__ = [
     "UNASSIGNED_COLOR",
     "figure_to_png_bytes",
     "figure_to_svg_bytes",
+    "map_points",
     "narrative_colors",
+    "plot_divergence",
+    "plot_emerging",
+    "plot_narrative_map",
     "plot_narrative_sizes",
+    "plot_outlet_small_multiples",
+    "plot_syndication",
     "plot_outlet_heatmap",
     "plot_share_over_time",
     "save_figure",
     "style_context",
+    "syndication_counts",
 ]

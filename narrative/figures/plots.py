@@ -25,6 +25,7 @@ from narrative.figures.style import (
     narrative_linestyle,
     plain_text,
     style_context,
+    wrap_label,
 )
 from narrative.io import atomic_write_bytes, safe_filename
 
@@ -138,6 +139,23 @@ def _text_color(rgba: Sequence[float]) -> str:
     return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.179 else "white"
 
 
+def _date_ticks(ax: Axes, maxticks: int) -> None:
+    """Concise date ticks on the x axis; one labelled tick when all data fall on one day (where
+    matplotlib's date locator has no interval to pick and warns)."""
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, DateFormatter
+    from matplotlib.ticker import FixedLocator
+
+    lo, hi = ax.dataLim.intervalx
+    if np.isfinite(lo) and np.isfinite(hi) and hi - lo < 1.0:
+        ax.xaxis.set_major_locator(FixedLocator([lo]))
+        ax.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))
+        ax.set_xlim(lo - 3.5, hi + 3.5)
+        return
+    locator = AutoDateLocator(minticks=2, maxticks=maxticks)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+
+
 def _pct_label(value: float) -> str:
     return f"{value:.0%}" if value >= 0.095 else f"{value:.1%}"
 
@@ -226,13 +244,10 @@ def plot_share_over_time(
                     alpha=0.18, linewidth=0, zorder=2,
                 )
 
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.ticker import PercentFormatter
 
     def format_axes(target: Axes, maxticks: int) -> None:
-        locator = AutoDateLocator(minticks=2, maxticks=maxticks)
-        target.xaxis.set_major_locator(locator)
-        target.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        _date_ticks(target, maxticks)
         target.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
         target.set_ylim(bottom=0)
 
@@ -273,7 +288,7 @@ def _share_panels(series, draw, format_axes, title: str) -> Figure:
     for target, (k, name, sub) in zip(axes, series):
         _tidy_axes(target, "y")
         draw(target, k, name, sub, plain_text(name, _LEGEND_WIDTH))
-        target.set_title(plain_text(name, _TICK_WIDTH), fontsize=8.5, fontweight="bold", loc="left")
+        target.set_title(wrap_label(name, 26), fontsize=8.5, fontweight="bold", loc="left")
         format_axes(target, 4)
     for target in axes[len(series):]:
         target.set_visible(False)

@@ -22,8 +22,10 @@ __all__ = [
     "is_unassigned",
     "narrative_colors",
     "narrative_linestyle",
+    "percent_formatter",
     "plain_text",
     "style_context",
+    "wrap_label",
 ]
 
 #: Okabe & Ito (2008) without black (kept for text): orange, sky blue, bluish green, blue,
@@ -132,3 +134,25 @@ def plain_text(text: object, width: int | None = None) -> str:
     if width is not None and len(s) > width:
         s = s[: max(width - 1, 1)].rstrip() + "\u2026"
     return s.replace("$", r"\$")
+
+
+def wrap_label(text: object, width: int, lines: int = 2) -> str:
+    """:func:`plain_text` of ``text`` on at most ``lines`` lines of about ``width`` characters, the
+    last cut with an ellipsis: panel titles and row labels that fit their panel."""
+    import textwrap
+
+    parts = textwrap.wrap(" ".join(str(text).split()), width) or [""]
+    if len(parts) > lines:
+        parts = parts[: lines - 1] + [" ".join(parts[lines - 1:])]
+    return "\n".join(plain_text(p, width) for p in parts)
+
+
+def percent_formatter() -> Any:
+    """Tick labels for 0–1 shares: ``20%``, or ``2.5%`` where a whole percent would round."""
+    from matplotlib.ticker import FuncFormatter
+
+    def label(value: float, _pos: object = None) -> str:
+        pct = round(value * 100, 6)
+        return f"{pct:.0f}%" if float(pct).is_integer() else f"{pct:.1f}%"
+
+    return FuncFormatter(label)

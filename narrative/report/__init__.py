@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from narrative.report.html import render_html, write_html
-from narrative.report.model import Evidence, FigureRef, NarrativeSection, ReportModel, Table
+from narrative.report.model import Evidence, FigureRef, NarrativeSection, ReportModel, Section, Table
 
 if TYPE_CHECKING:
     from narrative.report.pdf import write_pdf
@@ -18,6 +18,7 @@ __all__ = [
     "FigureRef",
     "NarrativeSection",
     "ReportModel",
+    "Section",
     "Table",
     "render_html",
     "write_html",

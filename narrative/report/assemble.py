@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..config import Settings
 from ..schema import UNASSIGNED
-from .model import Evidence, FigureRef, NarrativeSection, ReportModel, Table
+from .model import Evidence, FigureRef, NarrativeSection, ReportModel, Section, Table
 
 if TYPE_CHECKING:
     from ..pipeline import DriftFrames
@@ -67,10 +67,32 @@ def _evidence(
     return out
 
 
+def _latest_interval(shares: pd.DataFrame, narrative: str, outlet: str) -> str:
+    """", latest {period} X% (95% interval L–H%)" for a series' last usable cell, or ""."""
+    if shares.empty or not {"ci_low", "ci_high"} <= set(shares.columns):
+        return ""
+    rows = shares[(shares["narrative"] == narrative) & (shares["outlet"] == outlet)]
+    if "insufficient" in rows:
+        rows = rows[~rows["insufficient"].astype(bool)]
+    rows = _complete_periods(rows).dropna(subset=["share"]).sort_values("period")
+    if rows.empty:
+        return ""
+    last = rows.iloc[-1]
+    if pd.isna(last["ci_low"]) or pd.isna(last["ci_high"]):
+        return f"; {_pct(last['share'])} in the {last['period']} period"
+    return (
+        f"; {_pct(last['share'])} in the latest period, {last['period']} (95% interval "
+        f"{100 * last['ci_low']:.0f}–{100 * last['ci_high']:.0f}%)"
+    )
+
+
 def summary_sentences(
-    drift: "DriftFrames", narratives: pd.DataFrame, n_paragraphs: int, period: str = "week"
+    drift: "DriftFrames", narratives: pd.DataFrame, n_paragraphs: int, period: str = "week",
+    *, articles: pd.DataFrame | None = None, stats: dict | None = None,
 ) -> list[str]:
-    """Plain sentences generated from the numbers: biggest narratives and detected changes."""
+    """Plain sentences generated from the numbers: biggest narratives, changes, emerging
+    narratives, syndication and stability."""
+    from .sections import emerging_sentences, stability_sentence, syndication_sentence
     sentences = []
     period_word = period
     sized = narratives[narratives["kind"] != "unassigned"].sort_values("size", ascending=False)
@@ -99,8 +121,18 @@ def summary_sentences(
         before, after = getattr(cp, "before", np.nan), getattr(cp, "after", np.nan)
         sentences.append(
             f"{cp.narrative} {verb} from {_pct(before)} to {_pct(after)} of {whose} paragraphs "
-            f"from the {period_word} of {cp.period} on (mean share before vs after the change)."
+            f"from the {period_word} of {cp.period} on (mean share before vs after the change"
+            f"{_latest_interval(drift.shares, cp.narrative, cp.outlet)})."
         )
+    sentences += emerging_sentences(drift.tables.get("emerging", pd.DataFrame()), period, limit=2)
+    if articles is not None:
+        from ..figures import syndication_counts
+
+        copied = syndication_sentence(syndication_counts(articles), len(articles))
+        if copied:
+            sentences.append(copied)
+    if stats is not None and stats.get("stability"):
+        sentences.append(stability_sentence(stats))
     note = getattr(drift.tables.get("coverage"), "attrs", {}).get("note")
     if note:
         sentences.append(str(note))
@@ -118,9 +150,10 @@ def assemble_report(
     title: str | None = None,
 ) -> ReportModel:
     from ..figures import (
-        figure_to_png_bytes, narrative_colors, plot_narrative_sizes, plot_outlet_heatmap,
-        plot_share_over_time, save_figure,
+        narrative_colors, plot_narrative_sizes, plot_outlet_heatmap,
+        plot_outlet_small_multiples, plot_share_over_time, save_figure,
     )
+    from . import sections as build
     from ..pipeline import narrative_table
 
     run = store.run(run_id)
@@ -135,9 +168,9 @@ def assemble_report(
     figures: list[FigureRef] = []
 
     def add(key, fig, title_, caption):
-        paths = save_figure(fig, figures_dir, key)
+        paths = save_figure(fig, figures_dir, key)  # the embedded PNG is the saved file's bytes
         figures.append(
-            FigureRef(key=key, title=title_, caption=caption, png=figure_to_png_bytes(fig),
+            FigureRef(key=key, title=title_, caption=caption, png=paths["png"].read_bytes(),
                       svg_path=str(Path("figures") / Path(paths["svg"]).name))
         )
 
@@ -160,6 +193,17 @@ def assemble_report(
         f"Share of each outlet's paragraphs per narrative; grey cells: fewer than "
         f"{settings.min_articles} articles.",
     )
+    if not drift.shares.empty and (drift.shares["outlet"] != "all").any():
+        add(
+            "share-by-outlet",
+            plot_outlet_small_multiples(
+                _complete_periods(drift.shares), narratives=drift.narrative_order, colors=colors
+            ),
+            "Narrative share by outlet",
+            f"One row per narrative, one column per outlet: share of the outlet's paragraphs per "
+            f"{settings.period} with 95% bands; gaps are {settings.period}s with fewer than "
+            f"{settings.min_articles} articles.",
+        )
     sizes = narratives.rename(columns={"label": "narrative"})[["narrative", "size", "kind"]]
     add(
         "narrative-sizes",
@@ -169,6 +213,23 @@ def assemble_report(
     )
 
     codebook_desc = {n["name"]: n["description"] for n in run["stats"].get("codebook", [])}
+    own_figure = {}  # narrative id -> key of its row of share-by-outlet panels
+    if not drift.shares.empty:
+        shown = set(drift.shares["narrative"].astype(str))
+        for r in narratives.itertuples():
+            if r.kind == "unassigned" or str(r.label) not in shown:
+                continue
+            key = f"narrative-{int(r.narrative_id)}"
+            add(
+                key,
+                plot_outlet_small_multiples(
+                    _complete_periods(drift.shares), narratives=[str(r.label)], colors=colors,
+                    include_all=True,
+                ),
+                f"{r.label}: share by outlet",
+                f"Share of paragraphs per {settings.period}, all outlets first, with 95% bands.",
+            )
+            own_figure[int(r.narrative_id)] = key
     sections = []
     for r in narratives.sort_values("narrative_id").itertuples():
         sections.append(
@@ -184,7 +245,7 @@ def assemble_report(
                     drift.paragraphs, articles, paragraphs, assignments, int(r.narrative_id),
                     settings.evidence_per_narrative,
                 ),
-                figure=None,
+                figure=own_figure.get(int(r.narrative_id)),
             )
         )
     order = {name: i for i, name in enumerate(drift.narrative_order)}
@@ -209,15 +270,27 @@ def assemble_report(
             rows=[[o, int(n)] for o, n in by_outlet.sort_values(ascending=False).items()],
         )
     ]
-    if not drift.changepoints.empty:
-        tables.append(
-            Table(
-                key="changepoints", title="Detected change points",
-                columns=["narrative", "outlet", "from period", "direction", "change (share points)"],
-                rows=[[c.narrative, c.outlet, c.period, c.direction, round(100 * c.magnitude, 1)]
-                      for c in drift.changepoints.itertuples()],
-            )
-        )
+    period = settings.period
+    analyses: list[Section] = []
+    for section, extra in (
+        build.map_section(store, run_id, drift, add, colors,
+                          default_model=settings.embedding_model, seed=settings.seed),
+        build.divergence_section(drift, add, colors, period),
+        build.emerging_section(drift, add, colors, period),
+        build.framing_section(drift, period),
+        build.syndication_section(articles, add, settings.copies),
+    ):
+        analyses.append(section)
+        tables += extra
+    distinct_texts = paragraphs.drop_duplicates("text_hash").sort_values("text_hash")["text"]
+    appendix: list[Section] = []
+    for section, extra in (
+        build.quality_section(narratives, distinct_texts.tolist(), seed=settings.seed),
+        build.coverage_section(drift),
+    ):
+        appendix.append(section)
+        tables += extra
+    appendix.append(Section("stability", "Stability", [build.stability_sentence(run["stats"])]))
     warnings = []
     if corpus["undated articles"]:
         warnings.append(
@@ -234,7 +307,9 @@ def assemble_report(
         "input fingerprint": run["input_fingerprint"],
         "codebook hash": run["codebook_hash"],
         "settings": run["settings"],
-        "model statistics": {k: v for k, v in run["stats"].items() if k != "kinds"},
+        "model statistics": {
+            k: v for k, v in run["stats"].items() if k not in ("kinds", "stability")
+        },
         "versions": run["versions"],
         "stage wall times (s)": timings,
         "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -243,11 +318,15 @@ def assemble_report(
         title=title or "Narrative report",
         subtitle=f"{corpus['articles']} articles from {corpus['outlets']} outlets"
         + (f", {corpus['first date']} to {corpus['last date']}" if corpus["first date"] else ""),
-        summary=summary_sentences(drift, narratives, n_par, settings.period),
+        summary=summary_sentences(
+            drift, narratives, n_par, settings.period, articles=articles, stats=run["stats"]
+        ),
         corpus=corpus,
         narratives=sections,
         figures=figures,
         tables=tables,
         methods=methods,
         warnings=warnings,
+        sections=analyses,
+        appendix=appendix,
     )

@@ -25,7 +25,7 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from narrative.io import atomic_write_text, safe_filename
-from narrative.report.model import KINDS, FigureRef, NarrativeSection, ReportModel, Table
+from narrative.report.model import KINDS, FigureRef, NarrativeSection, ReportModel, Section, Table
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
@@ -164,8 +164,13 @@ def kind_class(kind: object) -> str:
 
 
 def cell_class(value: object) -> str:
-    """``"num"`` for numeric table cells (right-aligned), else ``"text"``."""
-    return "num" if isinstance(value, numbers.Real) and not isinstance(value, bool) else "text"
+    """``"num"`` for numeric table cells (right-aligned), ``"short"`` for one-word text such as a
+    date or a percentage (kept on one line), else ``"text"``."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return "num"
+    if isinstance(value, str) and len(value) <= 16 and not any(ch.isspace() for ch in value):
+        return "short"
+    return "text"
 
 
 def png_data_uri(png: bytes) -> str:
@@ -196,6 +201,15 @@ class _FigureView:
     anchor: str
     src: str | None  # data URI, None when the bytes are not a PNG
     svg_href: str | None
+    width: int | None  # CSS pixels: 100 per inch of the figure, so small figures stay small
+
+
+def _png_width(png: bytes) -> int | None:
+    """Display width of a figure PNG saved at 200 dpi: half its pixel width (from the header)."""
+    if len(png) < 24 or not png.startswith(_PNG_MAGIC) or png[12:16] != b"IHDR":
+        return None
+    pixels = int.from_bytes(png[16:20], "big")
+    return max(1, pixels // 2) if pixels else None
 
 
 @dataclass(frozen=True)
@@ -210,6 +224,15 @@ class _NarrativeView:
 class _TableView:
     table: Table
     anchor: str
+
+
+@dataclass(frozen=True)
+class _SectionView:
+    section: Section
+    anchor: str
+    figures: list[_FigureView]
+    tables: list[_TableView]
+    missing: list[str]  # figure or table keys the section names that the model lacks
 
 
 class _Anchors:
@@ -243,9 +266,31 @@ def _view(model: ReportModel) -> dict[str, Any]:
                 anchor=anchors.make("figure", str(ref.key)),
                 src=png_data_uri(png) if png.startswith(_PNG_MAGIC) else None,
                 svg_href=safe_relative_href(ref.svg_path),
+                width=_png_width(png),
             ),
         )
+    table_views = [_TableView(table=t, anchor=anchors.make("table", str(t.key))) for t in model.tables]
+    tables_by_key: dict[str, _TableView] = {}
+    for view in table_views:
+        tables_by_key.setdefault(str(view.table.key), view)
+
+    def section_view(section: Section, prefix: str) -> _SectionView:
+        return _SectionView(
+            section=section,
+            anchor=anchors.make(prefix, str(section.key)),
+            figures=[figures[k] for k in section.figures if k in figures],
+            tables=[tables_by_key[k] for k in section.tables if k in tables_by_key],
+            missing=[k for k in [*section.figures, *section.tables]
+                     if k not in figures and k not in tables_by_key],
+        )
+
+    sections = [section_view(s, "section") for s in model.sections]
+    appendix = [section_view(s, "appendix") for s in model.appendix]
     claimed = {n.figure for n in model.narratives if n.figure in figures}
+    claimed_tables: set[str] = set()
+    for s in [*model.sections, *model.appendix]:
+        claimed.update(k for k in s.figures if k in figures)
+        claimed_tables.update(k for k in s.tables if k in tables_by_key)
     narratives = [
         _NarrativeView(
             section=n,
@@ -255,13 +300,15 @@ def _view(model: ReportModel) -> dict[str, Any]:
         )
         for n in model.narratives
     ]
-    tables = [_TableView(table=t, anchor=anchors.make("table", str(t.key))) for t in model.tables]
+    tables = [t for t in table_views if str(t.table.key) not in claimed_tables]
     return {
         "model": model,
         "csp": CONTENT_SECURITY_POLICY,
         "figures": [f for f in figures.values() if f.ref.key not in claimed],
         "narratives": narratives,
         "tables": tables,
+        "sections": sections,
+        "appendix": appendix,
         "max_depth": _MAX_DEPTH,
     }
 

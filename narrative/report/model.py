@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Evidence", "FigureRef", "NarrativeSection", "ReportModel", "Table"]
+__all__ = ["Evidence", "FigureRef", "NarrativeSection", "ReportModel", "Section", "Table"]
 
 #: The kinds a narrative can be; renderers style anything else as a plain label.
 KINDS = ("named", "discovered", "unassigned")
@@ -65,6 +65,20 @@ class Table:
 
 
 @dataclass
+class Section:
+    """A titled part of the report: plain sentences, then figures and tables named by key.
+
+    Figures and tables a section names are shown there and not again in the general lists.
+    """
+
+    key: str
+    title: str
+    text: list[str] = field(default_factory=list)  # plain sentences, one paragraph each
+    figures: list[str] = field(default_factory=list)  # keys of FigureRef
+    tables: list[str] = field(default_factory=list)  # keys of Table
+
+
+@dataclass
 class ReportModel:
     """Everything a report shows, in reading order; see the module docstring."""
 
@@ -77,3 +91,5 @@ class ReportModel:
     tables: list[Table]
     methods: dict[str, object]  # settings, seed, versions, counts, input fingerprint, codebook, ...
     warnings: list[str] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)  # analyses, after the overview figures
+    appendix: list[Section] = field(default_factory=list)  # inside Methods: quality, coverage, ...

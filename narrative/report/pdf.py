@@ -26,7 +26,7 @@ from narrative.report.html import (
     safe_url,
     value_kind,
 )
-from narrative.report.model import FigureRef, NarrativeSection, ReportModel, Table
+from narrative.report.model import FigureRef, NarrativeSection, ReportModel, Section, Table
 
 __all__ = ["render_pdf", "write_pdf"]
 
@@ -266,6 +266,45 @@ class _Builder:
                 meta.append(_esc(item.source))
             self.para(" \u00b7 ".join(meta), "meta")
 
+    def keep_together(self, start: int) -> None:
+        """Lay ``story[start:]`` out as one block (a heading never ends a page apart from what it
+        introduces); a block taller than a page still splits."""
+        from reportlab.platypus import KeepTogether
+
+        if len(self.story) - start > 1:
+            self.story[start:] = [KeepTogether(self.story[start:])]
+
+    def section(
+        self, section: Section, level: int, figures: dict[str, FigureRef],
+        tables: dict[str, Table],
+    ) -> None:
+        """A titled section: its sentences, then the figures and tables it names."""
+        start = len(self.story)
+        if level <= 1:
+            self.heading(section.title, level)
+        else:
+            self.para(_esc(section.title), "h2")
+        for sentence in section.text:
+            self.para(_esc(sentence))
+        first = True
+        for key in section.figures:
+            if key in figures:
+                self.figure(figures[key])
+                if first:
+                    self.keep_together(start)
+                    first = False
+        for key in section.tables:
+            if key in tables:
+                self.table(tables[key])
+                if first:
+                    self.keep_together(start)
+                    first = False
+        if first:
+            self.keep_together(start)
+        for key in [*section.figures, *section.tables]:
+            if key not in figures and key not in tables:
+                self.para(f"(\u201c{_esc(key)}\u201d is not in this report)", "muted")
+
     def table(self, table: Table) -> None:
         from reportlab.lib import colors
         from reportlab.platypus import Paragraph
@@ -291,8 +330,8 @@ class _Builder:
         data = [padded(list(table.columns), header=True)]
         data += [padded(list(row)) for row in table.rows]
         grid = RLTable(
-            data, colWidths=[self.width / n_cols] * n_cols, repeatRows=1, hAlign="LEFT",
-            splitInRow=1,
+            data, colWidths=_column_widths(table, n_cols, self.width), repeatRows=1,
+            hAlign="LEFT", splitInRow=1,
         )
         grid.setStyle(
             TableStyle(
@@ -308,6 +347,30 @@ class _Builder:
             )
         )
         self.story.append(grid)
+
+
+def _column_widths(table: Table, n_cols: int, width: float) -> list[float]:
+    """Column widths from the text each column holds: never narrower than its longest word (so
+    headers such as "status" do not break mid-word), the rest of the width shared by how much
+    longer the column's longest cell is (capped), so a name column gets room and a count column
+    does not."""
+    char, pad = 5.8, 12.0  # points per character of the 8 pt (bold) table fonts; cell padding
+    word = [0] * n_cols
+    text = [0] * n_cols
+    for row in [list(table.columns), *table.rows]:
+        for i, cell in enumerate(row[:n_cols]):
+            shown = num(cell)
+            longest = max((len(w) for w in shown.split()), default=0)
+            word[i] = max(word[i], min(longest, 24))  # a longer "word" (a URL) wraps anyway
+            text[i] = max(text[i], min(len(shown), 60))
+    low = [max(w, 3) * char + pad for w in word]
+    want = [max(lo, t * char * 0.92 + pad) for lo, t in zip(low, text)]
+    if sum(want) <= width:
+        return [w * width / sum(want) for w in want]
+    if sum(low) >= width:
+        return [lo * width / sum(low) for lo in low]
+    spare, extra = width - sum(low), [w - lo for w, lo in zip(want, low)]
+    return [lo + spare * e / sum(extra) for lo, e in zip(low, extra)]
 
 
 def _build_story(model: ReportModel, width: float, height: float) -> list[Any]:
@@ -335,12 +398,25 @@ def _build_story(model: ReportModel, width: float, height: float) -> list[Any]:
     figures: dict[str, FigureRef] = {}
     for ref in model.figures:
         figures.setdefault(ref.key, ref)
+    tables: dict[str, Table] = {}
+    for table in model.tables:
+        tables.setdefault(str(table.key), table)
     claimed = {n.figure for n in model.narratives if n.figure in figures}
+    claimed_tables: set[str] = set()
+    for section in [*model.sections, *model.appendix]:
+        claimed.update(k for k in section.figures if k in figures)
+        claimed_tables.update(k for k in section.tables if k in tables)
     loose = [f for f in figures.values() if f.key not in claimed]
     if loose:
+        start = len(b.story)
         b.heading("Figures", 0)
         for ref in loose:
             b.figure(ref)
+            if len(b.story) - start == 2:
+                b.keep_together(start)
+
+    for section in model.sections:
+        b.section(section, 0, figures, tables)
 
     b.heading("Narratives", 0)
     if not model.narratives:
@@ -348,14 +424,17 @@ def _build_story(model: ReportModel, width: float, height: float) -> list[Any]:
     for section in model.narratives:
         b.narrative(section, figures.get(section.figure) if section.figure is not None else None)
 
-    if model.tables:
+    loose_tables = [t for t in model.tables if str(t.key) not in claimed_tables]
+    if loose_tables:
         b.heading("Tables", 0)
-        for table in model.tables:
+        for table in loose_tables:
             b.table(table)
             b.story.append(Spacer(1, 8))
 
     b.heading("Methods", 0)
     b.value(model.methods)
+    for section in model.appendix:
+        b.section(section, 1, figures, tables)
 
     if model.warnings:
         b.heading("Warnings", 0)

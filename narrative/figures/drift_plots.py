@@ -1,0 +1,485 @@
+"""Figures of change: divergence with change points, emerging/fading narratives, outlet small
+multiples and syndication.
+
+Same contract as :mod:`.plots`: each ``plot_*`` reshapes a tidy frame the drift stage already
+computed, builds a :class:`~matplotlib.figure.Figure` without pyplot and shows names literally.
+Empty input (no change points, no copies, nothing emerging) gives a figure that says so, not an
+error, so a report can always show the view.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from narrative.figures.plots import (
+    _TICK_WIDTH,
+    _as_float,
+    _date_ticks,
+    _new_axes,
+    _require,
+    _text_color,
+    _tidy_axes,
+)
+from narrative.figures.style import (
+    UNASSIGNED_COLOR,
+    is_unassigned,
+    narrative_colors,
+    percent_formatter,
+    plain_text,
+    style_context,
+    wrap_label,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "MAX_PANELS",
+    "plot_divergence",
+    "plot_emerging",
+    "plot_outlet_small_multiples",
+    "plot_syndication",
+    "syndication_counts",
+]
+
+#: Most outlets drawn as panels (the largest by articles, ``all`` first); more are unreadable.
+MAX_PANELS = 12
+_MAX_ROWS = 30  # most rows of the emerging/fading chart (largest changes first)
+_MUTED = "#555555"
+
+
+def _empty(fig: Figure, ax: Axes, title: str, message: str) -> Figure:
+    """An axes without data that says why: the report keeps its layout and the reader is told."""
+    ax.set_axis_off()
+    ax.set_title(title)
+    ax.text(0.5, 0.5, message, ha="center", va="center", color=_MUTED, transform=ax.transAxes,
+            wrap=True)
+    return fig
+
+
+def _figure(figsize: tuple[float, float]) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _outlet_order(frame: pd.DataFrame, limit: int) -> list[str]:
+    """``all`` first, then outlets by articles (most first, then name), at most ``limit``."""
+    weight = (
+        frame.assign(_n=_as_float(frame["n_articles"]) if "n_articles" in frame else 1.0)
+        .groupby(frame["outlet"].astype(str))["_n"].sum()
+    )
+    names = sorted(weight.index, key=lambda o: (o != "all", -weight[o], o))
+    return names[:limit]
+
+
+def _dates(values: pd.Series, what: str) -> pd.Series:
+    try:
+        return pd.to_datetime(values)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{what} must hold ISO dates (YYYY-MM-DD); {exc}") from None
+
+
+def _date_axis(ax: Axes, maxticks: int = 5) -> None:
+    _date_ticks(ax, maxticks)
+
+
+# -- divergence ---------------------------------------------------------------------------------
+
+
+def plot_divergence(
+    divergence: pd.DataFrame,
+    changepoints: pd.DataFrame | None = None,
+    *,
+    colors: Mapping[str, str] | None = None,
+    max_panels: int = MAX_PANELS,
+) -> Figure:
+    """How far each outlet's narrative mix moved, one panel per outlet, change points marked.
+
+    Parameters
+    ----------
+    divergence : DataFrame
+        Columns ``period``, ``outlet``, ``js_baseline`` and optionally ``js_previous`` (Jensen–Shannon
+        divergence from the baseline mix and from the previous period), as ``drift_tables`` writes.
+    changepoints : DataFrame, optional
+        Columns ``narrative``, ``outlet``, ``period``, ``direction``: each change is a vertical line
+        in its outlet's panel, in the narrative's colour, with ▲ (up) or ▼ (down) at the top.
+    colors : mapping, optional
+        Narrative -> colour; default :func:`.style.narrative_colors` over the changed narratives.
+    max_panels : int
+        Most outlets shown (``all`` first, then the largest).
+    """
+    _require(divergence, ("period", "outlet", "js_baseline"), "divergence")
+    changes = changepoints if changepoints is not None else pd.DataFrame(
+        columns=["narrative", "outlet", "period", "direction"]
+    )
+    _require(changes, ("narrative", "outlet", "period", "direction"), "changepoints")
+    title = "Divergence of the narrative mix, with change points"
+    with style_context():
+        if divergence.empty:
+            fig, ax = _new_axes(None, (9.0, 2.5))
+            return _empty(fig, ax, title, "No divergence measured (too few periods).")
+        frame = divergence.assign(
+            outlet=divergence["outlet"].astype(str),
+            at=_dates(divergence["period"], "divergence.period"),
+        )
+        outlets = _outlet_order(frame, max_panels)
+        changes = changes.assign(
+            outlet=changes["outlet"].astype(str), narrative=changes["narrative"].astype(str),
+            at=_dates(changes["period"], "changepoints.period"),
+        )
+        names = list(dict.fromkeys(changes["narrative"]))
+        palette = dict(colors) if colors is not None else narrative_colors(sorted(names))
+        ncols = 1 if len(outlets) == 1 else 2 if len(outlets) <= 4 else 3
+        nrows = math.ceil(len(outlets) / ncols)
+        fig = _figure((9.0, 1.0 + 2.0 * nrows))
+        axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
+        ymax = float(np.nanmax(_as_float(frame["js_baseline"]))) if len(frame) else 0.0
+        if "js_previous" in frame:
+            ymax = max(ymax, float(np.nanmax(np.r_[_as_float(frame["js_previous"]), 0.0])))
+        ymax = ymax * 1.2 if ymax > 0 else 0.1
+        used: dict[str, str] = {}
+        for ax, outlet in zip(axes, outlets):
+            _tidy_axes(ax, "y")
+            sub = frame[frame["outlet"] == outlet].sort_values("at")
+            ax.plot(sub["at"], _as_float(sub["js_baseline"]), color="#222222",
+                    marker="o" if len(sub) <= 40 else None, label="from baseline", zorder=3)
+            if "js_previous" in sub:
+                ax.plot(sub["at"], _as_float(sub["js_previous"]), color="#888888",
+                        linestyle="--", linewidth=1.1, label="from previous period", zorder=3)
+            for cp in changes[changes["outlet"] == outlet].itertuples():
+                color = palette.get(cp.narrative, UNASSIGNED_COLOR if is_unassigned(cp.narrative)
+                                    else "#000000")
+                ax.axvline(cp.at, color=color, linewidth=1.6, alpha=0.9, zorder=2)
+                ax.plot([cp.at], [ymax * 0.95], linestyle="none", color=color, markersize=7,
+                        marker="^" if str(cp.direction) == "up" else "v", zorder=4)
+                used.setdefault(cp.narrative, color)
+            where = "all outlets" if outlet == "all" else plain_text(outlet, _TICK_WIDTH)
+            ax.set_title(where, fontsize=9, loc="left")
+            ax.set_ylim(0, ymax)
+            _date_axis(ax, 4)
+            ax.tick_params(labelbottom=True)
+        for ax in axes[len(outlets):]:
+            ax.set_visible(False)
+        from matplotlib.lines import Line2D
+
+        handles = [
+            Line2D([], [], color="#222222", marker="o", label="JS divergence from baseline"),
+            Line2D([], [], color="#888888", linestyle="--", label="from previous period"),
+        ] + [
+            Line2D([], [], color=c, linewidth=1.6, label=f"change: {plain_text(n, 30)}")
+            for n, c in used.items()
+        ]
+        fig.legend(handles=handles, loc="outside lower center",
+                   ncols=min(len(handles), 3), frameon=False)
+        fig.suptitle(title, x=0.0, ha="left", fontsize=11, fontweight="bold")
+        fig.supylabel("JS divergence", fontsize=9)
+    return fig
+
+
+# -- emerging and fading ------------------------------------------------------------------------
+
+_STATUS_MARK = {"emerging": "\u25b2", "fading": "\u25bc", "new": "\u2605"}
+
+
+def plot_emerging(
+    emerging: pd.DataFrame,
+    *,
+    colors: Mapping[str, str] | None = None,
+    max_rows: int = _MAX_ROWS,
+) -> Figure:
+    """Emerging, fading and new narratives: baseline share → share during the run, per outlet.
+
+    Parameters
+    ----------
+    emerging : DataFrame
+        Columns ``narrative``, ``outlet``, ``status`` (emerging / fading / new), ``period``,
+        ``end_period``, ``baseline_share``, ``share``, as ``drift_tables`` writes them. Each row is
+        an arrow from the baseline share (open circle) to the mean share of the run (filled), in
+        the narrative's colour, labelled with outlet, status and the run's periods.
+    colors : mapping, optional
+        Narrative -> colour; default :func:`.style.narrative_colors` over the narratives present.
+    max_rows : int
+        Most rows drawn, largest change first.
+    """
+    _require(emerging, ("narrative", "outlet", "status", "period", "baseline_share", "share"),
+             "emerging")
+    title = "Emerging and fading narratives"
+    with style_context():
+        if emerging.empty:
+            fig, ax = _new_axes(None, (9.0, 2.2))
+            return _empty(fig, ax, title,
+                          "No narrative rose or fell beyond its baseline interval.")
+        frame = emerging.assign(
+            base_value=_as_float(emerging["baseline_share"]), share_value=_as_float(emerging["share"]),
+            narrative=emerging["narrative"].astype(str), outlet=emerging["outlet"].astype(str),
+        )
+        frame = frame.assign(change_size=(frame["share_value"] - frame["base_value"]).abs())
+        frame = frame.sort_values(["change_size", "narrative", "outlet"], ascending=[False, True, True])
+        frame = frame.head(max_rows).reset_index(drop=True)
+        palette = dict(colors) if colors is not None else narrative_colors(
+            sorted(frame["narrative"].unique())
+        )
+        fig, ax = _new_axes(None, (9.0, min(1.4 + 0.34 * len(frame), 14.0)))
+        _tidy_axes(ax, "x")
+        labels = []
+        for y, r in enumerate(frame.itertuples()):
+            color = palette.get(r.narrative, UNASSIGNED_COLOR if is_unassigned(r.narrative)
+                                else "#000000")
+            ax.annotate(
+                "", xy=(r.share_value, y), xytext=(r.base_value, y),
+                arrowprops={"arrowstyle": "-|>", "color": color, "linewidth": 1.8,
+                            "shrinkA": 4, "shrinkB": 4},
+            )
+            ax.plot([r.base_value], [y], marker="o", markerfacecolor="white", markeredgecolor=color,
+                    markersize=6, linestyle="none", zorder=3)
+            ax.plot([r.share_value], [y], marker="o", color=color, markersize=6, linestyle="none",
+                    zorder=3)
+            status = str(r.status)
+            end = getattr(r, "end_period", None)
+            when = f"{r.period}" + (f" \u2013 {end}" if isinstance(end, str) and end else "")
+            ax.text(max(r.share_value, r.base_value), y, f"  {_STATUS_MARK.get(status, '')} {status}, {when}",
+                    va="center", fontsize=7.5, color=_MUTED)
+            where = "all outlets" if r.outlet == "all" else plain_text(r.outlet, 24)
+            labels.append(f"{plain_text(r.narrative, 28)} \u2014 {where}")
+        ax.set_yticks(range(len(frame)), labels=labels)
+        ax.invert_yaxis()
+        ax.tick_params(axis="y", length=0)
+        high = float(np.nanmax(np.r_[frame["share_value"], frame["base_value"]]))
+        ax.set_xlim(0, max(high, 0.01) * 1.45)
+        ax.xaxis.set_major_locator(_max_ticks(6))
+        ax.xaxis.set_major_formatter(percent_formatter())
+        ax.set_xlabel("Share: baseline (open) \u2192 during the run (filled)")
+        ax.set_title(title)
+    return fig
+
+
+# -- small multiples ------------------------------------------------------------------------------
+
+
+def plot_outlet_small_multiples(
+    shares: pd.DataFrame,
+    *,
+    narratives: Sequence[str] | None = None,
+    colors: Mapping[str, str] | None = None,
+    max_outlets: int = 8,
+    max_narratives: int = 12,
+    include_all: bool = False,
+) -> Figure:
+    """A grid of small panels: one row per narrative, one column per outlet, share over time.
+
+    Each panel is one line with its interval band in the narrative's colour, on a y axis shared by
+    its row; cells flagged ``insufficient`` (or with a NaN share) are left out of the line.
+
+    Parameters
+    ----------
+    shares : DataFrame
+        Columns ``period``, ``outlet``, ``narrative``, ``share``, optionally ``ci_low``,
+        ``ci_high``, ``n_articles``, ``insufficient``, ``partial``: the drift ``shares`` table.
+        Rows of outlet ``all`` are skipped unless ``include_all`` (then it is the first column).
+    narratives : sequence of str, optional
+        Rows in this order (default: by mean share); unassigned is never drawn.
+    colors : mapping, optional
+        Narrative -> colour; default :func:`.style.narrative_colors` over ``narratives``.
+    max_outlets, max_narratives : int
+        Most columns (largest outlets by articles) and rows kept.
+    include_all : bool, default=False
+        Add the whole corpus (outlet ``all``) as the first column, e.g. for one narrative's row.
+    """
+    _require(shares, ("period", "outlet", "narrative", "share"), "shares")
+    title = "Narrative share by outlet"
+    frame = shares if include_all else shares[shares["outlet"].astype(str) != "all"]
+    with style_context():
+        if frame.empty:
+            fig, ax = _new_axes(None, (9.0, 2.2))
+            return _empty(fig, ax, title, "No outlet has dated articles.")
+        frame = frame.assign(
+            outlet=frame["outlet"].astype(str), narrative=frame["narrative"].astype(str),
+            at=_dates(frame["period"], "shares.period"), share_value=_as_float(frame["share"]),
+        )
+        if "insufficient" in frame:
+            frame.loc[frame["insufficient"].fillna(False).astype(bool), "share_value"] = np.nan
+        outlets = _outlet_order(frame, max_outlets + int(include_all))
+        if narratives is None:
+            means = frame.groupby("narrative")["share_value"].mean().fillna(-1.0)
+            order = sorted(means.index, key=lambda n: (-means[n], n))
+        else:
+            order = [str(n) for n in dict.fromkeys(narratives)]
+        palette = dict(colors) if colors is not None else narrative_colors(order)
+        rows = [n for n in order if not is_unassigned(n) and (frame["narrative"] == n).any()]
+        rows = rows[:max_narratives]
+        if not rows:
+            fig, ax = _new_axes(None, (9.0, 2.2))
+            return _empty(fig, ax, title, "No narrative has shares by outlet.")
+        # One narrative: its outlets wrap onto rows of 4 panels, each titled. Several: a grid,
+        # one row per narrative (named on the left), one column per outlet (named on top).
+        single = len(rows) == 1
+        ncols = min(len(outlets), 4) if single else len(outlets)
+        nrows = math.ceil(len(outlets) / ncols) if single else len(rows)
+        cells = (
+            [(k // ncols, k % ncols, rows[0], outlet) for k, outlet in enumerate(outlets)]
+            if single else
+            [(i, j, name, outlet) for i, name in enumerate(rows) for j, outlet in enumerate(outlets)]
+        )
+        height = 0.9 + (1.35 if single else 0.95) * nrows
+        fig = _figure((min(1.6 + (2.0 if single else 1.35) * ncols, 14.0), height))
+        axes = fig.subplots(nrows, ncols, sharex=True, sharey=True if single else "row",
+                            squeeze=False)
+        has_ci = "ci_low" in frame and "ci_high" in frame
+        for i, j, name, outlet in cells:
+            color = palette.get(name, "#000000")
+            ax = axes[i, j]
+            _tidy_axes(ax, "y")
+            sub = frame[(frame["narrative"] == name) & (frame["outlet"] == outlet)]
+            sub = sub.sort_values("at")
+            x, y = sub["at"].to_numpy(), sub["share_value"].to_numpy()
+            ax.plot(x, y, color=color, linewidth=1.3)
+            if has_ci and len(sub):
+                lo, hi = _as_float(sub["ci_low"]), _as_float(sub["ci_high"])
+                ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(y)
+                if ok.any():
+                    ax.fill_between(x, np.where(ok, lo, 0), np.where(ok, hi, 0), where=ok,
+                                    color=color, alpha=0.18, linewidth=0)
+            ax.set_ylim(bottom=0)
+            ax.yaxis.set_major_locator(_max_ticks(3))
+            ax.yaxis.set_major_formatter(percent_formatter())
+            ax.tick_params(labelsize=6.5, labelbottom=True)
+            if single or i == 0:
+                where = "all outlets" if outlet == "all" else outlet
+                ax.set_title(wrap_label(where, 20), fontsize=8, loc="center", fontweight="bold")
+            if j == 0 and not single:  # horizontal row label, dark (yellow text would not read)
+                ax.set_ylabel(wrap_label(name, 16), fontsize=7.5, color="#222222",
+                              fontweight="bold", rotation=0, ha="right", va="center", labelpad=6)
+            _date_axis(ax, 3)
+        for ax in axes.ravel()[len(cells):]:
+            ax.set_visible(False)
+        if single:
+            title = f"{plain_text(rows[0], 60)}: share by outlet"
+        fig.suptitle(title, x=0.0, ha="left", fontsize=11, fontweight="bold")
+    return fig
+
+
+def _max_ticks(n: int):
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(nbins=n, steps=[1, 2, 5, 10], min_n_ticks=2)  # no 2.5% shown as "2%"
+
+
+# -- syndication ----------------------------------------------------------------------------------
+
+
+def syndication_counts(articles: pd.DataFrame) -> pd.DataFrame:
+    """Copies per (copy outlet, original outlet) from ``articles`` (``duplicate_of`` set = a copy).
+
+    ``articles`` has ``article_id``, ``outlet``, ``duplicate_of`` (the article id of the first
+    copy, or missing). Columns out: copy_outlet, original_outlet, n_copies; largest first. Missing
+    outlets read ``(unknown outlet)``; a copy whose original is not in ``articles`` is skipped.
+    """
+    _require(articles, ("article_id", "outlet", "duplicate_of"), "articles")
+    cols = ["copy_outlet", "original_outlet", "n_copies"]
+    outlet = articles.set_index("article_id")["outlet"].fillna("(unknown outlet)").astype(str)
+    outlet = outlet[~outlet.index.duplicated()]
+    copies = articles[articles["duplicate_of"].notna()]
+    copies = copies[copies["duplicate_of"].isin(outlet.index)]
+    if copies.empty:
+        return pd.DataFrame(columns=cols)
+    pairs = pd.DataFrame({
+        "copy_outlet": copies["outlet"].fillna("(unknown outlet)").astype(str).to_numpy(),
+        "original_outlet": outlet.loc[copies["duplicate_of"]].to_numpy(),
+    })
+    out = pairs.groupby(["copy_outlet", "original_outlet"]).size().rename("n_copies").reset_index()
+    out = out.sort_values(["n_copies", "copy_outlet", "original_outlet"],
+                          ascending=[False, True, True], ignore_index=True)
+    return out[cols]
+
+
+def plot_syndication(
+    counts: pd.DataFrame, *, outlets: Sequence[str] | None = None, max_outlets: int = 20
+) -> Figure:
+    """Which outlets carry copies of which: copy outlet (rows) × original outlet (columns).
+
+    Parameters
+    ----------
+    counts : DataFrame
+        Columns ``copy_outlet``, ``original_outlet``, ``n_copies`` (:func:`syndication_counts`).
+        Cells are labelled with their count; the diagonal is an outlet repeating itself.
+    outlets : sequence of str, optional
+        Every outlet of the corpus, in order: then rows and columns are all of them (a square
+        grid, so outlets that copy nothing show as empty rows); default: only outlets in ``counts``.
+    max_outlets : int
+        Most rows and columns kept (outlets with the most copies first).
+    """
+    _require(counts, ("copy_outlet", "original_outlet", "n_copies"), "counts")
+    title = "Syndication: copies by outlet"
+    with style_context():
+        if counts.empty:
+            fig, ax = _new_axes(None, (9.0, 2.0))
+            return _empty(fig, ax, title, "No article is a copy of another.")
+        frame = counts.assign(
+            copy_outlet=counts["copy_outlet"].astype(str),
+            original_outlet=counts["original_outlet"].astype(str),
+            n_copies=_as_float(counts["n_copies"]),
+        )
+        frame = frame.groupby(["copy_outlet", "original_outlet"], as_index=False)["n_copies"].sum()
+        by_copy = frame.groupby("copy_outlet")["n_copies"].sum()
+        by_original = frame.groupby("original_outlet")["n_copies"].sum()
+        if outlets is not None:
+            involved = by_copy.add(by_original, fill_value=0.0)
+            names = list(dict.fromkeys([*map(str, outlets), *involved.index]))
+            if len(names) > max_outlets:  # keep the outlets with the most copies, in given order
+                rank = sorted(range(len(names)), key=lambda i: (-involved.get(names[i], 0.0), i))
+                names = [names[i] for i in sorted(rank[:max_outlets])]
+            rows = cols = names
+        else:
+            rows = sorted(by_copy.index, key=lambda o: (-by_copy[o], o))[:max_outlets]
+            cols = sorted(by_original.index, key=lambda o: (-by_original[o], o))[:max_outlets]
+        grid = (
+            frame.pivot(index="copy_outlet", columns="original_outlet", values="n_copies")
+            .reindex(index=rows, columns=cols).fillna(0.0).to_numpy(dtype=float)
+        )
+        import matplotlib
+        from matplotlib.colors import Normalize
+
+        n_rows, n_cols = grid.shape
+        fig, ax = _new_axes(None, (min(max(4.0 + 0.8 * n_cols, 6.5), 16.0),
+                                   min(2.4 + 0.42 * n_rows, 16.0)))
+        _tidy_axes(ax, None)
+        for side in ("left", "bottom"):
+            ax.spines[side].set_visible(False)
+        cmap = matplotlib.colormaps["Purples"]
+        norm = Normalize(vmin=0.0, vmax=max(float(grid.max()), 1.0))
+        image = ax.imshow(np.where(grid > 0, grid, np.nan), cmap=cmap.with_extremes(bad="white"),
+                          norm=norm, aspect="auto", interpolation="nearest")
+        for i in range(n_rows):
+            for j in range(n_cols):
+                value = grid[i, j]
+                if value > 0:
+                    ax.text(j, i, f"{int(value):,}", ha="center", va="center", fontsize=7.5,
+                            color=_text_color(cmap(norm(value))))
+        ax.set_xticks(range(n_cols), labels=[plain_text(c, _TICK_WIDTH) for c in cols],
+                      rotation=35, ha="right", rotation_mode="anchor")
+        ax.set_yticks(range(n_rows), labels=[plain_text(r, _TICK_WIDTH) for r in rows])
+        ax.set_xticks(np.arange(-0.5, n_cols), minor=True)
+        ax.set_yticks(np.arange(-0.5, n_rows), minor=True)
+        ax.grid(True, which="minor", color="#DDDDDD", linewidth=0.6)
+        ax.tick_params(length=0, which="both")
+        ax.set_xlabel("Outlet of the original (first) copy")
+        ax.set_ylabel("Outlet carrying the copy")
+        ax.set_title(title)
+        from matplotlib.ticker import MaxNLocator
+
+        bar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02,
+                           ticks=MaxNLocator(nbins=5, integer=True))
+        bar.outline.set_visible(False)
+        bar.set_label("Copied articles")
+    return fig
+

@@ -1,0 +1,403 @@
+"""The report's analysis sections and methods appendix, each built from one drift table.
+
+Every builder takes what the pipeline already computed, draws its figure through ``add`` (which
+saves it under ``figures/`` and registers it in the model) and returns a :class:`Section` plus the
+tables it names. Sentences are generated from the numbers; nothing here is rendered.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..schema import UNASSIGNED
+from .model import Section, Table
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from ..pipeline import DriftFrames
+    from ..store import Store
+
+#: ``add(key, figure, title, caption)``: save a figure and put it in the report.
+AddFigure = Callable[[str, "Figure", str, str], None]
+
+__all__ = [
+    "AddFigure",
+    "coverage_section",
+    "divergence_section",
+    "emerging_section",
+    "framing_section",
+    "map_section",
+    "quality_section",
+    "stability_sentence",
+    "syndication_section",
+]
+
+_MAX_TABLE_ROWS = 25
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%" if abs(x) >= 0.095 or x == 0 else f"{100 * x:.1f}%"
+
+
+def _where(outlet: object) -> str:
+    return "all outlets" if outlet == "all" else str(outlet)
+
+
+def _share_cell(x: object) -> str | None:
+    """A 0-1 share as a table cell, ``"12.3%"``; None (a dash) when missing."""
+    value = _round(x, 6)
+    return None if value is None else f"{100 * value:.1f}%"
+
+
+def _points_cell(x: object) -> str | None:
+    """A change of share in percentage points, signed: ``"+28.2"``."""
+    value = _round(x, 6)
+    return None if value is None else f"{100 * value:+.1f}"
+
+
+def _round(x: object, digits: int) -> float | None:
+    try:
+        value = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(value) else round(value, digits)
+
+
+# -- divergence ---------------------------------------------------------------------------------
+
+
+def divergence_section(
+    drift: "DriftFrames", add: AddFigure, colors: Mapping[str, str], period: str
+) -> tuple[Section, list[Table]]:
+    """Jensen–Shannon divergence from the baseline mix per outlet, with the change points."""
+    from ..figures import plot_divergence
+
+    div = drift.tables.get("divergence", pd.DataFrame())
+    changes = drift.changepoints
+    text = [
+        f"Divergence measures how far an outlet's mix of narratives in a {period} is from its "
+        f"baseline (the mean mix of its first usable {period}s), as Jensen\u2013Shannon divergence "
+        "(0 = the same mix, 1 = nothing in common). Vertical lines mark change points: the first "
+        f"{period} at which one narrative's share settled at a new level."
+    ]
+    figures: list[str] = []
+    if div is not None and not div.empty:
+        add("divergence", plot_divergence(div, changes, colors=colors),
+            "Divergence with change points",
+            f"Solid: divergence of each {period}'s narrative mix from the outlet's baseline; dashed: "
+            f"from the previous {period}. Lines in a narrative's colour mark its change points "
+            "(\u25b2 rise, \u25bc fall).")
+        figures.append("divergence")
+        usable = div[~div["partial"].astype(bool)] if "partial" in div else div
+        usable = usable[np.isfinite(pd.to_numeric(usable["js_baseline"], errors="coerce"))]
+        if not usable.empty:
+            top = usable.loc[pd.to_numeric(usable["js_baseline"]).idxmax()]
+            text.append(
+                f"The largest divergence from baseline was {_where(top['outlet'])}'s in the "
+                f"{period} of {top['period']} ({float(top['js_baseline']):.3f})."
+            )
+    else:
+        text.append(f"Divergence was not measured: too few {period}s with enough articles.")
+    n_series = changes.attrs.get("n_series")
+    alpha = changes.attrs.get("alpha")
+    if changes.empty:
+        text.append("No change point was detected" + (
+            f" in {n_series} share series" if n_series else "") + ".")
+    else:
+        text.append(
+            f"{len(changes)} change point{'s' if len(changes) != 1 else ''} detected"
+            + (f" across {n_series} share series" if n_series else "")
+            + (f", false discovery rate controlled at {alpha:.0%}" if alpha else "") + "."
+        )
+    tables = []
+    if not changes.empty:
+        rows = []
+        for c in changes.itertuples():
+            rows.append([
+                c.narrative, c.outlet, c.period, c.direction,
+                _share_cell(getattr(c, "before", np.nan)), _share_cell(getattr(c, "after", np.nan)),
+                _points_cell(c.magnitude),
+            ])
+        tables.append(Table(
+            key="changepoints", title="Detected change points",
+            columns=["narrative", "outlet", "from period", "direction", "before", "after",
+                     "change (points)"],
+            rows=rows,
+        ))
+    return Section("divergence", "Divergence and change points", text, figures,
+                   [t.key for t in tables]), tables
+
+
+# -- emerging and fading ----------------------------------------------------------------------------
+
+
+def emerging_sentences(emerging: pd.DataFrame, period: str, limit: int = 3) -> list[str]:
+    """One sentence per emerging, fading or new narrative, largest change first."""
+    if emerging is None or emerging.empty:
+        return []
+    frame = emerging[emerging["narrative"] != UNASSIGNED]
+    frame = frame.assign(_size=pd.to_numeric(frame["magnitude"], errors="coerce").abs())
+    frame = frame.sort_values(["_size", "narrative", "outlet"], ascending=[False, True, True])
+    verbs = {"emerging": "grew", "fading": "faded", "new": "appeared"}
+    out = []
+    for r in frame.head(limit).itertuples():
+        verb = verbs.get(str(r.status), str(r.status))
+        out.append(
+            f"{r.narrative} {verb} in {_where(r.outlet)}: {_pct(float(r.share))} of paragraphs "
+            f"in {int(r.n_periods)} {period}s between {r.period} and {r.end_period}, against "
+            f"{_pct(float(r.baseline_share))} in the baseline."
+        )
+    return out
+
+
+def emerging_section(
+    drift: "DriftFrames", add: AddFigure, colors: Mapping[str, str], period: str
+) -> tuple[Section, list[Table]]:
+    """Narratives whose share left their baseline interval for several periods, or appeared late."""
+    from ..figures import plot_emerging
+
+    emerging = drift.tables.get("emerging", pd.DataFrame())
+    text = [
+        f"A narrative is emerging (fading) in an outlet when, for at least 3 consecutive {period}s "
+        "after the baseline, its whole 95% interval lies above (below) the baseline level; new "
+        "narratives are discovered ones absent from the baseline that later take a share."
+    ]
+    if emerging is None or emerging.empty:
+        text.append("No narrative emerged or faded in this run.")
+        return Section("emerging", "Emerging and fading narratives", text), []
+    text += emerging_sentences(emerging, period)
+    add("emerging", plot_emerging(emerging, colors=colors), "Emerging and fading narratives",
+        "Open circle: mean share in the baseline; filled circle: mean share over the run of "
+        f"{period}s named beside it.")
+    frame = emerging.assign(_size=pd.to_numeric(emerging["magnitude"], errors="coerce").abs())
+    frame = frame.sort_values(["_size", "narrative", "outlet"], ascending=[False, True, True])
+    table = Table(
+        key="emerging", title="Emerging, fading and new narratives",
+        columns=["narrative", "outlet", "status", "from", "to", f"{period}s", "baseline",
+                 "during"],
+        rows=[[r.narrative, r.outlet, r.status, r.period, r.end_period, int(r.n_periods),
+               _share_cell(r.baseline_share), _share_cell(r.share)]
+              for r in frame.head(_MAX_TABLE_ROWS).itertuples()],
+    )
+    return Section("emerging", "Emerging and fading narratives", text, ["emerging"],
+                   ["emerging"]), [table]
+
+
+# -- framing --------------------------------------------------------------------------------------
+
+
+def framing_section(drift: "DriftFrames", period: str) -> tuple[Section, list[Table]]:
+    """The periods in which a narrative was told most unlike its usual self (all outlets)."""
+    framing = drift.tables.get("framing", pd.DataFrame())
+    text = [
+        f"Framing shift: how far a {period}'s paragraphs of a narrative sit from the narrative's "
+        "overall centre (cosine distance of mean embeddings), minus the distance that random "
+        "samples of the same size show. Above zero, the narrative was told differently that "
+        f"{period}; the new terms are its distinctive words that are not among the narrative's "
+        "usual ones."
+    ]
+    title = "Framing shift"
+    if framing is None or framing.empty or "shift_excess" not in framing:
+        text.append("Framing shift was not measured for this run.")
+        return Section("framing", title, text), []
+    cells = framing[(framing["outlet"] == "all") & ~framing["insufficient"].astype(bool)]
+    cells = cells.assign(excess=pd.to_numeric(cells["shift_excess"], errors="coerce"))
+    cells = cells[np.isfinite(cells["excess"])]
+    if cells.empty:
+        text.append("Framing shift was not measured: no embeddings for the run's model, or too "
+                    f"few paragraphs per {period}.")
+        return Section("framing", title, text), []
+    best = cells.sort_values(["excess", "narrative", "period"], ascending=[False, True, True])
+    best = best.groupby("narrative", sort=False).head(2).head(_MAX_TABLE_ROWS)
+    top = best.iloc[0]
+    text.append(
+        f"The largest shift was {top['narrative']} in the {period} of {top['period']} "
+        f"({float(top['excess']):+.3f} above chance"
+        + (f"; new terms: {top['new_terms']}" if str(top["new_terms"] or "").strip() else "")
+        + ")."
+    )
+    table = Table(
+        key="framing", title=f"Largest framing shifts (all outlets; up to 2 {period}s per narrative)",
+        columns=["narrative", period, "paragraphs", "shift above chance", "new terms"],
+        rows=[[r.narrative, r.period, int(r.n_paragraphs), _round(r.excess, 3), r.new_terms or None]
+              for r in best.itertuples()],
+    )
+    return Section("framing", title, text, [], ["framing"]), [table]
+
+
+# -- syndication ------------------------------------------------------------------------------------
+
+
+def syndication_sentence(counts: pd.DataFrame, n_articles: int) -> str | None:
+    """How many articles are copies, and the most frequent copying pair; None without copies."""
+    if counts.empty or not n_articles:
+        return None
+    total = int(counts["n_copies"].sum())
+    top = counts.iloc[0]
+    return (
+        f"{total} of {n_articles} articles ({_pct(total / n_articles)}) are copies of an earlier "
+        f"article; the most frequent pair is {top['copy_outlet']} carrying {top['original_outlet']}'s "
+        f"articles ({int(top['n_copies'])})."
+    )
+
+
+def syndication_section(
+    articles: pd.DataFrame, add: AddFigure, copies: str
+) -> tuple[Section, list[Table]]:
+    """Which outlets carry copies of which outlets' articles (``duplicate_of`` set on ingest)."""
+    from ..figures import plot_syndication, syndication_counts
+
+    counts = syndication_counts(articles)
+    how = ("each outlet's copy counts for that outlet" if copies == "per_outlet"
+           else "each story counts once, for its first outlet")
+    text = [f"An article is a copy when its text repeats an earlier article's. In the shares, {how}."]
+    sentence = syndication_sentence(counts, len(articles))
+    if sentence is None:
+        text.append("No article is a copy of another.")
+        return Section("syndication", "Syndication", text), []
+    text.append(sentence)
+    by_size = articles["outlet"].fillna("(unknown outlet)").astype(str).value_counts()
+    outlets = sorted(by_size.index, key=lambda o: (-by_size[o], o))
+    add("syndication", plot_syndication(counts, outlets=outlets), "Syndication",
+        "Rows: the outlet that published the copy; columns: the outlet of the first copy; cells: "
+        "copied articles; every outlet of the corpus is listed. The diagonal is an outlet repeating "
+        "its own article.")
+    table = Table(
+        key="syndication", title="Copied articles by outlet pair",
+        columns=["copy outlet", "original outlet", "copies"],
+        rows=[[r.copy_outlet, r.original_outlet, int(r.n_copies)]
+              for r in counts.head(_MAX_TABLE_ROWS).itertuples()],
+    )
+    return Section("syndication", "Syndication", text, ["syndication"], ["syndication"]), [table]
+
+
+# -- map --------------------------------------------------------------------------------------------
+
+
+def run_model_id(run: Mapping[str, object], default: str) -> str:
+    """The embedding key a run's vectors are stored under (model name, ``@precision`` if not fp32)."""
+    settings = run.get("settings") or {}
+    model_id = str(settings.get("embedding_model", default))  # type: ignore[union-attr]
+    precision = settings.get("precision", "fp32")  # type: ignore[union-attr]
+    return model_id if precision == "fp32" else f"{model_id}@{precision}"
+
+
+def map_section(
+    store: "Store", run_id: str, drift: "DriftFrames", add: AddFigure,
+    colors: Mapping[str, str], *, default_model: str, seed: int,
+) -> tuple[Section, list[Table]]:
+    """UMAP map of the run's distinct paragraph texts, coloured by narrative."""
+    from ..figures import map_points, plot_narrative_map
+    from ..figures.narrative_map import MAX_MAP_POINTS
+    from ..store import StoreError
+
+    title = "Narrative map"
+    labelled = drift.paragraphs
+    if "text_hash" not in labelled:
+        return Section("map", title, ["The map needs paragraph text hashes; none stored."]), []
+    distinct = labelled.drop_duplicates("text_hash").sort_values("text_hash")
+    try:
+        vectors = store.get_embeddings(distinct["text_hash"].tolist(),
+                                       run_model_id(store.run(run_id), default_model))
+    except StoreError:
+        return Section("map", title, [
+            "No map: the store holds no embeddings of this run's model for its paragraphs."
+        ]), []
+    points = map_points(np.asarray(vectors), distinct["narrative"].astype(str).tolist(), seed=seed)
+    sampled = (f" A seeded sample of {len(points):,} of the {len(distinct):,} texts is shown."
+               if len(distinct) > MAX_MAP_POINTS else "")
+    text = [
+        "Each dot is one distinct paragraph text, placed by UMAP (cosine, 2 dimensions, seed "
+        f"{seed}) so that paragraphs with similar embeddings lie close together, and coloured by "
+        "its narrative; each name sits just above its paragraphs. Distances between far-apart "
+        "groups carry little meaning." + sampled
+    ]
+    add("narrative-map", plot_narrative_map(points, narratives=drift.narrative_order, colors=colors),
+        "Narrative map of paragraphs",
+        f"{len(points):,} distinct paragraph texts; grey: unassigned.")
+    return Section("map", title, text, ["narrative-map"]), []
+
+
+# -- appendix ---------------------------------------------------------------------------------------
+
+
+def quality_section(
+    narratives: pd.DataFrame, texts: list[str], *, seed: int, max_texts: int = 20_000
+) -> tuple[Section, list[Table]]:
+    """Topic quality: NPMI coherence of each narrative's top terms and the topics' diversity.
+
+    NPMI is counted over the distinct paragraph texts (a seeded sample of ``max_texts`` when there
+    are more), with a sliding window, as :mod:`narrative.evaluate` defines it.
+    """
+    from ..evaluate import npmi_per_topic, tokenize_for_npmi, topic_diversity
+    from ..figures.narrative_map import subsample
+
+    scored = narratives[narratives["kind"] != "unassigned"].sort_values("narrative_id")
+    terms = [[str(t) for t in (ts if isinstance(ts, (list, tuple)) else [])]
+             for ts in scored["top_terms"]]
+    title = "Quality scores"
+    if not terms or not texts:
+        return Section("quality", title, ["No narrative to score."]), []
+    sample = [texts[i] for i in subsample(len(texts), max_texts, seed)]
+    npmi = npmi_per_topic(terms, tokenize_for_npmi(sample))
+    values = [v for v in npmi if v is not None]
+    diversity = topic_diversity(terms)
+    text = [
+        "NPMI coherence (from \u22121 to 1; higher: a narrative's top terms occur together in the "
+        f"paragraphs more than chance) averages "
+        + (f"{np.mean(values):.3f}" if values else "n/a")
+        + f" over {len(values)} narrative{'s' if len(values) != 1 else ''}; topic diversity (share "
+        f"of distinct terms among all narratives' top terms; 1 = no overlap) is {diversity:.2f}."
+        + (f" NPMI counted on a seeded sample of {len(sample):,} of {len(texts):,} paragraph "
+           "texts." if len(sample) < len(texts) else "")
+    ]
+    table = Table(
+        key="quality", title="Quality by narrative",
+        columns=["narrative", "kind", "paragraphs", "NPMI"],
+        rows=[[r.label, r.kind, int(r.size), _round(v, 3)]
+              for r, v in zip(scored.itertuples(), npmi)],
+    )
+    return Section("quality", title, text, [], ["quality"]), [table]
+
+
+def coverage_section(drift: "DriftFrames") -> tuple[Section, list[Table]]:
+    """Each outlet's collection window: first and last dated article, periods, counts."""
+    coverage = drift.tables.get("coverage")
+    title = "Coverage windows"
+    if coverage is None or coverage.empty:
+        return Section("coverage", title, ["No dated articles."]), []
+    text = [str(coverage.attrs["note"])] if coverage.attrs.get("note") else []
+    table = Table(
+        key="coverage", title="Collection window of each outlet",
+        columns=["outlet", "first date", "last date", "periods", "articles", "undated",
+                 "copies left out"],
+        rows=[[r.outlet, None if r.first_date is None else str(r.first_date),
+               None if r.last_date is None else str(r.last_date), int(r.n_periods),
+               int(r.n_articles), int(r.n_undated), int(r.n_copies_dropped)]
+              for r in coverage.itertuples()],
+    )
+    return Section("coverage", title, text, [], ["coverage"]), [table]
+
+
+def stability_sentence(stats: Mapping[str, object]) -> str:
+    """The run's clustering stability across seeds, or that it was not measured."""
+    stability = stats.get("stability")
+    if not isinstance(stability, Mapping) or stability.get("ari_mean") is None:
+        return "Stability across seeds: not measured for this run."
+    parts = [f"mean ARI {float(stability['ari_mean']):.2f}"]  # type: ignore[arg-type]
+    if stability.get("ari_min") is not None:
+        parts.append(f"lowest {float(stability['ari_min']):.2f}")  # type: ignore[arg-type]
+    seeds = stability.get("n_seeds")
+    method = stability.get("method")
+    return (
+        "Stability across seeds: " + ", ".join(parts)
+        + (f" over {int(seeds)} seeds" if seeds is not None else "")  # type: ignore[call-overload]
+        + (f" ({method})" if method else "")
+        + " (1 = the same partition every time)."
+    )
