@@ -73,10 +73,10 @@ def _run(fn):
         _fail(str(exc))
 
 
-def _settings(config: Optional[Path], **overrides):
+def _settings(config: Optional[Path], *, base: Optional[dict] = None, **overrides):
     from .config import load_settings
 
-    return load_settings(config, **overrides)
+    return load_settings(config, base=base, **overrides)
 
 
 def _progress(quiet: bool):
@@ -263,9 +263,12 @@ def drift(
         from .pipeline import compute_drift, write_drift
         from .store import Store
 
-        settings = _settings(config, period=period)
+        _settings(config)  # a bad config file fails before the store is opened
         with Store(store, read_only=True) as st:
-            run_id = st.run(run)["run_id"]
+            stored = st.run(run)
+            run_id = stored["run_id"]
+            # The run's own settings, unless the config file, environment or a flag says otherwise.
+            settings = _settings(config, base=stored["settings"], period=period)
             paths = write_drift(compute_drift(st, run_id, settings=settings), out)
         for p in paths.values():
             typer.echo(str(p))
@@ -290,9 +293,12 @@ def report(
         from .pipeline import write_report
         from .store import Store
 
-        settings = _settings(config)
+        _settings(config)  # a bad config file fails before the store is opened
         with Store(store, read_only=True) as st:
-            run_id = st.run(run)["run_id"]
+            stored = st.run(run)
+            run_id = stored["run_id"]
+            # The run's own settings, unless the config file, environment or a flag says otherwise.
+            settings = _settings(config, base=stored["settings"])
             paths = write_report(
                 st, run_id, out, settings=settings,
                 formats=[f.strip() for f in format.split(",") if f.strip()],

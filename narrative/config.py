@@ -164,14 +164,16 @@ def load_settings(
     config_file: str | Path | None = None,
     *,
     environ: Mapping[str, str] | None = None,
+    base: Mapping[str, Any] | None = None,
     **overrides: Any,
 ) -> Settings:
-    """Build ``Settings`` from defaults < config file < ``NARRATIVE_*`` env < overrides (None = unset)."""
-    values: dict[str, Any] = {}
+    """Build ``Settings`` from defaults < ``base`` < config file < ``NARRATIVE_*`` env < overrides
+    (None = unset). ``base`` is e.g. a stored run's settings; names no longer known are ignored."""
+    names = _field_types()
+    values: dict[str, Any] = {k: v for k, v in (base or {}).items() if k in names}
     if config_file is not None:
         values.update(read_config_file(config_file))
     env = os.environ if environ is None else environ
-    names = _field_types()
     for key, value in env.items():
         if key.startswith(ENV_PREFIX):
             name = key[len(ENV_PREFIX):].lower()

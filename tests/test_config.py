@@ -29,3 +29,15 @@ def test_unknown_setting_is_named():
 def test_min_cluster_size_auto_from_env():
     assert load_settings(environ={"NARRATIVE_MIN_CLUSTER_SIZE": "auto"}).min_cluster_size is None
     assert load_settings(environ={"NARRATIVE_MIN_CLUSTER_SIZE": "12"}).min_cluster_size == 12
+
+
+def test_base_settings_sit_between_defaults_and_the_config_file(tmp_path):
+    from narrative.config import load_settings
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("period: month\n")
+    base = {"period": "day", "n_bootstrap": 17, "retired_setting": 1}
+    assert load_settings(None, environ={}, base=base).n_bootstrap == 17
+    assert load_settings(None, environ={}, base=base).period == "day"
+    assert load_settings(cfg, environ={}, base=base).period == "month"
+    assert load_settings(None, environ={"NARRATIVE_N_BOOTSTRAP": "5"}, base=base).n_bootstrap == 5
