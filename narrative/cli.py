@@ -55,10 +55,11 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
     from .evaluate import CorpusError
     from .ingest import BoilerplateError, ManifestError
+    from .distributed.scheduler import SchedulerUnreachable
     from .persist import ModelFileError
 
     return (CodebookError, InputError, StoreError, FileNotFoundError, ManifestError,
-            BoilerplateError, ModelFileError, CorpusError)
+            BoilerplateError, ModelFileError, CorpusError, SchedulerUnreachable)
 
 
 def _run(fn):
@@ -172,6 +173,15 @@ def build(
     title_col: Optional[str] = _TITLE_COL,
     id_col: Optional[str] = _ID_COL,
     day_first: Optional[bool] = _DAY_FIRST,
+    scheduler: Optional[str] = typer.Option(
+        None, "--scheduler",
+        help="Dask scheduler (tcp://HOST:PORT): ingest, embed and assign on that cluster "
+             "[default: DASK_SCHEDULER_ADDRESS or Dask config scheduler-address; else in-process].",
+    ),
+    partitions: Optional[int] = typer.Option(
+        None, "--partitions",
+        help="Input partitions with --scheduler (at most one per file) [default: two per worker thread].",
+    ),
     refit: bool = typer.Option(
         False, "--refit",
         help="Cluster afresh even when the store holds a fitted run to update (narrative ids are "
@@ -189,19 +199,27 @@ def build(
     _check_sources(sources)
 
     def go():
-        from .pipeline import build as run_build
+        from .distributed.scheduler import resolve_scheduler
 
-        settings = _settings(config, seed=seed)
-        result = run_build(
-            sources, out, store_path=store, manifest=manifest, codebook_path=codebook,
-            settings=settings, formats=[f.strip() for f in format.split(",") if f.strip()],
-            progress=_progress(quiet), echo=(lambda s: None) if quiet else _echo,
+        common = dict(
+            store_path=store, manifest=manifest, codebook_path=codebook,
+            settings=_settings(config, seed=seed),
+            formats=[f.strip() for f in format.split(",") if f.strip()],
+            echo=(lambda s: None) if quiet else _echo,
             options=_ingest_options(
                 boilerplate, keep_boilerplate, day_first, text=text_col, date=date_col,
                 outlet=outlet_col, title=title_col, id=id_col,
             ),
-            refit=refit,
         )
+        address = resolve_scheduler(scheduler)
+        if address:
+            from .distributed import build_with_dask
+
+            result = build_with_dask(sources, out, scheduler=address, n_partitions=partitions, **common)
+        else:
+            from .pipeline import build as run_build
+
+            result = run_build(sources, out, progress=_progress(quiet), refit=refit, **common)
         _report_done(result)
 
     _run(go)
