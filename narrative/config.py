@@ -62,6 +62,11 @@ class Settings:
     is at least this, else it is unassigned. Assignment by centroid is what makes runs stable."""
     label_diversity: float = 0.5
     """MMR diversity of narrative label terms (0 = relevance only, 1 = most diverse)."""
+    guided: bool = True
+    """Codebook seed terms guide the clustering of paragraphs the zero-shot step leaves (BERTopic
+    ``seed_topic_list``); discovered narratives still stay apart from named ones."""
+    subnarratives: bool = True
+    """Cluster each large narrative again into sub-narratives (kept, not merged away)."""
 
     fit_sample_max: int = 50_000
     """Above this many distinct paragraphs the model is fitted on a seeded random sample of this

@@ -1,8 +1,9 @@
 """NarrativeModel: BERTopic assembled for news narratives, following the scikit-learn contract.
 
 The constructor only stores arguments; ``fit`` builds UMAP, HDBSCAN, a stop-word-aware vectorizer and
-a KeyBERTInspired representation, uses the codebook's descriptions as zero-shot topics, and
-clusters the remaining paragraphs into discovered narratives. Learned state ends with ``_``.
+a KeyBERTInspired representation, uses the codebook's descriptions as zero-shot topics, clusters
+the remaining paragraphs into discovered narratives (guided by the codebook's seed terms), and
+splits each narrative into sub-narratives. Learned state ends with ``_``.
 """
 
 from __future__ import annotations
@@ -121,6 +122,14 @@ class NarrativeModel:
         similarity is at least this; below it the paragraph is unassigned (-1).
     refine_iter : int, default=2
         Centroid update / reassignment rounds after clustering.
+    guided : bool, default=True
+        Use the codebook's seed terms for guided topic modelling (BERTopic ``seed_topic_list``):
+        paragraphs closer to a narrative's seed terms than to the average paragraph are nudged
+        towards them before UMAP, and seed terms weigh more in c-TF-IDF terms. Clusters formed
+        this way stay discovered narratives: they are reported apart from the named ones, with
+        the nearest named narrative in ``nearest_named`` for the analyst to judge.
+    subnarratives : bool, default=True
+        Split each narrative into finer sub-narratives (``subnarratives_``, ``subtopics_``).
     """
 
     def __init__(
@@ -139,6 +148,8 @@ class NarrativeModel:
         label_diversity: float = 0.5,
         assign_min_similarity: float = 0.3,
         refine_iter: int = 2,
+        guided: bool = True,
+        subnarratives: bool = True,
     ):
         self.codebook = codebook
         self.embedder = embedder
@@ -153,6 +164,8 @@ class NarrativeModel:
         self.label_diversity = label_diversity
         self.assign_min_similarity = assign_min_similarity
         self.refine_iter = refine_iter
+        self.guided = guided
+        self.subnarratives = subnarratives
 
     @classmethod
     def from_settings(cls, settings, *, codebook=None, embedder=None) -> "NarrativeModel":
@@ -169,12 +182,15 @@ class NarrativeModel:
             max_features=settings.max_features,
             label_diversity=settings.label_diversity,
             assign_min_similarity=settings.assign_min_similarity,
+            # Settings fields that may not exist yet in older configurations.
+            guided=getattr(settings, "guided", True),
+            subnarratives=getattr(settings, "subnarratives", True),
         )
 
     _PARAMS = (
         "random_state", "zeroshot_min_similarity", "min_cluster_size", "umap_neighbors",
         "umap_components", "top_n_words", "ngram_max", "max_features", "label_diversity",
-        "assign_min_similarity", "refine_iter",
+        "assign_min_similarity", "refine_iter", "guided", "subnarratives",
     )
 
     def get_params(self) -> dict:
@@ -248,6 +264,7 @@ class NarrativeModel:
             vectorizer_model=vectorizer,
             ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
             representation_model=self._representation(backend),
+            seed_topic_list=self._seed_topic_list() if backend is not None else None,
             zeroshot_topic_list=zeroshot,
             zeroshot_min_similarity=self.zeroshot_min_similarity,
             top_n_words=self.top_n_words,
@@ -285,7 +302,8 @@ class NarrativeModel:
             sims = self._zeroshot_similarity(embeddings)
             if (sims.max(axis=1) >= self.zeroshot_min_similarity).all():
                 self._zeroshot_choice = sims.argmax(axis=1)
-        topics, _ = topic_model.fit_transform(texts, embeddings=embeddings)
+        # A copy: guided topic modelling nudges the embeddings it is given in place.
+        topics, _ = topic_model.fit_transform(texts, embeddings=embeddings.copy())
         topics = np.asarray(topics, dtype=int)
         self.clustered_topics_ = topics
         # Final assignment: nearest narrative centroid (see narrative.assign for why).
@@ -305,7 +323,75 @@ class NarrativeModel:
         self.centroid_ids_ = ids
         self.centroids_ = centroids
         self.narratives_ = self._describe(topic_model, self.topics_)
+        self._mark_nearest_named()
+        self._fit_subnarratives(topic_model, texts, embeddings)
         return self
+
+    def _mark_nearest_named(self) -> None:
+        """For each discovered narrative, the closest named one by centroid cosine similarity.
+
+        Discovered narratives are never merged into named ones; this only tells the analyst which
+        codebook entry a discovered narrative sits next to (a candidate for a new seed or entry).
+        """
+        nar = self.narratives_
+        named = nar[nar["kind"] == "named"]
+        row_of = {int(t): i for i, t in enumerate(self.centroid_ids_)}
+        nearest, similarity = [], []
+        for r in nar.itertuples():
+            if r.kind != "discovered" or named.empty or int(r.narrative_id) not in row_of:
+                nearest.append(None)
+                similarity.append(np.nan)
+                continue
+            c = self.centroids_[row_of[int(r.narrative_id)]]
+            sims = [(float(c @ self.centroids_[row_of[int(n.narrative_id)]]), n.label)
+                    for n in named.itertuples() if int(n.narrative_id) in row_of]
+            best = max(sims) if sims else (np.nan, None)
+            nearest.append(best[1])
+            similarity.append(best[0])
+        self.narratives_ = nar.assign(nearest_named=nearest, nearest_named_similarity=similarity)
+
+    def _fit_subnarratives(self, topic_model, texts: list[str], embeddings: np.ndarray) -> None:
+        """Finer clusters inside each narrative, kept as sub-narratives rather than thrown away.
+
+        Sets ``subnarratives_`` (narrative_id, sub_id, label, size, top_terms), ``subtopics_``
+        (each paragraph's sub id within its narrative, -1 for none), and the sub-centroids that
+        :meth:`transform_subnarratives` uses. With ``subnarratives=False`` they are empty.
+        """
+        from .subnarratives import SubNarratives, fit_subnarratives
+
+        reduced = getattr(topic_model.umap_model, "embedding_", None)
+        if reduced is None or len(reduced) != len(texts):
+            reduced = embeddings  # UMAP was skipped (tiny input)
+        if self.subnarratives:
+            result = fit_subnarratives(
+                texts, embeddings, np.asarray(reduced), self.topics_,
+                vectorizer=topic_model.vectorizer_model, top_n_words=self.top_n_words,
+            )
+        else:
+            result = SubNarratives.empty(len(texts), embeddings.shape[1])
+        self.subnarratives_ = result.table
+        self.subtopics_ = result.subtopics
+        self.subcentroid_keys_ = result.keys
+        self.subcentroids_ = result.centroids
+
+    def transform_subnarratives(self, embeddings: np.ndarray, topics: np.ndarray) -> np.ndarray:
+        """Sub-narrative (local id within the parent, -1 for none) of paragraphs already assigned."""
+        from .subnarratives import assign_subnarratives
+
+        self._check_fitted()
+        if not hasattr(self, "subcentroids_"):
+            return np.full(len(topics), UNASSIGNED_ID, dtype=int)
+        return assign_subnarratives(
+            np.asarray(embeddings, dtype=np.float32), np.asarray(topics, dtype=int),
+            self.subcentroid_keys_, self.subcentroids_,
+        )
+
+    def _seed_topic_list(self) -> list[list[str]] | None:
+        """Codebook seed terms per narrative, lower-cased to match the vectorizer's vocabulary."""
+        if not self.guided or self.codebook is None:
+            return None
+        seeds = [[t.lower() for t in n.seeds] for n in self.codebook.narratives if n.seeds]
+        return seeds or None
 
     def _zeroshot_texts(self) -> list[str]:
         return [f"{n.name}. {n.description}" for n in self.codebook.narratives] if self.codebook else []

@@ -1,4 +1,11 @@
-"""Same input and seed give identical assignments: in two processes, and whatever the input order."""
+"""Same input and seed give identical assignments: in two processes, and whatever the input order.
+
+No thread setting is needed for this: with a seed, UMAP runs single-threaded (its result does not
+depend on the number of numba threads), HDBSCAN and the centroid assignment are deterministic, and
+the embeddings (bf16 by default) come out the same for the same texts and thread count. Vectors
+embedded with another torch thread count may differ in the last bits; they are cached per text, so
+re-fitting a store never re-embeds.
+"""
 
 from __future__ import annotations
 

@@ -89,3 +89,87 @@ def test_assignment_is_nearest_centroid_and_transform_reproduces_fit(embedder, d
     dist = model.distribution(vectors)
     assert np.allclose(dist.sum(axis=1), 1)
     assert np.array_equal(model.centroid_ids_[dist.argmax(axis=1)][assigned], topics[assigned])
+
+
+def test_subnarratives_recover_two_planted_subgroups_and_reassign_from_centroids():
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from narrative.subnarratives import assign_subnarratives, fit_subnarratives
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=16)
+    # One narrative (id 3) made of two tight subgroups, a small narrative (id 0) too small to
+    # split, and unassigned paragraphs that must stay without a sub-narrative.
+    a = base + 0.4 * np.eye(16)[0] + rng.normal(0, 0.02, (60, 16))
+    b = base - 0.4 * np.eye(16)[0] + rng.normal(0, 0.02, (50, 16))
+    small = rng.normal(size=16) + rng.normal(0, 0.02, (10, 16))
+    loose = rng.normal(size=(5, 16))
+    embeddings = np.vstack([a, b, small, loose]).astype(np.float32)
+    topics = np.array([3] * 110 + [0] * 10 + [-1] * 5)
+    texts = (["grain exports through the port"] * 60 + ["drone strikes on the refinery"] * 50
+             + ["election results"] * 10 + ["weather"] * 5)
+    vectorizer = CountVectorizer().fit(texts)
+    result = fit_subnarratives(texts, embeddings, embeddings, topics, vectorizer=vectorizer, top_n_words=3)
+
+    table = result.table
+    assert table.columns.tolist() == ["narrative_id", "sub_id", "label", "size", "top_terms"]
+    assert table["narrative_id"].tolist() == [3, 3] and table["sub_id"].tolist() == [0, 1]
+    assert table["size"].tolist() == [60, 50]  # numbered by size, largest first
+    assert {"grain", "exports", "port"} >= set(table["top_terms"][0]) and "drone" in table["label"][1]
+    assert result.subtopics.tolist() == [0] * 60 + [1] * 50 + [-1] * 15
+    assert result.keys.tolist() == [[3, 0], [3, 1]] and result.centroids.shape == (2, 16)
+    again = assign_subnarratives(embeddings, topics, result.keys, result.centroids)
+    assert np.array_equal(again, result.subtopics)
+
+
+@pytest.fixture(scope="module")
+def fitted_demo(embedder, demo_vectors):
+    texts, vectors = demo_vectors
+    given = vectors.copy()
+    model = NarrativeModel(load_codebook(), embedder=embedder, random_state=1).fit(texts, given)
+    return model, texts, vectors, given
+
+
+@pytest.mark.slow
+def test_seed_terms_guide_clustering_without_touching_the_callers_embeddings(fitted_demo):
+    model, _, vectors, given = fitted_demo
+    seeds = model.topic_model_.seed_topic_list
+    assert seeds[0][:3] == ["china", "beijing", "xi"]  # lower-cased: the vectorizer's vocabulary
+    assert len(seeds) == len(load_codebook())
+    assert np.array_equal(given, vectors)  # guided modelling nudges a copy, not the input
+
+
+@pytest.mark.slow
+def test_discovered_narratives_stay_apart_from_named_ones(fitted_demo):
+    model, *_ = fitted_demo
+    nar = model.narratives_
+    names = set(load_codebook().names)
+    named, discovered = nar[nar["kind"] == "named"], nar[nar["kind"] == "discovered"]
+    assert set(named["label"]) <= names and named["label"].is_unique
+    assert discovered["codebook_name"].isna().all() and not set(discovered["label"]) & names
+    assert set(discovered["nearest_named"]) <= names
+    assert discovered["nearest_named_similarity"].between(-1, 1).all()
+    assert nar.loc[nar["kind"] != "discovered", "nearest_named"].isna().all()
+
+
+@pytest.mark.slow
+def test_subnarratives_of_a_fitted_model_partition_their_narrative(fitted_demo):
+    model, _, vectors, _ = fitted_demo
+    subs, sub_of = model.subnarratives_, model.subtopics_
+    assert len(sub_of) == len(model.topics_)
+    assert set(subs["narrative_id"]) <= set(model.centroid_ids_.tolist())
+    for parent, group in subs.groupby("narrative_id"):
+        members = model.topics_ == parent
+        assert group["sub_id"].tolist() == list(range(len(group))) and len(group) >= 2
+        assert group["size"].sum() == members.sum()
+        assert np.bincount(sub_of[members], minlength=len(group)).tolist() == group["size"].tolist()
+    assert (sub_of[~np.isin(model.topics_, subs["narrative_id"])] == -1).all()
+    assert np.array_equal(model.transform_subnarratives(vectors, model.topics_), sub_of)
+
+
+def test_seed_terms_are_lower_cased_and_only_used_when_guided():
+    codebook = load_codebook()
+    assert NarrativeModel(codebook)._seed_topic_list()[2][:2] == ["sanctions", "secondary sanctions"]
+    assert NarrativeModel(codebook, guided=False)._seed_topic_list() is None
+    assert NarrativeModel(None)._seed_topic_list() is None
+    assert {"guided", "subnarratives"} <= set(NarrativeModel().get_params())

@@ -22,8 +22,20 @@ class Embedder(Protocol):
         ...
 
 
-def load_embedder(name: str | None = None, *, batch_size: int = 32, precision: str = "fp32") -> Embedder:
-    """The embedding model named ``name`` (default: the packaged all-MiniLM-L6-v2)."""
+def load_embedder(
+    name: str | None = None, *, batch_size: int | None = None, precision: str | None = None
+) -> Embedder:
+    """The embedding model named ``name`` (default: the packaged all-MiniLM-L6-v2).
+
+    ``batch_size`` and ``precision`` default to :class:`narrative.config.Settings` (bf16: about
+    twice as fast as fp32 on CPU at cosine >= 0.9999 to it).
+    """
+    from ..config import Settings
     from .sentence import SentenceEmbedder
 
-    return SentenceEmbedder(name, batch_size=batch_size, precision=precision)
+    defaults = Settings()
+    return SentenceEmbedder(
+        name,
+        batch_size=defaults.batch_size if batch_size is None else batch_size,
+        precision=defaults.precision if precision is None else precision,
+    )
