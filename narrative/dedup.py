@@ -5,8 +5,8 @@ Two passes, at article and at paragraph level:
 1. **Exact** (fast path): texts whose word sequence is equal after
    :func:`~narrative.schema.normalize_for_matching` (quotes, dashes, case, whitespace folded;
    punctuation dropped) are copies.
-2. **Near** (datasketch MinHash LSH): a text is a copy of an earlier one when the smaller of
-   their word-shingle sets is at least ``threshold`` contained in the other (estimated from
+2. **Near** (datasketch MinHash, banded LSH): a text is a copy of an earlier one when the smaller
+   of their word-shingle sets is at least ``threshold`` contained in the other (estimated from
    MinHash Jaccard and the set sizes) and their Jaccard similarity is at least
    :data:`MIN_JACCARD`: a syndicated op-ed with different punctuation, an extra sentence, or
    bios and footers the rules missed still matches.
@@ -14,23 +14,36 @@ Two passes, at article and at paragraph level:
 Items are visited in order (articles by date, then id; paragraphs by their article's order, then
 position); a copy links with ``duplicate_of`` to the *first occurrence* (a copy of a copy links to
 the original) and keeps its own outlet and date, so later stages can count a syndicated story
-once or once per outlet. Deterministic: shingles are hashed with CRC-32 and the MinHash seed is
-fixed. Cost is linear in the text size (about 1 s per 1,000 articles on one core).
+once or once per outlet.
+
+:class:`CopyIndex` does the work incrementally, batch by batch, so the streaming ingest can link a
+copy to an original read many batches earlier. It keeps no text: per original it holds a 64-bit
+hash of its word sequence, its MinHash signature (8 bits per permutation, enough to estimate
+Jaccard similarity once chance agreement is corrected for) and its LSH band keys (8 bytes per
+band), in sorted numpy runs: about 0.2 KB per original paragraph, 0.4 KB per original
+article. Deterministic: words are hashed with CRC-32, shingles by combining them, and the
+MinHash seed is fixed.
 """
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
+import hashlib
 import re
+import unicodedata
 import zlib
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Hashable, Sequence
+from typing import Generic, TypeVar
 
-from .schema import Article, Paragraph, normalize_for_matching
+import numpy as np
 
-__all__ = ["ARTICLE_SHINGLE", "PARAGRAPH_SHINGLE", "find_copies", "mark_duplicate_articles",
-           "mark_duplicate_paragraphs", "shingles", "word_key"]
+from .schema import Article, Paragraph
+
+__all__ = ["ARTICLE_SHINGLE", "PARAGRAPH_SHINGLE", "CopyIndex", "article_index", "find_copies",
+           "link_batch", "mark_duplicate_articles", "mark_duplicate_paragraphs", "order_key",
+           "paragraph_index", "shingles", "word_key"]
 
 ARTICLE_SHINGLE = 5
 PARAGRAPH_SHINGLE = 3
@@ -40,10 +53,16 @@ _SEED = 1
 #: short text quoted whole inside a long one is not its copy.
 MIN_JACCARD = 0.5
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 
 
 def _words(text: str) -> list[str]:
-    return _WORDS.findall(normalize_for_matching(text))
+    """The words of :func:`~narrative.schema.normalize_for_matching` ``(text)``, faster.
+
+    That function also folds quotes, dashes, ellipses and spaces, none of which is a word
+    character, so NFKC and lower case give the same words (checked in the tests).
+    """
+    return _WORDS.findall(unicodedata.normalize("NFKC", text).lower())
 
 
 def word_key(text: str) -> str:
@@ -58,111 +77,396 @@ def shingles(words: Sequence[str], k: int) -> set[bytes]:
     return {" ".join(words[i:i + k]).encode() for i in range(len(words) - k + 1)}
 
 
+_WORD_HASHES: dict[str, int] = {}
+_MAX_CACHED_WORDS = 500_000
+
+
+def _word_hash(word: str) -> int:
+    """CRC-32 of a word, cached (news vocabulary repeats; the cache is capped)."""
+    value = _WORD_HASHES.get(word)
+    if value is None:
+        if len(_WORD_HASHES) >= _MAX_CACHED_WORDS:
+            _WORD_HASHES.clear()
+        value = _WORD_HASHES[word] = zlib.crc32(word.encode())
+    return value
+
+
+def _shingle_hashes(words: Sequence[str], k: int) -> np.ndarray:
+    """32-bit hashes of the distinct ``k``-word shingles (one for a text under ``k`` words).
+
+    Each word is hashed once (CRC-32) and the hashes of ``k`` consecutive words are combined
+    with numpy, which is several times faster than hashing every joined shingle string.
+    """
+    if not words:
+        return np.zeros(0, dtype=np.uint32)
+    word_hashes = np.fromiter(map(_word_hash, words), np.uint64, len(words))
+    width = max(len(words) - k + 1, 1)
+    combined = np.zeros(width, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(min(k, len(words))):
+            combined = combined * np.uint64(0x100000001B3) + word_hashes[j:j + width]
+        combined ^= combined >> np.uint64(32)
+        combined *= np.uint64(0xFF51AFD7ED558CCD)
+        combined ^= combined >> np.uint64(29)
+    return np.unique((combined & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+
+
+def _digest(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
+
+
+class _SortedRuns:
+    """A multimap from integer keys to integer values, as a few sorted numpy runs.
+
+    Runs are merged when a new one is at least half the size of the one before (as in a
+    log-structured merge tree), so there are O(log n) runs and each entry is copied O(log n)
+    times in all.
+    """
+
+    def __init__(self, key_dtype: type) -> None:
+        self.key_dtype = key_dtype
+        self.runs: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def __len__(self) -> int:
+        return sum(len(keys) for keys, _ in self.runs)
+
+    def add(self, keys: np.ndarray, values: np.ndarray) -> None:
+        if not len(keys):
+            return
+        order = np.argsort(keys, kind="stable")
+        self.runs.append((keys[order].astype(self.key_dtype), values[order].astype(np.int32)))
+        while len(self.runs) > 1 and len(self.runs[-2][0]) <= 2 * len(self.runs[-1][0]):
+            (k2, v2), (k1, v1) = self.runs.pop(), self.runs.pop()
+            keys, values = np.concatenate([k1, k2]), np.concatenate([v1, v2])
+            order = np.argsort(keys, kind="stable")
+            self.runs.append((keys[order], values[order]))
+
+    def lookup(self, queries: np.ndarray) -> dict[int, list[int]]:
+        """``{query position: values}`` for the queries that have any."""
+        found: dict[int, list[int]] = {}
+        queries = queries.astype(self.key_dtype)
+        for keys, values in self.runs:
+            left = np.searchsorted(keys, queries, "left")
+            right = np.searchsorted(keys, queries, "right")
+            for pos in np.flatnonzero(right > left):
+                found.setdefault(int(pos), []).extend(values[left[pos]:right[pos]].tolist())
+        return found
+
+
+class _PackedRuns:
+    """A multimap from 32-bit keys to 31-bit values, packed ``key << 32 | value`` in sorted
+    uint64 runs (as :class:`_SortedRuns`): 8 bytes an entry, sorted in place when merged."""
+
+    def __init__(self) -> None:
+        self.runs: list[np.ndarray] = []
+
+    def add(self, keys: np.ndarray, values: np.ndarray) -> None:
+        if not len(keys):
+            return
+        packed = (keys.astype(np.uint64) << np.uint64(32)) | values.astype(np.uint64)
+        packed.sort()
+        self.runs.append(packed)
+        while len(self.runs) > 1 and len(self.runs[-2]) <= 2 * len(self.runs[-1]):
+            newer, older = self.runs.pop(), self.runs.pop()
+            merged = np.concatenate([older, newer])
+            del older, newer
+            merged.sort()
+            self.runs.append(merged)
+
+    def lookup(self, queries: np.ndarray) -> dict[int, list[int]]:
+        """``{query position: values}`` for the queries that have any."""
+        found: dict[int, list[int]] = {}
+        low = queries.astype(np.uint64) << np.uint64(32)
+        high = low | np.uint64(0xFFFFFFFF)
+        for packed in self.runs:
+            left = np.searchsorted(packed, low, "left")
+            right = np.searchsorted(packed, high, "right")
+            for pos in np.flatnonzero(right > left):
+                values = packed[left[pos]:right[pos]] & np.uint64(0xFFFFFFFF)
+                found.setdefault(int(pos), []).extend(values.astype(np.int64).tolist())
+        return found
+
+    def nbytes(self) -> int:
+        return sum(run.nbytes for run in self.runs)
+
+
+@dataclasses.dataclass
+class _Sketch:
+    signature: np.ndarray  # uint32, num_perm values
+    size: int  # number of distinct shingles
+
+
+class CopyIndex(Generic[K]):
+    """Links each text to the first earlier text it copies, over any number of batches.
+
+    Feed texts in first-occurrence order with :meth:`add_batch`; each gets the key of its
+    original (the first occurrence, never a copy) or None. Only originals are indexed.
+
+    Parameters
+    ----------
+    threshold : float, default 0.8
+        Minimum estimated containment of the smaller shingle set in the other for a near
+        copy; ``threshold >= 1`` keeps the exact pass only.
+    num_perm : int, default 128
+        MinHash permutations (accuracy of the estimate against time and memory).
+    shingle : int, default 5
+        Words per shingle.
+    min_words : int, default 0
+        Texts with fewer words are matched exactly only (short lines are too easily "similar").
+    """
+
+    def __init__(self, *, threshold: float = 0.8, num_perm: int = 128, shingle: int = 5,
+                 min_words: int = 0) -> None:
+        from datasketch import MinHash, MinHashLSH
+
+        self.threshold, self.num_perm = threshold, num_perm
+        self.shingle, self.min_words = shingle, min_words
+        self.near = 0 < threshold < 1
+        # Candidates come from LSH bands tuned for Jaccard >= MIN_JACCARD with few misses
+        # (datasketch's choice; 128 permutations: 30 bands of 4), then each is verified. A looser
+        # setting finds the same copies but, in a big corpus, many more chance candidates
+        # sharing common phrases: verification cost then grows with the corpus.
+        lsh = MinHashLSH(threshold=min(threshold, MIN_JACCARD), num_perm=num_perm,
+                         weights=(0.2, 0.8))
+        self.bands, self.rows = lsh.b, lsh.r
+        self._minhash = MinHash
+        self._permutations = MinHash(num_perm, seed=_SEED).permutations
+        self._exact = _SortedRuns(np.uint64)  # word-sequence hash -> root slot
+        self._band_index = _PackedRuns()  # band key -> root slot
+        self._n_roots = 0
+        self._batch_keys: list[K] = []  # this batch's originals, by slot - first slot
+        self._starts: list[int] = []  # first slot of each chunk below
+        # per batch: (keys as a numpy array, uint8 signatures, shingle-set sizes)
+        self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.n_seen = 0
+
+    @property
+    def n_originals(self) -> int:
+        return self._n_roots
+
+    def nbytes(self) -> int:
+        """Memory held by the index's arrays (about all it holds)."""
+        return (sum(k.nbytes + v.nbytes for k, v in self._exact.runs)
+                + self._band_index.nbytes() + sum(a.nbytes for c in self._chunks for a in c))
+
+    def _key(self, slot: int, first_slot: int) -> K:
+        if slot >= first_slot:
+            return self._batch_keys[slot - first_slot]
+        chunk = bisect.bisect_right(self._starts, slot) - 1
+        key = self._chunks[chunk][0][slot - self._starts[chunk]]
+        return key.decode("ascii") if isinstance(key, bytes) else key.item()
+
+    def _sketch(self, words: list[str]) -> _Sketch:
+        grams = _shingle_hashes(words, self.shingle)
+        sketch = self._minhash(self.num_perm, seed=_SEED, hashfunc=int,
+                               permutations=self._permutations, scheme="affine32")
+        sketch.update_batch(grams.tolist())
+        return _Sketch(sketch.hashvalues.astype(np.uint32), len(grams))
+
+    def _band_keys(self, signatures: np.ndarray) -> np.ndarray:
+        """(n, bands) uint32 keys: each band's ``rows`` values hashed with the band number."""
+        used = signatures[:, : self.bands * self.rows].astype(np.uint64)
+        bands = used.reshape(len(signatures), self.bands, self.rows)
+        with np.errstate(over="ignore"):
+            key = np.zeros(bands.shape[:2], dtype=np.uint64)
+            for r in range(self.rows):
+                key = (key * np.uint64(0x100000001B3)) ^ bands[:, :, r]
+            key ^= (np.arange(self.bands, dtype=np.uint64) + np.uint64(1)) * np.uint64(
+                0x9E3779B97F4A7C15)
+            key ^= key >> np.uint64(29)
+        return (key & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+
+    def _signature(self, slot: int) -> tuple[np.ndarray, int]:
+        chunk = bisect.bisect_right(self._starts, slot) - 1
+        _, sigs, sizes = self._chunks[chunk]
+        row = slot - self._starts[chunk]
+        return sigs[row], int(sizes[row])
+
+    def add_batch(self, keys: Sequence[K], texts: Sequence[str]) -> list[K | None]:
+        """The original's key for each text (None: the text is an original), in order."""
+        words = [_words(t) for t in texts]
+        digests = np.array([_digest(" ".join(w)) for w in words], dtype=np.uint64)
+        eligible = [self.near and len(w) >= max(self.min_words, 1) for w in words]
+        sketches: list[_Sketch | None] = [self._sketch(w) if ok else None
+                                          for w, ok in zip(words, eligible)]
+        sig_rows = [i for i, s in enumerate(sketches) if s is not None]
+        band_keys = np.zeros((len(texts), self.bands), dtype=np.uint32)
+        if sig_rows:
+            band_keys[sig_rows] = self._band_keys(np.stack([sketches[i].signature
+                                                            for i in sig_rows]))
+        old_exact = self._exact.lookup(digests)
+        old_bands = self._band_index.lookup(band_keys[sig_rows].ravel()) if sig_rows else {}
+        old_candidates: dict[int, set[int]] = {}
+        for pos, slots in old_bands.items():
+            old_candidates.setdefault(sig_rows[pos // self.bands], set()).update(slots)
+
+        first_slot = self._n_roots
+        self._batch_keys = []
+        new_exact: dict[int, int] = {}
+        new_bands: dict[int, list[int]] = {}
+        new_sigs: dict[int, _Sketch] = {}
+        result: list[K | None] = []
+        for i, key in enumerate(keys):
+            self.n_seen += 1
+            digest = int(digests[i])
+            slot = old_exact[i][0] if i in old_exact else new_exact.get(digest)
+            if slot is not None:
+                result.append(self._key(slot, first_slot))
+                continue
+            sketch = sketches[i]
+            best = None
+            if sketch is not None:
+                candidates = set(old_candidates.get(i, ()))
+                for band in band_keys[i].tolist():
+                    candidates.update(new_bands.get(band, ()))
+                best = self._best(sketch, candidates, new_sigs, first_slot)
+            if best is not None:
+                new_exact[digest] = best
+                result.append(self._key(best, first_slot))
+                continue
+            slot = first_slot + len(self._batch_keys)
+            self._batch_keys.append(key)
+            new_exact[digest] = slot
+            result.append(None)
+            if sketch is not None:
+                new_sigs[slot] = sketch
+                for band in band_keys[i].tolist():
+                    new_bands.setdefault(band, []).append(slot)
+        self._freeze(first_slot, new_exact, new_sigs)
+        return result
+
+    def _best(self, sketch: _Sketch, candidates: set[int], new_sigs: dict[int, _Sketch],
+              first_slot: int) -> int | None:
+        best, best_score = None, 0.0
+        low = sketch.signature.astype(np.uint8)
+        for candidate in sorted(candidates):
+            if candidate >= first_slot:
+                other = new_sigs[candidate]
+                signature, size = other.signature.astype(np.uint8), other.size
+            else:
+                signature, size = self._signature(candidate)
+            # Signatures keep 8 bits per value: unequal values agree by chance 1 time in 256,
+            # which this undoes (unbiased Jaccard estimate).
+            agree = float(np.count_nonzero(low == signature)) / self.num_perm
+            jaccard = max(0.0, (agree - 1 / 256) / (1 - 1 / 256))
+            if jaccard < MIN_JACCARD:
+                continue
+            shared = jaccard * (sketch.size + size) / (1 + jaccard)
+            score = min(1.0, shared / min(sketch.size, size))
+            if score >= self.threshold and score > best_score:
+                best, best_score = candidate, score
+        return best
+
+    def _freeze(self, first_slot: int, new_exact: dict[int, int],
+                new_sigs: dict[int, _Sketch]) -> None:
+        """Move this batch's originals into the sorted runs and the signature store."""
+        if new_exact:
+            self._exact.add(np.fromiter(new_exact.keys(), np.uint64, len(new_exact)),
+                            np.fromiter(new_exact.values(), np.int32, len(new_exact)))
+        n_new = len(self._batch_keys)
+        if n_new == 0:
+            return
+        sigs = np.zeros((n_new, self.num_perm), dtype=np.uint8)
+        sizes = np.zeros(n_new, dtype=np.int32)
+        for slot, sketch in new_sigs.items():
+            sigs[slot - first_slot] = sketch.signature.astype(np.uint8)
+            sizes[slot - first_slot] = sketch.size
+        keys = self._batch_keys
+        if all(isinstance(k, str) and k.isascii() for k in keys):
+            stored = np.array([k.encode("ascii") for k in keys])  # 16 bytes per content hash
+        else:
+            stored = np.array(keys)
+        self._starts.append(first_slot)
+        self._chunks.append((stored, sigs, sizes))
+        self._n_roots += n_new
+        self._batch_keys = []
+        if new_sigs:
+            slots = np.fromiter(new_sigs.keys(), np.int64, len(new_sigs))
+            keys = self._band_keys(np.stack([s.signature for s in new_sigs.values()]))
+            self._band_index.add(keys.ravel(), np.repeat(slots, self.bands))
+
+
 def find_copies(
     texts: Sequence[str], *, threshold: float = 0.8, num_perm: int = 128, shingle: int = 5,
     min_words: int = 0,
 ) -> list[int | None]:
     """For each text (in the given order), the index of the earlier text it copies, or None.
 
-    Parameters
-    ----------
-    texts : sequence of str
-        In first-occurrence order.
-    threshold : float, default 0.8
-        Minimum estimated containment of the smaller shingle set in the other for a near
-        copy; ``threshold >= 1`` keeps the exact pass only.
-    num_perm : int, default 128
-        MinHash permutations (accuracy of the estimate against time).
-    shingle : int, default 5
-        Words per shingle.
-    min_words : int, default 0
-        Texts with fewer words are matched exactly only (short lines are too easily "similar").
+    Parameters as for :class:`CopyIndex`; ``texts`` in first-occurrence order.
     """
-    from datasketch import MinHash, MinHashLSH
-
-    result: list[int | None] = [None] * len(texts)
-    first_exact: dict[str, int] = {}
-    near = 0 < threshold < 1
-    # Candidates come from a looser LSH band setting (few misses), then each is verified.
-    lsh = (MinHashLSH(threshold=max(0.3, min(threshold, MIN_JACCARD) - 0.2), num_perm=num_perm,
-                      weights=(0.2, 0.8)) if near else None)
-    sketches: dict[int, tuple[MinHash, int]] = {}
-    for i, text in enumerate(texts):
-        words = _words(text)
-        key = " ".join(words)
-        if key in first_exact:
-            j = first_exact[key]
-            result[i] = j if result[j] is None else result[j]
-            continue
-        first_exact[key] = i
-        if lsh is None or len(words) < max(min_words, 1):
-            continue
-        grams = shingles(words, shingle)
-        sketch = MinHash(num_perm=num_perm, seed=_SEED, hashfunc=zlib.crc32)
-        sketch.update_batch(list(grams))
-        best, best_score = None, 0.0
-        for candidate in lsh.query(sketch):
-            other, size = sketches[candidate]
-            jaccard = sketch.jaccard(other)
-            if jaccard < MIN_JACCARD:
-                continue
-            shared = jaccard * (len(grams) + size) / (1 + jaccard)
-            score = min(1.0, shared / min(len(grams), size))
-            if score >= threshold and (score > best_score or
-                                       (score == best_score and candidate < best)):
-                best, best_score = candidate, score
-        if best is not None:
-            result[i] = best
-            continue
-        lsh.insert(i, sketch)
-        sketches[i] = (sketch, len(grams))
-    return result
+    index: CopyIndex[int] = CopyIndex(threshold=threshold, num_perm=num_perm, shingle=shingle,
+                                      min_words=min_words)
+    return index.add_batch(range(len(texts)), texts)
 
 
-def _link(items: Sequence[T], ids: Sequence[str], copies: Sequence[int | None],
-          replace: Callable[[T, str | None], T]) -> list[T]:
-    return [replace(item, None if c is None else ids[c]) for item, c in zip(items, copies)]
+def article_index(*, threshold: float = 0.8, num_perm: int = 128,
+                  shingle: int = ARTICLE_SHINGLE) -> CopyIndex[str]:
+    """The index :func:`mark_duplicate_articles` uses (near copies need ``4 * shingle`` words)."""
+    return CopyIndex(threshold=threshold, num_perm=num_perm, shingle=shingle,
+                     min_words=shingle * 4)
 
 
-def _order_key(article: Article) -> tuple:
+def paragraph_index(*, threshold: float = 0.8, num_perm: int = 64,
+                    shingle: int = PARAGRAPH_SHINGLE, min_words: int = 8) -> CopyIndex[str]:
+    """The index :func:`mark_duplicate_paragraphs` uses."""
+    return CopyIndex(threshold=threshold, num_perm=num_perm, shingle=shingle,
+                     min_words=min_words)
+
+
+def link_batch(index: CopyIndex[str], items: Sequence[T], ids: Sequence[str],
+               texts: Sequence[str], replace: Callable[[T, str | None], T]) -> list[T]:
+    """``items`` with ``duplicate_of`` set from ``index`` (an item never links to its own id)."""
+    originals = index.add_batch(ids, texts)
+    return [replace(item, None if dup == own else dup)
+            for item, own, dup in zip(items, ids, originals)]
+
+
+def order_key(article: Article) -> tuple:
+    """First-occurrence order of articles: by date (undated last), then id."""
     return (article.date or dt.date.max, article.article_id)
+
+
+def _set_article_copy(article: Article, dup: str | None) -> Article:
+    return dataclasses.replace(article, duplicate_of=dup)
+
+
+def _set_paragraph_copy(paragraph: Paragraph, dup: str | None) -> Paragraph:
+    return dataclasses.replace(paragraph, duplicate_of=dup)
 
 
 def mark_duplicate_articles(
     articles: Sequence[Article], *, threshold: float = 0.8, num_perm: int = 128,
-    shingle: int = ARTICLE_SHINGLE,
+    shingle: int = ARTICLE_SHINGLE, index: CopyIndex[str] | None = None,
 ) -> list[Article]:
     """Copies of ``articles`` (sorted by date, then id) with ``duplicate_of`` set on copies.
 
     Exact copies after normalisation, and near copies whose 5-word shingles are contained
     ``>= threshold`` in an earlier article's (``threshold=1`` for exact only), link to the first
     occurrence. Articles with the same id (the same outlet, date and text read twice) are
-    not linked to each other.
+    not linked to each other. ``index``: an :func:`article_index` holding earlier batches
+    (the other parameters are then ignored).
     """
-    ordered = sorted(articles, key=_order_key)
-    ids = [a.article_id for a in ordered]
-    copies = find_copies([a.text for a in ordered], threshold=threshold, num_perm=num_perm,
-                         shingle=shingle, min_words=shingle * 4)
-    copies = [None if c is not None and ids[c] == ids[i] else c for i, c in enumerate(copies)]
-    return _link(ordered, ids, copies,
-                 lambda a, dup: dataclasses.replace(a, duplicate_of=dup))
+    ordered = sorted(articles, key=order_key)
+    index = index or article_index(threshold=threshold, num_perm=num_perm, shingle=shingle)
+    return link_batch(index, ordered, [a.article_id for a in ordered], [a.text for a in ordered],
+                      _set_article_copy)
 
 
 def mark_duplicate_paragraphs(
     paragraphs: Sequence[Paragraph], article_order: Sequence[str], *, threshold: float = 0.8,
     num_perm: int = 64, shingle: int = PARAGRAPH_SHINGLE, min_words: int = 8,
+    index: CopyIndex[str] | None = None,
 ) -> list[Paragraph]:
     """Set ``duplicate_of`` on paragraphs repeating an earlier one (articles in ``article_order``).
 
     Exact repeats (same words after normalisation) link at any length; near repeats need
     ``min_words`` words and 3-word shingles contained ``>= threshold`` in an earlier paragraph's.
+    ``index``: a :func:`paragraph_index` holding earlier batches.
     """
     rank = {aid: i for i, aid in enumerate(article_order)}
     ordered = sorted(paragraphs,
                      key=lambda p: (rank.get(p.article_id, len(rank)), p.article_id, p.position))
-    ids = [p.paragraph_id for p in ordered]
-    copies = find_copies([p.text for p in ordered], threshold=threshold, num_perm=num_perm,
-                         shingle=shingle, min_words=min_words)
-    copies = [None if c is not None and ids[c] == ids[i] else c for i, c in enumerate(copies)]
-    return _link(ordered, ids, copies,
-                 lambda p, dup: dataclasses.replace(p, duplicate_of=dup))
+    index = index or paragraph_index(threshold=threshold, num_perm=num_perm, shingle=shingle,
+                                     min_words=min_words)
+    return link_batch(index, ordered, [p.paragraph_id for p in ordered],
+                      [p.text for p in ordered], _set_paragraph_copy)

@@ -6,6 +6,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from narrative.dedup import find_copies, mark_duplicate_articles, mark_duplicate_paragraphs
 from narrative.ingest import ingest_sources
@@ -71,3 +73,43 @@ def test_seeds_000_and_001_are_one_article(boilerplate: bool) -> None:
     by = {Path(a.source).name[:3]: a for a in linked}
     assert by["001"].duplicate_of == by["000"].article_id
     assert sum(a.duplicate_of is not None for a in linked) == 1
+
+
+@pytest.mark.parametrize("batch", [1, 2, 5])
+def test_index_links_across_batches_as_in_one_pass(batch: int) -> None:
+    from narrative.dedup import CopyIndex
+
+    texts = [STORY, " ".join(reversed(SENTENCES)).replace("delegation", "team"),
+             STORY.replace("again", "\u2014 again"),
+             "Short line.", STORY + " Republished with permission.", "short LINE!",
+             " ".join(SENTENCES[:3]), STORY.upper()]
+    keys = [f"k{i}" for i in range(len(texts))]
+    whole = CopyIndex(min_words=10).add_batch(keys, texts)
+    index = CopyIndex(min_words=10)
+    parts = [index.add_batch(keys[i:i + batch], texts[i:i + batch])
+             for i in range(0, len(texts), batch)]
+    assert [k for part in parts for k in part] == whole
+    assert whole == [None, None, "k0", None, "k0", "k3", None, "k0"]
+    assert index.n_originals == 4 and index.nbytes() > 0
+
+
+def test_index_keeps_no_text_and_stays_small() -> None:
+    from narrative.dedup import CopyIndex
+
+    index = CopyIndex(num_perm=64, shingle=3, min_words=8)
+    texts = [f"{STORY} {i} {i * 7} {i * 13}" for i in range(300)]
+    index.add_batch(range(300), [t + f" marker{i}" * 40 for i, t in enumerate(texts)])
+    # Distinct-looking texts are near copies of the first: only one original is indexed.
+    assert index.n_originals == 1
+    index.add_batch(range(300, 600), [f"unique words {i} " + "x" * (i % 7) for i in range(300)])
+    assert index.nbytes() < 300 * 400  # a few hundred bytes per original at most
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=80) | st.sampled_from([
+    "\u201cQuote\u201d \u2014 dash\u2026 ellipsis", "ﬁne ＦＵＬＬ width", "a--b...c\u00a0d"]))
+@settings(max_examples=200, deadline=None)
+def test_word_split_matches_the_normalised_text(text: str) -> None:
+    from narrative.dedup import _WORDS, word_key
+    from narrative.schema import normalize_for_matching
+
+    assert word_key(text) == " ".join(_WORDS.findall(normalize_for_matching(text)))

@@ -7,8 +7,10 @@ import datetime as dt
 import gzip
 import inspect
 import json
+import random
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from narrative.ingest import IngestResult, ManifestError, ingest_sources, read_manifest
@@ -378,3 +380,109 @@ def test_seeds_with_manifest() -> None:
         assert article.author == (row["author"] or None)
         assert article.text and "](" not in article.text
     assert len({a.article_id for a in result.articles}) == 5
+
+
+# -- streaming into a store ---------------------------------------------------------------------
+
+WORDS = ("grain gas rail port steel loan arms power talks envoy minister week aides said "
+         "border army city plan vote court bank price tax deal fleet truck river bridge school "
+         "farm").split()
+
+
+def _body(seed: int, paragraphs: int = 2) -> str:
+    """Paragraphs of seeded random words: unrelated bodies share words but few 5-word runs."""
+    rng = random.Random(seed)
+    return "\n\n".join(" ".join(rng.choice(WORDS) for _ in range(60)) + "."
+                       for _ in range(paragraphs))
+
+
+def _streaming_corpus(tmp_path: Path) -> Path:
+    """JSONL of 30 articles: a syndicated copy far from its original, exact copies, a same-id
+    repeat, undated articles, a shared paragraph, and bad lines."""
+    records: list = []
+    for i in range(30):
+        body = _body(i)
+        records.append({"id": f"a{i}", "outlet": f"Outlet {i % 4}", "text": body,
+                        "date": None if i % 7 == 3 else f"2024-03-{1 + i % 28:02d}"})
+    original = records[2]["text"]
+    typographic = (original.replace(" said ", " \u2014 said \u2014 ")
+                   .replace(" aides", " \u201caides\u201d"))
+    records.append({"id": "copy-late", "outlet": "Late Outlet", "date": "2024-03-30",
+                    "text": typographic + "\n\nRepublished with permission of Outlet 2."})
+    records.append({"id": "copy-early", "outlet": "Early Outlet", "date": "2024-02-01",
+                    "text": records[20]["text"]})  # earlier than its source: the first occurrence
+    records.append(dict(records[5]))  # the same article read twice
+    records.append({"id": "quote", "outlet": "Q", "date": "2024-03-15",
+                    "text": records[9]["text"].split("\n\n")[0] + "\n\n" + _body(99, 1)})
+    records += ['{"text": "truncated', {"title": "no text field"}, {"text": "   "}]
+    return jsonl(tmp_path / "feed.jsonl", records)
+
+
+def _tables(store) -> dict:
+    out = {}
+    for table, key in (("articles", "article_id"), ("paragraphs", "paragraph_id"),
+                       ("removed", "article_id, start"), ("rejects", "source, position")):
+        frame = store.con.execute(f"SELECT * FROM {table} ORDER BY {key}").df()
+        out[table] = frame.drop(columns=["ingested_at"], errors="ignore")
+    return out
+
+
+@pytest.mark.parametrize("batch", [1, 3, 7, 2000])
+def test_streaming_ingest_equals_reading_everything_at_once(tmp_path: Path, batch: int) -> None:
+    from narrative.dedup import mark_duplicate_articles, mark_duplicate_paragraphs
+    from narrative.ingest.stream import ingest_into_store
+    from narrative.segment import segment_articles
+    from narrative.store import Store
+
+    feed = _streaming_corpus(tmp_path)
+    with Store(":memory:") as expected:
+        result = ingest_sources([feed])
+        articles = mark_duplicate_articles(result.articles)
+        paragraphs = mark_duplicate_paragraphs(segment_articles(articles),
+                                               [a.article_id for a in articles])
+        expected.add_articles(articles)
+        expected.add_removed(result.removed)
+        expected.add_paragraphs(paragraphs)
+        expected.add_rejects(result.rejects)
+        want = _tables(expected)
+    with Store(":memory:") as store:
+        summary = ingest_into_store([feed], store, batch_articles=batch)
+        got = _tables(store)
+    for table in want:
+        assert got[table].equals(want[table]), table
+    assert (summary.n_read, summary.n_ingested, summary.n_rejected) == (37, 34, 3)
+    assert summary.n_ingested + summary.n_rejected == summary.n_read
+    assert summary.n_paragraphs == len(paragraphs) and summary.n_new_articles == 33
+    assert sum(summary.reasons().values()) == 3
+    links = dict(zip(got["articles"]["source_id"], got["articles"]["duplicate_of"]))
+    ids = dict(zip(got["articles"]["source_id"], got["articles"]["article_id"]))
+    assert links["copy-late"] == ids["a2"]  # a near copy, read after 28 others
+    assert links["a20"] == ids["copy-early"]  # the earlier-dated copy is the first occurrence
+    assert pd.isna(links["a5"]) and pd.isna(links["quote"])
+    assert got["articles"]["duplicate_of"].notna().sum() == 2
+    shared = got["paragraphs"][got["paragraphs"]["article_id"] == ids["quote"]]
+    assert shared["duplicate_of"].notna().sum() == 1  # the quoted paragraph, not the article
+
+
+def test_streaming_summary_keeps_counts_but_bounds_lists(tmp_path: Path, monkeypatch) -> None:
+    from narrative.ingest import stream
+    from narrative.store import Store
+
+    monkeypatch.setattr(stream, "KEEP", 5)
+    feed = jsonl(tmp_path / "bad.jsonl", ["{broken"] * 12 + [{"text": BODY, "date": "soon"}] * 8)
+    with Store(tmp_path / "s.duckdb") as store:
+        summary = stream.ingest_into_store([feed], store, batch_articles=4)
+        assert store.count("rejects") == 12
+    assert (summary.n_rejected, len(summary.rejects)) == (12, 5)
+    assert summary.n_warnings >= 8 and len(summary.warnings) == 5
+    assert summary.n_ingested == 8 and summary.n_new_articles == 1
+
+
+def test_streaming_missing_source_writes_nothing(tmp_path: Path) -> None:
+    from narrative.ingest.stream import ingest_into_store
+    from narrative.store import Store
+
+    with Store(":memory:") as store:
+        with pytest.raises(FileNotFoundError, match="nope"):
+            ingest_into_store([tmp_path / "nope"], store)
+        assert store.count("rejects") == 0

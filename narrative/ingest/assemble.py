@@ -21,8 +21,20 @@ from narrative.ingest.clean import clean_text, excerpt
 from narrative.ingest.manifest import MANIFEST_FIELDS, join_authors, parse_date
 from narrative.ingest.metadata import date_flag, find_dates, infer_metadata
 from narrative.schema import Article, Reject
+from narrative.segment import MAX_WORD_CHARS
 
-__all__ = ["AUTO_COLUMNS", "Assembler", "ColumnMap", "IngestOptions", "parse_field_date"]
+__all__ = ["AUTO_COLUMNS", "OVERLONG_TOKEN", "Assembler", "ColumnMap", "IngestOptions",
+           "parse_field_date"]
+
+#: What a user can do about an over-long record (a dump of many articles, not one article).
+TOO_LONG_HINT = "split it into one record per article"
+
+#: Always applied, boilerplate rules or not: a run of more than ``MAX_WORD_CHARS`` characters
+#: without a space (base64 debris, a pasted binary, a 1 MB "word") is never prose. It is cut
+#: like boilerplate, so it lands in ``removed`` (auditable, reversible) and never reaches the
+#: embedding model; an article that is nothing else is rejected with that reason.
+OVERLONG_TOKEN = Rule(name="overlong-token", pattern=r"\S{%d,}" % (MAX_WORD_CHARS + 1),
+                      match="inline", where="any")
 
 #: Column names tried, in order, when a field has no explicit column (compared in lower case).
 AUTO_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -156,7 +168,7 @@ class Assembler:
         opts = self.options
         if len(raw) > opts.max_chars:
             return Reject(source, position, f"article too long: {len(raw):,} characters "
-                          f"(limit {opts.max_chars:,})", excerpt(raw))
+                          f"(limit {opts.max_chars:,}; {TOO_LONG_HINT})", excerpt(raw))
         text = clean_text(raw)
         if not text:
             return Reject(source, position, "empty after cleaning (only markup)", excerpt(raw))
@@ -202,12 +214,20 @@ class Assembler:
             self.warnings.append(f"{source}: suspicious date {values['date']} ({flag}); kept")
         article_meta.update(meta or {})
         authors = _author_names(values["author"]) + _author_names(article_meta.get("editor"))
-        cuts: list = []
-        if opts.rules:
-            text, cuts = remove_boilerplate(text, opts.rules, authors=authors)
-            if not text:
-                return Reject(source, position, "empty after boilerplate removal (rules: "
-                              f"{', '.join(sorted({c[3] for c in cuts}))})", excerpt(raw))
+        text, cuts = remove_boilerplate(text, [*opts.rules, OVERLONG_TOKEN], authors=authors)
+        overlong = [c for c in cuts if c[3] == OVERLONG_TOKEN.name]
+        if not text:
+            if len(overlong) == len(cuts):
+                return Reject(source, position, "no prose: only runs of over "
+                              f"{MAX_WORD_CHARS:,} characters without a space (longest "
+                              f"{max(len(c[2].strip()) for c in overlong):,})", excerpt(raw))
+            return Reject(source, position, "empty after boilerplate removal (rules: "
+                          f"{', '.join(sorted({c[3] for c in cuts}))})", excerpt(raw))
+        if overlong:
+            self.warnings.append(
+                f"{source}: cut {len(overlong)} run(s) of over {MAX_WORD_CHARS:,} characters "
+                f"without a space (longest {max(len(c[2].strip()) for c in overlong):,}); kept "
+                "in the removed table")
         article = Article(text=text, source=source, source_id=source_id, lang=lang,
                           meta=article_meta, **values)
         if cuts:

@@ -15,6 +15,7 @@ it unchanged.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -162,7 +163,8 @@ def _find(text: str, compiled: list[tuple[Rule, re.Pattern[str]]]) -> list[tuple
             if i in owner or not _in_window(rule, i, len(lines)):
                 continue
             line = text[start:end]
-            if len(line.split()) > rule.max_words and rule.match == "line":
+            # maxsplit bounds the work on long lines (unbroken scraped text is one line)
+            if rule.match == "line" and len(line.split(None, rule.max_words)) > rule.max_words:
                 continue
             if pattern.fullmatch(line):
                 if rule.match == "line":
@@ -227,6 +229,12 @@ def _to_original(start: int, end: int, segments: list[tuple[int, int, int]]) -> 
     return pieces
 
 
+@functools.lru_cache(maxsize=4096)
+def _compiled(rule: Rule, authors: tuple[str, ...]) -> re.Pattern[str] | None:
+    """:meth:`Rule.compiled`, cached: expanding the macros costs more than the matching."""
+    return rule.compiled(authors if "{author}" in rule.pattern else ())
+
+
 def remove_boilerplate(
     text: str, rules: Sequence[Rule], *, authors: Sequence[str] = ()
 ) -> tuple[str, list[Cut]]:
@@ -247,7 +255,8 @@ def remove_boilerplate(
         The text without boilerplate, and the cuts ``(start, end, text, rule)`` in order, with
         offsets into the given ``text`` (the whitespace a cut took along is included).
     """
-    compiled = [(r, p) for r in rules if (p := r.compiled(authors)) is not None]
+    names = tuple(authors)
+    compiled = [(r, p) for r in rules if (p := _compiled(r, names)) is not None]
     segments = [(0, 0, len(text))]  # kept (current offset, original offset, length)
     current = text
     cuts: list[Cut] = []

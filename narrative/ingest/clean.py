@@ -31,7 +31,7 @@ _BOLD_U = re.compile(r"(?<![\w_])__(?=[^\s_])([^\n]{0,500}?[^\s_])__(?![\w_])")
 _ITALIC_U = re.compile(r"(?<![\w_])_(?=[^\s_])([^\n]{0,500}?[^\s_])_(?![\w_])")
 
 _HEADING = re.compile(r"^[ \t]*#{1,6}(?:[ \t]+|$)", re.MULTILINE)
-_SPACES = re.compile(r"[ \t]+")
+_SPACES = re.compile(r"[ \t]{2,}|\t")  # single spaces are left alone (fast path)
 _EDGE_SPACES = re.compile(r"^ | $", re.MULTILINE)
 _BLANK_RUNS = re.compile(r"\n{3,}")
 
@@ -43,11 +43,18 @@ def _unwrap(match: re.Match[str]) -> str:
 def _clean_once(text: str) -> str:
     text = _LINE_BREAKS.sub("\n", text)
     text = _CONTROL.sub("", text)
-    text = _IMAGE.sub("", text)
-    text = _LINK.sub(_unwrap, text)
-    for pattern in (_BOLD, _ITALIC, _BOLD_U, _ITALIC_U):
-        text = pattern.sub(_unwrap, text)
-    text = _HEADING.sub("", text)
+    # Each markup pattern runs only when its marker character occurs (most news text has none).
+    if "](" in text:
+        text = _IMAGE.sub("", text)
+        text = _LINK.sub(_unwrap, text)
+    if "*" in text:
+        text = _BOLD.sub(_unwrap, text)
+        text = _ITALIC.sub(_unwrap, text)
+    if "_" in text:
+        text = _BOLD_U.sub(_unwrap, text)
+        text = _ITALIC_U.sub(_unwrap, text)
+    if "#" in text:
+        text = _HEADING.sub("", text)
     text = _SPACES.sub(" ", text)
     text = _EDGE_SPACES.sub("", text)
     text = _BLANK_RUNS.sub("\n\n", text)

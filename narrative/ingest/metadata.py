@@ -227,7 +227,7 @@ def _edges(text: str) -> tuple[list[str], list[str]]:
 
 
 def _short(line: str, words: int = 16) -> bool:
-    return len(line.split()) <= words
+    return len(line.split(None, words)) <= words  # maxsplit: cheap on long lines
 
 
 def infer_metadata(

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from narrative.ingest.assemble import Assembler, ColumnMap, IngestOptions
+from narrative.ingest.assemble import TOO_LONG_HINT, Assembler, ColumnMap, IngestOptions
 from narrative.ingest.boilerplate import Rule, load_rules
 from narrative.ingest.clean import clean_text, excerpt
 from narrative.ingest.decode import UTF16_BOMS, DecodeError, decode_bytes
@@ -195,7 +195,8 @@ def read_text_file(
         return Reject(source, "file", "empty file (0 bytes)")
     if len(data) > 4 * assembler.options.max_chars:
         return Reject(source, "file", f"article too long: {len(data):,} bytes (limit "
-                      f"{assembler.options.max_chars:,} characters)", _raw_excerpt(data))
+                      f"{assembler.options.max_chars:,} characters; {TOO_LONG_HINT})",
+                      _raw_excerpt(data))
     try:
         raw, encoding, guessed = decode_bytes(data)
     except DecodeError as err:

@@ -1,0 +1,288 @@
+"""Streaming ingest: sources -> store in batches, in memory bounded by the batch, not the corpus.
+
+:func:`ingest_into_store` gives the same store content as reading everything at once
+(:func:`~narrative.ingest.ingest_sources`, then :func:`~narrative.dedup.mark_duplicate_articles`,
+segmentation and :func:`~narrative.dedup.mark_duplicate_paragraphs`): the same article ids,
+``duplicate_of`` links and paragraphs. Two passes make that possible:
+
+1. **Read.** Records stream from the readers (JSONL line by line, CSV row by row, Parquet by row
+   group, gzip as a stream). Rejects and removed boilerplate go to the store batch by batch;
+   each article is appended to a temporary spool file (JSON lines) and only its sort key
+   (date, id) and spool offset stay in memory, about 40 bytes per article.
+2. **Link and write.** Articles are read back from the spool in first-occurrence order (date, then
+   id) a batch at a time, linked to earlier copies through one :class:`~narrative.dedup.CopyIndex`
+   per level that persists across batches (so a copy many batches later still links to its first
+   occurrence), segmented, and written to the store.
+
+Peak memory is one batch of articles plus the copy indexes (a few hundred bytes per distinct
+article and paragraph; see :mod:`narrative.dedup`). The spool holds the cleaned text on disk and
+is deleted at the end. Warnings are counted and the first :data:`KEEP` kept (all rejects are in
+the store's ``rejects`` table).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import tempfile
+import time
+from array import array
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from narrative.ingest.assemble import ColumnMap, IngestOptions
+from narrative.ingest.boilerplate import Rule, load_rules
+from narrative.ingest.readers import _RECORD_SOURCE, iter_records
+from narrative.schema import Article, Reject
+
+__all__ = ["KEEP", "StreamSummary", "ingest_into_store"]
+
+#: Rejects and warnings returned in the summary (the counts cover all of them).
+KEEP = 100
+_MAX_REASONS = 1000
+_UNDATED = dt.date.max.toordinal()
+
+
+@dataclasses.dataclass
+class StreamSummary:
+    """Counts of one ingest; ``rejects`` and ``warnings`` hold the first :data:`KEEP` only.
+
+    Field names match :class:`narrative.pipeline.IngestSummary`; ``n_rejected``, ``n_warnings``
+    and :meth:`reasons` count everything. ``n_ingested + n_rejected == n_read``.
+    """
+
+    n_read: int = 0
+    n_ingested: int = 0
+    n_new_articles: int = 0
+    n_paragraphs: int = 0
+    n_new_paragraphs: int = 0
+    rejects: list[Reject] = dataclasses.field(default_factory=list)
+    warnings: list[str] = dataclasses.field(default_factory=list)
+    n_rejected: int = 0
+    n_warnings: int = 0
+    n_article_copies: int = 0
+    n_paragraph_copies: int = 0
+    reject_reasons: Counter = dataclasses.field(default_factory=Counter)
+    seconds: dict[str, float] = dataclasses.field(default_factory=dict)
+    """Wall time per step: ``read`` (read, clean, metadata, boilerplate, spool), ``dedup_articles``,
+    ``segment``, ``dedup_paragraphs``, ``store``."""
+
+    def __post_init__(self) -> None:
+        # Built from full lists (e.g. by the Dask path): the counts follow the lists.
+        if self.rejects and not self.n_rejected:
+            self.n_rejected = len(self.rejects)
+            self.reject_reasons = Counter(r.reason for r in self.rejects)
+        if self.warnings and not self.n_warnings:
+            self.n_warnings = len(self.warnings)
+
+    def _time(self, step: str, since: float) -> float:
+        now = time.perf_counter()
+        self.seconds[step] = round(self.seconds.get(step, 0.0) + now - since, 3)
+        return now
+
+    def reasons(self) -> dict[str, int]:
+        """Rejects by reason, over all rejects (rare reasons past 1,000 distinct are lumped)."""
+        return dict(self.reject_reasons)
+
+    def _reject(self, reject: Reject) -> None:
+        self.n_rejected += 1
+        if len(self.rejects) < KEEP:
+            self.rejects.append(reject)
+        reason = reject.reason
+        if reason not in self.reject_reasons and len(self.reject_reasons) >= _MAX_REASONS:
+            reason = "(other reasons)"
+        self.reject_reasons[reason] += 1
+
+    def _warn(self, messages: list[str]) -> None:
+        self.n_warnings += len(messages)
+        self.warnings.extend(messages[: max(0, KEEP - len(self.warnings))])
+        messages.clear()
+
+
+def _rules(boilerplate: str | Path | Sequence[Rule] | bool | None) -> Sequence[Rule]:
+    if boilerplate is True:
+        return load_rules()
+    if isinstance(boilerplate, (str, Path)):
+        return load_rules(boilerplate)
+    return list(boilerplate) if boilerplate else ()
+
+
+# -- spool: articles on disk, in input order ----------------------------------------------------
+
+def _to_json(article: Article) -> str:
+    row = dict(vars(article))  # the fields (dataclasses.asdict deep-copies: slow)
+    row["date"] = article.date.isoformat() if article.date else None
+    return json.dumps(row, ensure_ascii=False, default=str)
+
+
+def _from_json(line: bytes) -> Article:
+    row = json.loads(line)
+    row["date"] = dt.date.fromisoformat(row["date"]) if row["date"] else None
+    return Article(**row)
+
+
+class _Spool:
+    """Articles appended to a temporary JSONL file; read back by offset in any order."""
+
+    def __init__(self, folder: str) -> None:
+        self.path = os.path.join(folder, "articles.jsonl")
+        self._out = open(self.path, "wb")
+        self.offsets = array("q")
+        self.dates = array("l")
+        self.ids = bytearray()
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def add(self, article: Article) -> None:
+        self.offsets.append(self._out.tell())
+        self.dates.append(article.date.toordinal() if article.date else _UNDATED)
+        self.ids += article.article_id.encode("ascii")
+        self._out.write(_to_json(article).encode("utf-8") + b"\n")
+
+    def order(self) -> Any:
+        """Spool positions in first-occurrence order: date (undated last), id, then input order."""
+        import numpy as np
+
+        self._out.close()
+        n = len(self.offsets)
+        ids = np.frombuffer(bytes(self.ids), dtype="S16") if n else np.zeros(0, "S16")
+        return np.lexsort((np.arange(n), ids, np.asarray(self.dates, dtype=np.int64)))
+
+    def read(self, positions: Sequence[int]) -> list[Article]:
+        with open(self.path, "rb") as handle:
+            out = []
+            for pos in positions:
+                handle.seek(self.offsets[pos])
+                out.append(_from_json(handle.readline()))
+            return out
+
+
+def _batches(order: Any, ids: bytes, size: int) -> Iterator[list[int]]:
+    """Runs of ``size`` positions; an id read more than once is never split across two runs."""
+    batch: list[int] = []
+    for pos in order.tolist():
+        if len(batch) >= size and ids[16 * pos:16 * pos + 16] != ids[16 * batch[-1]:
+                                                                    16 * batch[-1] + 16]:
+            yield batch
+            batch = []
+        batch.append(pos)
+    if batch:
+        yield batch
+
+
+# -- the stage ---------------------------------------------------------------------------------
+
+def ingest_into_store(
+    sources: Sequence[str | Path], store: Any, *, manifest: str | Path | None = None,
+    boilerplate: str | Path | Sequence[Rule] | bool | None = True,
+    columns: ColumnMap | Mapping[str, str] | None = None, day_first: bool | None = None,
+    settings: Any = None, batch_articles: int = 2000,
+    max_chars: int = IngestOptions.max_chars, infer_metadata: bool = True,
+    spool_dir: str | Path | None = None,
+) -> StreamSummary:
+    """Read ``sources``, clean, link copies, segment, and add what is new to ``store``.
+
+    Parameters
+    ----------
+    sources, manifest, boilerplate, day_first, max_chars, infer_metadata
+        As for :func:`~narrative.ingest.ingest_sources`.
+    store : narrative.store.Store
+        Receives articles, removed spans, paragraphs and rejects, one transaction per batch
+        and table.
+    columns : ColumnMap or mapping, optional
+        Table columns by field (``{"text": "body"}``); default auto-detect.
+    settings : narrative.config.Settings, optional
+        Paragraph rules (``min_paragraph_words``, ``window_sentences``,
+        ``max_paragraph_words``); default ``Settings()``.
+    batch_articles : int, default 2000
+        Articles held in memory at a time.
+    spool_dir : path, optional
+        Where the temporary spool file goes (default: the system temporary folder).
+
+    Raises
+    ------
+    FileNotFoundError, ManifestError, BoilerplateError
+        As :func:`~narrative.ingest.ingest_sources`; nothing is written to the store then.
+    """
+    from narrative.config import Settings
+    from narrative.dedup import (article_index, mark_duplicate_articles,
+                                 mark_duplicate_paragraphs, paragraph_index)
+    from narrative.segment import segment_articles
+
+    if batch_articles < 1:
+        raise ValueError(f"batch_articles must be >= 1; got {batch_articles}")
+    settings = settings or Settings()
+    if isinstance(columns, Mapping):
+        columns = ColumnMap(**columns)
+    options = IngestOptions(rules=_rules(boilerplate), columns=columns or ColumnMap(),
+                            day_first=day_first, max_chars=max_chars, infer=infer_metadata)
+    summary = StreamSummary()
+    warnings: list[str] = []
+    removed: list[dict] = []
+    rejects: list[Reject] = []
+    first_id: dict[str, str] = {}
+    n_duplicate_ids = 0
+
+    def flush() -> None:
+        store.add_removed(removed)
+        store.add_rejects(rejects)
+        removed.clear()
+        rejects.clear()
+        summary._warn(warnings)
+
+    clock = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="narrative-ingest-", dir=spool_dir) as folder:
+        spool = _Spool(folder)
+        records = iter_records(sources, manifest=manifest, options=options, warnings=warnings,
+                               removed=removed)
+        for record in records:
+            summary.n_read += 1
+            if isinstance(record, Reject):
+                summary._reject(record)
+                rejects.append(record)
+            else:
+                summary.n_ingested += 1
+                spool.add(record)
+                if record.source_id is not None and _RECORD_SOURCE.search(record.source):
+                    first = first_id.setdefault(record.source_id, record.source)
+                    if first != record.source:
+                        n_duplicate_ids += 1
+                        if n_duplicate_ids <= 10:
+                            warnings.append(f"{record.source}: duplicate id "
+                                            f"{record.source_id!r} (first at {first}); both kept")
+            if (len(rejects) >= batch_articles or len(warnings) >= batch_articles
+                    or len(removed) >= 256 or (removed and len(removed[-1]["text"]) > 65536)):
+                flush()  # removed spans can be big (a 1 MB run without a space): flush early
+        if n_duplicate_ids > 10:
+            warnings.append(f"... and {n_duplicate_ids - 10} more records with a duplicate id; "
+                            "all kept")
+        flush()
+        first_id.clear()
+        clock = summary._time("read", clock)
+
+        articles_seen, paragraphs_seen = article_index(), paragraph_index()
+        for batch in _batches(spool.order(), bytes(spool.ids), batch_articles):
+            articles = spool.read(batch)
+            clock = summary._time("read", clock)
+            linked = mark_duplicate_articles(articles, index=articles_seen)
+            clock = summary._time("dedup_articles", clock)
+            paragraphs = segment_articles(
+                linked, min_words=settings.min_paragraph_words,
+                window_sentences=settings.window_sentences,
+                max_words=settings.max_paragraph_words)
+            clock = summary._time("segment", clock)
+            paragraphs = mark_duplicate_paragraphs(paragraphs, [a.article_id for a in linked],
+                                                   index=paragraphs_seen)
+            clock = summary._time("dedup_paragraphs", clock)
+            summary.n_article_copies += sum(a.duplicate_of is not None for a in linked)
+            summary.n_paragraph_copies += sum(p.duplicate_of is not None for p in paragraphs)
+            summary.n_paragraphs += len(paragraphs)
+            summary.n_new_articles += store.add_articles(linked)
+            summary.n_new_paragraphs += store.add_paragraphs(paragraphs)
+            clock = summary._time("store", clock)
+    return summary
