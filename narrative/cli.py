@@ -69,7 +69,7 @@ def _run(fn):
     except KeyboardInterrupt:
         _fail("interrupted; finished work is kept in the store, rerun to resume", 130)
     except _user_errors() as exc:
-        _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        _fail(next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__))
     except ValueError as exc:  # bad settings values
         _fail(str(exc))
 
@@ -141,13 +141,15 @@ def ingest(
             )
         _echo(
             f"read {summary.n_read}, ingested {summary.n_ingested} ({summary.n_new_articles} new), "
-            f"rejected {len(summary.rejects)}, paragraphs {summary.n_paragraphs} "
-            f"({summary.n_new_paragraphs} new), warnings {len(summary.warnings)}"
+            f"rejected {summary.n_rejected}, paragraphs {summary.n_paragraphs} "
+            f"({summary.n_new_paragraphs} new), warnings {summary.n_warnings}"
         )
         for reason, n in sorted(summary.reasons().items()):
             _echo(f"  rejected ({reason}): {n}")
         for warning in summary.warnings[:20]:
             _echo(f"  warning: {warning}")
+        if summary.n_rejected or summary.n_warnings > 20:
+            _echo(f"  every reject is kept, with its reason, in the store's rejects table ({store})")
         if summary.n_ingested == 0:
             _fail("nothing could be ingested")
 

@@ -14,7 +14,8 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "safe_filename"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "fsync_dir", "remove_stale_temporaries", "safe_filename",
+           "temp_prefix"]
 
 # Names Windows reserves for devices, with or without an extension ("con.png" is still CON).
 _WINDOWS_RESERVED = frozenset(
@@ -37,10 +38,12 @@ def _default_mode() -> int:
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` so that readers see either the old file or the whole new one.
 
-    The bytes go to a hidden temporary file in the same folder (``.<name>.<random>.tmp``), are flushed
-    and fsynced, then renamed over ``path`` with :func:`os.replace` (atomic on POSIX and Windows). On
-    any exception, ``KeyboardInterrupt`` included, the temporary file is removed and the exception
-    re-raised; ``path`` is left untouched. Missing parent folders are created.
+    The bytes go to a hidden temporary file in the same folder (``.<name>.<pid>.<random>.tmp``), are
+    flushed and fsynced, then renamed over ``path`` with :func:`os.replace` (atomic on POSIX and
+    Windows). On any exception, ``KeyboardInterrupt`` included, the temporary file is removed and the
+    exception re-raised; ``path`` is left untouched. Missing parent folders are created. A process
+    killed outright (SIGKILL, power loss) cannot clean up, so temporaries of ``path`` left by a dead
+    process are removed first (see :func:`remove_stale_temporaries`).
 
     Returns
     -------
@@ -55,7 +58,8 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
         mode = target.stat().st_mode & 0o7777  # keep the permissions of the file we replace
     except FileNotFoundError:
         mode = _default_mode()
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    remove_stale_temporaries(target)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=temp_prefix(target), suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -69,7 +73,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
         except FileNotFoundError:
             pass
         raise
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     return target
 
 
@@ -80,7 +84,59 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "
     return atomic_write_bytes(path, text.encode(encoding))
 
 
-def _fsync_dir(folder: Path) -> None:
+def temp_prefix(target: str | os.PathLike[str]) -> str:
+    """Name prefix of this process's temporaries for ``target``: ``.<name>.<pid>.``."""
+    return f".{Path(target).name}.{os.getpid()}."
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine (always assumed alive where we cannot tell)."""
+    if os.name != "posix":  # os.kill(pid, 0) is no probe on Windows: it would stop the process
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists but belongs to someone else
+        return True
+    return True
+
+
+def remove_stale_temporaries(target: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporaries of ``target`` (``.<name>.<pid>.*.tmp`` beside it) whose process is dead.
+
+    A writer killed between writing its temporary file (or folder) and renaming it leaves it behind;
+    the next writer of the same target removes it. Temporaries of live processes (a concurrent
+    writer) and names without a pid are left alone. Returns what was removed.
+    """
+    import shutil
+
+    target = Path(target)
+    head = f".{target.name}."
+    removed = []
+    try:
+        siblings = list(target.parent.iterdir())
+    except OSError:
+        return removed
+    for path in siblings:
+        name = path.name
+        if not (name.startswith(head) and name.endswith(".tmp")):
+            continue
+        pid = name[len(head):].split(".", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _pid_alive(int(pid)):
+            continue
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except FileNotFoundError:  # another process cleaned it first
+            continue
+        removed.append(path)
+    return removed
+
+
+def fsync_dir(folder: Path) -> None:
     """Make the rename itself durable where the platform allows it (POSIX); ignore elsewhere."""
     try:
         fd = os.open(folder, os.O_RDONLY)

@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .io import fsync_dir, remove_stale_temporaries, temp_prefix
+
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 CONFIG = "model.json"
@@ -48,7 +50,11 @@ def _write_file(path: Path, data: bytes) -> None:
 
 
 def save_model(model, path: str | Path) -> Path:
-    """Write ``model`` (fitted) to the directory ``path``, atomically (temp dir + rename)."""
+    """Write ``model`` (fitted) to the directory ``path``, atomically (temp dir + rename).
+
+    The files are written and fsynced in a hidden ``.<name>.<pid>.<random>.tmp`` folder beside
+    ``path``, which is then renamed into place; temporaries left by a killed process are removed.
+    """
     from safetensors.numpy import save as save_tensors
 
     model._check_fitted()
@@ -68,30 +74,39 @@ def save_model(model, path: str | Path) -> Path:
         "embedding_model": getattr(model.embedder, "model_id", None),
         "narratives": json.loads(narratives.to_json(orient="records", force_ascii=False)),
     }
-    tensors = save_tensors(
-        {
-            "centroids": np.ascontiguousarray(model.centroids_, dtype=np.float32),
-            "centroid_ids": np.ascontiguousarray(model.centroid_ids_, dtype=np.int64),
-        }
-    )
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    arrays = {
+        "centroids": np.ascontiguousarray(model.centroids_, dtype=np.float32),
+        "centroid_ids": np.ascontiguousarray(model.centroid_ids_, dtype=np.int64),
+    }
+    subtable = getattr(model, "subnarratives_", None)
+    if subtable is not None and len(subtable):
+        config["subnarratives"] = json.loads(subtable.to_json(orient="records", force_ascii=False))
+        arrays["subcentroids"] = np.ascontiguousarray(model.subcentroids_, dtype=np.float32)
+        arrays["subcentroid_keys"] = np.ascontiguousarray(model.subcentroid_keys_, dtype=np.int64)
+    tensors = save_tensors(arrays)
+    remove_stale_temporaries(path)  # folders left by a save that was killed midway
+    old = path.with_name(f".{path.name}.old")
+    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent))
     try:
         _write_file(tmp / CONFIG, json.dumps(config, indent=1, sort_keys=True, ensure_ascii=False).encode())
         _write_file(tmp / TENSORS, tensors)
         manifest = {"format_version": FORMAT_VERSION,
                     "files": {name: _sha256(tmp / name) for name in (CONFIG, TENSORS)}}
         _write_file(tmp / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())
+        fsync_dir(tmp)
         if path.exists():
-            old = path.with_name(f".{path.name}.old")
+            # Two renames: a kill between them leaves no model at ``path`` and the old one at
+            # ``.<name>.old``, which the loader never reads and the next save removes.
             shutil.rmtree(old, ignore_errors=True)
             path.rename(old)
             tmp.rename(path)
-            shutil.rmtree(old, ignore_errors=True)
         else:
             tmp.rename(path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    fsync_dir(path.parent)
+    shutil.rmtree(old, ignore_errors=True)
     return path
 
 
@@ -114,6 +129,8 @@ def _check_directory(path: Path) -> dict:
         manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ModelFileError(f"{path / MANIFEST}: unreadable ({exc})") from exc
+    if not isinstance(manifest, dict):
+        raise ModelFileError(f"{path / MANIFEST}: expected a JSON object")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise ModelFileError(f"{path}: model format {manifest.get('format_version')!r} is not {FORMAT_VERSION}")
     files = manifest.get("files") or {}
@@ -127,6 +144,21 @@ def _check_directory(path: Path) -> dict:
     return manifest
 
 
+def _read_config(path: Path) -> dict:
+    """The model's JSON config, checked for the keys the loader needs."""
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise ModelFileError(f"{path}: not a readable JSON model config ({exc})") from exc
+    if (
+        not isinstance(config, dict)
+        or not isinstance(config.get("params"), dict)
+        or not isinstance(config.get("narratives"), list)
+    ):
+        raise ModelFileError(f"{path}: expected a JSON object with 'params' and 'narratives'")
+    return config
+
+
 def load_model(path: str | Path, *, embedder=None):
     """Load a model saved by :func:`save_model`; every check passes before anything is built."""
     from safetensors import SafetensorError
@@ -137,7 +169,7 @@ def load_model(path: str | Path, *, embedder=None):
 
     path = Path(path)
     _check_directory(path)
-    config = json.loads((path / CONFIG).read_text(encoding="utf-8"))
+    config = _read_config(path / CONFIG)
     try:
         tensors = load_tensors((path / TENSORS).read_bytes())
     except (SafetensorError, ValueError) as exc:
@@ -150,8 +182,21 @@ def load_model(path: str | Path, *, embedder=None):
         if config.get("codebook")
         else None
     )
-    model = NarrativeModel(codebook, embedder=embedder, **config["params"])
+    try:
+        model = NarrativeModel(codebook, embedder=embedder, **config["params"])
+    except TypeError as exc:  # a parameter this version does not know
+        raise ModelFileError(f"{path / CONFIG}: parameters do not fit this narrative ({exc})") from exc
     model.centroids_ = centroids.astype(np.float32)
     model.centroid_ids_ = ids.astype(int)
     model.narratives_ = pd.DataFrame(config["narratives"])
+    subcentroids, subkeys = tensors.get("subcentroids"), tensors.get("subcentroid_keys")
+    if subcentroids is not None or subkeys is not None:
+        if (subcentroids is None or subkeys is None or subcentroids.ndim != 2
+                or subkeys.shape != (len(subcentroids), 2)
+                or subcentroids.shape[1] != centroids.shape[1]):
+            raise ModelFileError(f"{path / TENSORS}: expected subcentroids (m × dim) and m × 2 "
+                                 "subcentroid_keys")
+        model.subcentroids_ = subcentroids.astype(np.float32)
+        model.subcentroid_keys_ = subkeys.astype(int)
+        model.subnarratives_ = pd.DataFrame(config.get("subnarratives", []))
     return model

@@ -21,6 +21,7 @@ import pandas as pd
 
 from .codebook import Codebook, load_codebook
 from .config import Settings
+from .ingest.stream import StreamSummary as IngestSummary  # counts of one ingest
 from .schema import UNASSIGNED, content_hash
 from .store import RunRecord, Store, StoreError
 from .update import map_ids
@@ -55,23 +56,6 @@ def _no_progress(description: str, total: int):
 
 
 # -- ingest -----------------------------------------------------------------------------------
-@dataclass
-class IngestSummary:
-    n_read: int
-    n_ingested: int
-    n_new_articles: int
-    n_paragraphs: int
-    n_new_paragraphs: int
-    rejects: list
-    warnings: list[str]
-
-    def reasons(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for r in self.rejects:
-            counts[r.reason] = counts.get(r.reason, 0) + 1
-        return counts
-
-
 @dataclass(frozen=True)
 class IngestOptions:
     """How to read the input: boilerplate rules, table columns, date order."""
@@ -92,36 +76,16 @@ def ingest(
     settings: Settings = Settings(),
     options: IngestOptions = IngestOptions(),
 ) -> IngestSummary:
-    """Read ``sources``, clean, segment and dedup them, and add what is new to ``store``."""
-    from .dedup import mark_duplicate_articles, mark_duplicate_paragraphs
-    from .ingest import ColumnMap, ingest_sources
-    from .segment import segment_articles
+    """Read ``sources``, clean, segment and dedup them, and add what is new to ``store``.
 
-    result = ingest_sources(
-        sources, manifest=manifest, boilerplate=options.boilerplate,
-        columns=ColumnMap(**options.columns) if options.columns else None,
-        day_first=options.day_first,
-    )
-    articles = mark_duplicate_articles(result.articles)
-    paragraphs = segment_articles(
-        articles,
-        min_words=settings.min_paragraph_words,
-        window_sentences=settings.window_sentences,
-        max_words=settings.max_paragraph_words,
-    )
-    paragraphs = mark_duplicate_paragraphs(paragraphs, [a.article_id for a in articles])
-    new_articles = store.add_articles(articles)
-    store.add_removed(result.removed)
-    new_paragraphs = store.add_paragraphs(paragraphs)
-    store.add_rejects(result.rejects)
-    return IngestSummary(
-        n_read=result.n_read,
-        n_ingested=len(result.articles),
-        n_new_articles=new_articles,
-        n_paragraphs=len(paragraphs),
-        n_new_paragraphs=new_paragraphs,
-        rejects=list(result.rejects),
-        warnings=list(result.warnings),
+    Streams: records are read lazily and processed in batches, so memory holds one batch of text
+    plus the compact dedup index (see :mod:`narrative.ingest.stream`).
+    """
+    from .ingest import ingest_into_store
+
+    return ingest_into_store(
+        sources, store, manifest=manifest, boilerplate=options.boilerplate,
+        columns=options.columns or None, day_first=options.day_first, settings=settings,
     )
 
 
@@ -190,7 +154,9 @@ def fit_run(
     if refit:
         run_id = content_hash(run_id, "refit")
     existing = store.one("SELECT 1 FROM runs WHERE run_id = ?", [run_id])
-    if existing is not None:
+    if existing is not None and (
+        store.path == ":memory:" or model_dir(store, model_run_id(store, run_id)).is_dir()
+    ):
         return FitResult(run_id, True, 0, narrative_table(store, run_id), store.assignments(run_id),
                          mode="reused")
     runs = [
@@ -274,11 +240,11 @@ def fit_run(
     if previous is not None:
         stats.update(previous_run=previous, lineage=lineage_events,
                      id_map={str(k): v for k, v in id_map.items()})
-    store.save_run(RunRecord(run_id=run_id, stats=stats, **record_base), narratives, assignments)
-    if store.path != ":memory:":
+    if store.path != ":memory:":  # the model first: a stored run always has its model files
         from .persist import save_model
 
         save_model(model, model_dir(store, run_id))
+    store.save_run(RunRecord(run_id=run_id, stats=stats, **record_base), narratives, assignments)
     return FitResult(run_id, False, n_embedded, narratives, assignments, mode=stats["mode"])
 
 
@@ -599,13 +565,13 @@ def build(
             summary = ingest(sources, store, manifest=manifest, settings=settings, options=options)
         echo(
             f"ingest: {summary.n_read} read, {summary.n_ingested} ingested "
-            f"({summary.n_new_articles} new), {len(summary.rejects)} rejected, "
+            f"({summary.n_new_articles} new), {summary.n_rejected} rejected, "
             f"{summary.n_paragraphs} paragraphs"
         )
         for warning in summary.warnings[:20]:
             echo(f"warning: {warning}")
-        if len(summary.warnings) > 20:
-            echo(f"warning: ... and {len(summary.warnings) - 20} more warnings")
+        if summary.n_warnings > 20:
+            echo(f"warning: ... and {summary.n_warnings - 20} more warnings (see the store)")
         if summary.n_ingested == 0:
             reasons = ", ".join(f"{k}: {v}" for k, v in summary.reasons().items()) or "no input files"
             raise InputError(f"no readable article in {', '.join(map(str, sources))} ({reasons})")

@@ -79,6 +79,7 @@ class Store:
         import duckdb
 
         self.path = str(path)
+        self._depth = 0  # nesting of transaction() blocks
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             if read_only and not Path(self.path).exists():
@@ -125,7 +126,12 @@ class Store:
         return rows[0] if rows else None
 
     def transaction(self) -> "_Transaction":
-        return _Transaction(self.con)
+        """``with store.transaction():`` commits the writes inside at the end, or none of them.
+
+        Blocks nest: an inner block joins the outer transaction, so several ``add_*`` calls wrapped
+        in one block (a whole ingest) are committed together or not at all.
+        """
+        return _Transaction(self)
 
     # -- ingest ------------------------------------------------------------------------------
     def add_articles(self, articles: Sequence[Article]) -> int:
@@ -347,16 +353,19 @@ class Store:
 
 
 class _Transaction:
-    def __init__(self, con):
-        self.con = con
+    """BEGIN on entering the outermost block; COMMIT (or ROLLBACK on an exception) on leaving it."""
+
+    def __init__(self, store: Store):
+        self.store = store
 
     def __enter__(self):
-        self.con.execute("BEGIN TRANSACTION").fetchall()
-        return self.con
+        if self.store._depth == 0:
+            self.store.con.execute("BEGIN TRANSACTION").fetchall()
+        self.store._depth += 1
+        return self.store.con
 
     def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            self.con.execute("COMMIT").fetchall()
-        else:
-            self.con.execute("ROLLBACK").fetchall()
+        self.store._depth -= 1
+        if self.store._depth == 0:
+            self.store.con.execute("COMMIT" if exc_type is None else "ROLLBACK").fetchall()
         return False

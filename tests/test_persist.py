@@ -47,6 +47,11 @@ def test_loaded_model_assigns_exactly_like_the_fitted_one(fitted, tmp_path):
     assert loaded.narratives_["label"].tolist() == model.narratives_["label"].tolist()
     assert loaded.get_params() == model.get_params()
     assert loaded.codebook.names == model.codebook.names
+    # Sub-narratives round-trip too: the loaded model places paragraphs in them as the fit did.
+    assert len(model.subnarratives_) > 0
+    subs = loaded.transform_subnarratives(vectors, topics)
+    assert np.array_equal(subs, model.subtopics_)
+    assert loaded.subnarratives_["label"].tolist() == model.subnarratives_["label"].tolist()
 
 
 @pytest.mark.parametrize("name", ["model.pkl", "model.pickle", "pytorch_model.bin", "model.joblib", "centroids.npy"])
