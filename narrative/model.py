@@ -263,7 +263,8 @@ class NarrativeModel:
             hdbscan_model=hdbscan_model,
             vectorizer_model=vectorizer,
             ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
-            representation_model=self._representation(backend),
+            # Labels are made once, from the final assignment (update_topics below), not twice.
+            representation_model=None,
             seed_topic_list=self._seed_topic_list() if backend is not None else None,
             zeroshot_topic_list=zeroshot,
             zeroshot_min_similarity=self.zeroshot_min_similarity,
@@ -315,7 +316,7 @@ class NarrativeModel:
             topic_model.update_topics(
                 texts, topics=topics.tolist(), top_n_words=self.top_n_words,
                 vectorizer_model=topic_model.vectorizer_model, ctfidf_model=topic_model.ctfidf_model,
-                representation_model=topic_model.representation_model,
+                representation_model=self._representation(topic_model.embedding_model),
             )
         self.topic_model_ = topic_model
         self.topics_ = topics

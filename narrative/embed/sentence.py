@@ -106,6 +106,16 @@ class SentenceEmbedder:
             return torch.autocast("cpu", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
-    # BERTopic calls the embedding model to embed zero-shot topic descriptions and labels.
+    # BERTopic calls the embedding model to embed zero-shot topic descriptions, candidate label
+    # words and representative documents: through this embedder, so in the same precision and
+    # length-sorted batches as the paragraphs.
     def as_bertopic_backend(self):
-        return self.model
+        from bertopic.backend import BaseEmbedder
+
+        embedder = self
+
+        class _Backend(BaseEmbedder):
+            def embed(self, documents, verbose: bool = False) -> np.ndarray:
+                return embedder.encode(list(documents))
+
+        return _Backend(embedding_model=self.model)
