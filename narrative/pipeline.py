@@ -200,22 +200,30 @@ def fit_run(
         if sample is None:
             model.fit(distinct["text"].tolist(), vectors)
             topics, probabilities = model.topics_, model.probabilities_
+            subtopics = model.subtopics_
         else:  # large corpus: fit on a sample, assign everything to the sample's centroids
             model.fit(distinct["text"].iloc[sample].tolist(), vectors[sample])
             topics, probabilities = model.transform(vectors)
             topics[sample], probabilities[sample] = model.topics_, model.probabilities_
+            subtopics = model.transform_subnarratives(vectors, topics)
+            subtopics[sample] = model.subtopics_
     id_map, lineage_events = None, []
     if previous is not None:  # a refit: keep the previous run's ids where narratives continue
         id_map, lineage_events = _lineage(store, previous, model)
     topic_of = dict(zip(distinct["text_hash"], map_ids(topics, id_map)))
     prob_of = dict(zip(distinct["text_hash"], probabilities))
+    sub_of = dict(zip(distinct["text_hash"], subtopics))
     assignments = pd.DataFrame(
         {
             "paragraph_id": paragraphs["paragraph_id"],
             "narrative_id": paragraphs["text_hash"].map(topic_of).astype(int),
             "probability": paragraphs["text_hash"].map(prob_of).astype(float),
+            "sub_id": paragraphs["text_hash"].map(sub_of).astype(int),
         }
     )
+    subnarratives = model.subnarratives_.copy()
+    if len(subnarratives):
+        subnarratives["narrative_id"] = map_ids(subnarratives["narrative_id"], id_map)
     narratives = model.narratives_.copy()
     narratives["narrative_id"] = map_ids(narratives["narrative_id"], id_map)
     sizes = assignments["narrative_id"].value_counts()
@@ -244,7 +252,9 @@ def fit_run(
         from .persist import save_model
 
         save_model(model, model_dir(store, run_id))
-    store.save_run(RunRecord(run_id=run_id, stats=stats, **record_base), narratives, assignments)
+    stats["n_subnarratives"] = int(len(subnarratives))
+    store.save_run(RunRecord(run_id=run_id, stats=stats, **record_base), narratives, assignments,
+                   subnarratives)
     return FitResult(run_id, False, n_embedded, narratives, assignments, mode=stats["mode"])
 
 
@@ -263,21 +273,27 @@ def _update_run(store, run_id, base_id, paragraphs, distinct, vectors, n_embedde
     base = store.run(base_id)
     model_run = base["stats"].get("model_run", base_id)
     model, id_map = load_run_model(store, base_id)
-    base_assign = store.assignments(base_id)
+    base_assign = store.assignments(base_id).merge(
+        store.sub_assignments(base_id)[["paragraph_id", "sub_id"]], on="paragraph_id", how="left"
+    )
     kept = base_assign[base_assign["paragraph_id"].isin(paragraphs["paragraph_id"])]
     new = paragraphs[~paragraphs["paragraph_id"].isin(kept["paragraph_id"])]
     row_of = {h: i for i, h in enumerate(distinct["text_hash"])}
     new_texts = new.drop_duplicates("text_hash")
     if len(new_texts):
-        topics, probs = model.transform(vectors[[row_of[h] for h in new_texts["text_hash"]]])
+        new_vectors = vectors[[row_of[h] for h in new_texts["text_hash"]]]
+        topics, probs = model.transform(new_vectors)
+        subs = model.transform_subnarratives(new_vectors, topics)
         topic_of = dict(zip(new_texts["text_hash"], map_ids(topics, id_map)))
         prob_of = dict(zip(new_texts["text_hash"], probs))
+        sub_of = dict(zip(new_texts["text_hash"], subs))
     else:
-        topic_of, prob_of = {}, {}
+        topic_of, prob_of, sub_of = {}, {}, {}
     added = pd.DataFrame({
         "paragraph_id": new["paragraph_id"],
         "narrative_id": new["text_hash"].map(topic_of).astype(int),
         "probability": new["text_hash"].map(prob_of).astype(float),
+        "sub_id": new["text_hash"].map(sub_of).astype(int),
     })
     assignments = pd.concat([kept[added.columns], added], ignore_index=True)
     narratives = narrative_table(store, base_id)
@@ -309,8 +325,9 @@ def _update_run(store, run_id, base_id, paragraphs, distinct, vectors, n_embedde
         "refit_proposed": advice_text,
         "refit_check": advice.reason,
     }
+    assignments["sub_id"] = assignments["sub_id"].fillna(-1).astype(int)
     store.save_run(RunRecord(run_id=run_id, stats=stats, **record_base),
-                   narratives, assignments)
+                   narratives, assignments, store.subnarratives(base_id))
     return FitResult(run_id, False, n_embedded, narratives, assignments, mode="update",
                      refit_proposal=advice_text)
 

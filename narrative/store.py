@@ -46,6 +46,11 @@ _DDL = [
     """CREATE TABLE IF NOT EXISTS assignments (
         run_id VARCHAR, paragraph_id VARCHAR, narrative_id INTEGER, probability DOUBLE,
         PRIMARY KEY (run_id, paragraph_id))""",
+    # Stores written before sub-narratives gain the column here (-1: no sub-narrative).
+    """ALTER TABLE assignments ADD COLUMN IF NOT EXISTS sub_id INTEGER DEFAULT -1""",
+    """CREATE TABLE IF NOT EXISTS subnarratives (
+        run_id VARCHAR, narrative_id INTEGER, sub_id INTEGER, label VARCHAR, top_terms JSON,
+        size INTEGER, PRIMARY KEY (run_id, narrative_id, sub_id))""",
 ]
 
 
@@ -290,10 +295,16 @@ class Store:
         return np.stack([np.asarray(index[h], dtype=np.float32) for h in text_hashes])
 
     # -- runs ----------------------------------------------------------------------------------
-    def save_run(self, run: RunRecord, narratives: pd.DataFrame, assignments: pd.DataFrame) -> None:
-        """Write a run, its narratives and its assignments in one transaction (all or nothing)."""
+    def save_run(
+        self, run: RunRecord, narratives: pd.DataFrame, assignments: pd.DataFrame,
+        subnarratives: pd.DataFrame | None = None,
+    ) -> None:
+        """Write a run, its narratives, assignments (with ``sub_id`` when given) and sub-narratives
+        in one transaction (all or nothing)."""
+        if "sub_id" not in assignments:
+            assignments = assignments.assign(sub_id=-1)
         with self.transaction():
-            for table in ("assignments", "narratives", "runs"):
+            for table in ("assignments", "narratives", "subnarratives", "runs"):
                 self.con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run.run_id]).fetchall()
             self.con.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -307,9 +318,19 @@ class Store:
                 run_id=run.run_id,
                 top_terms=[json.dumps(list(t), ensure_ascii=False) for t in narratives["top_terms"]],
             )[["run_id", "narrative_id", "label", "codebook_name", "top_terms", "size"]]
-            asg = assignments.assign(run_id=run.run_id)[
-                ["run_id", "paragraph_id", "narrative_id", "probability"]
+            asg = assignments.assign(run_id=run.run_id, sub_id=assignments["sub_id"].astype(int))[
+                ["run_id", "paragraph_id", "narrative_id", "probability", "sub_id"]
             ]
+            if subnarratives is not None and len(subnarratives):
+                sub = subnarratives.assign(
+                    run_id=run.run_id,
+                    top_terms=[json.dumps(list(t), ensure_ascii=False) for t in subnarratives["top_terms"]],
+                )[["run_id", "narrative_id", "sub_id", "label", "top_terms", "size"]]
+                self.con.register("_sub", sub)
+                try:
+                    self.con.execute("INSERT INTO subnarratives SELECT * FROM _sub").fetchall()
+                finally:
+                    self.con.unregister("_sub")
             self.con.register("_nar", nar)
             self.con.register("_asg", asg)
             try:
@@ -343,6 +364,32 @@ class Store:
         ).df()
         frame["top_terms"] = [json.loads(t) for t in frame["top_terms"]]
         return frame
+
+    def subnarratives(self, run_id: str) -> pd.DataFrame:
+        """A run's sub-narratives: finer clusters inside its narratives (may be empty)."""
+        import duckdb
+
+        try:
+            frame = self.con.execute(
+                "SELECT narrative_id, sub_id, label, top_terms, size FROM subnarratives "
+                "WHERE run_id = ? ORDER BY narrative_id, sub_id", [run_id],
+            ).df()
+        except duckdb.CatalogException:  # a store from before sub-narratives, opened read-only
+            return pd.DataFrame(columns=["narrative_id", "sub_id", "label", "top_terms", "size"])
+        frame["top_terms"] = [json.loads(t) for t in frame["top_terms"]]
+        return frame
+
+    def sub_assignments(self, run_id: str) -> pd.DataFrame:
+        """Each paragraph's narrative and sub-narrative (``sub_id`` -1: none) in a run."""
+        import duckdb
+
+        try:
+            return self.con.execute(
+                "SELECT paragraph_id, narrative_id, sub_id FROM assignments WHERE run_id = ? "
+                "ORDER BY paragraph_id", [run_id],
+            ).df()
+        except duckdb.BinderException:  # a store from before sub-narratives, opened read-only
+            return self.assignments(run_id)[["paragraph_id", "narrative_id"]].assign(sub_id=-1)
 
     def assignments(self, run_id: str) -> pd.DataFrame:
         return self.con.execute(

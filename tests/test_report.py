@@ -71,6 +71,7 @@ def hostile_model() -> ReportModel:
                              url="javascript:alert(3)", source=None),
                 ],
                 figure="share",
+                subnarratives=[(f"Sub {h}", 40)],
             ),
             NarrativeSection(
                 narrative_id=-1, label=h, kind=h, description=None, size=5, share=0.01,
@@ -152,6 +153,7 @@ def test_html_shows_hostile_text_literally(page):
     text = "".join(parsed.text)
     assert f"Title {HOSTILE}" in text  # escaped on the wire, intact once parsed (U+2028 included)
     assert f"Evidence {HOSTILE}" in text and f"cell {HOSTILE}" in text
+    assert f"Sub {HOSTILE}" in text  # sub-narrative labels are article-derived text too
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "{{7*7}}" in text and "alert(3) 49" not in text
 

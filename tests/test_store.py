@@ -65,3 +65,32 @@ def test_run_is_saved_all_or_nothing(tmp_path):
 def test_read_only_open_of_missing_store_is_a_clear_error(tmp_path):
     with pytest.raises(StoreError, match="no such store"):
         Store(tmp_path / "missing.duckdb", read_only=True)
+
+
+def test_sub_narratives_and_sub_ids_round_trip(tmp_path):
+    record = RunRecord("r1", {"seed": 1}, "cb", {"x": "1"}, 1, "fp", {"n": 3})
+    narratives = pd.DataFrame({"narrative_id": [0, -1], "label": ["a", "unassigned"],
+                               "codebook_name": [None, None], "top_terms": [["x"], []], "size": [2, 1]})
+    assignments = pd.DataFrame({"paragraph_id": ["p1", "p2", "p3"], "narrative_id": [0, 0, -1],
+                                "probability": [0.9, 0.8, 0.1], "sub_id": [1, 0, -1]})
+    subs = pd.DataFrame({"narrative_id": [0, 0], "sub_id": [0, 1], "label": ["a one", "a two"],
+                         "top_terms": [["y", "z"], ["w"]], "size": [1, 1]})
+    with Store(tmp_path / "s.duckdb") as st:
+        st.save_run(record, narratives, assignments, subs)
+        got = st.sub_assignments("r1")
+        table = st.subnarratives("r1")
+        plain = st.assignments("r1")
+    assert got["sub_id"].tolist() == [1, 0, -1]
+    assert table["label"].tolist() == ["a one", "a two"] and table["top_terms"].tolist() == [["y", "z"], ["w"]]
+    assert list(plain.columns) == ["paragraph_id", "narrative_id", "probability"]
+
+
+def test_a_run_saved_without_sub_ids_reads_as_none(tmp_path):
+    record = RunRecord("r1", {"seed": 1}, "cb", {"x": "1"}, 1, "fp", {"n": 1})
+    narratives = pd.DataFrame({"narrative_id": [0], "label": ["a"], "codebook_name": [None],
+                               "top_terms": [["x"]], "size": [1]})
+    with Store(tmp_path / "s.duckdb") as st:
+        st.save_run(record, narratives, pd.DataFrame(
+            {"paragraph_id": ["p1"], "narrative_id": [0], "probability": [0.5]}))
+        assert st.sub_assignments("r1")["sub_id"].tolist() == [-1]
+        assert st.subnarratives("r1").empty

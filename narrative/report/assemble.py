@@ -230,6 +230,11 @@ def assemble_report(
                 f"Share of paragraphs per {settings.period}, all outlets first, with 95% bands.",
             )
             own_figure[int(r.narrative_id)] = key
+    subs = store.subnarratives(run_id)
+    sub_list = {
+        int(k): [(str(x.label), int(x.size)) for x in g.sort_values("size", ascending=False).itertuples()]
+        for k, g in subs.groupby("narrative_id")
+    } if len(subs) else {}
     sections = []
     for r in narratives.sort_values("narrative_id").itertuples():
         sections.append(
@@ -246,6 +251,7 @@ def assemble_report(
                     settings.evidence_per_narrative,
                 ),
                 figure=own_figure.get(int(r.narrative_id)),
+                subnarratives=sub_list.get(int(r.narrative_id), []),
             )
         )
     order = {name: i for i, name in enumerate(drift.narrative_order)}

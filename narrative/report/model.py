@@ -41,6 +41,7 @@ class NarrativeSection:
     top_terms: list[str] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
     figure: str | None = None  # key of a FigureRef shown in this section
+    subnarratives: list[tuple[str, int]] = field(default_factory=list)  # (label, paragraphs)
 
 
 @dataclass

@@ -246,6 +246,9 @@ class _Builder:
         if section.top_terms:
             terms = ", ".join(str(t) for t in section.top_terms)
             self.para(f"<b>Top terms:</b> {_esc(terms)}")
+        if section.subnarratives:
+            subs = "; ".join(f"{label} ({num(size)})" for label, size in section.subnarratives)
+            self.para(f"<b>Sub-narratives:</b> {_esc(subs)}")
         if figure is not None:
             self.figure(figure)
         elif section.figure is not None:
