@@ -254,7 +254,8 @@ def demo(
         from .pipeline import demo as run_demo
 
         result = run_demo(
-            out, seed=seed, settings=_settings(config, seed=seed), n_weeks=weeks,
+            out, seed=seed, settings=_settings(config, base={"stability_seeds": 2}, seed=seed),
+            n_weeks=weeks,
             articles_per_outlet_week=per_week, progress=_progress(quiet),
             echo=(lambda s: None) if quiet else _echo,
         )

@@ -73,6 +73,11 @@ class Settings:
     size and the other paragraphs are assigned to its narrative centroids: UMAP and HDBSCAN cost
     grows faster than linearly with N, centroid assignment linearly."""
 
+    stability_seeds: int = 0
+    """Refit with this many other seeds on the same embeddings and record the ARI of the
+    assignments against the run's own (printed in the report's methods). Each costs one fit; 0
+    (default) leaves stability unmeasured. ``benchmarks/stability.py`` measures it offline."""
+
     # incremental updates
     refit_margin: float = 0.10
     """An update assigns new paragraphs with the saved model; it proposes a refit when their
@@ -119,7 +124,7 @@ class Settings:
 #: Settings read after the fit only: changing them reuses the fitted run.
 NOT_MODEL_SETTINGS = frozenset({
     "period", "shares", "weighting", "copies", "n_bootstrap", "min_articles",
-    "evidence_per_narrative", "refit_margin", "refit_growth",
+    "evidence_per_narrative", "refit_margin", "refit_growth", "stability_seeds",
 })
 
 

@@ -253,9 +253,39 @@ def fit_run(
 
         save_model(model, model_dir(store, run_id))
     stats["n_subnarratives"] = int(len(subnarratives))
+    if settings.stability_seeds > 0:
+        with timer.stage("stability"):
+            texts = distinct["text"] if sample is None else distinct["text"].iloc[sample]
+            stats["stability"] = seed_stability(
+                model, texts.tolist(), vectors if sample is None else vectors[sample],
+                settings=settings, codebook=codebook, embedder=embedder,
+            )
     store.save_run(RunRecord(run_id=run_id, stats=stats, **record_base), narratives, assignments,
                    subnarratives)
     return FitResult(run_id, False, n_embedded, narratives, assignments, mode=stats["mode"])
+
+
+def seed_stability(model, texts: list[str], vectors: np.ndarray, *, settings: Settings,
+                   codebook: Codebook | None, embedder) -> dict:
+    """ARI between ``model``'s assignments and refits with ``settings.stability_seeds`` other seeds
+    on the same texts and embeddings (what the report's methods section prints)."""
+    from sklearn.metrics import adjusted_rand_score
+
+    from .model import NarrativeModel
+
+    scores = []
+    for offset in range(1, settings.stability_seeds + 1):
+        other = NarrativeModel.from_settings(
+            settings.replace(seed=settings.seed + offset), codebook=codebook, embedder=embedder
+        ).fit(texts, vectors)
+        scores.append(float(adjusted_rand_score(model.topics_, other.topics_)))
+    return {
+        "ari_mean": float(np.mean(scores)), "ari_min": float(np.min(scores)),
+        "n_seeds": settings.stability_seeds + 1,
+        "method": "ARI of paragraph assignments, seed "
+                  f"{settings.seed} against seeds {settings.seed + 1}-{settings.seed + settings.stability_seeds}, "
+                  "same embeddings",
+    }
 
 
 def fit_sample(n: int, max_size: int, seed: int) -> np.ndarray | None:
@@ -634,7 +664,8 @@ def demo(
         seed, n_weeks=n_weeks, articles_per_outlet_week=articles_per_outlet_week
     )
     corpus_path, _truth = write_demo_corpus(corpus, out_dir)
-    settings = settings or Settings(seed=seed)
+    # The demo measures its own stability across seeds (two extra fits), for the report's methods.
+    settings = settings or Settings(seed=seed, stability_seeds=2)
     return build(
         [corpus_path], out_dir, settings=settings, title=build_kw.pop("title", "Demo corpus"),
         **build_kw,

@@ -67,3 +67,27 @@ def test_input_order_does_not_change_assignments(tmp_path, embedder):
                 {pid: labels[n] for pid, n in zip(fit.assignments["paragraph_id"], fit.assignments["narrative_id"])}
             )
     assert results[0] == results[1]
+
+
+@pytest.mark.slow
+def test_run_measures_its_own_stability_across_seeds_when_asked(tmp_path, embedder):
+    from narrative.codebook import load_codebook
+    from narrative.config import Settings
+    from narrative.pipeline import fit_run, ingest
+    from narrative.report.sections import stability_sentence
+    from narrative.sample import generate_demo_corpus
+    from narrative.store import Store
+
+    corpus = generate_demo_corpus(4, n_weeks=12, articles_per_outlet_week=1)
+    path = tmp_path / "c.jsonl"
+    path.write_text("\n".join(json.dumps(
+        {"id": a["id"], "outlet": a["outlet"], "date": a["date"].isoformat(), "text": a["text"]})
+        for a in corpus.articles) + "\n", encoding="utf-8")
+    settings = Settings(seed=3, stability_seeds=1)
+    with Store(tmp_path / "s.duckdb") as store:
+        ingest([path], store, settings=settings)
+        fit = fit_run(store, settings=settings, codebook=load_codebook(), embedder=embedder)
+        stability = store.run(fit.run_id)["stats"]["stability"]
+    assert stability["n_seeds"] == 2 and stability["ari_min"] == stability["ari_mean"]
+    assert stability["ari_mean"] >= 0.9, stability
+    assert "mean ARI" in stability_sentence({"stability": stability})
