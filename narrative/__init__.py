@@ -27,7 +27,6 @@ _EXPORTS = {
     "change_points": "narrative.drift",
     "generate_demo_corpus": "narrative.sample",
     "write_demo_corpus": "narrative.sample",
-    "ingest": "narrative.pipeline",
     "fit_run": "narrative.pipeline",
     "compute_drift": "narrative.pipeline",
     "write_report": "narrative.pipeline",
@@ -35,7 +34,19 @@ _EXPORTS = {
     "demo": "narrative.pipeline",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
+__all__ = sorted(_EXPORTS) + ["__version__", "ingest"]
+
+# ``narrative.ingest`` is both a subpackage and the pipeline's ingest function. Importing the
+# subpackage (which any stage may do) sets the package attribute to the module, so the subpackage
+# is imported here first, once, and the attribute is then bound to the function for good.
+from . import ingest as _ingest_package  # noqa: E402,F401
+
+
+def ingest(sources, store, **kwargs):
+    """Read, clean, segment and dedup ``sources`` into ``store``: see :func:`narrative.pipeline.ingest`."""
+    from .pipeline import ingest as run_ingest
+
+    return run_ingest(sources, store, **kwargs)
 
 
 def __getattr__(name: str) -> Any:

@@ -78,6 +78,8 @@ def test_resolve_scheduler_reads_the_flag_then_dask_settings(monkeypatch):
 
 def test_unreachable_scheduler_is_one_clear_error():
     import dask
+    import distributed  # noqa: F401 - registers its config defaults before the override below:
+    # dask.config.set on a section that does not exist yet removes the whole section on exit.
 
     from narrative.distributed import SchedulerUnreachable
     from narrative.distributed.scheduler import connect
