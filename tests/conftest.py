@@ -61,3 +61,13 @@ def embedder():
     from narrative.embed import load_embedder
 
     return load_embedder()
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory, embedder):
+    """The demo corpus built once for the whole session (real model, seed 0): ``(out, result)``."""
+    from narrative.config import Settings
+    from narrative.pipeline import demo
+
+    out = tmp_path_factory.mktemp("demo")
+    return out, demo(out, seed=0, settings=Settings(seed=0))

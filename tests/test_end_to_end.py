@@ -21,13 +21,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory, embedder):
-    from narrative.config import Settings
-    from narrative.pipeline import demo
-
-    out = tmp_path_factory.mktemp("demo")
-    result = demo(out, seed=0, settings=Settings(seed=0))
-    return out, result
+def demo_run(demo_build):
+    return demo_build
 
 
 def _planted(out: Path) -> dict[str, str]:

@@ -83,11 +83,8 @@ def _pdf_pages(pdf: Path, out: Path) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def demo_report(tmp_path_factory) -> Path:
-    from narrative.pipeline import demo
-
-    out = tmp_path_factory.mktemp("demo-report")
-    result = demo(out, seed=0, n_weeks=12, articles_per_outlet_week=1)
+def demo_report(demo_build) -> Path:
+    out, result = demo_build  # shared with the end-to-end tests: one demo build per session
     assert result.paths["html"].is_file() and result.paths["pdf"].is_file()
     return out
 
