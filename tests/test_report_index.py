@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -12,24 +11,13 @@ import pytest
 from narrative.report.html import CONTENT_SECURITY_POLICY
 from narrative.report.index import write_index
 
+from .html_tags import TagCollector
+
 HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>{{7*7}}'
 
 
-class _Page(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
-def _parse(path: Path) -> _Page:
-    page = _Page()
+def _parse(path: Path) -> TagCollector:
+    page = TagCollector()
     page.feed(path.read_text(encoding="utf-8"))
     return page
 
@@ -48,7 +36,7 @@ def _report(folder: Path, title: str, subtitle: str = "", *, mtime: float | None
     return path
 
 
-def _links(page: _Page) -> list[str]:
+def _links(page: TagCollector) -> list[str]:
     return [a.get("href") or "" for tag, a in page.tags if tag == "a"]
 
 
