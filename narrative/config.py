@@ -37,10 +37,12 @@ class Settings:
     # embedding
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     batch_size: int = 32
-    precision: str = "bf16"
-    """Embedding inference precision: ``bf16`` (default: about 2x fp32 on CPU at cosine >= 0.9999 and
-    kNN@10 overlap >= 0.99 with fp32, see benchmarks/embedding_speed.py) or ``fp32``. Each precision
-    is cached under its own model id."""
+    precision: str = "auto"
+    """Embedding inference precision: ``bf16`` (2-2.6x fp32 on CPUs with native bf16, at cosine >=
+    0.9999 and kNN@10 overlap >= 0.99 with fp32, but 3x slower than fp32 where torch emulates it),
+    ``fp32``, or ``auto`` (default): bf16 where the CPU has native bf16 (``narrative.cpu``), else
+    fp32. ``auto`` is resolved when the settings are built, so runs record what was used; each
+    precision's vectors are cached under their own model id (see benchmarks/embedding_speed.py)."""
 
     # model
     zeroshot_min_similarity: float = 0.35
@@ -103,6 +105,11 @@ class Settings:
 
     # report
     evidence_per_narrative: int = 2
+
+    def __post_init__(self) -> None:
+        from .cpu import resolve_precision
+
+        object.__setattr__(self, "precision", resolve_precision(self.precision))
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **_coerce(changes))

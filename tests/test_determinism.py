@@ -2,7 +2,7 @@
 
 No thread setting is needed for this: with a seed, UMAP runs single-threaded (its result does not
 depend on the number of numba threads), HDBSCAN and the centroid assignment are deterministic, and
-the embeddings (bf16 by default) come out the same for the same texts and thread count. Vectors
+the embeddings (bf16 or fp32, whichever ``auto`` picks) come out the same for the same texts and thread count. Vectors
 embedded with another torch thread count may differ in the last bits; they are cached per text, so
 re-fitting a store never re-embeds.
 """

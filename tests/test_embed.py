@@ -1,8 +1,8 @@
 """The packaged all-MiniLM-L6-v2: loads offline, attempts no network, embeds in input order.
 
-The default precision is bf16 (Settings.precision), so vectors of the same text embedded in
-different batches agree to a cosine tolerance, not bit for bit; fp32 is checked where exactness
-is the point.
+The default precision is ``auto`` (bf16 on CPUs with native bf16, else fp32), so vectors of the
+same text embedded in different batches are compared to a cosine tolerance, not bit for bit; fp32
+is checked where exactness is the point.
 """
 
 import numpy as np
@@ -21,7 +21,11 @@ def test_packaged_model_loads_without_any_network_attempt(no_network, monkeypatc
     assert os.environ["HF_HUB_OFFLINE"] == "1"
     vectors = emb.encode(["The talks in Geneva ended without a ceasefire."])
     assert vectors.shape == (1, 384)
-    assert emb.precision == "bf16" and emb.model_id == "all-MiniLM-L6-v2@bf16"  # the default
+    from narrative.cpu import resolve_precision
+
+    default = resolve_precision("auto")  # the default, chosen by this CPU's flags
+    assert emb.precision == default
+    assert emb.model_id == "all-MiniLM-L6-v2" + ("" if default == "fp32" else "@bf16")
     assert no_network == []  # the autouse guard records every attempted connection
 
 
@@ -87,5 +91,5 @@ def test_bf16_agrees_with_fp32_and_is_cached_under_its_own_id(embedder):
 def test_unknown_precision_is_refused():
     from narrative.embed import load_embedder
 
-    with pytest.raises(ValueError, match="precision must be one of fp32, bf16; got 'int8'"):
+    with pytest.raises(ValueError, match="precision must be one of fp32, bf16 or auto; got 'int8'"):
         load_embedder(precision="int8")

@@ -27,8 +27,9 @@ def load_embedder(
 ) -> Embedder:
     """The embedding model named ``name`` (default: the packaged all-MiniLM-L6-v2).
 
-    ``batch_size`` and ``precision`` default to :class:`narrative.config.Settings` (bf16: about
-    twice as fast as fp32 on CPU at cosine >= 0.9999 to it).
+    ``batch_size`` and ``precision`` default to :class:`narrative.config.Settings` (``auto``: bf16
+    where the CPU has native bf16, about twice as fast as fp32 at cosine >= 0.9999 to it; else
+    fp32).
     """
     from ..config import Settings
     from .sentence import SentenceEmbedder

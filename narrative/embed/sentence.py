@@ -14,9 +14,9 @@ import numpy as np
 
 from ..config import DEFAULT_EMBEDDING_MODEL
 
-#: Inference precisions: fp32, or bf16 autocast (the default in Settings: about 2x fp32 on CPUs
-#: with bf16 support; measured agreement with fp32 on ukraine_media_2022 paragraphs: cosine >=
-#: 0.9999, kNN@10 overlap 0.995; see benchmarks/embedding_speed.py).
+#: Inference precisions: fp32, or bf16 autocast (2-2.6x fp32 on CPUs with native bf16, 3x slower
+#: without; measured agreement with fp32 on ukraine_media_2022 paragraphs: cosine >= 0.9999,
+#: kNN@10 overlap 0.995; see benchmarks/embedding_speed.py). ``auto`` picks one per CPU.
 PRECISIONS = ("fp32", "bf16")
 
 _ALIASES = {
@@ -53,9 +53,14 @@ def resolve_model_path(name: str | None) -> tuple[str, Path]:
 class SentenceEmbedder:
     """A sentence-transformers model on the CPU, batched by length to cut padding."""
 
-    def __init__(self, name: str | None = None, *, batch_size: int = 32, precision: str = "bf16"):
+    def __init__(self, name: str | None = None, *, batch_size: int = 32, precision: str = "auto"):
+        from ..cpu import resolve_precision
+
+        precision = resolve_precision(precision)
         if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
+            raise ValueError(
+                f"precision must be one of {', '.join(PRECISIONS)} or auto; got {precision!r}"
+            )
         base_id, self.path = resolve_model_path(name)
         # Vectors from another precision differ slightly: they are cached under their own id.
         self.model_id = base_id if precision == "fp32" else f"{base_id}@{precision}"
