@@ -3,7 +3,8 @@
 Usage: python benchmarks/stability.py STORE.duckdb [--seeds 42 43 44] [--no-codebook] [--plain]
                                      [--model-id ID] [--batch-sizes 32 64] [--umap-timing N]
 
-Reads paragraphs and their cached embeddings (``--model-id``, default the fp32 all-MiniLM-L6-v2)
+Reads paragraphs and their cached embeddings (``--model-id``, default the ones `narrative build`
+stores with default settings on this CPU: all-MiniLM-L6-v2, ``@bf16`` where ``auto`` picks bf16)
 from a store written by `narrative build`, fits the model once per seed and once on embeddings
 plus 1e-7 noise, and prints the adjusted Rand index between every pair of runs (paragraph
 assignments, -1 included as a cluster of its own), with the number of narratives and the
@@ -72,16 +73,18 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
     parser.add_argument("--no-codebook", action="store_true")
     parser.add_argument("--plain", action="store_true", help="also measure plain BERTopic")
-    parser.add_argument("--model-id", default=None, help="embeddings to read (default: fp32 MiniLM)")
+    parser.add_argument("--model-id", default=None, help="embeddings to read (default: the default settings' key)")
     parser.add_argument("--batch-sizes", type=int, nargs="*", default=[])
     parser.add_argument("--umap-timing", type=int, default=0, metavar="N")
     args = parser.parse_args()
 
     from narrative.codebook import load_codebook
-    from narrative.config import DEFAULT_EMBEDDING_MODEL
+    from narrative.config import DEFAULT_EMBEDDING_MODEL, Settings
     from narrative.embed import load_embedder
 
-    texts, vectors = load(args.store, args.model_id or DEFAULT_EMBEDDING_MODEL)
+    default_precision = Settings().precision
+    default_id = DEFAULT_EMBEDDING_MODEL + ("" if default_precision == "fp32" else f"@{default_precision}")
+    texts, vectors = load(args.store, args.model_id or default_id)
     if args.umap_timing:
         time_umap(vectors, args.umap_timing)
         return

@@ -1,0 +1,119 @@
+"""Warm re-runs of `narrative build` on a store that already holds a fitted run (issue 7 targets).
+
+Usage: python benchmarks/incremental.py SOURCE --store STORE.duckdb [--new 100] [--work DIR]
+
+``STORE`` is a store `narrative build SOURCE` wrote with default settings (for instance the one
+``compare_bertopic.py`` leaves in its work folder). The store and the ``models/`` folder beside
+it are copied first, so they are left as they were. Then, each in a fresh process (imports, model load and numba cache loads included):
+
+1. *nothing new*: ``narrative build SOURCE --store COPY`` again: ingest finds every article
+   known, nothing is embedded, the saved run is reused, drift and the report are rebuilt;
+2. *plus N articles*: the same with a second source of N new articles, written here by the demo
+   generator (the project's own text) and dated in the week after the corpus's last date: only
+   their paragraphs are embedded, and they are assigned with the saved model.
+
+Prints wall time, the build's own stage timings and its last lines (a refit proposal, if any).
+Targets (issue 7, ukraine_media_2022): nothing new <= 60 s, plus 100 articles <= 30 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def corpus_last_date(source: Path) -> dt.date:
+    """Latest ``date`` field of a JSONL corpus (the articles the new ones come after)."""
+    last = None
+    with source.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                date = json.loads(line).get("date")
+                if date:
+                    day = dt.date.fromisoformat(str(date)[:10])
+                    last = day if last is None or day > last else last
+    if last is None:
+        raise SystemExit(f"{source}: no article has a date")
+    return last
+
+
+def write_new_articles(n: int, after: dt.date, out: Path) -> Path:
+    """``n`` demo-generator articles dated in the week starting the Monday after ``after``."""
+    from narrative.sample import DemoCorpus, generate_demo_corpus, write_demo_corpus
+
+    monday = after + dt.timedelta(days=7 - after.weekday())
+    per_week = 1
+    while True:
+        corpus = generate_demo_corpus(7, n_weeks=1, articles_per_outlet_week=per_week, start=monday)
+        if len(corpus.articles) >= n:
+            break
+        per_week += 1
+    articles = [dict(a, id=f"new-{a['id']}") for a in corpus.articles[:n]]
+    for article in articles:
+        if article.get("syndicated_from"):
+            article["syndicated_from"] = f"new-{article['syndicated_from']}"
+    path, _ = write_demo_corpus(DemoCorpus(articles, corpus.truth, corpus.changepoints), out)
+    return path
+
+
+def timed_build(sources: list[Path], store: Path, out: Path) -> tuple[float, list[str]]:
+    cmd = [sys.executable, "-m", "narrative", "build", *map(str, sources), "--store", str(store),
+           "--out", str(out)]
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if done.returncode:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise SystemExit(f"build failed with status {done.returncode}")
+    return wall, [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", type=Path, help="the corpus JSONL the store was built from")
+    parser.add_argument("--store", type=Path, required=True)
+    parser.add_argument("--new", type=int, default=100, help="articles to add (default 100)")
+    parser.add_argument("--work", type=Path, default=Path("out/incremental"))
+    args = parser.parse_args()
+    if not args.store.exists():
+        raise SystemExit(f"{args.store}: no such store; build one first with narrative build")
+
+    if args.work.exists():
+        shutil.rmtree(args.work)
+    args.work.mkdir(parents=True)
+    store = args.work / "store.duckdb"
+    shutil.copy2(args.store, store)
+    models = args.store.parent / "models"  # the saved models live beside the store
+    if models.is_dir():
+        shutil.copytree(models, args.work / "models")
+    new = write_new_articles(args.new, corpus_last_date(args.source), args.work / "new")
+
+    rows = []
+    for label, sources, target in [
+        ("nothing new", [args.source], 60),
+        (f"plus {args.new} articles", [args.source, new], 30),
+    ]:
+        wall, lines = timed_build(sources, store, args.work / label.replace(" ", "_"))
+        stages = next((line for line in lines if line.startswith("stages:")), "stages: ?")
+        rows.append((label, wall, target, stages, [l for l in lines if "refit" in l.lower()]))
+
+    print(f"{args.source.name}; store {args.store.name}; {platform.processor() or platform.machine()},"
+          f" python {platform.python_version()}")
+    print(f"{'re-run':<22}{'wall s':>8}{'target s':>10}  met")
+    for label, wall, target, _, _ in rows:
+        print(f"{label:<22}{wall:>8.1f}{target:>10}  {'yes' if wall <= target else 'no'}")
+    for label, _, _, stages, refit in rows:
+        print(f"{label}: {stages}")
+        for line in refit:
+            print(f"  {line}")
+
+
+if __name__ == "__main__":
+    main()
