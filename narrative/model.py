@@ -42,6 +42,14 @@ def cluster_size_for(n_docs: int) -> int:
     return int(min(500, max(3, round(0.5 * math.sqrt(max(n_docs, 1))))))
 
 
+def max_cluster_size_for(n_docs: int, min_cluster: int, share: float | None) -> int:
+    """HDBSCAN ``max_cluster_size`` for ``share`` of the ``n_docs`` paragraphs it clusters (0 = no
+    cap, as in hdbscan); never below four minimum clusters, so small inputs still form clusters."""
+    if not share:
+        return 0
+    return max(4 * min_cluster, int(share * n_docs))
+
+
 class _DropCustomAssignmentNotice(logging.Filter):
     """Drops BERTopic's notice that custom topic assignments were passed: we do that on purpose."""
 
@@ -75,11 +83,15 @@ class _SmallSafeHDBSCAN:
     of points and raises on some of those inputs, so they stay unassigned here.
     """
 
-    def __init__(self, model):
+    def __init__(self, model, max_share: float | None = None):
         self.model = model
+        self.max_share = max_share
 
     def fit(self, X, y=None):
         X = np.asarray(X)
+        self.model.max_cluster_size = max_cluster_size_for(
+            len(X), self.model.min_cluster_size, self.max_share
+        )
         if len(X) < 2 * self.model.min_cluster_size:
             self.labels_ = np.full(len(X), UNASSIGNED_ID, dtype=int)
         else:
@@ -107,6 +119,11 @@ class NarrativeModel:
         Cosine similarity to a description above which a paragraph is assigned to that narrative.
     min_cluster_size : int or None, default=None
         HDBSCAN's minimum cluster size; None uses :func:`cluster_size_for`.
+    max_cluster_share : float or None, default=0.1
+        HDBSCAN's ``max_cluster_size`` as a share of the paragraphs it clusters (those zero-shot
+        leaves; None: no cap). Without it, a
+        perturbation of the embeddings can tip HDBSCAN's cluster selection into one cluster that
+        swallows most of what zero-shot leaves (see ``Settings.max_cluster_share``).
     umap_neighbors, umap_components : int
         UMAP's neighbourhood size and output dimension.
     top_n_words : int, default=10
@@ -140,6 +157,7 @@ class NarrativeModel:
         random_state: int = 42,
         zeroshot_min_similarity: float = 0.35,
         min_cluster_size: int | None = None,
+        max_cluster_share: float | None = 0.1,
         umap_neighbors: int = 15,
         umap_components: int = 5,
         top_n_words: int = 10,
@@ -156,6 +174,7 @@ class NarrativeModel:
         self.random_state = random_state
         self.zeroshot_min_similarity = zeroshot_min_similarity
         self.min_cluster_size = min_cluster_size
+        self.max_cluster_share = max_cluster_share
         self.umap_neighbors = umap_neighbors
         self.umap_components = umap_components
         self.top_n_words = top_n_words
@@ -175,6 +194,7 @@ class NarrativeModel:
             random_state=settings.seed,
             zeroshot_min_similarity=settings.zeroshot_min_similarity,
             min_cluster_size=settings.min_cluster_size,
+            max_cluster_share=getattr(settings, "max_cluster_share", None),
             umap_neighbors=settings.umap_neighbors,
             umap_components=settings.umap_components,
             top_n_words=settings.top_n_words,
@@ -188,7 +208,8 @@ class NarrativeModel:
         )
 
     _PARAMS = (
-        "random_state", "zeroshot_min_similarity", "min_cluster_size", "umap_neighbors",
+        "random_state", "zeroshot_min_similarity", "min_cluster_size", "max_cluster_share",
+        "umap_neighbors",
         "umap_components", "top_n_words", "ngram_max", "max_features", "label_diversity",
         "assign_min_similarity", "refine_iter", "guided", "subnarratives",
     )
@@ -246,7 +267,8 @@ class NarrativeModel:
                 metric="euclidean",
                 cluster_selection_method="eom",
                 prediction_data=False,  # assignment is by centroid; HDBSCAN's predict is unused
-            )
+            ),
+            max_share=self.max_cluster_share,
         )
         vectorizer = CountVectorizer(
             stop_words=sorted(ENGLISH_STOP_WORDS | NEWS_STOP_WORDS),

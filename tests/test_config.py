@@ -41,3 +41,10 @@ def test_base_settings_sit_between_defaults_and_the_config_file(tmp_path):
     assert load_settings(None, environ={}, base=base).period == "day"
     assert load_settings(cfg, environ={}, base=base).period == "month"
     assert load_settings(None, environ={"NARRATIVE_N_BOOTSTRAP": "5"}, base=base).n_bootstrap == 5
+
+
+def test_max_cluster_share_can_be_switched_off_from_the_environment():
+    from narrative.config import load_settings
+
+    assert load_settings(environ={"NARRATIVE_MAX_CLUSTER_SHARE": "none"}).max_cluster_share is None
+    assert load_settings(environ={"NARRATIVE_MAX_CLUSTER_SHARE": "0.4"}).max_cluster_share == 0.4

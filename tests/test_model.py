@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from narrative.codebook import load_codebook
-from narrative.model import NarrativeModel, NotFittedError, cluster_size_for
+from narrative.model import (
+    NarrativeModel,
+    NotFittedError,
+    _SmallSafeHDBSCAN,
+    cluster_size_for,
+    max_cluster_size_for,
+)
 
 TEXTS = [
     "Xi and Putin met in Beijing to deepen the no-limits partnership between China and Russia.",
@@ -22,6 +28,28 @@ def test_cluster_size_scales_with_corpus():
     assert cluster_size_for(1300) == 18
     assert cluster_size_for(30000) == 87
     assert cluster_size_for(10**9) == 500
+
+
+def test_max_cluster_size_is_a_share_of_what_is_clustered_with_a_floor():
+    assert max_cluster_size_for(16_000, 87, 0.25) == 4000
+    assert max_cluster_size_for(100, 10, 0.25) == 40  # four minimum clusters at least
+    assert max_cluster_size_for(16_000, 87, None) == 0  # hdbscan's "no cap"
+
+
+def test_no_cluster_grows_past_the_cap():
+    """Two touching blobs (200 points each) beside a far one: capped at half the points, HDBSCAN
+    may not return the two as one 400-point cluster."""
+    from hdbscan import HDBSCAN
+
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal((0, 0), 0.3, (200, 2)), rng.normal((1.2, 0), 0.3, (200, 2)),
+                   rng.normal((10, 10), 0.3, (100, 2))])
+    free = _SmallSafeHDBSCAN(HDBSCAN(min_cluster_size=20)).fit(x).labels_
+    assert np.bincount(free[free >= 0]).max() == 400  # uncapped, the two blobs are one cluster
+    capped = _SmallSafeHDBSCAN(HDBSCAN(min_cluster_size=20), max_share=0.5).fit(x)
+    assert capped.model.max_cluster_size == 250
+    sizes = np.bincount(capped.labels_[capped.labels_ >= 0])
+    assert len(sizes) >= 3 and sizes.max() <= 250
 
 
 @pytest.mark.parametrize(
