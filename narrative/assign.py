@@ -1,9 +1,12 @@
 """Assignment of paragraphs to narrative centroids: the part of the model that must be stable.
 
 Clustering decides *which* narratives exist; the final assignment of each paragraph is a pure
-function of its embedding and the narrative centroids (nearest centroid by cosine, ``-1`` below a
-similarity floor). That makes assignments reproducible from saved centroids alone, and far less
-sensitive to the tiny perturbations that flip HDBSCAN's density decisions.
+function of its embedding, the codebook descriptions and the narrative centroids: a paragraph
+whose similarity to a codebook narrative's description reaches the zero-shot threshold belongs to
+that named narrative (the analyst's definition, the same for every seed); every other paragraph
+goes to its nearest centroid by cosine, ``-1`` below a similarity floor. That makes assignments
+reproducible from the saved model alone, and far less sensitive to the tiny perturbations that
+flip HDBSCAN's density decisions.
 """
 
 from __future__ import annotations
@@ -29,11 +32,28 @@ def topic_centroids(embeddings: np.ndarray, topics: np.ndarray) -> tuple[np.ndar
     return ids, _unit_rows(centroids).astype(np.float32)
 
 
+def zero_shot_choice(
+    embeddings: np.ndarray, anchors: np.ndarray, anchor_ids: np.ndarray, *, min_similarity: float
+) -> np.ndarray:
+    """Named narrative id of each row whose best cosine similarity to a codebook description
+    (``anchors``, one row per id in ``anchor_ids``) is at least ``min_similarity``; else ``-1``."""
+    n = len(embeddings)
+    if anchors is None or len(anchors) == 0:
+        return np.full(n, UNASSIGNED_ID, dtype=int)
+    sims = _unit_rows(np.asarray(embeddings, dtype=np.float64)) @ _unit_rows(
+        np.asarray(anchors, dtype=np.float64)).T
+    best = sims.argmax(axis=1)
+    best_sim = sims[np.arange(n), best]
+    return np.where(best_sim >= min_similarity, np.asarray(anchor_ids)[best], UNASSIGNED_ID).astype(int)
+
+
 def assign_to_centroids(
-    embeddings: np.ndarray, ids: np.ndarray, centroids: np.ndarray, *, min_similarity: float
+    embeddings: np.ndarray, ids: np.ndarray, centroids: np.ndarray, *, min_similarity: float,
+    fixed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Nearest centroid by cosine for each row; ``-1`` where the best similarity is below the floor.
 
+    Rows where ``fixed`` holds an id in ``ids`` (see :func:`zero_shot_choice`) keep that id.
     Returns ``(topics, similarity to the chosen or nearest centroid)``. Ties go to the lower id.
     """
     n = len(embeddings)
@@ -41,8 +61,17 @@ def assign_to_centroids(
         return np.full(n, UNASSIGNED_ID, dtype=int), np.zeros(n)
     sims = _unit_rows(np.asarray(embeddings, dtype=np.float64)) @ centroids.astype(np.float64).T
     best = sims.argmax(axis=1)
+    if fixed is not None:
+        fixed = np.asarray(fixed, dtype=int)
+        order = np.argsort(ids)
+        pos = np.clip(np.searchsorted(ids[order], fixed), 0, len(ids) - 1)
+        pinned = np.where((ids[order][pos] == fixed) & (fixed != UNASSIGNED_ID), order[pos], -1)
+        best = np.where(pinned >= 0, pinned, best)
     best_sim = sims[np.arange(n), best]
-    topics = np.where(best_sim >= min_similarity, ids[best], UNASSIGNED_ID)
+    keep = best_sim >= min_similarity
+    if fixed is not None:
+        keep |= pinned >= 0
+    topics = np.where(keep, ids[best], UNASSIGNED_ID)
     return topics.astype(int), best_sim
 
 
@@ -52,24 +81,41 @@ def refine_assignments(
     *,
     min_similarity: float,
     n_iter: int = 2,
+    fixed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Start from a clustering and alternate centroid update / nearest-centroid assignment.
 
     A few k-means-style steps on the sphere: topic ids are kept (a topic that loses every member
-    keeps its last centroid so ids never shift). Returns ``(topics, similarity, ids, centroids)``.
+    keeps its last centroid so ids never shift); rows with a ``fixed`` id keep it throughout.
+    Returns ``(topics, similarity, ids, centroids)``.
     """
     ids, centroids = topic_centroids(embeddings, topics)
     current = np.asarray(topics, dtype=int)
     sims = np.zeros(len(current))
     for _ in range(max(1, n_iter)):
-        current, sims = assign_to_centroids(embeddings, ids, centroids, min_similarity=min_similarity)
+        current, sims = assign_to_centroids(embeddings, ids, centroids, min_similarity=min_similarity,
+                                            fixed=fixed)
         new_ids, new_centroids = topic_centroids(embeddings, current)
         lookup = {t: i for i, t in enumerate(new_ids)}
         centroids = np.stack(
             [new_centroids[lookup[t]] if t in lookup else centroids[i] for i, t in enumerate(ids)]
         ) if len(ids) else centroids
-    current, sims = assign_to_centroids(embeddings, ids, centroids, min_similarity=min_similarity)
+    current, sims = assign_to_centroids(embeddings, ids, centroids, min_similarity=min_similarity,
+                                        fixed=fixed)
     return current, sims, ids, centroids
+
+
+def assign_paragraphs(
+    embeddings: np.ndarray, *, ids: np.ndarray, centroids: np.ndarray, min_similarity: float,
+    anchors: np.ndarray | None = None, anchor_ids: np.ndarray | None = None,
+    anchor_min_similarity: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The fitted model's whole rule (``NarrativeModel.assignment_rule()`` gives its arguments):
+    codebook matches first, nearest centroid for the rest."""
+    fixed = None
+    if anchors is not None and len(anchors):
+        fixed = zero_shot_choice(embeddings, anchors, anchor_ids, min_similarity=anchor_min_similarity)
+    return assign_to_centroids(embeddings, ids, centroids, min_similarity=min_similarity, fixed=fixed)
 
 
 def soft_distribution(

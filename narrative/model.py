@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .assign import assign_to_centroids, refine_assignments, soft_distribution
+from .assign import assign_paragraphs, refine_assignments, soft_distribution, zero_shot_choice
 from .codebook import Codebook
 from .schema import UNASSIGNED, UNASSIGNED_ID
 
@@ -329,9 +329,14 @@ class NarrativeModel:
         topics, _ = topic_model.fit_transform(texts, embeddings=embeddings.copy())
         topics = np.asarray(topics, dtype=int)
         self.clustered_topics_ = topics
-        # Final assignment: nearest narrative centroid (see narrative.assign for why).
+        # Final assignment: codebook matches keep their named narrative, the rest go to the nearest
+        # narrative centroid (see narrative.assign for why).
+        self._keep_anchors(topic_model, topics, embeddings.shape[1])
+        fixed = zero_shot_choice(embeddings, self.anchors_, self.anchor_ids_,
+                                 min_similarity=self.zeroshot_min_similarity)
         topics, sims, ids, centroids = refine_assignments(
-            embeddings, topics, min_similarity=self.assign_min_similarity, n_iter=self.refine_iter
+            embeddings, topics, min_similarity=self.assign_min_similarity, n_iter=self.refine_iter,
+            fixed=fixed,
         )
         if set(topics.tolist()) - {UNASSIGNED_ID}:
             # Terms and labels from the final assignment, with the same vectorizer and labeller.
@@ -349,6 +354,33 @@ class NarrativeModel:
         self._mark_nearest_named()
         self._fit_subnarratives(topic_model, texts, embeddings)
         return self
+
+    def _keep_anchors(self, topic_model, topics: np.ndarray, dim: int) -> None:
+        """Codebook description vectors (``anchors_``) and their topic ids (``anchor_ids_``), for
+        the narratives BERTopic made from the zero-shot list; they are saved with the model."""
+        names = self._zeroshot_names(topic_model) if self.embedder is not None else {}
+        present = set(np.asarray(topics).tolist())
+        id_of = {name: t for t, name in names.items() if t in present}
+        texts = self._zeroshot_texts()
+        rows = [i for i, n in enumerate(self.codebook.narratives) if n.name in id_of] if names else []
+        if rows:
+            vectors = np.asarray(self.embedder.encode([texts[i] for i in rows]), dtype=np.float32)
+            self.anchors_ = vectors
+            self.anchor_ids_ = np.array([id_of[self.codebook.narratives[i].name] for i in rows])
+        else:
+            self.anchors_ = np.zeros((0, dim), dtype=np.float32)
+            self.anchor_ids_ = np.zeros(0, dtype=int)
+
+    def assignment_rule(self) -> dict:
+        """Everything :func:`narrative.assign.assign_paragraphs` needs to assign like this model."""
+        self._check_fitted()
+        anchors = getattr(self, "anchors_", None)
+        return dict(
+            ids=self.centroid_ids_, centroids=self.centroids_,
+            min_similarity=self.assign_min_similarity,
+            anchors=anchors, anchor_ids=getattr(self, "anchor_ids_", None),
+            anchor_min_similarity=self.zeroshot_min_similarity,
+        )
 
     def _mark_nearest_named(self) -> None:
         """For each discovered narrative, the closest named one by centroid cosine similarity.
@@ -477,10 +509,7 @@ class NarrativeModel:
     def transform(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Assign paragraphs (by their embeddings) to the fitted narratives' centroids."""
         self._check_fitted()
-        return assign_to_centroids(
-            np.asarray(embeddings, dtype=np.float32), self.centroid_ids_, self.centroids_,
-            min_similarity=self.assign_min_similarity,
-        )
+        return assign_paragraphs(np.asarray(embeddings, dtype=np.float32), **self.assignment_rule())
 
     def distribution(self, embeddings: np.ndarray) -> np.ndarray:
         """Soft narrative mixture per paragraph (columns in ``centroid_ids_`` order)."""

@@ -78,6 +78,10 @@ def save_model(model, path: str | Path) -> Path:
         "centroids": np.ascontiguousarray(model.centroids_, dtype=np.float32),
         "centroid_ids": np.ascontiguousarray(model.centroid_ids_, dtype=np.int64),
     }
+    anchors = getattr(model, "anchors_", None)
+    if anchors is not None and len(anchors):  # codebook description vectors: part of the rule
+        arrays["anchors"] = np.ascontiguousarray(anchors, dtype=np.float32)
+        arrays["anchor_ids"] = np.ascontiguousarray(model.anchor_ids_, dtype=np.int64)
     subtable = getattr(model, "subnarratives_", None)
     if subtable is not None and len(subtable):
         config["subnarratives"] = json.loads(subtable.to_json(orient="records", force_ascii=False))
@@ -189,6 +193,13 @@ def load_model(path: str | Path, *, embedder=None):
     model.centroids_ = centroids.astype(np.float32)
     model.centroid_ids_ = ids.astype(int)
     model.narratives_ = pd.DataFrame(config["narratives"])
+    anchors, anchor_ids = tensors.get("anchors"), tensors.get("anchor_ids")
+    if anchors is not None or anchor_ids is not None:
+        if (anchors is None or anchor_ids is None or anchors.ndim != 2
+                or len(anchor_ids) != len(anchors) or anchors.shape[1] != centroids.shape[1]):
+            raise ModelFileError(f"{path / TENSORS}: expected anchors (k × dim) and k anchor_ids")
+        model.anchors_ = anchors.astype(np.float32)
+        model.anchor_ids_ = anchor_ids.astype(int)
     subcentroids, subkeys = tensors.get("subcentroids"), tensors.get("subcentroid_keys")
     if subcentroids is not None or subkeys is not None:
         if (subcentroids is None or subkeys is None or subcentroids.ndim != 2

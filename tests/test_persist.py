@@ -47,6 +47,10 @@ def test_loaded_model_assigns_exactly_like_the_fitted_one(fitted, tmp_path):
     assert loaded.narratives_["label"].tolist() == model.narratives_["label"].tolist()
     assert loaded.get_params() == model.get_params()
     assert loaded.codebook.names == model.codebook.names
+    # The codebook description vectors are part of the rule: codebook matches stay named.
+    assert len(model.anchors_) > 0
+    assert np.array_equal(loaded.anchors_, model.anchors_)
+    assert np.array_equal(loaded.anchor_ids_, model.anchor_ids_)
     # Sub-narratives round-trip too: the loaded model places paragraphs in them as the fit did.
     assert len(model.subnarratives_) > 0
     subs = loaded.transform_subnarratives(vectors, topics)

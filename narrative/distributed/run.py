@@ -180,9 +180,7 @@ def build_distributed(
                 model.fit(distinct["text"].iloc[sample].tolist(), vectors[sample])
         with timer.stage("assign"):
             chunks = [vectors[i:i + embed_chunk] for i in range(0, len(vectors), embed_chunk)]
-            parts = runner.map(assign_vectors, chunks, ids=model.centroid_ids_,
-                               centroids=model.centroids_,
-                               min_similarity=model.assign_min_similarity)
+            parts = runner.map(assign_vectors, chunks, **model.assignment_rule())
         topics = np.concatenate([t for t, _ in parts]) if parts else np.zeros(0, dtype=int)
         sims = np.concatenate([s for _, s in parts]) if parts else np.zeros(0)
         topic_of = dict(zip(distinct["text_hash"], topics))

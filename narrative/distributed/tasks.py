@@ -127,10 +127,9 @@ def fit_sample(text_hashes: Sequence[str], size: int, seed: int) -> np.ndarray:
     return order[np.sort(chosen)]
 
 
-def assign_vectors(
-    vectors: np.ndarray, *, ids: np.ndarray, centroids: np.ndarray, min_similarity: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest fitted centroid per row (runs on a worker): ``NarrativeModel.transform``'s rule."""
-    from ..assign import assign_to_centroids
+def assign_vectors(vectors: np.ndarray, **rule) -> tuple[np.ndarray, np.ndarray]:
+    """``NarrativeModel.transform`` on a worker: ``rule`` is the model's ``assignment_rule()``
+    (codebook matches, then nearest centroid), arrays only, so no BERTopic model is shipped."""
+    from ..assign import assign_paragraphs
 
-    return assign_to_centroids(vectors, ids, centroids, min_similarity=min_similarity)
+    return assign_paragraphs(vectors, **rule)
