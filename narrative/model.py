@@ -135,8 +135,9 @@ class NarrativeModel:
     label_diversity : float, default=0.5
         MMR diversity of label terms (0 = most relevant only, 1 = most diverse).
     assign_min_similarity : float, default=0.3
-        After clustering, each paragraph goes to its nearest narrative centroid when the cosine
-        similarity is at least this; below it the paragraph is unassigned (-1).
+        After clustering, a paragraph that matches a codebook narrative zero-shot stays with it;
+        every other paragraph goes to its nearest narrative centroid when the cosine similarity is
+        at least this; below it the paragraph is unassigned (-1).
     refine_iter : int, default=2
         Centroid update / reassignment rounds after clustering.
     guided : bool, default=True
