@@ -252,8 +252,9 @@ def markdown(args, corpus, results, info, timing) -> str:
         "# Topic quality on BBC News (issue 4, item 7)",
         "",
         f"Measured {dt.date.today().isoformat()} by"
-        f" `benchmarks/topic_quality.py --runs {args.runs}`"
-        " (run under `nice -n 19`, with another job sharing the cores: times are indicative).",
+        f" `benchmarks/topic_quality.py --runs {args.runs}`; load average (1 min) at start"
+        f" {timing['load'][0][0]:.2f}, at end {timing['load'][1][0]:.2f}"
+        + (f"; {timing['note']}" if timing.get("note") else "") + ".",
         "",
         f"Corpus: `{corpus.name}` (sha256 `{corpus.sha256[:16]}…`), {len(corpus.texts):,} records,"
         f" {len(set(corpus.labels))} labels. Embeddings: packaged all-MiniLM-L6-v2, fp32, computed"
@@ -315,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", type=Path, help="write the results as Markdown here")
     parser.add_argument("--json", type=Path, help="write every run's scores and topics here")
     parser.add_argument("--cache-dir", type=Path, help="keep the embeddings here between runs")
+    parser.add_argument("--note", help="a line for the results (e.g. that other jobs shared the machine)")
     args = parser.parse_args(argv)
 
     if not args.corpus.exists():
@@ -331,14 +333,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.corpus.name}: records have no 'label' field", file=sys.stderr)
         return 2
     log(f"{len(corpus.texts)} records; loading the embedding model")
-    embedder = load_embedder()
+    embedder = load_embedder(precision="fp32")  # as a plain BERTopic user embeds; shared by all
+    load_start = os.getloadavg()
     embeddings, embed_s, cached = embed_once(corpus.texts, embedder, corpus.sha256, args.cache_dir)
     log(f"embeddings {embeddings.shape} {'from cache' if cached else f'in {embed_s:.0f} s'}")
     tokenized = tokenize_for_npmi(corpus.texts)
 
     results = run_systems(args, corpus.texts, corpus.labels, embeddings, embedder, tokenized)
     info = {"machine": machine(), "versions": evaluation_versions()}
-    timing = {"embed_s": embed_s, "embeddings_cached": cached}
+    timing = {"embed_s": embed_s, "embeddings_cached": cached,
+              "load": (load_start, os.getloadavg()), "note": args.note}
     print(table(results))
     for line in target_lines(results[NARRATIVE]):
         print(line)
