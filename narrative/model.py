@@ -119,11 +119,11 @@ class NarrativeModel:
         Cosine similarity to a description above which a paragraph is assigned to that narrative.
     min_cluster_size : int or None, default=None
         HDBSCAN's minimum cluster size; None uses :func:`cluster_size_for`.
-    max_cluster_share : float or None, default=0.1
+    max_cluster_share : float or None, default=0.25
         HDBSCAN's ``max_cluster_size`` as a share of the paragraphs it clusters (those zero-shot
-        leaves; None: no cap). Without it, a
-        perturbation of the embeddings can tip HDBSCAN's cluster selection into one cluster that
-        swallows most of what zero-shot leaves (see ``Settings.max_cluster_share``).
+        leaves; None: no cap). Without it, a perturbation of the embeddings can tip HDBSCAN's
+        cluster selection into one cluster that swallows most of them (see
+        ``Settings.max_cluster_share``).
     umap_neighbors, umap_components : int
         UMAP's neighbourhood size and output dimension.
     top_n_words : int, default=10
@@ -158,7 +158,7 @@ class NarrativeModel:
         random_state: int = 42,
         zeroshot_min_similarity: float = 0.35,
         min_cluster_size: int | None = None,
-        max_cluster_share: float | None = 0.1,
+        max_cluster_share: float | None = 0.25,
         umap_neighbors: int = 15,
         umap_components: int = 5,
         top_n_words: int = 10,
@@ -210,9 +210,8 @@ class NarrativeModel:
 
     _PARAMS = (
         "random_state", "zeroshot_min_similarity", "min_cluster_size", "max_cluster_share",
-        "umap_neighbors",
-        "umap_components", "top_n_words", "ngram_max", "max_features", "label_diversity",
-        "assign_min_similarity", "refine_iter", "guided", "subnarratives",
+        "umap_neighbors", "umap_components", "top_n_words", "ngram_max", "max_features",
+        "label_diversity", "assign_min_similarity", "refine_iter", "guided", "subnarratives",
     )
 
     def get_params(self) -> dict:
@@ -508,7 +507,8 @@ class NarrativeModel:
             raise NotFittedError("this NarrativeModel is not fitted yet; call fit(texts, embeddings) first")
 
     def transform(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Assign paragraphs (by their embeddings) to the fitted narratives' centroids."""
+        """Assign paragraphs by their embeddings with the fitted rule: codebook matches to their
+        named narrative, the rest to the nearest narrative centroid (see :mod:`narrative.assign`)."""
         self._check_fitted()
         return assign_paragraphs(np.asarray(embeddings, dtype=np.float32), **self.assignment_rule())
 
