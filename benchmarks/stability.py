@@ -79,16 +79,13 @@ def main() -> None:
     args = parser.parse_args()
 
     from narrative.codebook import load_codebook
-    from narrative.config import DEFAULT_EMBEDDING_MODEL, Settings
     from narrative.embed import load_embedder
 
-    default_precision = Settings().precision
-    default_id = DEFAULT_EMBEDDING_MODEL + ("" if default_precision == "fp32" else f"@{default_precision}")
-    texts, vectors = load(args.store, args.model_id or default_id)
+    embedder = load_embedder()  # default settings: its model_id is the key `build` stores under
+    texts, vectors = load(args.store, args.model_id or embedder.model_id)
     if args.umap_timing:
         time_umap(vectors, args.umap_timing)
         return
-    embedder = load_embedder()
     rebatched = {}
     for size in args.batch_sizes:
         start = time.perf_counter()
