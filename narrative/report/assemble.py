@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..config import Settings
 from ..schema import UNASSIGNED
+from .cache import Plot, ReportCache
 from .model import Evidence, FigureRef, NarrativeSection, ReportModel, Section, Table
 
 if TYPE_CHECKING:
@@ -148,7 +149,11 @@ def assemble_report(
     settings: Settings,
     timings: dict[str, float],
     title: str | None = None,
+    cache: ReportCache | None = None,
 ) -> ReportModel:
+    """The report of one run. Figures, the map layout and NPMI scores come from ``cache`` when
+    their inputs are unchanged since the last report in ``out_dir`` (see
+    :mod:`narrative.report.cache`); by default the cache of ``out_dir`` is used and updated."""
     from ..figures import (
         narrative_colors, plot_narrative_sizes, plot_outlet_heatmap,
         plot_outlet_small_multiples, plot_share_over_time, save_figure,
@@ -167,20 +172,21 @@ def assemble_report(
     figures_dir = out_dir / "figures"
     figures: list[FigureRef] = []
 
-    def add(key, fig, title_, caption):
-        paths = save_figure(fig, figures_dir, key)  # the embedded PNG is the saved file's bytes
+    cache = cache if cache is not None else ReportCache(out_dir)
+
+    def add(key: str, plot: Plot, title_: str, caption: str) -> None:
+        # the embedded PNG is the saved file's bytes
+        png, svg = cache.figure(key, plot, figures_dir, save_figure)
         figures.append(
-            FigureRef(key=key, title=title_, caption=caption, png=paths["png"].read_bytes(),
-                      svg_path=str(Path("figures") / Path(paths["svg"]).name))
+            FigureRef(key=key, title=title_, caption=caption, png=png,
+                      svg_path=str(Path("figures") / svg.name))
         )
 
     if not drift.shares.empty:
         add(
             "share-over-time",
-            plot_share_over_time(
-                _complete_periods(drift.shares), outlet="all", narratives=drift.narrative_order,
-                colors=colors,
-            ),
+            Plot(plot_share_over_time, (_complete_periods(drift.shares),),
+                 {"outlet": "all", "narratives": drift.narrative_order, "colors": colors}),
             "Narrative shares over time",
             f"Share of paragraphs per {settings.period} across all outlets; bands are 95% bootstrap "
             "intervals over articles. Partly collected first/last periods are left out, so they do "
@@ -188,7 +194,7 @@ def assemble_report(
         )
     add(
         "outlet-heatmap",
-        plot_outlet_heatmap(drift.outlet_shares, narratives=drift.narrative_order),
+        Plot(plot_outlet_heatmap, (drift.outlet_shares,), {"narratives": drift.narrative_order}),
         "Outlet × narrative",
         f"Share of each outlet's paragraphs per narrative; grey cells: fewer than "
         f"{settings.min_articles} articles.",
@@ -196,9 +202,8 @@ def assemble_report(
     if not drift.shares.empty and (drift.shares["outlet"] != "all").any():
         add(
             "share-by-outlet",
-            plot_outlet_small_multiples(
-                _complete_periods(drift.shares), narratives=drift.narrative_order, colors=colors
-            ),
+            Plot(plot_outlet_small_multiples, (_complete_periods(drift.shares),),
+                 {"narratives": drift.narrative_order, "colors": colors}),
             "Narrative share by outlet",
             f"One row per narrative, one column per outlet: share of the outlet's paragraphs per "
             f"{settings.period} with 95% bands; gaps are {settings.period}s with fewer than "
@@ -207,7 +212,7 @@ def assemble_report(
     sizes = narratives.rename(columns={"label": "narrative"})[["narrative", "size", "kind"]]
     add(
         "narrative-sizes",
-        plot_narrative_sizes(sizes, colors=colors),
+        Plot(plot_narrative_sizes, (sizes,), {"colors": colors}),
         "Narrative sizes",
         "Paragraphs assigned to each narrative (named = from the codebook, discovered = found by clustering).",
     )
@@ -222,10 +227,8 @@ def assemble_report(
             key = f"narrative-{int(r.narrative_id)}"
             add(
                 key,
-                plot_outlet_small_multiples(
-                    _complete_periods(drift.shares), narratives=[str(r.label)], colors=colors,
-                    include_all=True,
-                ),
+                Plot(plot_outlet_small_multiples, (_complete_periods(drift.shares),),
+                     {"narratives": [str(r.label)], "colors": colors, "include_all": True}),
                 f"{r.label}: share by outlet",
                 f"Share of paragraphs per {settings.period}, all outlets first, with 95% bands.",
             )
@@ -280,7 +283,8 @@ def assemble_report(
     analyses: list[Section] = []
     for section, extra in (
         build.map_section(store, run_id, drift, add, colors,
-                          default_model=settings.embedding_model, seed=settings.seed),
+                          default_model=settings.embedding_model, seed=settings.seed,
+                          cache=cache),
         build.divergence_section(drift, add, colors, period),
         build.emerging_section(drift, add, colors, period),
         build.framing_section(drift, period),
@@ -291,7 +295,8 @@ def assemble_report(
     distinct_texts = paragraphs.drop_duplicates("text_hash").sort_values("text_hash")["text"]
     appendix: list[Section] = []
     for section, extra in (
-        build.quality_section(narratives, distinct_texts.tolist(), seed=settings.seed),
+        build.quality_section(narratives, distinct_texts.tolist(), seed=settings.seed,
+                              cache=cache),
         build.coverage_section(drift),
     ):
         appendix.append(section)
@@ -318,8 +323,12 @@ def assemble_report(
         },
         "versions": run["versions"],
         "stage wall times (s)": timings,
+        "reused from the last report": (
+            f"{cache.hits} of {cache.hits + cache.misses} figures and scores (inputs unchanged)"
+        ),
         "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
+    cache.save()
     return ReportModel(
         title=title or "Narrative report",
         subtitle=f"{corpus['articles']} articles from {corpus['outlets']} outlets"

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import UNASSIGNED
+from .cache import Plot, ReportCache
 from .model import Section, Table
 
 if TYPE_CHECKING:
@@ -23,8 +24,9 @@ if TYPE_CHECKING:
     from ..pipeline import DriftFrames
     from ..store import Store
 
-#: ``add(key, figure, title, caption)``: save a figure and put it in the report.
-AddFigure = Callable[[str, "Figure", str, str], None]
+#: ``add(key, plot, title, caption)``: draw a :class:`~narrative.report.cache.Plot` (or reuse its
+#: saved files when its inputs are unchanged), save it and put it in the report.
+AddFigure = Callable[[str, "Plot", str, str], None]
 
 __all__ = [
     "AddFigure",
@@ -88,7 +90,7 @@ def divergence_section(
     ]
     figures: list[str] = []
     if div is not None and not div.empty:
-        add("divergence", plot_divergence(div, changes, colors=colors),
+        add("divergence", Plot(plot_divergence, (div, changes), {"colors": colors}),
             "Divergence with change points",
             f"Solid: divergence of each {period}'s narrative mix from the outlet's baseline; dashed: "
             f"from the previous {period}. Lines in a narrative's colour mark its change points "
@@ -172,7 +174,7 @@ def emerging_section(
         text.append("No narrative emerged or faded in this run.")
         return Section("emerging", "Emerging and fading narratives", text), []
     text += emerging_sentences(emerging, period)
-    add("emerging", plot_emerging(emerging, colors=colors), "Emerging and fading narratives",
+    add("emerging", Plot(plot_emerging, (emerging,), {"colors": colors}), "Emerging and fading narratives",
         "Open circle: mean share in the baseline; filled circle: mean share over the run of "
         f"{period}s named beside it.")
     frame = emerging.assign(_size=pd.to_numeric(emerging["magnitude"], errors="coerce").abs())
@@ -264,7 +266,7 @@ def syndication_section(
     text.append(sentence)
     by_size = articles["outlet"].fillna("(unknown outlet)").astype(str).value_counts()
     outlets = sorted(by_size.index, key=lambda o: (-by_size[o], o))
-    add("syndication", plot_syndication(counts, outlets=outlets), "Syndication",
+    add("syndication", Plot(plot_syndication, (counts,), {"outlets": outlets}), "Syndication",
         "Rows: the outlet that published the copy; columns: the outlet of the first copy; cells: "
         "copied articles; every outlet of the corpus is listed. The diagonal is an outlet repeating "
         "its own article.")
@@ -291,8 +293,13 @@ def run_model_id(run: Mapping[str, object], default: str) -> str:
 def map_section(
     store: "Store", run_id: str, drift: "DriftFrames", add: AddFigure,
     colors: Mapping[str, str], *, default_model: str, seed: int,
+    cache: ReportCache | None = None,
 ) -> tuple[Section, list[Table]]:
-    """UMAP map of the run's distinct paragraph texts, coloured by narrative."""
+    """UMAP map of the run's distinct paragraph texts, coloured by narrative.
+
+    The layout is the costly part (UMAP); with a ``cache`` it is reused while the texts, their
+    narratives, the embedding model and the seed stay the same.
+    """
     from ..figures import map_points, plot_narrative_map
     from ..figures.narrative_map import MAX_MAP_POINTS
     from ..store import StoreError
@@ -302,14 +309,22 @@ def map_section(
     if "text_hash" not in labelled:
         return Section("map", title, ["The map needs paragraph text hashes; none stored."]), []
     distinct = labelled.drop_duplicates("text_hash").sort_values("text_hash")
+    hashes = distinct["text_hash"].tolist()
+    names = distinct["narrative"].astype(str).tolist()
+    model_id = run_model_id(store.run(run_id), default_model)
+
+    def layout() -> dict:
+        vectors = store.get_embeddings(hashes, model_id)
+        return map_points(np.asarray(vectors), names, seed=seed).to_dict(orient="list")
+
     try:
-        vectors = store.get_embeddings(distinct["text_hash"].tolist(),
-                                       run_model_id(store.run(run_id), default_model))
+        inputs = (hashes, names, model_id, seed, MAX_MAP_POINTS)
+        columns = cache.value("narrative-map-layout", inputs, layout) if cache else layout()
     except StoreError:
         return Section("map", title, [
             "No map: the store holds no embeddings of this run's model for its paragraphs."
         ]), []
-    points = map_points(np.asarray(vectors), distinct["narrative"].astype(str).tolist(), seed=seed)
+    points = pd.DataFrame(columns).reindex(columns=["x", "y", "narrative", "row"])
     sampled = (f" A seeded sample of {len(points):,} of the {len(distinct):,} texts is shown."
                if len(distinct) > MAX_MAP_POINTS else "")
     text = [
@@ -318,7 +333,8 @@ def map_section(
         "its narrative; each name sits just above its paragraphs. Distances between far-apart "
         "groups carry little meaning." + sampled
     ]
-    add("narrative-map", plot_narrative_map(points, narratives=drift.narrative_order, colors=colors),
+    add("narrative-map", Plot(plot_narrative_map, (points,),
+                             {"narratives": drift.narrative_order, "colors": colors}),
         "Narrative map of paragraphs",
         f"{len(points):,} distinct paragraph texts; grey: unassigned.")
     return Section("map", title, text, ["narrative-map"]), []
@@ -328,12 +344,14 @@ def map_section(
 
 
 def quality_section(
-    narratives: pd.DataFrame, texts: list[str], *, seed: int, max_texts: int = 20_000
+    narratives: pd.DataFrame, texts: list[str], *, seed: int, max_texts: int = 20_000,
+    cache: ReportCache | None = None,
 ) -> tuple[Section, list[Table]]:
     """Topic quality: NPMI coherence of each narrative's top terms and the topics' diversity.
 
     NPMI is counted over the distinct paragraph texts (a seeded sample of ``max_texts`` when there
-    are more), with a sliding window, as :mod:`narrative.evaluate` defines it.
+    are more), with a sliding window, as :mod:`narrative.evaluate` defines it. With a ``cache``
+    the scores are reused while the terms and texts stay the same.
     """
     from ..evaluate import npmi_per_topic, tokenize_for_npmi, topic_diversity
     from ..figures.narrative_map import subsample
@@ -345,7 +363,10 @@ def quality_section(
     if not terms or not texts:
         return Section("quality", title, ["No narrative to score."]), []
     sample = [texts[i] for i in subsample(len(texts), max_texts, seed)]
-    npmi = npmi_per_topic(terms, tokenize_for_npmi(sample))
+    def score() -> list:
+        return npmi_per_topic(terms, tokenize_for_npmi(sample))
+
+    npmi = cache.value("quality-npmi", (terms, sample), score) if cache else score()
     values = [v for v in npmi if v is not None]
     diversity = topic_diversity(terms)
     text = [

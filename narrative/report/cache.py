@@ -1,0 +1,191 @@
+"""Content-keyed cache of a report folder's figures and costly numbers, for warm re-runs.
+
+A daily re-run on an unchanged corpus used to redraw every figure (about 40 on a large corpus,
+PNG and SVG each) and recompute the narrative map and NPMI scores, although nothing they show
+had changed. Here each figure and value is keyed by a fingerprint of exactly what produces it:
+the plotting function's name with its arguments (data frames hashed by content), or the inputs a
+caller names. When the fingerprint matches the one recorded for the key, the saved files (or the
+stored value) are reused; anything else is recomputed. The fingerprint also covers this
+package's version, matplotlib's, and the source of :mod:`narrative.figures`, so a code change
+redraws everything.
+
+The index is a JSON file in the report folder (:data:`INDEX_NAME`), written atomically after the
+figures, so an interrupted run leaves at worst a stale entry whose file hash no longer matches,
+and that entry is recomputed. Values are JSON only: nothing here is unpickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..io import atomic_write_text, safe_filename
+
+__all__ = ["INDEX_NAME", "Plot", "ReportCache", "fingerprint"]
+
+#: The cache index inside a report folder.
+INDEX_NAME = ".report-cache.json"
+_FORMAT = 1
+
+
+def _update(h: "hashlib._Hash", part: Any) -> None:
+    """Feed one value into ``h``, tagged by type so that different values never collide."""
+    if isinstance(part, pd.DataFrame):
+        h.update(b"frame")
+        _update(h, [str(c) for c in part.columns])
+        _update(h, [str(t) for t in part.dtypes])
+        _update(h, [str(i) for i in part.index.names])
+        if len(part):
+            try:
+                h.update(pd.util.hash_pandas_object(part, index=True).to_numpy().tobytes())
+            except TypeError:  # unhashable cells (lists of top terms): hash their JSON
+                h.update(part.to_json(orient="split", date_format="iso",
+                                      default_handler=str).encode())
+        _update(h, [[str(k), str(v)] for k, v in sorted(part.attrs.items(), key=str)])
+    elif isinstance(part, pd.Series):
+        _update(h, part.to_frame(name=str(part.name)))
+    elif isinstance(part, np.ndarray):
+        h.update(b"array" + str(part.dtype).encode() + str(part.shape).encode())
+        h.update(np.ascontiguousarray(part).tobytes() if part.dtype != object
+                 else json.dumps(part.tolist(), default=str).encode())
+    elif isinstance(part, Mapping):
+        h.update(b"map")
+        for key in sorted(part, key=str):
+            _update(h, str(key))
+            _update(h, part[key])
+    elif isinstance(part, (list, tuple)):
+        h.update(b"seq%d" % len(part))
+        for item in part:
+            _update(h, item)
+    elif isinstance(part, float) and np.isnan(part):
+        h.update(b"nan")
+    else:
+        h.update(b"atom" + type(part).__name__.encode() + repr(part).encode("utf-8", "replace"))
+    h.update(b"|")
+
+
+def fingerprint(*parts: Any) -> str:
+    """sha256 of ``parts``: data frames, series and arrays by content, containers recursively,
+    anything else by type and ``repr``."""
+    h = hashlib.sha256()
+    for part in parts:
+        _update(h, part)
+    return h.hexdigest()
+
+
+def code_salt() -> str:
+    """What, besides the data, decides a figure's bytes: package versions and the figure code."""
+    import matplotlib
+
+    from .. import __version__
+    from .. import figures
+
+    h = hashlib.sha256(f"{_FORMAT}|{__version__}|{matplotlib.__version__}".encode())
+    for path in sorted(Path(figures.__file__).parent.glob("*.py")):
+        h.update(path.name.encode() + path.read_bytes())
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Plot:
+    """A figure to draw: ``function(*args, **kwargs)``; its fingerprint is the function's full
+    name and the arguments, so the cache key cannot miss an input the plot uses."""
+
+    function: Callable[..., Any]
+    args: Sequence[Any] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+    def draw(self) -> Any:
+        return self.function(*self.args, **self.kwargs)
+
+    def inputs(self) -> tuple:
+        name = f"{self.function.__module__}.{self.function.__qualname__}"
+        return (name, tuple(self.args), dict(self.kwargs))
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class ReportCache:
+    """Figures and JSON values of one report folder, reused when their fingerprint is unchanged.
+
+    ``hits`` and ``misses`` count lookups, so a caller can report what was reused.
+    """
+
+    def __init__(self, folder: str | Path, *, salt: str | None = None, enabled: bool = True):
+        self.folder = Path(folder)
+        self.salt = code_salt() if salt is None else salt
+        self.enabled = enabled
+        self.hits = 0
+        self.misses = 0
+        self._entries: dict[str, dict] = {}
+        self._old: dict[str, dict] = {}
+        path = self.folder / INDEX_NAME
+        if enabled and path.is_file():
+            try:
+                index = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                index = {}
+            if isinstance(index, dict) and index.get("salt") == self.salt:
+                entries = index.get("entries")
+                self._old = entries if isinstance(entries, dict) else {}
+
+    def _lookup(self, key: str, fp: str) -> dict | None:
+        entry = self._old.get(key)
+        if self.enabled and isinstance(entry, dict) and entry.get("fingerprint") == fp:
+            return entry
+        return None
+
+    def figure(self, key: str, plot: Plot, figures_dir: str | Path,
+               save: Callable[[Any, Path, str], Mapping[str, Path]]) -> tuple[bytes, Path]:
+        """PNG bytes and SVG path of ``plot`` saved under ``figures_dir`` as ``key``.
+
+        ``save(figure, folder, key)`` writes the files (``{"png": path, "svg": path}``); it runs
+        only when the fingerprint changed or a saved file is missing or altered.
+        """
+        folder = Path(figures_dir)
+        stem = safe_filename(key)
+        fp = fingerprint(self.salt, key, plot.inputs())
+        entry = self._lookup(key, fp)
+        png_path, svg_path = folder / f"{stem}.png", folder / f"{stem}.svg"
+        if entry is not None and png_path.is_file() and svg_path.is_file():
+            png = png_path.read_bytes()
+            if _sha(png) == entry.get("png") and _sha(svg_path.read_bytes()) == entry.get("svg"):
+                self.hits += 1
+                self._entries[key] = entry
+                return png, svg_path
+        self.misses += 1
+        paths = save(plot.draw(), folder, key)
+        png = Path(paths["png"]).read_bytes()
+        self._entries[key] = {"fingerprint": fp, "png": _sha(png),
+                              "svg": _sha(Path(paths["svg"]).read_bytes())}
+        return png, Path(paths["svg"])
+
+    def value(self, key: str, inputs: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()``, or the JSON value stored for ``key`` when ``inputs`` are unchanged."""
+        fp = fingerprint(self.salt, key, inputs)
+        entry = self._lookup(key, fp)
+        if entry is not None and "value" in entry:
+            self.hits += 1
+            self._entries[key] = entry
+            return entry["value"]
+        self.misses += 1
+        result = compute()
+        self._entries[key] = {"fingerprint": fp, "value": json.loads(json.dumps(result))}
+        return self._entries[key]["value"]
+
+    def save(self) -> Path | None:
+        """Write the index of this run's entries (stale keys dropped); call after the figures."""
+        if not self.enabled:
+            return None
+        index = {"format": _FORMAT, "salt": self.salt, "entries": self._entries}
+        return atomic_write_text(self.folder / INDEX_NAME,
+                                 json.dumps(index, sort_keys=True, indent=1) + "\n")

@@ -1,0 +1,173 @@
+"""The report cache: figures and costly values reused exactly when their inputs are unchanged."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from narrative.report.cache import INDEX_NAME, Plot, ReportCache, fingerprint
+
+
+def _frame(value: float = 0.5) -> pd.DataFrame:
+    return pd.DataFrame({"narrative": ["A", "B"], "share": [value, 1 - value],
+                         "terms": [["x", "y"], ["z"]]})
+
+
+def test_fingerprint_follows_content_not_identity():
+    assert fingerprint(_frame()) == fingerprint(_frame())
+    assert fingerprint(_frame()) != fingerprint(_frame(0.25))
+    assert fingerprint(_frame()) != fingerprint(_frame().astype({"share": "float32"}))
+    changed = _frame()
+    changed.at[1, "terms"] = ["q"]
+    assert fingerprint(_frame()) != fingerprint(changed)
+    assert fingerprint({"a": 1, "b": [1, 2]}) == fingerprint({"b": [1, 2], "a": 1})
+    assert fingerprint([1, 2]) != fingerprint([12]) != fingerprint("12")
+    assert fingerprint(np.arange(3.0)) != fingerprint(np.arange(3))
+    assert fingerprint(float("nan")) == fingerprint(float("nan"))
+
+
+class _Counter:
+    """A plotting function that counts its calls and draws a tiny real figure."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, frame: pd.DataFrame, *, title: str = ""):
+        from matplotlib.figure import Figure
+
+        self.calls += 1
+        fig = Figure(figsize=(2, 1))
+        fig.add_subplot().bar(frame["narrative"], frame["share"])
+        fig.suptitle(title)
+        return fig
+
+
+def _save(fig, folder, key):
+    from narrative.figures import save_figure
+
+    return save_figure(fig, folder, key)
+
+
+@pytest.fixture
+def counter(monkeypatch):
+    draw = _Counter()
+    # a stable name for the fingerprint, as a module-level plotting function has
+    draw.__module__, draw.__qualname__ = "tests", "draw"
+    return draw
+
+
+def test_figure_is_reused_only_while_inputs_and_files_are_unchanged(tmp_path, counter):
+    figures = tmp_path / "figures"
+    cache = ReportCache(tmp_path, salt="s")
+    png, svg = cache.figure("sizes", Plot(counter, (_frame(),), {"title": "t"}), figures, _save)
+    cache.save()
+    assert counter.calls == 1 and png.startswith(b"\x89PNG") and svg.is_file()
+
+    again = ReportCache(tmp_path, salt="s")
+    png2, _ = again.figure("sizes", Plot(counter, (_frame(),), {"title": "t"}), figures, _save)
+    assert counter.calls == 1 and png2 == png and (again.hits, again.misses) == (1, 0)
+
+    for plot in (Plot(counter, (_frame(0.2),), {"title": "t"}),   # data changed
+                 Plot(counter, (_frame(),), {"title": "u"})):     # an argument changed
+        ReportCache(tmp_path, salt="s").figure("sizes", plot, figures, _save)
+    assert counter.calls == 3
+
+    ReportCache(tmp_path, salt="other code").figure(
+        "sizes", Plot(counter, (_frame(),), {"title": "t"}), figures, _save)
+    assert counter.calls == 4
+
+
+def test_altered_or_missing_file_is_redrawn(tmp_path, counter):
+    figures = tmp_path / "figures"
+    plot = Plot(counter, (_frame(),))
+    cache = ReportCache(tmp_path, salt="s")
+    cache.figure("sizes", plot, figures, _save)
+    cache.save()
+    (figures / "sizes.png").write_bytes(b"\x89PNG not the drawn one")
+    cache = ReportCache(tmp_path, salt="s")
+    png, _ = cache.figure("sizes", plot, figures, _save)
+    assert counter.calls == 2 and png != b"\x89PNG not the drawn one"
+    cache.save()
+    (figures / "sizes.svg").unlink()
+    ReportCache(tmp_path, salt="s").figure("sizes", plot, figures, _save)
+    assert counter.calls == 3 and (figures / "sizes.svg").is_file()
+
+
+def test_values_are_json_and_stale_keys_are_dropped(tmp_path):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"npmi": [0.25, None], "n": np.int64(3).item()}
+
+    cache = ReportCache(tmp_path, salt="s")
+    first = cache.value("npmi", ("terms", ["doc"]), compute)
+    cache.value("gone", 1, lambda: 1)
+    cache.save()
+    cache = ReportCache(tmp_path, salt="s")
+    assert cache.value("npmi", ("terms", ["doc"]), compute) == first and len(calls) == 1
+    assert cache.value("npmi", ("terms", ["doc", "more"]), compute) == first and len(calls) == 2
+    cache.save()
+    index = json.loads((tmp_path / INDEX_NAME).read_text())
+    assert set(index["entries"]) == {"npmi"}
+
+
+def test_unreadable_index_means_recompute(tmp_path):
+    (tmp_path / INDEX_NAME).write_text("{not json")
+    calls = []
+    ReportCache(tmp_path, salt="s").value("k", 1, lambda: calls.append(1) or 5)
+    assert calls == [1]
+
+
+def test_report_reuses_every_figure_on_an_unchanged_rerun_and_redraws_on_change(
+        tmp_path, monkeypatch):
+    """Two reports of the same run: the second draws nothing and embeds the same figures; a
+    changed drift setting (month instead of week) redraws the figures that show time."""
+    from tests.test_report import _fast_map, _synthetic_run
+
+    from narrative.pipeline import compute_drift
+    from narrative.report.assemble import assemble_report
+
+    layouts = []
+
+    def counting_map(*args, **kwargs):
+        layouts.append(1)
+        return _fast_map(*args, **kwargs)
+
+    monkeypatch.setattr("narrative.figures.map_points", counting_map)
+    drawn = []
+    import narrative.figures as figures_pkg
+    real_save = figures_pkg.save_figure
+
+    def counting_save(fig, folder, key):
+        drawn.append(key)
+        return real_save(fig, folder, key)
+
+    monkeypatch.setattr(figures_pkg, "save_figure", counting_save)
+    store, settings = _synthetic_run(tmp_path, stability=None)
+    out = tmp_path / "out"
+    with store:
+        drift = compute_drift(store, "run1", settings=settings)
+        first = assemble_report(store, "run1", drift, out_dir=out, settings=settings, timings={})
+        n_first = len(drawn)
+        assert n_first == len(first.figures) > 5 and len(layouts) == 1
+
+        second = assemble_report(store, "run1", compute_drift(store, "run1", settings=settings),
+                                 out_dir=out, settings=settings, timings={})
+        assert len(drawn) == n_first and len(layouts) == 1
+        assert [f.png for f in second.figures] == [f.png for f in first.figures]
+        assert second.methods["reused from the last report"].startswith(
+            f"{len(first.figures) + 2} of {len(first.figures) + 2}")
+        assert [s.text for s in second.appendix] == [s.text for s in first.appendix]
+
+        monthly = dataclasses.replace(settings, period="month")
+        third = assemble_report(store, "run1", compute_drift(store, "run1", settings=monthly),
+                                out_dir=out, settings=monthly, timings={})
+    redrawn = set(drawn[n_first:])
+    assert "share-over-time" in redrawn and "narrative-sizes" not in redrawn
+    assert len(layouts) == 1  # same texts, narratives and seed: the map layout is reused
+    assert {f.key for f in third.figures} >= redrawn
