@@ -235,6 +235,27 @@ class Store:
     def articles(self) -> pd.DataFrame:
         return self.con.execute("SELECT * FROM articles ORDER BY article_id").df()
 
+    def stored_counts(self, article_ids: Iterable[str]) -> dict[str, int]:
+        """What the store holds of these articles: ``articles`` (distinct ids stored), and, with
+        an id counted as often as it is given, ``article_copies``, ``paragraphs`` and
+        ``paragraph_copies`` (the counts an ingest of these records reports)."""
+        ids = pd.DataFrame({"article_id": list(article_ids)}, dtype=object)
+        self.con.register("_ids", ids)
+        try:
+            row = self.one(
+                "SELECT (SELECT count(DISTINCT article_id) FROM articles a JOIN _ids "
+                " USING (article_id)), "
+                "(SELECT count(*) FROM articles a JOIN _ids USING (article_id) "
+                " WHERE a.duplicate_of IS NOT NULL), "
+                "(SELECT count(*) FROM paragraphs p JOIN _ids USING (article_id)), "
+                "(SELECT count(*) FROM paragraphs p JOIN _ids USING (article_id) "
+                " WHERE p.duplicate_of IS NOT NULL)"
+            )
+        finally:
+            self.con.unregister("_ids")
+        return dict(zip(("articles", "article_copies", "paragraphs", "paragraph_copies"),
+                        map(int, row)))
+
     def paragraphs(self, article_ids: Iterable[str] | None = None) -> pd.DataFrame:
         frame = self.con.execute(
             "SELECT * FROM paragraphs ORDER BY article_id, position"

@@ -486,3 +486,35 @@ def test_streaming_missing_source_writes_nothing(tmp_path: Path) -> None:
         with pytest.raises(FileNotFoundError, match="nope"):
             ingest_into_store([tmp_path / "nope"], store)
         assert store.count("rejects") == 0
+
+
+def test_rerun_on_stored_corpus_skips_linking_and_keeps_counts(tmp_path: Path, monkeypatch) -> None:
+    """A re-run on the same corpus writes nothing, links nothing again and reports the same
+    counts; one new article brings the full pass back, linked to the stored originals."""
+    from narrative import dedup
+    from narrative.ingest.stream import ingest_into_store
+    from narrative.store import Store
+
+    feed = _streaming_corpus(tmp_path)
+    with Store(tmp_path / "s.duckdb") as store:
+        first = ingest_into_store([feed], store, batch_articles=5)
+        before = _tables(store)
+        calls = []
+        real = dedup.mark_duplicate_articles
+        monkeypatch.setattr(dedup, "mark_duplicate_articles",
+                            lambda *a, **k: calls.append(1) or real(*a, **k))
+        again = ingest_into_store([feed], store, batch_articles=5)
+        assert calls == [] and _tables(store)["paragraphs"].equals(before["paragraphs"])
+        assert (again.n_new_articles, again.n_new_paragraphs) == (0, 0)
+        assert (again.n_paragraphs, again.n_article_copies, again.n_paragraph_copies) == (
+            first.n_paragraphs, first.n_article_copies, first.n_paragraph_copies)
+        assert again.n_rejected == first.n_rejected
+
+        copied = store.articles().iloc[0]
+        extra = jsonl(tmp_path / "extra.jsonl", [{"id": "late-copy", "outlet": "Echo",
+                                                  "date": "2031-01-01", "text": copied["text"]}])
+        more = ingest_into_store([feed, extra], store, batch_articles=5)
+        assert calls and more.n_new_articles == 1
+        new = store.articles().query("source_id == 'late-copy'")
+        original = copied["article_id"] if pd.isna(copied["duplicate_of"]) else copied["duplicate_of"]
+        assert new["duplicate_of"].tolist() == [original]

@@ -12,7 +12,9 @@ segmentation and :func:`~narrative.dedup.mark_duplicate_paragraphs`): the same a
 2. **Link and write.** Articles are read back from the spool in first-occurrence order (date, then
    id) a batch at a time, linked to earlier copies through one :class:`~narrative.dedup.CopyIndex`
    per level that persists across batches (so a copy many batches later still links to its first
-   occurrence), segmented, and written to the store.
+   occurrence), segmented, and written to the store, each batch's articles and paragraphs in one
+   transaction. When every article read is already stored (a re-run on the same corpus), this
+   pass is skipped: it would write nothing.
 
 Peak memory is one batch of articles plus the copy indexes (a few hundred bytes per distinct
 article and paragraph; see :mod:`narrative.dedup`). The spool holds the cleaned text on disk and
@@ -175,6 +177,27 @@ def _batches(order: Any, ids: bytes, size: int) -> Iterator[list[int]]:
         yield batch
 
 
+def _all_stored(spool: _Spool, store: Any, summary: StreamSummary) -> bool:
+    """True when every spooled article is already in ``store``; the summary then takes its
+    counts from the store.
+
+    Article ids are content hashes, and an article is stored in one transaction with its
+    paragraphs, so a known id means its text, copy links and paragraphs are there already:
+    linking and segmenting them again (most of a re-run's ingest time) would write nothing.
+    """
+    if not len(spool):
+        return False
+    raw = bytes(spool.ids)
+    ids = [raw[i:i + 16].decode("ascii") for i in range(0, len(raw), 16)]
+    counts = store.stored_counts(ids)
+    if counts["articles"] < len(set(ids)):
+        return False
+    summary.n_paragraphs = counts["paragraphs"]
+    summary.n_article_copies = counts["article_copies"]
+    summary.n_paragraph_copies = counts["paragraph_copies"]
+    return True
+
+
 # -- the stage ---------------------------------------------------------------------------------
 
 def ingest_into_store(
@@ -264,6 +287,9 @@ def ingest_into_store(
         flush()
         first_id.clear()
         clock = summary._time("read", clock)
+        if _all_stored(spool, store, summary):
+            summary._time("store", clock)
+            return summary
 
         articles_seen, paragraphs_seen = article_index(), paragraph_index()
         for batch in _batches(spool.order(), bytes(spool.ids), batch_articles):
@@ -282,7 +308,8 @@ def ingest_into_store(
             summary.n_article_copies += sum(a.duplicate_of is not None for a in linked)
             summary.n_paragraph_copies += sum(p.duplicate_of is not None for p in paragraphs)
             summary.n_paragraphs += len(paragraphs)
-            summary.n_new_articles += store.add_articles(linked)
-            summary.n_new_paragraphs += store.add_paragraphs(paragraphs)
+            with store.transaction():  # an article is stored with its paragraphs or not at all
+                summary.n_new_articles += store.add_articles(linked)
+                summary.n_new_paragraphs += store.add_paragraphs(paragraphs)
             clock = summary._time("store", clock)
     return summary
