@@ -7,6 +7,12 @@ that named narrative (the analyst's definition, the same for every seed); every 
 goes to its nearest centroid by cosine, ``-1`` below a similarity floor. That makes assignments
 reproducible from the saved model alone, and far less sensitive to the tiny perturbations that
 flip HDBSCAN's density decisions.
+
+That rule is outlier reduction by embeddings, and it is the default (``Settings.outliers =
+"reduce"``). With ``"keep"`` the paragraphs BERTopic's clustering left at ``-1`` stay there at fit
+time (``outliers`` in :func:`refine_assignments`), and a new paragraph joins its nearest narrative
+only within that narrative's radius (:func:`narrative_radii`, ``radii`` in
+:func:`assign_paragraphs`), so saved vectors alone still reproduce the rule.
 """
 
 from __future__ import annotations
@@ -14,6 +20,12 @@ from __future__ import annotations
 import numpy as np
 
 from .schema import UNASSIGNED_ID
+
+#: A narrative's radius is this percentile of its fitted members' similarity to its centroid: a new
+#: paragraph must be at least as close as all but the farthest 5% of them (``outliers="keep"``).
+RADIUS_PERCENTILE = 5.0
+#: Soft weights below this are not stored (:func:`sparse_distribution`).
+MIN_STORED_WEIGHT = 0.01
 
 
 def _unit_rows(x: np.ndarray) -> np.ndarray:
@@ -49,12 +61,14 @@ def zero_shot_choice(
 
 def assign_to_centroids(
     embeddings: np.ndarray, ids: np.ndarray, centroids: np.ndarray, *, min_similarity: float,
-    fixed: np.ndarray | None = None,
+    fixed: np.ndarray | None = None, radii: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Nearest centroid by cosine for each row; ``-1`` where the best similarity is below the floor.
 
     Rows where ``fixed`` holds an id in ``ids`` (see :func:`zero_shot_choice`) keep that id.
-    Returns ``(topics, similarity to the chosen or nearest centroid)``. Ties go to the lower id.
+    With ``radii`` (one per centroid, :func:`narrative_radii`) the floor of each centroid is
+    ``max(min_similarity, its radius)``. Returns ``(topics, similarity to the chosen or nearest
+    centroid)``. Ties go to the lower id.
     """
     n = len(embeddings)
     if len(ids) == 0:
@@ -68,7 +82,10 @@ def assign_to_centroids(
         pinned = np.where((ids[order][pos] == fixed) & (fixed != UNASSIGNED_ID), order[pos], -1)
         best = np.where(pinned >= 0, pinned, best)
     best_sim = sims[np.arange(n), best]
-    keep = best_sim >= min_similarity
+    if radii is None:
+        keep = best_sim >= min_similarity
+    else:
+        keep = best_sim >= np.maximum(min_similarity, np.asarray(radii, dtype=np.float64))[best]
     if fixed is not None:
         keep |= pinned >= 0
     topics = np.where(keep, ids[best], UNASSIGNED_ID)
@@ -82,12 +99,14 @@ def refine_assignments(
     min_similarity: float,
     n_iter: int = 2,
     fixed: np.ndarray | None = None,
+    outliers: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Start from a clustering and alternate centroid update / nearest-centroid assignment.
 
     A few k-means-style steps on the sphere: topic ids are kept (a topic that loses every member
-    keeps its last centroid so ids never shift); rows with a ``fixed`` id keep it throughout.
-    Returns ``(topics, similarity, ids, centroids)``.
+    keeps its last centroid so ids never shift); rows with a ``fixed`` id keep it throughout; rows
+    flagged in ``outliers`` (a boolean mask: ``outliers="keep"``) stay ``-1`` throughout and shape
+    no centroid. Returns ``(topics, similarity, ids, centroids)``.
     """
     ids, centroids = topic_centroids(embeddings, topics)
     current = np.asarray(topics, dtype=int)
@@ -95,6 +114,7 @@ def refine_assignments(
     for _ in range(max(1, n_iter)):
         current, sims = assign_to_centroids(embeddings, ids, centroids, min_similarity=min_similarity,
                                             fixed=fixed)
+        current = _keep_outliers(current, outliers)
         new_ids, new_centroids = topic_centroids(embeddings, current)
         lookup = {t: i for i, t in enumerate(new_ids)}
         centroids = np.stack(
@@ -102,20 +122,42 @@ def refine_assignments(
         ) if len(ids) else centroids
     current, sims = assign_to_centroids(embeddings, ids, centroids, min_similarity=min_similarity,
                                         fixed=fixed)
-    return current, sims, ids, centroids
+    return _keep_outliers(current, outliers), sims, ids, centroids
+
+
+def _keep_outliers(topics: np.ndarray, outliers: np.ndarray | None) -> np.ndarray:
+    """``topics`` with the rows flagged in ``outliers`` set back to ``-1`` (unchanged without one)."""
+    if outliers is None:
+        return topics
+    return np.where(np.asarray(outliers, dtype=bool), UNASSIGNED_ID, topics)
+
+
+def narrative_radii(
+    similarity: np.ndarray, topics: np.ndarray, ids: np.ndarray, *,
+    percentile: float = RADIUS_PERCENTILE,
+) -> np.ndarray:
+    """How far out the fit placed paragraphs in each narrative (``ids`` order, float32): the
+    ``percentile``-th percentile of its members' cosine similarity to its centroid (codebook
+    matches included). A narrative without members gets ``+inf``: only codebook matches join it.
+    """
+    similarity, topics = np.asarray(similarity, dtype=np.float64), np.asarray(topics)
+    radii = [np.percentile(similarity[topics == t], percentile) if (topics == t).any() else np.inf
+             for t in np.asarray(ids)]
+    return np.asarray(radii, dtype=np.float32)
 
 
 def assign_paragraphs(
     embeddings: np.ndarray, *, ids: np.ndarray, centroids: np.ndarray, min_similarity: float,
     anchors: np.ndarray | None = None, anchor_ids: np.ndarray | None = None,
-    anchor_min_similarity: float = 1.0,
+    anchor_min_similarity: float = 1.0, radii: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The fitted model's whole rule (``NarrativeModel.assignment_rule()`` gives its arguments):
-    codebook matches first, nearest centroid for the rest."""
+    codebook matches first, nearest centroid for the rest (within its radius, when given)."""
     fixed = None
     if anchors is not None and len(anchors):
         fixed = zero_shot_choice(embeddings, anchors, anchor_ids, min_similarity=anchor_min_similarity)
-    return assign_to_centroids(embeddings, ids, centroids, min_similarity=min_similarity, fixed=fixed)
+    return assign_to_centroids(embeddings, ids, centroids, min_similarity=min_similarity, fixed=fixed,
+                               radii=radii)
 
 
 def soft_distribution(
@@ -128,3 +170,24 @@ def soft_distribution(
     z = (sims - sims.max(axis=1, keepdims=True)) / temperature
     w = np.exp(z)
     return w / w.sum(axis=1, keepdims=True)
+
+
+def sparse_distribution(
+    weights: np.ndarray, *, min_weight: float = MIN_STORED_WEIGHT
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The weights worth storing of each row of a soft distribution: ``(rows, columns, weights)``.
+
+    Weights below ``min_weight`` are dropped (a row's largest weight is always kept) and the kept
+    ones are rescaled to sum to one per row, so an assigned paragraph's whole vote stays with
+    narratives instead of leaking to ``unassigned`` in soft shares; the cost is that each kept
+    weight grows by at most the dropped mass (under ``min_weight`` times the number of narratives).
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.size == 0:
+        empty = np.zeros(0, dtype=int)
+        return empty, empty, np.zeros(0)
+    keep = (weights >= min_weight) | (weights == weights.max(axis=1, keepdims=True))
+    kept = np.where(keep, weights, 0.0)
+    kept /= kept.sum(axis=1, keepdims=True)
+    rows, cols = np.nonzero(keep)
+    return rows, cols, kept[rows, cols]

@@ -73,6 +73,17 @@ class Settings:
     else it is unassigned. This rule is what makes runs stable: on ukraine_media_2022, ARI between
     seeds 42 and 43 went from 0.82 (nearest centroid for every paragraph, which let discovered
     centroids that differ by seed pull codebook matches away) to 0.98 (benchmarks/stability.py)."""
+    outliers: str = "reduce"
+    """What happens to paragraphs BERTopic's clustering leaves as outliers (-1). ``reduce``
+    (default): every paragraph that is not a codebook match joins its nearest narrative centroid
+    when the cosine similarity reaches ``assign_min_similarity`` (outlier reduction by embeddings,
+    like BERTopic's ``reduce_outliers(strategy="embeddings")``), so fewer paragraphs are unassigned
+    but a weak match is forced into a narrative. ``keep``: BERTopic's -1 stands (codebook matches
+    still join their named narrative); a new paragraph (an update, a paragraph outside the fit
+    sample) joins its nearest narrative only if it is as close to the centroid as the fitted members
+    were (``max(assign_min_similarity, radius)``, the radius being the 5th percentile of the
+    members' similarity, see ``narrative.assign.narrative_radii``): more paragraphs stay unassigned,
+    and those assigned are closer matches. Unassigned paragraphs are reported either way."""
     label_diversity: float = 0.5
     """MMR diversity of narrative label terms (0 = relevance only, 1 = most diverse)."""
     guided: bool = True
@@ -121,6 +132,7 @@ class Settings:
         from .cpu import resolve_precision
 
         object.__setattr__(self, "precision", resolve_precision(self.precision))
+        check_outliers(self.outliers)
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **_coerce(changes))
@@ -134,9 +146,7 @@ class Settings:
     def model_json(self) -> str:
         """The settings a fitted model depends on (drift, report and refit knobs left out), as JSON:
         runs that differ only in those share their fit."""
-        return json.dumps(
-            {k: v for k, v in self.to_dict().items() if k not in NOT_MODEL_SETTINGS}, sort_keys=True
-        )
+        return json.dumps(model_settings(self.to_dict()), sort_keys=True)
 
 
 #: Settings read after the fit only: changing them reuses the fitted run.
@@ -144,6 +154,33 @@ NOT_MODEL_SETTINGS = frozenset({
     "period", "shares", "weighting", "copies", "n_bootstrap", "min_articles",
     "evidence_per_narrative", "refit_margin", "refit_growth", "stability_seeds",
 })
+
+#: Model settings added after runs were already stored, with the value that reproduces the
+#: behaviour from before they existed. At that value they are left out of ``model_json`` (and of a
+#: stored run's settings when runs are compared), so older runs keep their ids and stay updatable.
+IMPLICIT_MODEL_SETTINGS = {"outliers": "reduce"}
+
+#: Values of ``Settings.outliers``.
+OUTLIER_STRATEGIES = ("reduce", "keep")
+
+
+def check_outliers(value: object) -> str:
+    """``value`` if it is an outlier strategy, else a ValueError naming the setting and the choices."""
+    if value not in OUTLIER_STRATEGIES:
+        raise ValueError(
+            f"outliers must be one of {', '.join(map(repr, OUTLIER_STRATEGIES))}; got {value!r}"
+        )
+    return value  # type: ignore[return-value]
+
+
+def model_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a settings mapping (``Settings.to_dict()`` or a stored run's) a fit depends on:
+    :data:`NOT_MODEL_SETTINGS` dropped, and :data:`IMPLICIT_MODEL_SETTINGS` at their implicit value."""
+    return {
+        k: v for k, v in settings.items()
+        if k not in NOT_MODEL_SETTINGS and not (k in IMPLICIT_MODEL_SETTINGS
+                                               and v == IMPLICIT_MODEL_SETTINGS[k])
+    }
 
 
 def _field_types() -> dict[str, Any]:

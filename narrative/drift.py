@@ -14,13 +14,16 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .assign import MIN_STORED_WEIGHT, sparse_distribution
 from .drift_change import change_points, divergence, emerging, js_divergence
 from .schema import SHARES_COLUMNS, UNASSIGNED, UNASSIGNED_ID
+from .update import map_ids
 
 __all__ = [
-    "article_matrix", "bootstrap_shares", "change_points", "divergence", "drift_tables", "emerging",
-    "js_divergence", "labelled_paragraphs", "narrative_shares", "outlet_shares", "paragraph_matrix",
-    "period_start", "select_copies",
+    "article_matrix", "bootstrap_shares", "change_points", "distribution_frame",
+    "distribution_rows", "divergence", "drift_tables", "emerging", "js_divergence",
+    "labelled_paragraphs", "narrative_shares", "outlet_shares", "paragraph_matrix", "period_start",
+    "select_copies",
 ]
 
 Period = Literal["day", "week", "month"]
@@ -149,6 +152,56 @@ def paragraph_matrix(
     have &= total[:, 0] > 0
     soft = np.divide(soft, total, out=np.zeros_like(soft), where=total > 0)
     return np.where(have[:, None], soft, hard)
+
+
+def distribution_rows(
+    model,
+    vectors: np.ndarray,
+    text_hashes,
+    paragraphs: pd.DataFrame,
+    assignments: pd.DataFrame,
+    *,
+    id_map: dict[int, int] | None = None,
+    min_weight: float = MIN_STORED_WEIGHT,
+    chunk_size: int = 65_536,
+) -> pd.DataFrame:
+    """The soft narrative mixture of every assigned paragraph in ``assignments``, sparse: the
+    ``paragraph_id, narrative_id, weight`` rows ``Store.save_run`` stores as ``distributions``.
+
+    ``vectors`` has one row per distinct text in ``text_hashes``; ``paragraphs`` maps each
+    paragraph_id to its text_hash. Weights are ``model.distribution`` (softmax over centroid
+    similarity; columns mapped to the run's narrative ids by ``id_map``) pruned and rescaled by
+    :func:`narrative.assign.sparse_distribution`. Unassigned paragraphs get no rows, so they keep
+    counting as unassigned in soft shares. Texts are weighted in chunks to bound memory.
+    """
+    assigned = assignments.loc[assignments["narrative_id"] != UNASSIGNED_ID, ["paragraph_id"]].merge(
+        paragraphs[["paragraph_id", "text_hash"]], on="paragraph_id", how="inner"
+    )
+    hashes = assigned["text_hash"].drop_duplicates().to_numpy()
+    row_of = pd.Index(list(text_hashes)).get_indexer(hashes)
+    if (row_of < 0).any():
+        raise ValueError(f"{int((row_of < 0).sum())} assigned paragraph text(s) have no vector")
+    columns = np.asarray(map_ids(model.centroid_ids_, id_map), dtype=int)
+    parts = [pd.DataFrame({"text_hash": hashes[:0], "narrative_id": columns[:0], "weight": 0.0})]
+    for start in range(0, len(hashes), chunk_size):
+        rows, cols, weights = sparse_distribution(
+            model.distribution(np.asarray(vectors)[row_of[start:start + chunk_size]]),
+            min_weight=min_weight,
+        )
+        parts.append(pd.DataFrame({"text_hash": hashes[start:start + chunk_size][rows],
+                                   "narrative_id": columns[cols], "weight": weights}))
+    per_text = pd.concat(parts, ignore_index=True)
+    out = assigned.merge(per_text, on="text_hash")[["paragraph_id", "narrative_id", "weight"]]
+    return out.sort_values(["paragraph_id", "narrative_id"], ignore_index=True)
+
+
+def distribution_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """Stored sparse rows (:func:`distribution_rows`) as the paragraphs × narrative ids frame that
+    :func:`paragraph_matrix` takes (weights a row does not store are zero)."""
+    frame = rows.pivot(index="paragraph_id", columns="narrative_id", values="weight").fillna(0.0)
+    frame.columns = [int(c) for c in frame.columns]
+    frame.index.name = None
+    return frame
 
 
 def _as_int(value: object) -> object:

@@ -17,8 +17,11 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .assign import assign_paragraphs, refine_assignments, soft_distribution, zero_shot_choice
+from .assign import (
+    assign_paragraphs, narrative_radii, refine_assignments, soft_distribution, zero_shot_choice,
+)
 from .codebook import Codebook
+from .config import check_outliers
 from .schema import UNASSIGNED, UNASSIGNED_ID
 
 #: Words common in news prose that carry no narrative (added to scikit-learn's English list).
@@ -138,6 +141,13 @@ class NarrativeModel:
         After clustering, a paragraph that matches a codebook narrative zero-shot stays with it;
         every other paragraph goes to its nearest narrative centroid when the cosine similarity is
         at least this; below it the paragraph is unassigned (-1).
+    outliers : {"reduce", "keep"}, default="reduce"
+        ``reduce``: the rule above for every paragraph (outlier reduction by embeddings).
+        ``keep``: a paragraph the clustering left at -1 that is no codebook match stays -1 (the
+        refinement only moves clustered paragraphs), and :meth:`transform` assigns a paragraph to
+        its nearest narrative only when the similarity also reaches that narrative's radius
+        (``radii_``, see :func:`narrative.assign.narrative_radii`). More paragraphs stay
+        unassigned; fewer weak matches are forced into a narrative (see ``Settings.outliers``).
     refine_iter : int, default=2
         Centroid update / reassignment rounds after clustering.
     guided : bool, default=True
@@ -166,6 +176,7 @@ class NarrativeModel:
         max_features: int = 20000,
         label_diversity: float = 0.5,
         assign_min_similarity: float = 0.3,
+        outliers: str = "reduce",
         refine_iter: int = 2,
         guided: bool = True,
         subnarratives: bool = True,
@@ -183,6 +194,7 @@ class NarrativeModel:
         self.max_features = max_features
         self.label_diversity = label_diversity
         self.assign_min_similarity = assign_min_similarity
+        self.outliers = outliers
         self.refine_iter = refine_iter
         self.guided = guided
         self.subnarratives = subnarratives
@@ -204,6 +216,7 @@ class NarrativeModel:
             label_diversity=settings.label_diversity,
             assign_min_similarity=settings.assign_min_similarity,
             # Settings fields that may not exist yet in older configurations.
+            outliers=getattr(settings, "outliers", "reduce"),
             guided=getattr(settings, "guided", True),
             subnarratives=getattr(settings, "subnarratives", True),
         )
@@ -211,7 +224,8 @@ class NarrativeModel:
     _PARAMS = (
         "random_state", "zeroshot_min_similarity", "min_cluster_size", "max_cluster_share",
         "umap_neighbors", "umap_components", "top_n_words", "ngram_max", "max_features",
-        "label_diversity", "assign_min_similarity", "refine_iter", "guided", "subnarratives",
+        "label_diversity", "assign_min_similarity", "outliers", "refine_iter", "guided",
+        "subnarratives",
     )
 
     def get_params(self) -> dict:
@@ -235,6 +249,7 @@ class NarrativeModel:
             raise ValueError(f"min_cluster_size must be >= 2; got {self.min_cluster_size}")
         if self.ngram_max not in (1, 2, 3):
             raise ValueError(f"ngram_max must be 1, 2 or 3; got {self.ngram_max}")
+        check_outliers(self.outliers)
         if self.codebook is not None and self.embedder is None:
             raise ValueError("a codebook needs an embedder to embed its descriptions")
 
@@ -330,13 +345,17 @@ class NarrativeModel:
         topics = np.asarray(topics, dtype=int)
         self.clustered_topics_ = topics
         # Final assignment: codebook matches keep their named narrative, the rest go to the nearest
-        # narrative centroid (see narrative.assign for why).
+        # narrative centroid (see narrative.assign for why); with outliers="keep" BERTopic's -1
+        # stays -1 for every paragraph that is no codebook match.
         self._keep_anchors(topic_model, topics, embeddings.shape[1])
         fixed = zero_shot_choice(embeddings, self.anchors_, self.anchor_ids_,
                                  min_similarity=self.zeroshot_min_similarity)
+        outliers = None
+        if self.outliers == "keep":
+            outliers = (topics == UNASSIGNED_ID) & (fixed == UNASSIGNED_ID)
         topics, sims, ids, centroids = refine_assignments(
             embeddings, topics, min_similarity=self.assign_min_similarity, n_iter=self.refine_iter,
-            fixed=fixed,
+            fixed=fixed, outliers=outliers,
         )
         if set(topics.tolist()) - {UNASSIGNED_ID}:
             # Terms and labels from the final assignment, with the same vectorizer and labeller.
@@ -350,6 +369,7 @@ class NarrativeModel:
         self.probabilities_ = sims
         self.centroid_ids_ = ids
         self.centroids_ = centroids
+        self.radii_ = narrative_radii(sims, topics, ids) if self.outliers == "keep" else None
         self.narratives_ = self._describe(topic_model, self.topics_)
         self._mark_nearest_named()
         self._fit_subnarratives(topic_model, texts, embeddings)
@@ -372,14 +392,20 @@ class NarrativeModel:
             self.anchor_ids_ = np.zeros(0, dtype=int)
 
     def assignment_rule(self) -> dict:
-        """Everything :func:`narrative.assign.assign_paragraphs` needs to assign like this model."""
+        """Everything :func:`narrative.assign.assign_paragraphs` needs to assign like this model
+        (arrays and numbers only: Dask workers get this, not the model)."""
         self._check_fitted()
         anchors = getattr(self, "anchors_", None)
+        radii = getattr(self, "radii_", None)
+        if check_outliers(self.outliers) == "keep" and radii is None:
+            raise NotFittedError("a model with outliers='keep' needs its narrative radii (radii_); "
+                                 "fit it again")
         return dict(
             ids=self.centroid_ids_, centroids=self.centroids_,
             min_similarity=self.assign_min_similarity,
             anchors=anchors, anchor_ids=getattr(self, "anchor_ids_", None),
             anchor_min_similarity=self.zeroshot_min_similarity,
+            radii=radii if self.outliers == "keep" else None,
         )
 
     def _mark_nearest_named(self) -> None:
@@ -508,7 +534,8 @@ class NarrativeModel:
 
     def transform(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Assign paragraphs by their embeddings with the fitted rule: codebook matches to their
-        named narrative, the rest to the nearest narrative centroid (see :mod:`narrative.assign`)."""
+        named narrative, the rest to the nearest narrative centroid (within its radius with
+        ``outliers="keep"``; see :mod:`narrative.assign`)."""
         self._check_fitted()
         return assign_paragraphs(np.asarray(embeddings, dtype=np.float32), **self.assignment_rule())
 

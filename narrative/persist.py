@@ -1,7 +1,9 @@
 """Save and load a fitted NarrativeModel without pickle: safetensors + JSON + a sha256 manifest.
 
-What is saved is what assignment needs (the narrative centroids) and what reports need (the
-narratives table, parameters, codebook). Loading verifies every file's hash before parsing it,
+What is saved is what assignment needs (the narrative centroids, the codebook description vectors
+and, for ``outliers="keep"``, each narrative's radius) and what reports need (the narratives table,
+parameters, codebook). A model saved before radii existed has no ``outliers`` parameter and loads
+as ``"reduce"``, the rule it was fitted with. Loading verifies every file's hash before parsing it,
 refuses any directory holding a file that could execute code when loaded (pickle, joblib, torch
 ``.bin``/``.pt``), and never imports BERTopic or touches the network.
 """
@@ -82,6 +84,9 @@ def save_model(model, path: str | Path) -> Path:
     if anchors is not None and len(anchors):  # codebook description vectors: part of the rule
         arrays["anchors"] = np.ascontiguousarray(anchors, dtype=np.float32)
         arrays["anchor_ids"] = np.ascontiguousarray(model.anchor_ids_, dtype=np.int64)
+    radii = getattr(model, "radii_", None)
+    if radii is not None:  # outliers="keep": how far out each narrative takes new paragraphs
+        arrays["radii"] = np.ascontiguousarray(radii, dtype=np.float32)
     subtable = getattr(model, "subnarratives_", None)
     if subtable is not None and len(subtable):
         config["subnarratives"] = json.loads(subtable.to_json(orient="records", force_ascii=False))
@@ -163,6 +168,24 @@ def _read_config(path: Path) -> dict:
     return config
 
 
+def _radii(radii: np.ndarray | None, outliers: object, k: int, path: Path) -> np.ndarray | None:
+    """The saved narrative radii, checked against the model's outlier strategy and centroids."""
+    from .config import check_outliers
+
+    try:
+        outliers = check_outliers(outliers)
+    except ValueError as exc:
+        raise ModelFileError(f"{path / CONFIG}: {exc}") from exc
+    if outliers == "reduce":
+        if radii is not None:
+            raise ModelFileError(f"{path / TENSORS}: radii saved for a model with outliers='reduce'")
+        return None
+    if radii is None or radii.shape != (k,):
+        raise ModelFileError(f"{path / TENSORS}: expected {k} radii (one per centroid) for a model "
+                             "with outliers='keep'")
+    return radii.astype(np.float32)
+
+
 def load_model(path: str | Path, *, embedder=None):
     """Load a model saved by :func:`save_model`; every check passes before anything is built."""
     from safetensors import SafetensorError
@@ -192,6 +215,7 @@ def load_model(path: str | Path, *, embedder=None):
         raise ModelFileError(f"{path / CONFIG}: parameters do not fit this narrative ({exc})") from exc
     model.centroids_ = centroids.astype(np.float32)
     model.centroid_ids_ = ids.astype(int)
+    model.radii_ = _radii(tensors.get("radii"), model.outliers, len(ids), path)
     model.narratives_ = pd.DataFrame(config["narratives"])
     anchors, anchor_ids = tensors.get("anchors"), tensors.get("anchor_ids")
     if anchors is not None or anchor_ids is not None:

@@ -140,7 +140,8 @@ def fit_run(
     when they fit it poorly; ``refit=True`` fits afresh, keeping narrative ids stable by matching the
     new narratives to the previous run's (see :mod:`narrative.lineage`).
     """
-    from .config import NOT_MODEL_SETTINGS
+    from .config import IMPLICIT_MODEL_SETTINGS, NOT_MODEL_SETTINGS
+    from .drift import distribution_rows
     from .embed import embed_paragraphs, load_embedder
     from .update import compatible_run
 
@@ -167,7 +168,7 @@ def fit_run(
     ]
     previous = compatible_run(
         runs, model_settings_json=settings.model_json(), codebook_hash=codebook_hash,
-        not_model=NOT_MODEL_SETTINGS,
+        not_model=NOT_MODEL_SETTINGS, implicit=IMPLICIT_MODEL_SETTINGS,
     )
     if previous is not None and not model_dir(store, model_run_id(store, previous)).is_dir():
         previous = None  # its model files are gone: nothing to update from
@@ -260,8 +261,10 @@ def fit_run(
                 model, texts.tolist(), vectors if sample is None else vectors[sample],
                 settings=settings, codebook=codebook, embedder=embedder,
             )
+    distributions = distribution_rows(model, vectors, distinct["text_hash"], paragraphs, assignments,
+                                      id_map=id_map)
     store.save_run(RunRecord(run_id=run_id, stats=stats, **record_base), narratives, assignments,
-                   subnarratives)
+                   subnarratives, distributions)
     return FitResult(run_id, False, n_embedded, narratives, assignments, mode=stats["mode"])
 
 
@@ -298,6 +301,7 @@ def fit_sample(n: int, max_size: int, seed: int) -> np.ndarray | None:
 def _update_run(store, run_id, base_id, paragraphs, distinct, vectors, n_embedded, *, settings,
                 record_base) -> FitResult:
     """Assign the paragraphs the base run has not seen with its saved model; record a new run."""
+    from .drift import distribution_rows
     from .update import refit_advice
 
     base = store.run(base_id)
@@ -356,8 +360,16 @@ def _update_run(store, run_id, base_id, paragraphs, distinct, vectors, n_embedde
         "refit_check": advice.reason,
     }
     assignments["sub_id"] = assignments["sub_id"].fillna(-1).astype(int)
+    # Soft mixtures: the base run's rows for the paragraphs it had, the saved model's for the new
+    # ones (for every paragraph when the base run was stored without them).
+    carried = store.distributions(base_id)
+    carried = carried[carried["paragraph_id"].isin(kept["paragraph_id"])]
+    distributions = pd.concat([carried, distribution_rows(
+        model, vectors, distinct["text_hash"], paragraphs, added if len(carried) else assignments,
+        id_map=id_map,
+    )], ignore_index=True)
     store.save_run(RunRecord(run_id=run_id, stats=stats, **record_base),
-                   narratives, assignments, store.subnarratives(base_id))
+                   narratives, assignments, store.subnarratives(base_id), distributions)
     return FitResult(run_id, False, n_embedded, narratives, assignments, mode="update",
                      refit_proposal=advice_text)
 
@@ -443,7 +455,7 @@ def narrative_table(store: Store, run_id: str) -> pd.DataFrame:
 
 def compute_drift(store: Store, run_id: str, *, settings: Settings = Settings()) -> DriftFrames:
     """Shares with intervals, change points, divergence, emerging narratives, framing drift."""
-    from .drift import drift_tables, labelled_paragraphs
+    from .drift import distribution_frame, drift_tables, labelled_paragraphs
 
     narratives = narrative_table(store, run_id)
     paragraphs = store.paragraphs()
@@ -465,7 +477,9 @@ def compute_drift(store: Store, run_id: str, *, settings: Settings = Settings())
         raise ValueError(f"shares must be 'hard' or 'soft'; got {settings.shares!r}")
     distribution = None
     if settings.shares == "soft":
-        distribution = soft_distribution_frame(store, run_id, labelled, embeddings)
+        stored = store.distributions(run_id)
+        distribution = (distribution_frame(stored) if len(stored)  # runs stored before: compute
+                        else soft_distribution_frame(store, run_id, labelled, embeddings))
     tables = drift_tables(
         labelled, narratives=order, period=settings.period, weighting=settings.weighting,
         distribution=distribution,
@@ -489,7 +503,8 @@ def _narrative_order(narratives: pd.DataFrame) -> list[str]:
 def soft_distribution_frame(
     store: Store, run_id: str, labelled: pd.DataFrame, embeddings: dict[str, np.ndarray] | None
 ) -> pd.DataFrame:
-    """Each assigned paragraph's soft narrative mixture, from the run's saved centroids.
+    """Each assigned paragraph's soft narrative mixture, from the run's saved centroids: the soft
+    shares of a run stored before runs kept their mixtures (``Store.distributions``).
 
     Unassigned paragraphs are left out, so they keep counting as ``unassigned``: soft shares
     spread the assigned mass, they do not hide the paragraphs no narrative claims.

@@ -51,7 +51,17 @@ _DDL = [
     """CREATE TABLE IF NOT EXISTS subnarratives (
         run_id VARCHAR, narrative_id INTEGER, sub_id INTEGER, label VARCHAR, top_terms JSON,
         size INTEGER, PRIMARY KEY (run_id, narrative_id, sub_id))""",
+    # Each assigned paragraph's soft narrative mixture, sparse (weights >= MIN_STORED_WEIGHT,
+    # rescaled to sum to one: narrative.assign.sparse_distribution). Logically keyed by (run_id,
+    # paragraph_id, narrative_id); no index, as rows are only written whole by save_run and an
+    # index over several rows per paragraph would cost more on insert than it checks.
+    """CREATE TABLE IF NOT EXISTS distributions (
+        run_id VARCHAR, paragraph_id VARCHAR, narrative_id INTEGER, weight DOUBLE)""",
 ]
+
+#: Tables holding one run's rows, all deleted and rewritten together by ``Store.save_run``.
+RUN_TABLES = ("assignments", "narratives", "subnarratives", "distributions", "runs")
+DISTRIBUTION_COLUMNS = ["paragraph_id", "narrative_id", "weight"]
 
 
 class StoreError(RuntimeError):
@@ -318,14 +328,15 @@ class Store:
     # -- runs ----------------------------------------------------------------------------------
     def save_run(
         self, run: RunRecord, narratives: pd.DataFrame, assignments: pd.DataFrame,
-        subnarratives: pd.DataFrame | None = None,
+        subnarratives: pd.DataFrame | None = None, distributions: pd.DataFrame | None = None,
     ) -> None:
-        """Write a run, its narratives, assignments (with ``sub_id`` when given) and sub-narratives
-        in one transaction (all or nothing)."""
+        """Write a run, its narratives, assignments (with ``sub_id`` when given), sub-narratives
+        and soft distributions (``paragraph_id, narrative_id, weight``) in one transaction (all or
+        nothing). Saving a run again replaces every row it had."""
         if "sub_id" not in assignments:
             assignments = assignments.assign(sub_id=-1)
         with self.transaction():
-            for table in ("assignments", "narratives", "subnarratives", "runs"):
+            for table in RUN_TABLES:
                 self.con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run.run_id]).fetchall()
             self.con.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -360,6 +371,21 @@ class Store:
             finally:
                 self.con.unregister("_nar")
                 self.con.unregister("_asg")
+            if distributions is not None and len(distributions):
+                self._insert_distributions(run.run_id, distributions)
+
+    def _insert_distributions(self, run_id: str, rows: pd.DataFrame) -> None:
+        dist = pd.DataFrame({
+            "run_id": run_id,
+            "paragraph_id": rows["paragraph_id"].astype(str).to_numpy(),
+            "narrative_id": rows["narrative_id"].astype(int).to_numpy(),
+            "weight": rows["weight"].astype(float).to_numpy(),
+        })
+        self.con.register("_dist", dist)
+        try:
+            self.con.execute("INSERT INTO distributions SELECT * FROM _dist").fetchall()
+        finally:
+            self.con.unregister("_dist")
 
     def latest_run_id(self) -> str | None:
         row = self.one("SELECT run_id FROM runs ORDER BY created_at DESC, run_id LIMIT 1")
@@ -411,6 +437,19 @@ class Store:
             ).df()
         except duckdb.BinderException:  # a store from before sub-narratives, opened read-only
             return self.assignments(run_id)[["paragraph_id", "narrative_id"]].assign(sub_id=-1)
+
+    def distributions(self, run_id: str) -> pd.DataFrame:
+        """A run's stored soft mixtures (``paragraph_id, narrative_id, weight``), assigned
+        paragraphs only; empty for a run saved before they were stored."""
+        import duckdb
+
+        try:
+            return self.con.execute(
+                "SELECT paragraph_id, narrative_id, weight FROM distributions WHERE run_id = ? "
+                "ORDER BY paragraph_id, narrative_id", [run_id],
+            ).df()
+        except duckdb.CatalogException:  # a store from before distributions, opened read-only
+            return pd.DataFrame(columns=DISTRIBUTION_COLUMNS)
 
     def assignments(self, run_id: str) -> pd.DataFrame:
         return self.con.execute(

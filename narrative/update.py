@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 
 @dataclass(frozen=True)
@@ -51,18 +51,23 @@ def refit_advice(
 
 
 def compatible_run(
-    runs: Iterable[Mapping], *, model_settings_json: str, codebook_hash: str, not_model: Iterable[str]
+    runs: Iterable[Mapping], *, model_settings_json: str, codebook_hash: str, not_model: Iterable[str],
+    implicit: Mapping[str, Any] | None = None,
 ) -> str | None:
     """The newest run (``runs`` newest first) fitted with the same model settings and codebook.
 
-    ``runs`` rows hold ``run_id``, ``settings`` (JSON text or dict) and ``codebook_hash``.
+    ``runs`` rows hold ``run_id``, ``settings`` (JSON text or dict) and ``codebook_hash``. A stored
+    setting at its ``implicit`` value (``config.IMPLICIT_MODEL_SETTINGS``) counts as absent, as
+    ``Settings.model_json`` leaves it out: runs stored before the setting existed still match.
     """
     wanted = json.loads(model_settings_json)
     skip = set(not_model)
+    implicit = dict(implicit or {})
     for run in runs:
         settings = run["settings"]
         settings = json.loads(settings) if isinstance(settings, str) else dict(settings)
-        model_part = {k: v for k, v in settings.items() if k not in skip}
+        model_part = {k: v for k, v in settings.items()
+                      if k not in skip and not (k in implicit and v == implicit[k])}
         if run["codebook_hash"] == codebook_hash and model_part == wanted:
             return run["run_id"]
     return None

@@ -48,3 +48,21 @@ def test_max_cluster_share_can_be_switched_off_from_the_environment():
 
     assert load_settings(environ={"NARRATIVE_MAX_CLUSTER_SHARE": "none"}).max_cluster_share is None
     assert load_settings(environ={"NARRATIVE_MAX_CLUSTER_SHARE": "0.4"}).max_cluster_share == 0.4
+
+
+def test_outlier_strategy_from_the_environment_and_a_clear_error_for_anything_else():
+    assert Settings().outliers == "reduce"
+    assert load_settings(environ={"NARRATIVE_OUTLIERS": "keep"}).outliers == "keep"
+    for bad in ("drop", "KEEP", ""):
+        with pytest.raises(ValueError, match=f"outliers must be one of 'reduce', 'keep'; got '{bad}'"):
+            load_settings(environ={"NARRATIVE_OUTLIERS": bad})
+    with pytest.raises(ValueError, match="outliers must be one of"):
+        Settings().replace(outliers="none")
+
+
+def test_the_default_outlier_strategy_leaves_model_json_and_run_ids_as_before():
+    import json
+
+    assert "outliers" not in json.loads(Settings().model_json())  # runs stored before keep their ids
+    assert json.loads(Settings(outliers="keep").model_json())["outliers"] == "keep"
+    assert "outliers" in Settings().to_dict()  # but a run records it

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -157,3 +159,46 @@ def test_in_process_path_needs_input(tmp_path):
     (tmp_path / "empty.jsonl").write_text("", encoding="utf-8")
     with Store(":memory:") as store, pytest.raises(InputError, match="no readable article"):
         build_distributed([tmp_path / "empty.jsonl"], store)
+
+
+@pytest.mark.parametrize("outliers", ["reduce", "keep"])
+def test_the_dask_path_stores_mixtures_and_assigns_like_the_in_process_fit(tmp_path, monkeypatch,
+                                                                          outliers):
+    """In-process runner, stand-in embedder: the distributed run writes the same assignments as
+    ``fit_run`` (the outlier strategy included) and a mixture for each assigned paragraph."""
+    from narrative.embed import embed_paragraphs
+    from narrative.pipeline import fit_run
+
+    from . import planted
+
+    texts, vectors, far = planted.planted(0)
+    embedder = planted.PlantedEmbedder(texts, vectors)
+    monkeypatch.setattr("narrative.distributed.run.cached_embedder", lambda spec: embedder)
+    settings = planted.settings(outliers=outliers)
+    results = {}
+    for name in ("dask", "local"):
+        with Store(tmp_path / f"{name}.duckdb") as store:
+            planted.add_articles(store, texts)
+            if name == "dask":
+                embed_paragraphs(store, store.paragraphs().drop_duplicates("text_hash"), embedder)
+                run = build_distributed([], store, settings=settings)
+                assert run.n_fit == len(texts)
+            else:
+                run = fit_run(store, settings=settings, embedder=embedder)
+            rows = store.distributions(run.run_id)
+            results[name] = run.assignments.sort_values("paragraph_id", ignore_index=True), rows
+    (dask, rows), (local, local_rows) = results["dask"], results["local"]
+    pd.testing.assert_frame_equal(dask[["paragraph_id", "narrative_id"]],
+                                  local[["paragraph_id", "narrative_id"]])
+    assert (dask["narrative_id"] == -1).sum() == (far.sum() if outliers == "keep" else 0)
+    assert set(rows["paragraph_id"]) == set(dask.loc[dask["narrative_id"] != -1, "paragraph_id"])
+    assert np.allclose(rows.groupby("paragraph_id")["weight"].sum(), 1.0)
+    pd.testing.assert_frame_equal(rows, local_rows, check_exact=False, atol=1e-6)
+
+
+def test_run_ids_of_the_default_outlier_strategy_are_those_from_before_the_setting():
+    from narrative.distributed.run import _settings_key
+
+    before = {k: v for k, v in Settings().to_dict().items() if k != "outliers"}
+    assert _settings_key(Settings()) == json.dumps(before, sort_keys=True)
+    assert json.loads(_settings_key(Settings(outliers="keep")))["outliers"] == "keep"

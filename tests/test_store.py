@@ -1,4 +1,5 @@
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -94,3 +95,48 @@ def test_a_run_saved_without_sub_ids_reads_as_none(tmp_path):
             {"paragraph_id": ["p1"], "narrative_id": [0], "probability": [0.5]}))
         assert st.sub_assignments("r1")["sub_id"].tolist() == [-1]
         assert st.subnarratives("r1").empty
+
+
+def _run(run_id="r1"):
+    record = RunRecord(run_id, {"seed": 1}, "cb", {"x": "1"}, 1, "fp", {"n": 3})
+    narratives = pd.DataFrame({"narrative_id": [0, 1, -1], "label": ["a", "b", "unassigned"],
+                               "codebook_name": [None] * 3, "top_terms": [["x"], ["y"], []],
+                               "size": [1, 1, 1]})
+    assignments = pd.DataFrame({"paragraph_id": ["p1", "p2", "p3"], "narrative_id": [0, 1, -1],
+                                "probability": [0.9, 0.8, 0.1]})
+    return record, narratives, assignments
+
+
+def test_distributions_are_saved_with_the_run_and_replaced_with_it(tmp_path):
+    record, narratives, assignments = _run()
+    rows = pd.DataFrame({"paragraph_id": ["p1", "p1", "p2"], "narrative_id": [0, 1, 1],
+                         "weight": [0.75, 0.25, 1.0]})
+    with Store(tmp_path / "s.duckdb") as st:
+        st.save_run(record, narratives, assignments, distributions=rows)
+        st.save_run(replace(record, run_id="r2"), narratives, assignments,
+                    distributions=rows.iloc[2:])
+        pd.testing.assert_frame_equal(st.distributions("r1"), rows, check_dtype=False)
+        # Saving a run again replaces all its rows: fewer, or none when none are given.
+        st.save_run(record, narratives, assignments, distributions=rows.iloc[:2])
+        assert st.distributions("r1")["weight"].tolist() == [0.75, 0.25]
+        st.save_run(record, narratives, assignments)
+        assert st.distributions("r1").empty and len(st.distributions("r2")) == 1
+        # All or nothing: a run whose distribution rows cannot be written is not saved at all.
+        with pytest.raises(Exception):
+            st.save_run(replace(record, run_id="r3"), narratives, assignments,
+                        distributions=rows.assign(weight=["heavy", "light", "none"]))
+        assert st.one("SELECT count(*) FROM runs WHERE run_id = 'r3'")[0] == 0
+        assert st.one("SELECT count(*) FROM assignments WHERE run_id = 'r3'")[0] == 0
+
+
+def test_a_store_from_before_distributions_reads_as_none(tmp_path):
+    record, narratives, assignments = _run()
+    path = tmp_path / "old.duckdb"
+    with Store(path) as st:
+        st.save_run(record, narratives, assignments)
+        st.con.execute("DROP TABLE distributions").fetchall()  # as a store written before it
+    with Store(path, read_only=True) as st:
+        assert list(st.distributions("r1").columns) == ["paragraph_id", "narrative_id", "weight"]
+        assert st.distributions("r1").empty
+    with Store(path) as st:  # opened for writing, it gains the table
+        assert st.count("distributions") == 0

@@ -143,3 +143,20 @@ def test_a_corpus_above_the_sample_size_is_fitted_on_a_sample_and_fully_assigned
     assert len(fit.assignments) == stats["n_paragraphs"]
     # Paragraphs outside the sample are assigned too, mostly to a narrative.
     assert (fit.assignments["narrative_id"] != -1).mean() > 0.6
+
+
+def test_a_run_stored_before_the_outlier_setting_matches_the_default_strategy():
+    from narrative.config import IMPLICIT_MODEL_SETTINGS, NOT_MODEL_SETTINGS, Settings
+
+    old = {"run_id": "old", "settings": {k: v for k, v in Settings(seed=4).to_dict().items()
+                                         if k != "outliers"}, "codebook_hash": "c"}
+    new = {"run_id": "new", "settings": Settings(seed=5).to_dict(), "codebook_hash": "c"}
+    keep = {"run_id": "keep", "settings": Settings(seed=6, outliers="keep").to_dict(),
+            "codebook_hash": "c"}
+    pick = lambda settings: compatible_run(  # noqa: E731
+        [keep, new, old], model_settings_json=settings.model_json(), codebook_hash="c",
+        not_model=NOT_MODEL_SETTINGS, implicit=IMPLICIT_MODEL_SETTINGS)
+    assert pick(Settings(seed=4)) == "old"
+    assert pick(Settings(seed=5)) == "new"
+    assert pick(Settings(seed=6, outliers="keep")) == "keep"
+    assert pick(Settings(seed=6)) is None and pick(Settings(seed=4, outliers="keep")) is None

@@ -165,7 +165,7 @@ def build_distributed(
     fingerprint = input_fingerprint(paragraphs)
     codebook_hash = codebook.fingerprint() if codebook is not None else "none"
     sampled = len(sample) < len(distinct)
-    run_id = content_hash(fingerprint, settings.to_json(), codebook_hash,
+    run_id = content_hash(fingerprint, _settings_key(settings), codebook_hash,
                           *([f"fit_sample={fit_sample_size}"] if sampled else []),
                           *([f"model={_model_hash(model)}"] if model is not None else []))
     reused = store.one("SELECT 1 FROM runs WHERE run_id = ?", [run_id]) is not None
@@ -183,6 +183,11 @@ def build_distributed(
             parts = runner.map(assign_vectors, chunks, **model.assignment_rule())
         topics = np.concatenate([t for t, _ in parts]) if parts else np.zeros(0, dtype=int)
         sims = np.concatenate([s for _, s in parts]) if parts else np.zeros(0)
+        if not given_model and model.outliers == "keep":
+            # The fit sample keeps the fit's own assignment, as in pipeline.fit_run: BERTopic's -1
+            # stays -1 and no member is lost to its narrative's radius (with "reduce" the rule
+            # already reproduces the fit).
+            topics[sample], sims[sample] = model.topics_, model.probabilities_
         topic_of = dict(zip(distinct["text_hash"], topics))
         prob_of = dict(zip(distinct["text_hash"], sims))
         assignments = pd.DataFrame({
@@ -190,7 +195,7 @@ def build_distributed(
             "narrative_id": paragraphs["text_hash"].map(topic_of).astype(int),
             "probability": paragraphs["text_hash"].map(prob_of).astype(float),
         })
-        narratives = _save_run(store, run_id, model, paragraphs, distinct, assignments,
+        narratives = _save_run(store, run_id, model, paragraphs, distinct, vectors, assignments,
                                settings=settings, codebook=codebook, codebook_hash=codebook_hash,
                                fingerprint=fingerprint, n_fit=0 if given_model else len(sample))
     n_fit = 0 if given_model else len(sample)
@@ -208,10 +213,25 @@ def build_distributed(
     )
 
 
+def _settings_key(settings: Settings) -> str:
+    """Every setting as JSON, for run ids; settings added since at their implicit value are left
+    out (``config.IMPLICIT_MODEL_SETTINGS``), so runs stored before they existed keep their ids."""
+    import json
+
+    from ..config import IMPLICIT_MODEL_SETTINGS
+
+    return json.dumps({k: v for k, v in settings.to_dict().items()
+                       if not (k in IMPLICIT_MODEL_SETTINGS and v == IMPLICIT_MODEL_SETTINGS[k])},
+                      sort_keys=True)
+
+
 def _model_hash(model) -> str:
-    """Identity of a fitted model for run ids: its narratives' ids and centroids."""
+    """Identity of a fitted model for run ids: its narratives' ids and centroids (and radii, for
+    a model that keeps outliers)."""
+    radii = getattr(model, "radii_", None)
+    extra = [] if radii is None else [np.asarray(radii, dtype=np.float32).tobytes().hex()]
     return content_hash(np.asarray(model.centroid_ids_).tobytes().hex(),
-                        np.asarray(model.centroids_, dtype=np.float32).tobytes().hex())
+                        np.asarray(model.centroids_, dtype=np.float32).tobytes().hex(), *extra)
 
 
 def _ingest(sources, store: Store, runner: _Runner, *, settings: Settings, manifest,
@@ -262,10 +282,13 @@ def _embed_missing(distinct: pd.DataFrame, store: Store, runner: _Runner, spec: 
 
 
 def _save_run(store: Store, run_id: str, model, paragraphs: pd.DataFrame,
-              distinct: pd.DataFrame, assignments: pd.DataFrame, *, settings: Settings,
-              codebook: Codebook | None, codebook_hash: str, fingerprint: str,
+              distinct: pd.DataFrame, vectors: np.ndarray, assignments: pd.DataFrame, *,
+              settings: Settings, codebook: Codebook | None, codebook_hash: str, fingerprint: str,
               n_fit: int) -> pd.DataFrame:
-    """Record the run as ``pipeline.fit_run`` does (plus the fit sample size); save the model."""
+    """Record the run as ``pipeline.fit_run`` does (plus the fit sample size), with the soft
+    mixtures of its assigned paragraphs (``vectors``: one per row of ``distinct``); save the model."""
+    from ..drift import distribution_rows
+
     narratives = model.narratives_.copy()
     sizes = assignments["narrative_id"].value_counts()
     narratives["size"] = narratives["narrative_id"].map(sizes).fillna(0).astype(int)
@@ -286,7 +309,8 @@ def _save_run(store: Store, run_id: str, model, paragraphs: pd.DataFrame,
     record = RunRecord(run_id=run_id, settings=settings.to_dict(), codebook_hash=codebook_hash,
                        versions=library_versions(), seed=settings.seed,
                        input_fingerprint=fingerprint, stats=stats)
-    store.save_run(record, narratives, assignments)
+    distributions = distribution_rows(model, vectors, distinct["text_hash"], paragraphs, assignments)
+    store.save_run(record, narratives, assignments, distributions=distributions)
     if store.path != ":memory:":
         from ..persist import save_model
 

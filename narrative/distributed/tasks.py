@@ -129,7 +129,8 @@ def fit_sample(text_hashes: Sequence[str], size: int, seed: int) -> np.ndarray:
 
 def assign_vectors(vectors: np.ndarray, **rule) -> tuple[np.ndarray, np.ndarray]:
     """``NarrativeModel.transform`` on a worker: ``rule`` is the model's ``assignment_rule()``
-    (codebook matches, then nearest centroid), arrays only, so no BERTopic model is shipped."""
+    (codebook matches, then nearest centroid, within its radius for ``outliers="keep"``), arrays
+    only, so no BERTopic model is shipped."""
     from ..assign import assign_paragraphs
 
     return assign_paragraphs(vectors, **rule)

@@ -1,0 +1,122 @@
+"""The pipeline with a stand-in embedder on the planted corpus: stored soft distributions (fit,
+update, soft shares from the store and their fallback) and the outlier setting end to end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from narrative.assign import MIN_STORED_WEIGHT
+from narrative.pipeline import compute_drift, fit_run, load_run_model
+from narrative.store import Store
+
+from . import planted
+
+
+def _fit(tmp_path, name, **changes):
+    """The planted corpus in a store and a run fitted on it: ``(store, embedder, settings, fit)``."""
+    texts, vectors, _ = planted.planted(0)
+    embedder = planted.PlantedEmbedder(texts, vectors)
+    settings = planted.settings(**changes)
+    store = Store(tmp_path / f"{name}.duckdb")
+    planted.add_articles(store, texts)
+    return store, embedder, settings, fit_run(store, settings=settings, embedder=embedder)
+
+
+@pytest.fixture
+def reduce_run(tmp_path):
+    store, embedder, settings, fit = _fit(tmp_path, "reduce")
+    with store:
+        yield store, embedder, settings, fit
+
+
+def _check_rows(rows: pd.DataFrame, assignments: pd.DataFrame) -> None:
+    """One mixture per assigned paragraph, none for unassigned ones, each summing to one."""
+    assigned = set(assignments.loc[assignments["narrative_id"] != -1, "paragraph_id"])
+    assert set(rows["paragraph_id"]) == assigned
+    assert np.allclose(rows.groupby("paragraph_id")["weight"].sum(), 1.0, atol=1e-9)
+    assert (rows["weight"] > 0).all() and (rows["weight"] <= 1).all()
+    top = rows.sort_values("weight").groupby("paragraph_id").tail(1).set_index("paragraph_id")
+    hard = assignments.set_index("paragraph_id")["narrative_id"]
+    assert (top["narrative_id"] == hard.reindex(top.index)).mean() > 0.9  # mostly its own narrative
+
+
+def test_a_fit_stores_each_assigned_paragraphs_mixture(reduce_run):
+    store, _, _, fit = reduce_run
+    rows = store.distributions(fit.run_id)
+    _check_rows(rows, fit.assignments)
+    # The stored mixture is the model's distribution, pruned: within the dropped mass of it.
+    model, _ = load_run_model(store, fit.run_id)
+    paragraphs = store.paragraphs().set_index("paragraph_id")
+    pid = rows["paragraph_id"].iloc[0]
+    vector = store.get_embeddings([paragraphs.loc[pid, "text_hash"]], "planted-test")
+    full = dict(zip(model.centroid_ids_, model.distribution(vector)[0]))
+    for r in rows[rows["paragraph_id"] == pid].itertuples():
+        assert abs(r.weight - full[r.narrative_id]) < MIN_STORED_WEIGHT * len(full)
+
+
+def test_soft_shares_from_the_stored_table_match_the_fallback(reduce_run):
+    store, _, settings, fit = reduce_run
+    soft = settings.replace(shares="soft")
+    stored = compute_drift(store, fit.run_id, settings=soft).shares
+    store.con.execute("DELETE FROM distributions WHERE run_id = ?", [fit.run_id]).fetchall()
+    assert store.distributions(fit.run_id).empty  # as a run stored before the table existed
+    computed = compute_drift(store, fit.run_id, settings=soft).shares
+    hard = compute_drift(store, fit.run_id, settings=settings).shares
+    key = ["period", "outlet", "narrative"]
+    both = stored.merge(computed, on=key, suffixes=("_stored", "_computed"))
+    assert len(both) == len(stored) == len(computed)
+    assert np.allclose(both["share_stored"], both["share_computed"], atol=MIN_STORED_WEIGHT)
+    spread = stored.merge(hard, on=key)
+    assert not np.allclose(spread["share_x"], spread["share_y"], atol=MIN_STORED_WEIGHT)  # spread
+    assert ((stored.groupby(["period", "outlet"])["share"].sum() - 1).abs() < 1e-6).all()
+    unassigned = stored[stored["narrative"] == "unassigned"].merge(hard, on=key)
+    assert np.allclose(unassigned["share_x"], unassigned["share_y"])  # still counted as such
+
+
+def test_an_update_stores_mixtures_for_new_paragraphs_and_keeps_the_old_ones(reduce_run):
+    store, embedder, settings, fit = reduce_run
+    texts, vectors, _ = planted.planted(2, n_per=2, n_far=2, start=500)
+    embedder.add(texts, vectors)
+    planted.add_articles(store, texts, first_day=40)
+    update = fit_run(store, settings=settings, embedder=embedder)
+    assert update.mode == "update"
+    rows = store.distributions(update.run_id)
+    _check_rows(rows, update.assignments)
+    old = store.distributions(fit.run_id)
+    carried = rows[rows["paragraph_id"].isin(old["paragraph_id"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(carried, old)
+
+
+def test_an_update_of_a_run_stored_without_mixtures_stores_them_all(reduce_run):
+    store, embedder, settings, fit = reduce_run
+    store.con.execute("DELETE FROM distributions").fetchall()
+    texts, vectors, _ = planted.planted(3, n_per=1, n_far=1, start=600)
+    embedder.add(texts, vectors)
+    planted.add_articles(store, texts, first_day=50)
+    update = fit_run(store, settings=settings, embedder=embedder)
+    _check_rows(store.distributions(update.run_id), update.assignments)
+
+
+def test_keep_runs_leave_far_paragraphs_unassigned_at_fit_and_at_update(tmp_path):
+    store, embedder, settings, fit = _fit(tmp_path, "keep", outliers="keep")
+    with store:
+        far_texts = set(planted.planted(0)[0][-5:])
+        by_text = store.paragraphs().set_index("paragraph_id")["text"]
+        frame = fit.assignments.assign(
+            far=fit.assignments["paragraph_id"].map(by_text).isin(far_texts))
+        assert (frame.loc[frame["far"], "narrative_id"] == -1).all()
+        assert (frame.loc[~frame["far"], "narrative_id"] != -1).all()
+        _check_rows(store.distributions(fit.run_id), fit.assignments)
+        assert store.run(fit.run_id)["settings"]["outliers"] == "keep"
+
+        texts, vectors, far = planted.planted(4, n_per=0, n_far=3, start=700)
+        embedder.add(texts, vectors)
+        planted.add_articles(store, texts, first_day=60)
+        update = fit_run(store, settings=settings, embedder=embedder)
+        assert update.mode == "update"
+        seen = update.assignments["paragraph_id"].isin(fit.assignments["paragraph_id"])
+        new = update.assignments[~seen]
+        assert len(new) == 3 and (new["narrative_id"] == -1).all()
+        _check_rows(store.distributions(update.run_id), update.assignments)
