@@ -1,10 +1,15 @@
 """Warm re-runs of `narrative build` on a store that already holds a fitted run (issue 7 targets).
 
-Usage: python benchmarks/incremental.py SOURCE --store STORE.duckdb [--new 100] [--work DIR]
+Usage: python benchmarks/incremental.py SOURCE --store STORE.duckdb [--report OUT] [--new 100]
+       [--work DIR]
 
 ``STORE`` is a store `narrative build SOURCE` wrote with default settings (for instance the one
-``compare_bertopic.py`` leaves in its work folder). The store and the ``models/`` folder beside
-it are copied first, so they are left as they were. Then, each in a fresh process (imports, model load and numba cache loads included):
+``compare_bertopic.py`` leaves in its work folder), ``OUT`` the report folder that build wrote.
+The store, the ``models/`` folder beside it and ``OUT`` are copied first, so they are left as they
+were; both re-runs write their report into the copy of ``OUT``, as a daily re-run of the same
+command does (its report cache then applies; without ``--report`` each re-run starts from an
+empty folder and draws every figure). Then, each in a fresh process (imports, model load and
+numba cache loads included):
 
 1. *nothing new*: ``narrative build SOURCE --store COPY`` again: ingest finds every article
    known, nothing is embedded, the saved run is reused, drift and the report are rebuilt;
@@ -75,10 +80,22 @@ def timed_build(sources: list[Path], store: Path, out: Path) -> tuple[float, lis
     return wall, [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
 
 
+def reused_line(html: Path) -> str:
+    """The report's own count of figures and scores reused from the last report, if it says."""
+    import re
+
+    if not html.is_file():
+        return ""
+    found = re.search(r"(\d+ of \d+ figures and scores)", html.read_text(encoding="utf-8"))
+    return f"; reused {found.group(1)}" if found else ""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", type=Path, help="the corpus JSONL the store was built from")
     parser.add_argument("--store", type=Path, required=True)
+    parser.add_argument("--report", type=Path,
+                        help="the report folder of the build that wrote STORE (copied)")
     parser.add_argument("--new", type=int, default=100, help="articles to add (default 100)")
     parser.add_argument("--work", type=Path, default=Path("out/incremental"))
     args = parser.parse_args()
@@ -94,18 +111,28 @@ def main() -> None:
     if models.is_dir():
         shutil.copytree(models, args.work / "models")
     new = write_new_articles(args.new, corpus_last_date(args.source), args.work / "new")
+    report = None
+    if args.report is not None:
+        if not args.report.is_dir():
+            raise SystemExit(f"{args.report}: no such report folder")
+        report = args.work / "report"
+        shutil.copytree(args.report, report)
 
     rows = []
     for label, sources, target in [
         ("nothing new", [args.source], 60),
         (f"plus {args.new} articles", [args.source, new], 30),
     ]:
-        wall, lines = timed_build(sources, store, args.work / label.replace(" ", "_"))
+        out = report or args.work / label.replace(" ", "_")
+        wall, lines = timed_build(sources, store, out)
         stages = next((line for line in lines if line.startswith("stages:")), "stages: ?")
-        rows.append((label, wall, target, stages, [l for l in lines if "refit" in l.lower()]))
+        reused = reused_line(out / "report.html")
+        rows.append((label, wall, target, stages + reused,
+                     [l for l in lines if "refit" in l.lower()]))
 
-    print(f"{args.source.name}; store {args.store.name}; {platform.processor() or platform.machine()},"
-          f" python {platform.python_version()}")
+    print(f"{args.source.name}; store {args.store.name}; report folder "
+          f"{'copied from the build' if report else 'new for each re-run'}; "
+          f"{platform.processor() or platform.machine()}, python {platform.python_version()}")
     print(f"{'re-run':<22}{'wall s':>8}{'target s':>10}  met")
     for label, wall, target, _, _ in rows:
         print(f"{label:<22}{wall:>8.1f}{target:>10}  {'yes' if wall <= target else 'no'}")

@@ -45,3 +45,28 @@ def test_cache_can_be_switched_off():
     off = _probe(NARRATIVE_NUMBA_CACHE="0")
     assert off["switched"] == 0
     assert off["hits"] == 0
+
+
+def test_narrative_map_switches_the_cache_on_before_its_umap(monkeypatch):
+    """A re-run that reuses its fit draws the map in a process that fitted nothing: the map must
+    turn the cache on itself, else umap compiles afresh (about a minute) on every re-run."""
+    import numpy as np
+    import umap
+
+    from narrative import jit_cache
+    from narrative.figures.narrative_map import map_points
+
+    order = []
+    monkeypatch.setattr(jit_cache, "enable_umap_cache", lambda: order.append("cache") or 0)
+
+    class FakeUMAP:
+        def __init__(self, **kwargs):
+            pass
+
+        def fit_transform(self, x):
+            order.append("umap")
+            return np.zeros((len(x), 2))
+
+    monkeypatch.setattr(umap, "UMAP", FakeUMAP)
+    points = map_points(np.random.default_rng(0).normal(size=(12, 4)), ["a"] * 12, seed=0)
+    assert order == ["cache", "umap"] and len(points) == 12

@@ -70,6 +70,11 @@ def map_points(
         return pd.DataFrame(columns=columns)
     import umap
 
+    from narrative.jit_cache import enable_umap_cache
+
+    # A re-run that reuses its fit draws a map in a process that fitted nothing: without the
+    # on-disk cache, compiling umap's numba code would cost more than the layout itself.
+    enable_umap_cache()
     reducer = umap.UMAP(
         n_components=2, n_neighbors=max(2, min(n_neighbors, len(rows) - 1)), min_dist=0.1,
         metric="cosine", random_state=seed, n_jobs=1, init="spectral" if len(rows) > 10 else "random",
