@@ -127,6 +127,10 @@ class Settings:
 
     # report
     evidence_per_narrative: int = 2
+    report_workers: int = 0
+    """Processes that draw the report's figures when more than a few must be drawn: 0 (default)
+    one per CPU core, 1 draw them in the building process. matplotlib draws on one core, and a
+    large report has dozens of figures (ukraine_media_2022: 46)."""
 
     def __post_init__(self) -> None:
         from .cpu import resolve_precision
@@ -152,7 +156,7 @@ class Settings:
 #: Settings read after the fit only: changing them reuses the fitted run.
 NOT_MODEL_SETTINGS = frozenset({
     "period", "shares", "weighting", "copies", "n_bootstrap", "min_articles",
-    "evidence_per_narrative", "refit_margin", "refit_growth", "stability_seeds",
+    "evidence_per_narrative", "refit_margin", "refit_growth", "stability_seeds", "report_workers",
 })
 
 #: Model settings added after runs were already stored, with the value that reproduces the

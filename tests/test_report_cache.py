@@ -52,6 +52,13 @@ def _save(fig, folder, key):
     return save_figure(fig, folder, key)
 
 
+def _draw(cache: ReportCache, key: str, plot: Plot, folder):
+    handle = cache.figure(key, plot, folder)
+    cache.draw_pending(_save)
+    cache.save()
+    return handle.files()
+
+
 @pytest.fixture
 def counter(monkeypatch):
     draw = _Counter()
@@ -63,37 +70,37 @@ def counter(monkeypatch):
 def test_figure_is_reused_only_while_inputs_and_files_are_unchanged(tmp_path, counter):
     figures = tmp_path / "figures"
     cache = ReportCache(tmp_path, salt="s")
-    png, svg = cache.figure("sizes", Plot(counter, (_frame(),), {"title": "t"}), figures, _save)
+    handle = cache.figure("sizes", Plot(counter, (_frame(),), {"title": "t"}), figures)
+    with pytest.raises(RuntimeError, match="draw_pending"):
+        cache.save()  # an index must not name files that are not written yet
+    assert counter.calls == 0 and cache.draw_pending(_save) == 1
     cache.save()
+    png, svg = handle.files()
     assert counter.calls == 1 and png.startswith(b"\x89PNG") and svg.is_file()
 
     again = ReportCache(tmp_path, salt="s")
-    png2, _ = again.figure("sizes", Plot(counter, (_frame(),), {"title": "t"}), figures, _save)
+    png2, _ = again.figure("sizes", Plot(counter, (_frame(),), {"title": "t"}), figures).files()
     assert counter.calls == 1 and png2 == png and (again.hits, again.misses) == (1, 0)
 
     for plot in (Plot(counter, (_frame(0.2),), {"title": "t"}),   # data changed
                  Plot(counter, (_frame(),), {"title": "u"})):     # an argument changed
-        ReportCache(tmp_path, salt="s").figure("sizes", plot, figures, _save)
+        _draw(ReportCache(tmp_path, salt="s"), "sizes", plot, figures)
     assert counter.calls == 3
 
-    ReportCache(tmp_path, salt="other code").figure(
-        "sizes", Plot(counter, (_frame(),), {"title": "t"}), figures, _save)
+    _draw(ReportCache(tmp_path, salt="other code"), "sizes",
+          Plot(counter, (_frame(),), {"title": "t"}), figures)
     assert counter.calls == 4
 
 
 def test_altered_or_missing_file_is_redrawn(tmp_path, counter):
     figures = tmp_path / "figures"
     plot = Plot(counter, (_frame(),))
-    cache = ReportCache(tmp_path, salt="s")
-    cache.figure("sizes", plot, figures, _save)
-    cache.save()
+    _draw(ReportCache(tmp_path, salt="s"), "sizes", plot, figures)
     (figures / "sizes.png").write_bytes(b"\x89PNG not the drawn one")
-    cache = ReportCache(tmp_path, salt="s")
-    png, _ = cache.figure("sizes", plot, figures, _save)
+    png, _ = _draw(ReportCache(tmp_path, salt="s"), "sizes", plot, figures)
     assert counter.calls == 2 and png != b"\x89PNG not the drawn one"
-    cache.save()
     (figures / "sizes.svg").unlink()
-    ReportCache(tmp_path, salt="s").figure("sizes", plot, figures, _save)
+    _draw(ReportCache(tmp_path, salt="s"), "sizes", plot, figures)
     assert counter.calls == 3 and (figures / "sizes.svg").is_file()
 
 
@@ -149,6 +156,7 @@ def test_report_reuses_every_figure_on_an_unchanged_rerun_and_redraws_on_change(
 
     monkeypatch.setattr(figures_pkg, "save_figure", counting_save)
     store, settings = _synthetic_run(tmp_path, stability=None)
+    settings = dataclasses.replace(settings, report_workers=1)  # the counting save runs here
     out = tmp_path / "out"
     with store:
         drift = compute_drift(store, "run1", settings=settings)
@@ -171,3 +179,31 @@ def test_report_reuses_every_figure_on_an_unchanged_rerun_and_redraws_on_change(
     assert "share-over-time" in redrawn and "narrative-sizes" not in redrawn
     assert len(layouts) == 1  # same texts, narratives and seed: the map layout is reused
     assert {f.key for f in third.figures} >= redrawn
+
+
+def test_figures_drawn_in_worker_processes_are_the_same_files(tmp_path, monkeypatch):
+    """Two worker processes draw the same bytes as the building process does."""
+    from tests.test_report import _fast_map, _synthetic_run
+
+    from narrative.pipeline import compute_drift
+    from narrative.report import cache as cache_module
+    from narrative.report.assemble import assemble_report
+
+    monkeypatch.setattr("narrative.figures.map_points", _fast_map)
+    pools = []
+    real_pool = cache_module._spawn_pool
+    monkeypatch.setattr(cache_module, "_spawn_pool", lambda n: pools.append(n) or real_pool(n))
+    store, settings = _synthetic_run(tmp_path, stability=None)
+    with store:
+        drift = compute_drift(store, "run1", settings=settings)
+        models = {
+            workers: assemble_report(
+                store, "run1", drift, out_dir=tmp_path / f"out{workers}", timings={},
+                settings=dataclasses.replace(settings, report_workers=workers))
+            for workers in (1, 2)
+        }
+    assert pools == [2]
+    one, two = ([(f.key, f.png, f.svg_path) for f in m.figures] for m in models.values())
+    assert one == two and len(one) >= cache_module.MIN_PARALLEL
+    for key, _, svg in one:
+        assert (tmp_path / "out1" / svg).read_bytes() == (tmp_path / "out2" / svg).read_bytes(), key

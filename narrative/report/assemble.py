@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,7 +12,7 @@ import pandas as pd
 
 from ..config import Settings
 from ..schema import UNASSIGNED
-from .cache import Plot, ReportCache
+from .cache import FigureFiles, Plot, ReportCache
 from .model import Evidence, FigureRef, NarrativeSection, ReportModel, Section, Table
 
 if TYPE_CHECKING:
@@ -174,13 +175,10 @@ def assemble_report(
 
     cache = cache if cache is not None else ReportCache(out_dir)
 
+    drawn: list[tuple[str, str, str, FigureFiles]] = []
+
     def add(key: str, plot: Plot, title_: str, caption: str) -> None:
-        # the embedded PNG is the saved file's bytes
-        png, svg = cache.figure(key, plot, figures_dir, save_figure)
-        figures.append(
-            FigureRef(key=key, title=title_, caption=caption, png=png,
-                      svg_path=str(Path("figures") / svg.name))
-        )
+        drawn.append((key, title_, caption, cache.figure(key, plot, figures_dir)))
 
     if not drift.shares.empty:
         add(
@@ -328,6 +326,12 @@ def assemble_report(
         ),
         "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
+    workers = settings.report_workers or os.cpu_count() or 1
+    cache.draw_pending(save_figure, workers=workers)
+    for key, title_, caption, files in drawn:
+        png, svg = files.files()  # the embedded PNG is the saved file's bytes
+        figures.append(FigureRef(key=key, title=title_, caption=caption, png=png,
+                                 svg_path=str(Path("figures") / svg.name)))
     cache.save()
     return ReportModel(
         title=title or "Narrative report",

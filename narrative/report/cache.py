@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..io import atomic_write_text, safe_filename
 
-__all__ = ["INDEX_NAME", "Plot", "ReportCache", "fingerprint"]
+__all__ = ["INDEX_NAME", "FigureFiles", "Plot", "ReportCache", "fingerprint"]
 
 #: The cache index inside a report folder.
 INDEX_NAME = ".report-cache.json"
@@ -114,6 +114,42 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+#: Below this many figures to draw, worker processes cost more to start than they save.
+MIN_PARALLEL = 6
+
+
+@dataclass
+class FigureFiles:
+    """A figure's saved files: known at once when reused, after :meth:`ReportCache.draw_pending`
+    when it has to be drawn."""
+
+    key: str
+    png: bytes | None = None
+    svg: Path | None = None
+
+    def files(self) -> tuple[bytes, Path]:
+        if self.png is None or self.svg is None:
+            raise RuntimeError(f"figure {self.key!r} is not drawn yet; call draw_pending()")
+        return self.png, self.svg
+
+
+def _draw_and_save(job: tuple[Plot, str, str]) -> tuple[str, str]:
+    """Worker-process job: draw a plot and save it with :func:`narrative.figures.save_figure`."""
+    from ..figures import save_figure
+
+    plot, folder, key = job
+    paths = save_figure(plot.draw(), folder, key)
+    return str(paths["png"]), str(paths["svg"])
+
+
+def _spawn_pool(workers: int):
+    """Fresh interpreters (not forks of one holding torch and DuckDB threads)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+
 class ReportCache:
     """Figures and JSON values of one report folder, reused when their fingerprint is unchanged.
 
@@ -128,6 +164,7 @@ class ReportCache:
         self.misses = 0
         self._entries: dict[str, dict] = {}
         self._old: dict[str, dict] = {}
+        self._pending: list[tuple[FigureFiles, Plot, Path, str]] = []
         path = self.folder / INDEX_NAME
         if enabled and path.is_file():
             try:
@@ -144,13 +181,10 @@ class ReportCache:
             return entry
         return None
 
-    def figure(self, key: str, plot: Plot, figures_dir: str | Path,
-               save: Callable[[Any, Path, str], Mapping[str, Path]]) -> tuple[bytes, Path]:
-        """PNG bytes and SVG path of ``plot`` saved under ``figures_dir`` as ``key``.
-
-        ``save(figure, folder, key)`` writes the files (``{"png": path, "svg": path}``); it runs
-        only when the fingerprint changed or a saved file is missing or altered.
-        """
+    def figure(self, key: str, plot: Plot, figures_dir: str | Path) -> FigureFiles:
+        """The files of ``plot`` saved under ``figures_dir`` as ``key``: the saved ones when the
+        fingerprint matches and both files are there unaltered, else drawn by
+        :meth:`draw_pending`."""
         folder = Path(figures_dir)
         stem = safe_filename(key)
         fp = fingerprint(self.salt, key, plot.inputs())
@@ -161,13 +195,40 @@ class ReportCache:
             if _sha(png) == entry.get("png") and _sha(svg_path.read_bytes()) == entry.get("svg"):
                 self.hits += 1
                 self._entries[key] = entry
-                return png, svg_path
+                return FigureFiles(key, png, svg_path)
         self.misses += 1
-        paths = save(plot.draw(), folder, key)
-        png = Path(paths["png"]).read_bytes()
-        self._entries[key] = {"fingerprint": fp, "png": _sha(png),
-                              "svg": _sha(Path(paths["svg"]).read_bytes())}
-        return png, Path(paths["svg"])
+        handle = FigureFiles(key)
+        self._pending.append((handle, plot, folder, fp))
+        return handle
+
+    def draw_pending(
+        self, save: Callable[[Any, Path, str], Mapping[str, Path]] | None = None, *,
+        workers: int = 1,
+    ) -> int:
+        """Draw and save every figure :meth:`figure` could not reuse; returns how many.
+
+        ``save(figure, folder, key)`` writes the files (default
+        :func:`narrative.figures.save_figure`). With ``workers > 1`` and at least
+        :data:`MIN_PARALLEL` figures, they are drawn in that many worker processes with the
+        default ``save`` (matplotlib draws on one core; the files are the same bytes).
+        """
+        jobs, self._pending = self._pending, []
+        if not jobs:
+            return 0
+        if workers > 1 and len(jobs) >= MIN_PARALLEL:
+            with _spawn_pool(min(workers, len(jobs))) as pool:
+                saved = list(pool.map(_draw_and_save,
+                                      [(plot, str(folder), h.key) for h, plot, folder, _ in jobs]))
+        else:
+            if save is None:
+                from ..figures import save_figure as save
+            saved = [(str(p["png"]), str(p["svg"])) for p in
+                     (save(plot.draw(), folder, h.key) for h, plot, folder, _ in jobs)]
+        for (handle, _, _, fp), (png_path, svg_path) in zip(jobs, saved):
+            handle.png, handle.svg = Path(png_path).read_bytes(), Path(svg_path)
+            self._entries[handle.key] = {"fingerprint": fp, "png": _sha(handle.png),
+                                         "svg": _sha(handle.svg.read_bytes())}
+        return len(jobs)
 
     def value(self, key: str, inputs: Any, compute: Callable[[], Any]) -> Any:
         """``compute()``, or the JSON value stored for ``key`` when ``inputs`` are unchanged."""
@@ -184,6 +245,8 @@ class ReportCache:
 
     def save(self) -> Path | None:
         """Write the index of this run's entries (stale keys dropped); call after the figures."""
+        if self._pending:
+            raise RuntimeError("figures are still pending; call draw_pending() first")
         if not self.enabled:
             return None
         index = {"format": _FORMAT, "salt": self.salt, "entries": self._entries}
