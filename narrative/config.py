@@ -38,10 +38,10 @@ class Settings:
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     batch_size: int = 32
     precision: str = "auto"
-    """Embedding inference precision: ``bf16`` (2-2.6x fp32 on CPUs with native bf16, at cosine >=
-    0.9999 and kNN@10 overlap >= 0.99 with fp32, but 3x slower than fp32 where torch emulates it),
-    ``fp32``, or ``auto`` (default): bf16 where the CPU has native bf16 (``narrative.cpu``), else
-    fp32. ``auto`` is resolved when the settings are built, so runs record what was used; each
+    """Embedding inference precision: ``bf16`` (2-2.6x fp32 on Intel CPUs with AMX and AMD CPUs
+    with avx512_bf16, at cosine >= 0.9999 and kNN@10 overlap >= 0.99 with fp32, but 0.3-0.64x fp32
+    elsewhere), ``fp32``, or ``auto`` (default): bf16 where it was measured faster
+    (``narrative.cpu``), else fp32. ``auto`` is resolved when the settings are built, so runs record what was used; each
     precision's vectors are cached under their own model id (see benchmarks/embedding_speed.py)."""
 
     # model

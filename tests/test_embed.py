@@ -75,12 +75,12 @@ def test_unknown_model_is_refused_not_downloaded():
         resolve_model_path("some-org/some-model")
 
 
-def test_bf16_agrees_with_fp32_and_is_cached_under_its_own_id(embedder):
+def test_bf16_agrees_with_fp32_and_is_cached_under_its_own_id():
     from narrative.embed import load_embedder
 
-    fp32 = load_embedder(precision="fp32")
-    assert fp32.model_id == "all-MiniLM-L6-v2" != embedder.model_id == "all-MiniLM-L6-v2@bf16"
-    ref, fast = fp32.encode(_MIXED_LENGTHS), embedder.encode(_MIXED_LENGTHS)
+    fp32, bf16 = load_embedder(precision="fp32"), load_embedder(precision="bf16")
+    assert fp32.model_id == "all-MiniLM-L6-v2" != bf16.model_id == "all-MiniLM-L6-v2@bf16"
+    ref, fast = fp32.encode(_MIXED_LENGTHS), bf16.encode(_MIXED_LENGTHS)
     assert np.sum(ref * fast, axis=1).min() > 0.999
     # The default's pass rule: neighbourhoods agree with fp32's (kNN@3 of 20 mixed texts).
     top = lambda v: np.argsort(-(v @ v.T), axis=1)[:, 1:4]  # noqa: E731

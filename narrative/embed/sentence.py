@@ -14,8 +14,8 @@ import numpy as np
 
 from ..config import DEFAULT_EMBEDDING_MODEL
 
-#: Inference precisions: fp32, or bf16 autocast (2-2.6x fp32 on CPUs with native bf16, 3x slower
-#: without; measured agreement with fp32 on ukraine_media_2022 paragraphs: cosine >= 0.9999,
+#: Inference precisions: fp32, or bf16 autocast (2-2.6x fp32 with AMX or AMD avx512_bf16, slower
+#: than fp32 elsewhere, see narrative.cpu; measured agreement with fp32 on ukraine_media_2022 paragraphs: cosine >= 0.9999,
 #: kNN@10 overlap 0.995; see benchmarks/embedding_speed.py). ``auto`` picks one per CPU.
 PRECISIONS = ("fp32", "bf16")
 
