@@ -191,8 +191,8 @@ def test_figures_drawn_in_worker_processes_are_the_same_files(tmp_path, monkeypa
 
     monkeypatch.setattr("narrative.figures.map_points", _fast_map)
     pools = []
-    real_pool = cache_module._spawn_pool
-    monkeypatch.setattr(cache_module, "_spawn_pool", lambda n: pools.append(n) or real_pool(n))
+    real_pool = cache_module._worker_pool
+    monkeypatch.setattr(cache_module, "_worker_pool", lambda n: pools.append(n) or real_pool(n))
     store, settings = _synthetic_run(tmp_path, stability=None)
     with store:
         drift = compute_drift(store, "run1", settings=settings)
@@ -207,3 +207,62 @@ def test_figures_drawn_in_worker_processes_are_the_same_files(tmp_path, monkeypa
     assert one == two and len(one) >= cache_module.MIN_PARALLEL
     for key, _, svg in one:
         assert (tmp_path / "out1" / svg).read_bytes() == (tmp_path / "out2" / svg).read_bytes(), key
+
+
+_UNGUARDED_SCRIPT = '''
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from narrative.figures import plot_narrative_sizes
+from narrative.report.cache import Plot, ReportCache
+
+out = Path(sys.argv[1])
+with open(out / "runs.txt", "a") as runs:  # the script body: must run once, not once per worker
+    runs.write("ran\\n")
+cache = ReportCache(out, salt="s")
+handles = [cache.figure(f"sizes-{i}", Plot(plot_narrative_sizes, (pd.DataFrame(
+    {"narrative": ["A", "B"], "size": [i + 1, 2], "kind": ["named", "discovered"]}),)), out / "fig")
+    for i in range(7)]
+print(cache.draw_pending(workers=2), len({h.files()[0] for h in handles}))
+'''
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="workers: Linux only")
+def test_workers_do_not_run_an_unguarded_user_script_again(tmp_path):
+    """A user's script without ``if __name__ == "__main__"`` draws its figures in workers, and its
+    body runs once (spawned workers would import the script again, once per worker)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "user_script.py"
+    script.write_text(_UNGUARDED_SCRIPT)
+    done = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["7", "7"]
+    assert (tmp_path / "runs.txt").read_text() == "ran\n"
+
+
+def test_a_dead_worker_means_drawing_here(tmp_path, counter, monkeypatch):
+    from concurrent.futures.process import BrokenProcessPool
+
+    from narrative.report import cache as cache_module
+
+    class DeadPool:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def map(self, *args):
+            raise BrokenProcessPool("a worker was killed")
+
+    monkeypatch.setattr(cache_module, "_worker_pool", lambda n: DeadPool())
+    cache = ReportCache(tmp_path, salt="s")
+    handles = [cache.figure(f"f{i}", Plot(counter, (_frame(i / 10),)), tmp_path / "fig")
+               for i in range(cache_module.MIN_PARALLEL)]
+    assert cache.draw_pending(_save, workers=2) == len(handles) == counter.calls
+    assert all(h.files()[0].startswith(b"\x89PNG") for h in handles)

@@ -142,12 +142,20 @@ def _draw_and_save(job: tuple[Plot, str, str]) -> tuple[str, str]:
     return str(paths["png"]), str(paths["svg"])
 
 
-def _spawn_pool(workers: int):
-    """Fresh interpreters (not forks of one holding torch and DuckDB threads)."""
+def _worker_pool(workers: int):
+    """Forked workers (Linux only, see :meth:`ReportCache.draw_pending`), or None elsewhere.
+
+    Not ``spawn``: a spawned worker imports the caller's main script again, which runs a user's
+    script that lacks an ``if __name__ == "__main__"`` guard once more in every worker. A forked
+    worker starts at once and runs only the drawing (it never touches torch or the store).
+    """
     import multiprocessing
+    import sys
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    if not sys.platform.startswith("linux"):
+        return None
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
 
 
 class ReportCache:
@@ -209,17 +217,26 @@ class ReportCache:
 
         ``save(figure, folder, key)`` writes the files (default
         :func:`narrative.figures.save_figure`). With ``workers > 1`` and at least
-        :data:`MIN_PARALLEL` figures, they are drawn in that many worker processes with the
-        default ``save`` (matplotlib draws on one core; the files are the same bytes).
+        :data:`MIN_PARALLEL` figures, on Linux, they are drawn in that many forked worker
+        processes with the default ``save`` (matplotlib draws on one core; the files are the same
+        bytes); if a worker dies, the figures are drawn here instead.
         """
         jobs, self._pending = self._pending, []
         if not jobs:
             return 0
-        if workers > 1 and len(jobs) >= MIN_PARALLEL:
-            with _spawn_pool(min(workers, len(jobs))) as pool:
-                saved = list(pool.map(_draw_and_save,
-                                      [(plot, str(folder), h.key) for h, plot, folder, _ in jobs]))
-        else:
+        saved = None
+        pool = _worker_pool(min(workers, len(jobs))) if (
+            workers > 1 and len(jobs) >= MIN_PARALLEL) else None
+        if pool is not None:
+            from concurrent.futures.process import BrokenProcessPool
+
+            try:
+                with pool:
+                    saved = list(pool.map(_draw_and_save, [(plot, str(folder), h.key)
+                                                           for h, plot, folder, _ in jobs]))
+            except BrokenProcessPool:  # a worker died (out of memory?): draw here instead
+                saved = None
+        if saved is None:
             if save is None:
                 from ..figures import save_figure as save
             saved = [(str(p["png"]), str(p["svg"])) for p in
