@@ -266,3 +266,16 @@ def test_a_dead_worker_means_drawing_here(tmp_path, counter, monkeypatch):
                for i in range(cache_module.MIN_PARALLEL)]
     assert cache.draw_pending(_save, workers=2) == len(handles) == counter.calls
     assert all(h.files()[0].startswith(b"\x89PNG") for h in handles)
+
+
+def test_code_salt_follows_the_scoring_code(monkeypatch, tmp_path):
+    """A change to the NPMI code must not reuse scores computed by the old code."""
+    from pathlib import Path as P
+
+    from narrative.report import cache as cache_module
+
+    before = cache_module.code_salt()
+    real_read = P.read_bytes
+    monkeypatch.setattr(P, "read_bytes", lambda self: real_read(self) + (
+        b"# changed" if self.name == "evaluate.py" else b""))
+    assert cache_module.code_salt() != before

@@ -6,8 +6,8 @@ had changed. Here each figure and value is keyed by a fingerprint of exactly wha
 the plotting function's name with its arguments (data frames hashed by content), or the inputs a
 caller names. When the fingerprint matches the one recorded for the key, the saved files (or the
 stored value) are reused; anything else is recomputed. The fingerprint also covers this
-package's version, matplotlib's, and the source of :mod:`narrative.figures`, so a code change
-redraws everything.
+package's version, matplotlib's, and the source of :mod:`narrative.figures`,
+:mod:`narrative.evaluate` and the report sections, so a code change redraws everything.
 
 The index is a JSON file in the report folder (:data:`INDEX_NAME`), written atomically after the
 figures, so an interrupted run leaves at worst a stale entry whose file hash no longer matches,
@@ -81,14 +81,18 @@ def fingerprint(*parts: Any) -> str:
 
 
 def code_salt() -> str:
-    """What, besides the data, decides a figure's bytes: package versions and the figure code."""
+    """What, besides the data, decides a cached figure or score: package versions and the code
+    that draws the figures, lays out the map and scores NPMI."""
     import matplotlib
 
     from .. import __version__
     from .. import figures
 
+    package = Path(figures.__file__).parent.parent
     h = hashlib.sha256(f"{_FORMAT}|{__version__}|{matplotlib.__version__}".encode())
-    for path in sorted(Path(figures.__file__).parent.glob("*.py")):
+    sources = [*sorted((package / "figures").glob("*.py")), package / "evaluate.py",
+               package / "report" / "sections.py"]
+    for path in sources:
         h.update(path.name.encode() + path.read_bytes())
     return h.hexdigest()
 
