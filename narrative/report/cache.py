@@ -31,7 +31,7 @@ from ..io import atomic_write_text, safe_filename
 __all__ = ["INDEX_NAME", "FigureFiles", "Plot", "ReportCache", "fingerprint"]
 
 #: The cache index inside a report folder.
-INDEX_NAME = ".report-cache.json"
+INDEX_NAME = "report-cache.json"
 _FORMAT = 1
 
 
