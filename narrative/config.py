@@ -177,14 +177,18 @@ def check_outliers(value: object) -> str:
     return value  # type: ignore[return-value]
 
 
+def without_implicit(
+    settings: Mapping[str, Any], implicit: Mapping[str, Any] = IMPLICIT_MODEL_SETTINGS
+) -> dict[str, Any]:
+    """``settings`` without the entries at their implicit value (:data:`IMPLICIT_MODEL_SETTINGS`):
+    what keeps the ids of runs stored before those settings existed."""
+    return {k: v for k, v in settings.items() if not (k in implicit and v == implicit[k])}
+
+
 def model_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     """The part of a settings mapping (``Settings.to_dict()`` or a stored run's) a fit depends on:
     :data:`NOT_MODEL_SETTINGS` dropped, and :data:`IMPLICIT_MODEL_SETTINGS` at their implicit value."""
-    return {
-        k: v for k, v in settings.items()
-        if k not in NOT_MODEL_SETTINGS and not (k in IMPLICIT_MODEL_SETTINGS
-                                               and v == IMPLICIT_MODEL_SETTINGS[k])
-    }
+    return {k: v for k, v in without_implicit(settings).items() if k not in NOT_MODEL_SETTINGS}
 
 
 def _field_types() -> dict[str, Any]:

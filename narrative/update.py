@@ -60,14 +60,15 @@ def compatible_run(
     setting at its ``implicit`` value (``config.IMPLICIT_MODEL_SETTINGS``) counts as absent, as
     ``Settings.model_json`` leaves it out: runs stored before the setting existed still match.
     """
+    from .config import without_implicit
+
     wanted = json.loads(model_settings_json)
     skip = set(not_model)
-    implicit = dict(implicit or {})
     for run in runs:
         settings = run["settings"]
         settings = json.loads(settings) if isinstance(settings, str) else dict(settings)
-        model_part = {k: v for k, v in settings.items()
-                      if k not in skip and not (k in implicit and v == implicit[k])}
+        model_part = {k: v for k, v in without_implicit(settings, implicit or {}).items()
+                      if k not in skip}
         if run["codebook_hash"] == codebook_hash and model_part == wanted:
             return run["run_id"]
     return None

@@ -218,11 +218,9 @@ def _settings_key(settings: Settings) -> str:
     out (``config.IMPLICIT_MODEL_SETTINGS``), so runs stored before they existed keep their ids."""
     import json
 
-    from ..config import IMPLICIT_MODEL_SETTINGS
+    from ..config import without_implicit
 
-    return json.dumps({k: v for k, v in settings.to_dict().items()
-                       if not (k in IMPLICIT_MODEL_SETTINGS and v == IMPLICIT_MODEL_SETTINGS[k])},
-                      sort_keys=True)
+    return json.dumps(without_implicit(settings.to_dict()), sort_keys=True)
 
 
 def _model_hash(model) -> str:
