@@ -232,12 +232,16 @@ def lead_lag(
     for narrative, frame in usable.groupby("narrative", sort=True):
         wide = frame.pivot_table(index="period", columns="outlet", values="share").sort_index()
         outlets = list(wide.columns)
+        values = wide.to_numpy(dtype=float)
+        present = ~np.isnan(values)
         for i, x_name in enumerate(outlets):
-            for y_name in outlets[i + 1:]:
-                pair = wide[[x_name, y_name]].dropna()
-                if len(pair) < min_periods:
+            for j in range(i + 1, len(outlets)):
+                both = present[:, i] & present[:, j]  # periods where both series have a share
+                n_common = int(both.sum())
+                if n_common < min_periods:
                     continue
-                x, y = np.diff(pair[x_name].to_numpy()), np.diff(pair[y_name].to_numpy())
+                y_name = outlets[j]
+                x, y = np.diff(values[both, i]), np.diff(values[both, j])
                 if x.std() == 0 or y.std() == 0:
                     continue
                 lag, corr = _best_lag(x[None, :], y, max_lag)
@@ -246,7 +250,7 @@ def lead_lag(
                 p = (1 + np.count_nonzero(null >= corr[0])) / (n_perm + 1)
                 leader, follower = (x_name, y_name) if lag[0] > 0 else (y_name, x_name)
                 tests.append((narrative, leader, follower, abs(int(lag[0])), float(corr[0]), p,
-                              len(pair)))
+                              n_common))
     if not tests:
         return pd.DataFrame(columns=cols)
     cutoff = bh_cutoff([t[5] for t in tests], alpha)  # 0 when none passes; p-values are > 0

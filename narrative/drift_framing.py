@@ -11,6 +11,8 @@ random sample of the same size (``shift_null``).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -39,10 +41,9 @@ def class_tfidf(counts: np.ndarray) -> np.ndarray:
     return tf * idf
 
 
-def _top_terms(
-    texts: list[str], classes: np.ndarray, top_n: int
-) -> tuple[dict[object, list[str]], list[str]]:
-    """Top c-TF-IDF terms per class and the most frequent terms overall."""
+def _doc_terms(texts: list[str]) -> tuple[Any, np.ndarray] | None:
+    """Document × term counts of ``texts`` (English stop words out, words of 3+ letters; terms in
+    at least 2 texts once there are 20), or None when no term is left."""
     from sklearn.feature_extraction.text import CountVectorizer
 
     min_df = 2 if len(texts) >= 20 else 1
@@ -50,12 +51,21 @@ def _top_terms(
     try:
         doc_terms = vectorizer.fit_transform(texts)
     except ValueError:  # no term left (empty or stop words only)
-        return {}, []
-    vocab = np.array(vectorizer.get_feature_names_out())
+        return None
+    return doc_terms.tocsr(), np.array(vectorizer.get_feature_names_out())
+
+
+def _top_terms(
+    doc_terms: Any, vocab: np.ndarray, classes: np.ndarray, top_n: int
+) -> tuple[dict[object, list[str]], list[str]]:
+    """Top c-TF-IDF terms per class and the most frequent terms overall."""
+    from scipy import sparse
+
     labels, codes = np.unique(classes, return_inverse=True)
-    counts = np.zeros((len(labels), len(vocab)))
-    for k in range(len(labels)):
-        counts[k] = np.asarray(doc_terms[codes == k].sum(axis=0)).ravel()
+    membership = sparse.csr_matrix(
+        (np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(len(labels), len(codes))
+    )
+    counts = (membership @ doc_terms).toarray().astype(float)  # term counts per class
     scores = class_tfidf(counts)
     top = {}
     for k, label in enumerate(labels):
@@ -119,12 +129,11 @@ def framing_drift(
         centre = unit.mean(axis=0) if unit is not None else None
         vec_row = np.cumsum(has_vec) - 1
         null_cache: dict[int, float] = {}
+        counted = _doc_terms([doc_texts[i] for i in np.flatnonzero(has_text)]) if has_text.any() else None
         for view, classes in cells:
             terms, overall = ({}, [])
-            if has_text.any():
-                terms, overall = _top_terms(
-                    [doc_texts[i] for i in np.flatnonzero(has_text)], classes[has_text], top_n
-                )
+            if counted is not None:  # one vectorizer fit per narrative, shared by both views
+                terms, overall = _top_terms(*counted, classes[has_text], top_n)
             for label in np.unique(classes):
                 members = np.flatnonzero(classes == label)
                 period, outlet = (label, ALL_OUTLETS) if view == ALL_OUTLETS else label.split("|", 1)
