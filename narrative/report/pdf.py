@@ -9,12 +9,13 @@ and id: the same model gives the same bytes) and written atomically.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 from xml.sax.saxutils import escape, quoteattr
 
 from narrative.io import atomic_write_bytes
@@ -484,8 +485,24 @@ def render_pdf(model: ReportModel) -> bytes:
         creator="narrative", invariant=1, displayDocTitle=1, lang="en",
     )
     story = _build_story(model, doc.width, doc.height)
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    with _binary_streams():
+        doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()
+
+
+@contextlib.contextmanager
+def _binary_streams() -> Iterator[None]:
+    """Compressed PDF streams without ReportLab's ASCII85 wrapping (its default, a 7-bit-clean
+    file), restored afterwards: in pure Python the encoding took half of a 44-figure report's PDF
+    time and makes each image a quarter larger."""
+    from reportlab import rl_config
+
+    before = rl_config.useA85
+    rl_config.useA85 = 0
+    try:
+        yield
+    finally:
+        rl_config.useA85 = before
 
 
 def write_pdf(model: ReportModel, path: str | os.PathLike[str]) -> Path:
