@@ -23,6 +23,12 @@ Jaccard similarity once chance agreement is corrected for) and its LSH band keys
 band), in sorted numpy runs: about 0.2 KB per original paragraph, 0.4 KB per original
 article. Deterministic: words are hashed with CRC-32, shingles by combining them, and the
 MinHash seed is fixed.
+
+What the index keeps of a text is its :class:`Sketches` row (:meth:`CopyIndex.sketch`), plain
+arrays that a caller may persist and feed back with :meth:`CopyIndex.add_sketches` instead of the
+text: the store keeps them beside the articles and paragraphs, so an ingest that adds a few
+articles does not sketch every stored one again. :attr:`CopyIndex.sketch_params` names what a
+sketch depends on; sketches made under other parameters must be made again, not reused.
 """
 
 from __future__ import annotations
@@ -35,20 +41,24 @@ import re
 import unicodedata
 import zlib
 from collections.abc import Callable, Hashable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
 from .schema import Article, Paragraph
 
-__all__ = ["ARTICLE_SHINGLE", "PARAGRAPH_SHINGLE", "CopyIndex", "article_index", "find_copies",
-           "link_batch", "mark_duplicate_articles", "mark_duplicate_paragraphs", "order_key",
-           "paragraph_index", "shingles", "word_key"]
+__all__ = ["ARTICLE_SHINGLE", "PARAGRAPH_SHINGLE", "SKETCH_FORMAT", "CopyIndex", "Sketches",
+           "article_index", "find_copies", "link_batch", "mark_duplicate_articles",
+           "mark_duplicate_paragraphs", "order_key", "paragraph_index", "shingles", "word_key"]
 
 ARTICLE_SHINGLE = 5
 PARAGRAPH_SHINGLE = 3
 _WORDS = re.compile(r"\w+")
 _SEED = 1
+#: Version of what a sketch is made of (word split, word, shingle and exact-key hashing, MinHash
+#: scheme, 8-bit truncation, band keys and their byte layout). Change it with any of them, so
+#: that sketches persisted by an older version are made again rather than misread.
+SKETCH_FORMAT = 1
 #: Near copies must also share this estimated Jaccard similarity (sizes within about 2x), so a
 #: short text quoted whole inside a long one is not its copy.
 MIN_JACCARD = 0.5
@@ -196,6 +206,90 @@ class _Sketch:
     size: int  # number of distinct shingles
 
 
+@dataclasses.dataclass
+class Sketches:
+    """What a :class:`CopyIndex` needs of ``n`` texts, in place of the texts themselves.
+
+    Made by :meth:`CopyIndex.sketch`; rows of one index's sketches can be persisted
+    (:meth:`to_columns`), read back (:meth:`from_columns`) and fed to
+    :meth:`CopyIndex.add_sketches`, with the same links as the texts would give.
+
+    Attributes
+    ----------
+    exact : ndarray of uint64, shape (n,)
+        Hash of each text's folded word sequence: equal for exact copies.
+    sizes : ndarray of int32, shape (n,)
+        Distinct shingles; 0 for a text without a signature (too short for near matching).
+    signatures : ndarray of uint8, shape (n, num_perm)
+        The low 8 bits of each MinHash value, as the index keeps them (zeros without one).
+    bands : ndarray of uint32, shape (n, n_bands)
+        LSH band keys, hashed from the full 32-bit MinHash values (which the 8 bits kept cannot
+        give back; hence kept too).
+    """
+
+    exact: np.ndarray
+    sizes: np.ndarray
+    signatures: np.ndarray
+    bands: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.exact)
+
+    def take(self, rows: Sequence[int] | np.ndarray) -> Sketches:
+        """The given rows, in the given order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return Sketches(self.exact[rows], self.sizes[rows], self.signatures[rows],
+                        self.bands[rows])
+
+    @classmethod
+    def concat(cls, parts: Sequence[Sketches]) -> Sketches:
+        """The rows of ``parts`` one after another (at least one part)."""
+        return cls(*(np.concatenate([getattr(p, f.name) for p in parts])
+                     for f in dataclasses.fields(cls)))
+
+    def to_columns(self) -> dict[str, Any]:
+        """Columns to persist: ``exact_key`` (uint64 array), ``n_shingles`` (int32 array), and
+        ``signature`` (``num_perm`` bytes) and ``bands`` (little-endian uint32 per band), lists
+        with None for a text without a signature."""
+        has = (self.sizes > 0).tolist()
+        bands = self.bands.astype("<u4")
+        return {
+            "exact_key": self.exact.astype(np.uint64),
+            "n_shingles": self.sizes.astype(np.int32),
+            "signature": [row.tobytes() if ok else None for row, ok in zip(self.signatures, has)],
+            "bands": [row.tobytes() if ok else None for row, ok in zip(bands, has)],
+        }
+
+    @classmethod
+    def from_columns(cls, exact_key: Sequence[int], n_shingles: Sequence[int],
+                     signature: Sequence[bytes | None], bands: Sequence[bytes | None], *,
+                     num_perm: int, n_bands: int) -> Sketches:
+        """Sketches back from :meth:`to_columns`'s columns, for an index with ``num_perm``
+        permutations and ``n_bands`` bands.
+
+        Raises
+        ------
+        ValueError
+            A signature or band field of another length (sketches of other parameters).
+        """
+        sizes = np.asarray(n_shingles, dtype=np.int32)
+        n = len(sizes)
+        signatures = np.zeros((n, num_perm), dtype=np.uint8)
+        band_keys = np.zeros((n, n_bands), dtype=np.uint32)
+        rows = np.flatnonzero(sizes > 0)
+        if len(rows):
+            sigs = [signature[i] for i in rows]
+            keys = [bands[i] for i in rows]
+            bad = next((b for b in sigs if b is None or len(b) != num_perm), None)
+            if bad is not None or any(b is None or len(b) != 4 * n_bands for b in keys):
+                raise ValueError(f"persisted sketches do not fit an index of {num_perm} "
+                                 f"permutations and {n_bands} bands; sketch the texts again")
+            signatures[rows] = np.frombuffer(b"".join(sigs), np.uint8).reshape(len(rows), -1)
+            band_keys[rows] = np.frombuffer(b"".join(keys), "<u4").reshape(len(rows), -1)
+        return cls(np.asarray(exact_key, dtype=np.uint64).reshape(n), sizes, signatures,
+                   band_keys)
+
+
 class CopyIndex(Generic[K]):
     """Links each text to the first earlier text it copies, over any number of batches.
 
@@ -282,18 +376,47 @@ class CopyIndex(Generic[K]):
         row = slot - self._starts[chunk]
         return sigs[row], int(sizes[row])
 
+    @property
+    def sketch_params(self) -> dict[str, int | bool]:
+        """Everything a :meth:`sketch` depends on: sketches are interchangeable between indexes
+        with equal ``sketch_params`` (the threshold only matters through the band layout)."""
+        return {"format": SKETCH_FORMAT, "num_perm": self.num_perm, "shingle": self.shingle,
+                "seed": _SEED, "min_words": self.min_words, "near": self.near,
+                "bands": self.bands, "rows": self.rows}
+
+    def sketch(self, texts: Sequence[str]) -> Sketches:
+        """What the index needs of each text (:class:`Sketches`), in order."""
+        words = [_words(t) for t in texts]
+        n = len(words)
+        exact = np.array([_digest(" ".join(w)) for w in words], dtype=np.uint64).reshape(n)
+        sizes = np.zeros(n, dtype=np.int32)
+        full = np.zeros((n, self.num_perm), dtype=np.uint32)
+        for i, w in enumerate(words):
+            if self.near and len(w) >= max(self.min_words, 1):
+                sketch = self._sketch(w)
+                full[i], sizes[i] = sketch.signature, sketch.size
+        bands = np.zeros((n, self.bands), dtype=np.uint32)
+        rows = np.flatnonzero(sizes > 0)
+        if len(rows):
+            bands[rows] = self._band_keys(full[rows])
+        return Sketches(exact, sizes, full.astype(np.uint8), bands)
+
     def add_batch(self, keys: Sequence[K], texts: Sequence[str]) -> list[K | None]:
         """The original's key for each text (None: the text is an original), in order."""
-        words = [_words(t) for t in texts]
-        digests = np.array([_digest(" ".join(w)) for w in words], dtype=np.uint64)
-        eligible = [self.near and len(w) >= max(self.min_words, 1) for w in words]
-        sketches: list[_Sketch | None] = [self._sketch(w) if ok else None
-                                          for w, ok in zip(words, eligible)]
-        sig_rows = [i for i, s in enumerate(sketches) if s is not None]
-        band_keys = np.zeros((len(texts), self.bands), dtype=np.uint32)
-        if sig_rows:
-            band_keys[sig_rows] = self._band_keys(np.stack([sketches[i].signature
-                                                            for i in sig_rows]))
+        return self.add_sketches(keys, self.sketch(texts))
+
+    def add_sketches(self, keys: Sequence[K], sketches: Sketches) -> list[K | None]:
+        """As :meth:`add_batch`, from the texts' :meth:`sketch` (made now or persisted)."""
+        if len(keys) != len(sketches):
+            raise ValueError(f"{len(keys)} keys for {len(sketches)} sketches")
+        if sketches.signatures.shape[1:] != (self.num_perm,) or sketches.bands.shape[1:] != (
+                self.bands,):
+            raise ValueError(f"sketches of shape {sketches.signatures.shape[1:]} and "
+                             f"{sketches.bands.shape[1:]} bands do not fit an index of "
+                             f"{self.num_perm} permutations and {self.bands} bands")
+        digests, band_keys = sketches.exact, sketches.bands
+        sizes = sketches.sizes.tolist()
+        sig_rows = [i for i, size in enumerate(sizes) if size > 0]
         old_exact = self._exact.lookup(digests)
         old_bands = self._band_index.lookup(band_keys[sig_rows].ravel()) if sig_rows else {}
         old_candidates: dict[int, set[int]] = {}
@@ -304,7 +427,7 @@ class CopyIndex(Generic[K]):
         self._batch_keys = []
         new_exact: dict[int, int] = {}
         new_bands: dict[int, list[int]] = {}
-        new_sigs: dict[int, _Sketch] = {}
+        new_sigs: dict[int, int] = {}  # slot -> row of ``sketches``
         result: list[K | None] = []
         for i, key in enumerate(keys):
             self.n_seen += 1
@@ -313,13 +436,12 @@ class CopyIndex(Generic[K]):
             if slot is not None:
                 result.append(self._key(slot, first_slot))
                 continue
-            sketch = sketches[i]
             best = None
-            if sketch is not None:
+            if sizes[i]:
                 candidates = set(old_candidates.get(i, ()))
                 for band in band_keys[i].tolist():
                     candidates.update(new_bands.get(band, ()))
-                best = self._best(sketch, candidates, new_sigs, first_slot)
+                best = self._best(i, sketches, candidates, new_sigs, first_slot)
             if best is not None:
                 new_exact[digest] = best
                 result.append(self._key(best, first_slot))
@@ -328,21 +450,21 @@ class CopyIndex(Generic[K]):
             self._batch_keys.append(key)
             new_exact[digest] = slot
             result.append(None)
-            if sketch is not None:
-                new_sigs[slot] = sketch
+            if sizes[i]:
+                new_sigs[slot] = i
                 for band in band_keys[i].tolist():
                     new_bands.setdefault(band, []).append(slot)
-        self._freeze(first_slot, new_exact, new_sigs)
+        self._freeze(first_slot, new_exact, new_sigs, sketches)
         return result
 
-    def _best(self, sketch: _Sketch, candidates: set[int], new_sigs: dict[int, _Sketch],
-              first_slot: int) -> int | None:
+    def _best(self, row: int, sketches: Sketches, candidates: set[int],
+              new_sigs: dict[int, int], first_slot: int) -> int | None:
         best, best_score = None, 0.0
-        low = sketch.signature.astype(np.uint8)
+        low, own_size = sketches.signatures[row], int(sketches.sizes[row])
         for candidate in sorted(candidates):
             if candidate >= first_slot:
                 other = new_sigs[candidate]
-                signature, size = other.signature.astype(np.uint8), other.size
+                signature, size = sketches.signatures[other], int(sketches.sizes[other])
             else:
                 signature, size = self._signature(candidate)
             # Signatures keep 8 bits per value: unequal values agree by chance 1 time in 256,
@@ -351,14 +473,14 @@ class CopyIndex(Generic[K]):
             jaccard = max(0.0, (agree - 1 / 256) / (1 - 1 / 256))
             if jaccard < MIN_JACCARD:
                 continue
-            shared = jaccard * (sketch.size + size) / (1 + jaccard)
-            score = min(1.0, shared / min(sketch.size, size))
+            shared = jaccard * (own_size + size) / (1 + jaccard)
+            score = min(1.0, shared / min(own_size, size))
             if score >= self.threshold and score > best_score:
                 best, best_score = candidate, score
         return best
 
-    def _freeze(self, first_slot: int, new_exact: dict[int, int],
-                new_sigs: dict[int, _Sketch]) -> None:
+    def _freeze(self, first_slot: int, new_exact: dict[int, int], new_sigs: dict[int, int],
+                sketches: Sketches) -> None:
         """Move this batch's originals into the sorted runs and the signature store."""
         if new_exact:
             self._exact.add(np.fromiter(new_exact.keys(), np.uint64, len(new_exact)),
@@ -368,9 +490,10 @@ class CopyIndex(Generic[K]):
             return
         sigs = np.zeros((n_new, self.num_perm), dtype=np.uint8)
         sizes = np.zeros(n_new, dtype=np.int32)
-        for slot, sketch in new_sigs.items():
-            sigs[slot - first_slot] = sketch.signature.astype(np.uint8)
-            sizes[slot - first_slot] = sketch.size
+        slots = np.fromiter(new_sigs.keys(), np.int64, len(new_sigs))
+        rows = np.fromiter(new_sigs.values(), np.int64, len(new_sigs))
+        sigs[slots - first_slot] = sketches.signatures[rows]
+        sizes[slots - first_slot] = sketches.sizes[rows]
         keys = self._batch_keys
         if all(isinstance(k, str) and k.isascii() for k in keys):
             stored = np.array([k.encode("ascii") for k in keys])  # 16 bytes per content hash
@@ -380,10 +503,8 @@ class CopyIndex(Generic[K]):
         self._chunks.append((stored, sigs, sizes))
         self._n_roots += n_new
         self._batch_keys = []
-        if new_sigs:
-            slots = np.fromiter(new_sigs.keys(), np.int64, len(new_sigs))
-            keys = self._band_keys(np.stack([s.signature for s in new_sigs.values()]))
-            self._band_index.add(keys.ravel(), np.repeat(slots, self.bands))
+        if len(rows):
+            self._band_index.add(sketches.bands[rows].ravel(), np.repeat(slots, self.bands))
 
 
 def find_copies(

@@ -57,11 +57,27 @@ _DDL = [
     # index over several rows per paragraph would cost more on insert than it checks.
     """CREATE TABLE IF NOT EXISTS distributions (
         run_id VARCHAR, paragraph_id VARCHAR, narrative_id INTEGER, weight DOUBLE)""",
+    # Copy-detection sketches (narrative.dedup.Sketches) of stored articles and of their
+    # paragraphs, written in the transaction that writes the article, so an ingest adding a few
+    # articles feeds the stored ones to its copy indexes without re-reading and re-sketching
+    # them. All rows were made under the parameters in meta 'sketch_params'; signature: one byte
+    # per permutation, bands: little-endian uint32 per LSH band, both NULL when n_shingles is 0
+    # (too short for near matching). Stores from before these tables get them empty here.
+    """CREATE TABLE IF NOT EXISTS article_sketches (
+        article_id VARCHAR PRIMARY KEY, exact_key UBIGINT NOT NULL, n_shingles INTEGER NOT NULL,
+        signature BLOB, bands BLOB)""",
+    """CREATE TABLE IF NOT EXISTS paragraph_sketches (
+        paragraph_id VARCHAR PRIMARY KEY, article_id VARCHAR NOT NULL, position INTEGER NOT NULL,
+        exact_key UBIGINT NOT NULL, n_shingles INTEGER NOT NULL, signature BLOB, bands BLOB)""",
 ]
 
 #: Tables holding one run's rows, all deleted and rewritten together by ``Store.save_run``.
 RUN_TABLES = ("assignments", "narratives", "subnarratives", "distributions", "runs")
 DISTRIBUTION_COLUMNS = ["paragraph_id", "narrative_id", "weight"]
+#: Columns of the two sketch tables, as :meth:`Store.add_sketches` takes them.
+SKETCH_COLUMNS = ["exact_key", "n_shingles", "signature", "bands"]
+ARTICLE_SKETCH_COLUMNS = ["article_id", *SKETCH_COLUMNS]
+PARAGRAPH_SKETCH_COLUMNS = ["paragraph_id", "article_id", "position", *SKETCH_COLUMNS]
 
 
 class StoreError(RuntimeError):
@@ -237,6 +253,76 @@ class Store:
                 return self.count(table) - before
             finally:
                 self.con.unregister("_incoming")
+
+    # -- copy-detection sketches ---------------------------------------------------------------
+    def sketch_params(self) -> dict | None:
+        """The parameters the stored sketches were made under (None: never recorded)."""
+        row = self.one("SELECT value FROM meta WHERE key = 'sketch_params'")
+        return None if row is None else json.loads(row[0])
+
+    def reset_sketches(self, params: dict) -> None:
+        """Delete every stored sketch and record ``params`` as those of the sketches to come:
+        sketches made under other parameters are made again, never misread."""
+        with self.transaction():
+            for table in ("article_sketches", "paragraph_sketches"):
+                self.con.execute(f"DELETE FROM {table}").fetchall()
+            self.con.execute("INSERT OR REPLACE INTO meta VALUES ('sketch_params', ?)",
+                             [json.dumps(params, sort_keys=True)]).fetchall()
+
+    def add_sketches(self, articles: pd.DataFrame, paragraphs: pd.DataFrame) -> int:
+        """Insert article sketches (:data:`ARTICLE_SKETCH_COLUMNS`) and paragraph sketches
+        (:data:`PARAGRAPH_SKETCH_COLUMNS`) not yet stored, in one transaction; returns how
+        many articles were new. Write them in the transaction that writes the articles and
+        paragraphs: a stored article sketch stands for the article's paragraph sketches too."""
+        with self.transaction():
+            new = 0
+            if len(articles):
+                new = self._insert_new("article_sketches", articles[ARTICLE_SKETCH_COLUMNS]
+                                       .drop_duplicates("article_id"), ["article_id"])
+            if len(paragraphs):
+                self._insert_new("paragraph_sketches", paragraphs[PARAGRAPH_SKETCH_COLUMNS]
+                                 .drop_duplicates("paragraph_id"), ["paragraph_id"])
+            return new
+
+    def sketched_articles(self, article_ids: Sequence[str]) -> np.ndarray:
+        """For each id (bool, in order): the article is stored with its sketch, and so with its
+        paragraphs and their sketches."""
+        ids = pd.DataFrame({"article_id": pd.Series(list(article_ids), dtype=object),
+                            "pos": np.arange(len(article_ids), dtype=np.int64)})
+        found = np.zeros(len(ids), dtype=bool)
+        if ids.empty:
+            return found
+        self.con.register("_ids", ids)
+        try:
+            rows = self.con.execute(
+                "SELECT i.pos FROM _ids i JOIN article_sketches s USING (article_id) "
+                "JOIN articles a USING (article_id)").fetchnumpy()["pos"]
+        finally:
+            self.con.unregister("_ids")
+        found[np.asarray(rows, dtype=np.int64)] = True
+        return found
+
+    def article_sketches(self, article_ids: Iterable[str]) -> pd.DataFrame:
+        """Stored sketches of these articles (one row per stored id, in no particular order)."""
+        return self._sketches("article_sketches", ARTICLE_SKETCH_COLUMNS, article_ids, "")
+
+    def paragraph_sketches(self, article_ids: Iterable[str]) -> pd.DataFrame:
+        """Stored sketches of these articles' paragraphs, by article id, then position."""
+        return self._sketches("paragraph_sketches", PARAGRAPH_SKETCH_COLUMNS, article_ids,
+                              " ORDER BY s.article_id, s.position")
+
+    def _sketches(self, table: str, columns: list[str], article_ids: Iterable[str],
+                  order: str) -> pd.DataFrame:
+        ids = pd.DataFrame({"article_id": sorted(set(article_ids))}, dtype=object)
+        cols = ", ".join(f"s.{c}" for c in columns)
+        if ids.empty:  # typed empty columns (an empty object column has no type to join on)
+            return self.con.execute(f"SELECT {cols} FROM {table} s WHERE false").df()
+        self.con.register("_ids", ids)
+        try:
+            return self.con.execute(
+                f"SELECT {cols} FROM {table} s JOIN _ids USING (article_id){order}").df()
+        finally:
+            self.con.unregister("_ids")
 
     # -- reads -------------------------------------------------------------------------------
     def count(self, table: str) -> int:

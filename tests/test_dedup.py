@@ -113,3 +113,38 @@ def test_word_split_matches_the_normalised_text(text: str) -> None:
     from narrative.schema import normalize_for_matching
 
     assert word_key(text) == " ".join(_WORDS.findall(normalize_for_matching(text)))
+
+
+@pytest.mark.parametrize("batch", [1, 3, 8])
+def test_sketches_read_back_link_as_the_texts(batch: int) -> None:
+    """Sketches persisted as columns and fed back give the links the texts give."""
+    from narrative.dedup import CopyIndex, Sketches
+
+    texts = [STORY, " ".join(reversed(SENTENCES)).replace("delegation", "team"),
+             STORY.replace("again", "\u2014 again"), "Short line.",
+             STORY + " Republished with permission.", "short LINE!", " ".join(SENTENCES[:3]),
+             STORY.upper()]
+    keys = [f"k{i}" for i in range(len(texts))]
+    whole = CopyIndex(min_words=10).add_batch(keys, texts)
+    maker, index = CopyIndex(min_words=10), CopyIndex(min_words=10)
+    got = []
+    for i in range(0, len(texts), batch):
+        columns = maker.sketch(texts[i:i + batch]).to_columns()
+        back = Sketches.from_columns(**columns, num_perm=maker.num_perm, n_bands=maker.bands)
+        got += index.add_sketches(keys[i:i + batch], back)
+    assert got == whole == [None, None, "k0", None, "k0", "k3", None, "k0"]
+    assert maker.sketch_params == index.sketch_params
+    assert CopyIndex(min_words=10, num_perm=64).sketch_params != maker.sketch_params
+
+
+def test_sketches_of_other_parameters_are_refused() -> None:
+    from narrative.dedup import CopyIndex, Sketches
+
+    sketches = CopyIndex(num_perm=64, shingle=3).sketch([STORY])
+    with pytest.raises(ValueError, match="do not fit an index of 128 permutations"):
+        CopyIndex().add_sketches(["a"], sketches)
+    columns = sketches.to_columns()
+    with pytest.raises(ValueError, match="128 permutations"):
+        Sketches.from_columns(**columns, num_perm=128, n_bands=sketches.bands.shape[1])
+    with pytest.raises(ValueError, match="2 keys for 1 sketches"):
+        CopyIndex(num_perm=64, shingle=3).add_sketches(["a", "b"], sketches)

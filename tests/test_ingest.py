@@ -8,6 +8,7 @@ import gzip
 import inspect
 import json
 import random
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -500,8 +501,8 @@ def test_rerun_on_stored_corpus_skips_linking_and_keeps_counts(tmp_path: Path, m
         first = ingest_into_store([feed], store, batch_articles=5)
         before = _tables(store)
         calls = []
-        real = dedup.mark_duplicate_articles
-        monkeypatch.setattr(dedup, "mark_duplicate_articles",
+        real = dedup.CopyIndex.add_sketches
+        monkeypatch.setattr(dedup.CopyIndex, "add_sketches",
                             lambda *a, **k: calls.append(1) or real(*a, **k))
         again = ingest_into_store([feed], store, batch_articles=5)
         assert calls == [] and _tables(store)["paragraphs"].equals(before["paragraphs"])
@@ -518,3 +519,190 @@ def test_rerun_on_stored_corpus_skips_linking_and_keeps_counts(tmp_path: Path, m
         new = store.articles().query("source_id == 'late-copy'")
         original = copied["article_id"] if pd.isna(copied["duplicate_of"]) else copied["duplicate_of"]
         assert new["duplicate_of"].tolist() == [original]
+
+
+# -- persisted copy-detection sketches ---------------------------------------------------------
+
+def _two_step_corpus(tmp_path: Path, *, earlier: bool = False) -> tuple[Path, Path]:
+    """Demo-generator articles: weeks 1-2 (stored first), then week 3 with a copy of a stored
+    article, a near copy, a stored paragraph reworded inside a new article and, with
+    ``earlier``, a copy dated before everything stored (it becomes the first occurrence)."""
+    from narrative.sample import generate_demo_corpus
+
+    corpus = generate_demo_corpus(3, n_weeks=3, articles_per_outlet_week=2, syndication_rate=0.5)
+    records = [{"id": a["id"], "outlet": a["outlet"], "date": a["date"].isoformat(),
+                "title": a["title"], "text": a["text"]} for a in corpus.articles]
+    first = [r for r in records if r["date"] < "2025-06-16"]
+    later = [r for r in records if r["date"] >= "2025-06-16"]
+    stored = {r["id"]: r for r in first}
+    source = first[3]["text"]
+    typographic = source.replace(" said ", " \u2014 said \u2014 ").replace(". ", ".  ")
+    reworded = first[5]["text"].split("\n\n")[0].replace(" the ", " this ", 1)
+    later += [
+        {"id": "mirror", "outlet": "Mirror", "date": "2025-06-25", "text": source},
+        {"id": "echo", "outlet": "Echo", "date": "2025-06-26",
+         "text": typographic + "\n\nRepublished with permission of the original outlet."},
+        {"id": "mixed", "outlet": "Mixed", "date": "2025-06-27",
+         "text": reworded + "\n\n" + later[0]["text"].split("\n\n")[-1] + " " + _body(7, 1)},
+    ]
+    if earlier:
+        later.append({"id": "early", "outlet": "Early", "date": "2025-05-01",
+                      "text": stored[first[8]["id"]]["text"]})
+    return jsonl(tmp_path / "first.jsonl", first), jsonl(tmp_path / "later.jsonl", later)
+
+
+def _forget_sketches(path: Path) -> None:
+    """Make ``path`` a store from before the sketch tables (they come back empty on opening)."""
+    from narrative.store import Store
+
+    with Store(path) as store:
+        store.con.execute("DROP TABLE article_sketches").fetchall()
+        store.con.execute("DROP TABLE paragraph_sketches").fetchall()
+        store.con.execute("DELETE FROM meta WHERE key = 'sketch_params'").fetchall()
+
+
+def _ingest_twice(tmp_path: Path, name: str, first: Path, later: Path, *, forget: bool = False,
+                  before_second=None) -> tuple[dict, object]:
+    from narrative.ingest.stream import ingest_into_store
+    from narrative.store import Store
+
+    path = tmp_path / f"{name}.duckdb"
+    with Store(path) as store:
+        ingest_into_store([first], store, batch_articles=7)
+    if forget:
+        _forget_sketches(path)
+    with Store(path) as store:
+        if before_second is not None:
+            before_second(store)
+        summary = ingest_into_store([first, later], store, batch_articles=7)
+        return _tables(store), summary
+
+
+def _counts(summary) -> tuple:
+    return (summary.n_read, summary.n_new_articles, summary.n_paragraphs,
+            summary.n_new_paragraphs, summary.n_article_copies, summary.n_paragraph_copies)
+
+
+@pytest.mark.parametrize("earlier", [False, True])
+def test_adding_articles_with_stored_sketches_links_as_sketching_everything(
+        tmp_path: Path, earlier: bool) -> None:
+    """Two-step ingest, the second step reading the stored articles' sketches, gives the store
+    the same two-step ingest gives without them (a store from before the sketch tables) and,
+    when nothing new is dated before what is stored, the store a one-step ingest gives."""
+    from narrative.ingest.stream import ingest_into_store
+    from narrative.store import Store
+
+    first, later = _two_step_corpus(tmp_path, earlier=earlier)
+    reused, reused_summary = _ingest_twice(tmp_path, "reused", first, later)
+    remade, remade_summary = _ingest_twice(tmp_path, "remade", first, later, forget=True)
+    for table in reused:
+        assert reused[table].equals(remade[table]), table
+    assert _counts(reused_summary) == _counts(remade_summary)
+
+    articles, paragraphs = reused["articles"], reused["paragraphs"]
+    ids = dict(zip(articles["source_id"], articles["article_id"]))
+    links = dict(zip(articles["source_id"], articles["duplicate_of"]))
+    first_ids = [json.loads(line)["id"] for line in first.read_text().splitlines()]
+    assert links["mirror"] == links["echo"] == ids[first_ids[3]]  # exact and near, to stored
+    mixed = paragraphs[paragraphs["article_id"] == ids["mixed"]].sort_values("position")
+    stored_paragraphs = set(paragraphs["paragraph_id"][paragraphs["article_id"].isin(
+        [ids[i] for i in first_ids])])
+    assert mixed["duplicate_of"].iloc[0] in stored_paragraphs  # a reworded stored paragraph
+    if earlier:
+        assert pd.isna(links["early"]) and pd.isna(links[first_ids[8]])  # stored stays as it was
+        return
+    with Store(tmp_path / "one.duckdb") as store:
+        one_summary = ingest_into_store([first, later], store, batch_articles=7)
+        once = _tables(store)
+    for table in reused:
+        assert reused[table].equals(once[table]), table
+    assert (one_summary.n_paragraphs, one_summary.n_article_copies,
+            one_summary.n_paragraph_copies) == (reused_summary.n_paragraphs,
+                                                reused_summary.n_article_copies,
+                                                reused_summary.n_paragraph_copies)
+
+
+def test_stored_articles_are_not_sketched_again(tmp_path: Path, monkeypatch) -> None:
+    """The second step sketches the new articles and their paragraphs only; a store from before
+    the sketch tables sketches every article once more, and fills the tables for the next."""
+    from narrative import dedup
+    from narrative.ingest.stream import ingest_into_store
+    from narrative.store import Store
+
+    sketched: list[tuple[int, str]] = []
+    real = dedup.CopyIndex.sketch
+
+    def sketch(index, texts):
+        sketched.extend((index.num_perm, t) for t in texts)
+        return real(index, texts)
+
+    first, later = _two_step_corpus(tmp_path)
+    n_later = len(later.read_text().splitlines())
+    for forget in (False, True):
+        path = tmp_path / f"s{forget}.duckdb"
+        with Store(path) as store:
+            ingest_into_store([first], store, batch_articles=7)
+            stored = store.articles()
+        if forget:
+            _forget_sketches(path)
+        with Store(path) as store:
+            sketched.clear()
+            monkeypatch.setattr(dedup.CopyIndex, "sketch", sketch)
+            summary = ingest_into_store([first, later], store, batch_articles=7)
+            monkeypatch.undo()
+            texts = Counter(t for perm, t in sketched if perm == 128)  # the article index
+            n_paragraph_texts = sum(perm == 64 for perm, _ in sketched)
+            articles = store.articles()
+            new = articles[~articles["article_id"].isin(stored["article_id"])]
+            assert summary.n_new_articles == len(new) == n_later
+            if forget:
+                assert texts == Counter(articles["text"])
+            else:  # the new articles' texts only (one of them repeats a stored text)
+                assert texts == Counter(new["text"])
+                assert n_paragraph_texts == summary.n_new_paragraphs
+            assert store.count("article_sketches") == store.count("articles")
+            assert store.count("paragraph_sketches") == store.count("paragraphs")
+
+
+def test_sketches_of_other_parameters_are_made_again_not_misread(tmp_path: Path) -> None:
+    from narrative.dedup import paragraph_index
+
+    first, later = _two_step_corpus(tmp_path)
+    want, _ = _ingest_twice(tmp_path, "want", first, later)
+    params = {}
+
+    def tamper(store) -> None:  # other parameters, and rows that would be wrong under these
+        params.update(store.sketch_params())
+        other = dict(params, paragraph=dict(params["paragraph"], shingle=4))
+        store.con.execute("UPDATE meta SET value = ? WHERE key = 'sketch_params'",
+                          [json.dumps(other)]).fetchall()
+        for table in ("article_sketches", "paragraph_sketches"):
+            store.con.execute(f"UPDATE {table} SET exact_key = 0").fetchall()
+
+    got, _ = _ingest_twice(tmp_path, "got", first, later, before_second=tamper)
+    for table in want:
+        assert got[table].equals(want[table]), table
+    from narrative.store import Store
+
+    with Store(tmp_path / "got.duckdb") as store:
+        assert store.sketch_params() == params
+        assert params["paragraph"] == paragraph_index().sketch_params
+        assert store.one("SELECT count(*) FROM article_sketches WHERE exact_key = 0")[0] == 0
+        assert store.count("paragraph_sketches") == store.count("paragraphs")
+
+
+def test_sketches_are_written_with_their_articles(tmp_path: Path, monkeypatch) -> None:
+    """A batch whose sketches cannot be written leaves neither its articles nor paragraphs."""
+    from narrative.ingest.stream import ingest_into_store
+    from narrative.store import Store
+
+    first, later = _two_step_corpus(tmp_path)
+
+    def fail(self, articles, paragraphs):
+        raise OSError("disk full")
+
+    with Store(tmp_path / "s.duckdb") as store:
+        monkeypatch.setattr(Store, "add_sketches", fail)
+        with pytest.raises(OSError, match="disk full"):
+            ingest_into_store([first, later], store, batch_articles=10_000)
+        assert store.count("articles") == 0 and store.count("paragraphs") == 0

@@ -140,3 +140,60 @@ def test_a_store_from_before_distributions_reads_as_none(tmp_path):
         assert st.distributions("r1").empty
     with Store(path) as st:  # opened for writing, it gains the table
         assert st.count("distributions") == 0
+
+
+def _sketch_frames(texts, article_ids):
+    from narrative.dedup import article_index
+
+    index = article_index()
+    sketches = index.sketch(texts)
+    frame = pd.DataFrame({"article_id": article_ids, **sketches.to_columns()})
+    return index, sketches, frame
+
+
+def test_sketches_round_trip_and_need_their_article(tmp_path):
+    from narrative.dedup import Sketches
+    from narrative.store import PARAGRAPH_SKETCH_COLUMNS
+
+    long = " ".join(f"word{i} of a sentence long enough for a signature" for i in range(12))
+    articles = [_article(long), _article("Too short.", outlet="Y")]
+    ids = [a.article_id for a in articles]
+    index, sketches, frame = _sketch_frames([a.text for a in articles], ids)
+    paragraphs = pd.DataFrame({"paragraph_id": ["p0", "p1"], "article_id": ids[:1] * 2,
+                               "position": [1, 0], **sketches.to_columns()})
+    with Store(tmp_path / "s.duckdb") as st:
+        assert st.sketch_params() is None and st.sketched_articles(ids).tolist() == [False] * 2
+        with st.transaction():
+            st.add_articles(articles[:1])  # the second article is not stored
+            assert st.add_sketches(frame, paragraphs) == 2
+        assert st.add_sketches(frame, paragraphs) == 0  # idempotent, like every add_*
+    with Store(tmp_path / "s.duckdb") as st:
+        assert st.sketched_articles(ids + ["nope"]).tolist() == [True, False, False]
+        back = st.article_sketches(ids).set_index("article_id").loc[ids]
+        got = Sketches.from_columns(back["exact_key"].to_numpy(), back["n_shingles"].to_numpy(),
+                                    back["signature"].tolist(), back["bands"].tolist(),
+                                    num_perm=index.num_perm, n_bands=index.bands)
+        for field in ("exact", "sizes", "signatures", "bands"):
+            assert np.array_equal(getattr(got, field), getattr(sketches, field)), field
+        assert got.sizes[1] == 0 and back["signature"].isna().tolist() == [False, True]
+        stored = st.paragraph_sketches(ids)
+        assert list(stored.columns) == PARAGRAPH_SKETCH_COLUMNS
+        assert stored["paragraph_id"].tolist() == ["p1", "p0"]  # by article, then position
+        assert st.article_sketches([]).empty and st.paragraph_sketches([]).empty
+
+        st.reset_sketches({"article": {"num_perm": 128}})
+        assert st.sketch_params() == {"article": {"num_perm": 128}}
+        assert st.count("article_sketches") == 0 and st.count("paragraph_sketches") == 0
+
+
+def test_store_from_before_the_sketch_tables_gets_them_empty(tmp_path):
+    path = tmp_path / "old.duckdb"
+    with Store(path) as st:
+        st.add_articles([_article()])
+        st.con.execute("DROP TABLE article_sketches").fetchall()
+        st.con.execute("DROP TABLE paragraph_sketches").fetchall()
+    with Store(path) as st:
+        assert st.count("articles") == 1
+        assert st.count("article_sketches") == 0 and st.count("paragraph_sketches") == 0
+        assert st.sketch_params() is None
+        assert st.sketched_articles([_article().article_id]).tolist() == [False]

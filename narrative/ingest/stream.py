@@ -13,8 +13,12 @@ segmentation and :func:`~narrative.dedup.mark_duplicate_paragraphs`): the same a
    id) a batch at a time, linked to earlier copies through one :class:`~narrative.dedup.CopyIndex`
    per level that persists across batches (so a copy many batches later still links to its first
    occurrence), segmented, and written to the store, each batch's articles and paragraphs in one
-   transaction. When every article read is already stored (a re-run on the same corpus), this
-   pass is skipped: it would write nothing.
+   transaction with their copy-detection sketches. An article already stored with its sketches
+   is not read back, sketched, segmented or written: its sketches and its paragraphs' are read
+   from the store and fed to the indexes in its place (:mod:`narrative.ingest.linking`), so
+   adding a few articles to a big store costs little more than reading the sources. When every
+   article read is already stored (a re-run on the same corpus), this pass is skipped: it would
+   write nothing.
 
 Peak memory is one batch of articles plus the copy indexes (a few hundred bytes per distinct
 article and paragraph; see :mod:`narrative.dedup`). The spool holds the cleaned text on disk and
@@ -233,9 +237,7 @@ def ingest_into_store(
         As :func:`~narrative.ingest.ingest_sources`; nothing is written to the store then.
     """
     from narrative.config import Settings
-    from narrative.dedup import (article_index, mark_duplicate_articles,
-                                 mark_duplicate_paragraphs, paragraph_index)
-    from narrative.segment import segment_articles
+    from narrative.ingest.linking import BatchLinker
 
     if batch_articles < 1:
         raise ValueError(f"batch_articles must be >= 1; got {batch_articles}")
@@ -291,25 +293,33 @@ def ingest_into_store(
             summary._time("store", clock)
             return summary
 
-        articles_seen, paragraphs_seen = article_index(), paragraph_index()
-        for batch in _batches(spool.order(), bytes(spool.ids), batch_articles):
-            articles = spool.read(batch)
+        linker = BatchLinker(store, {"min_words": settings.min_paragraph_words,
+                                     "window_sentences": settings.window_sentences,
+                                     "max_words": settings.max_paragraph_words})
+        raw = bytes(spool.ids)
+        # stored with their sketches (1 byte per article): never parsed, sketched or written
+        sketched = linker.sketched([raw[i:i + 16].decode("ascii")
+                                    for i in range(0, len(raw), 16)])
+        for batch in _batches(spool.order(), raw, batch_articles):
+            fresh = [pos for pos in batch if not sketched[pos]]
+            read = dict(zip(fresh, spool.read(fresh)))
             clock = summary._time("read", clock)
-            linked = mark_duplicate_articles(articles, index=articles_seen)
+            # the spool's order (date, id, input order) is mark_duplicate_articles' order
+            linked = linker.link_articles(
+                [raw[16 * pos:16 * pos + 16].decode("ascii") for pos in batch],
+                [read.get(pos) for pos in batch])
             clock = summary._time("dedup_articles", clock)
-            paragraphs = segment_articles(
-                linked, min_words=settings.min_paragraph_words,
-                window_sentences=settings.window_sentences,
-                max_words=settings.max_paragraph_words)
+            fresh_paragraphs = linker.segment(linked)
             clock = summary._time("segment", clock)
-            paragraphs = mark_duplicate_paragraphs(paragraphs, [a.article_id for a in linked],
-                                                   index=paragraphs_seen)
+            paragraphs = linker.link_paragraphs(linked, fresh_paragraphs)
             clock = summary._time("dedup_paragraphs", clock)
-            summary.n_article_copies += sum(a.duplicate_of is not None for a in linked)
-            summary.n_paragraph_copies += sum(p.duplicate_of is not None for p in paragraphs)
-            summary.n_paragraphs += len(paragraphs)
-            with store.transaction():  # an article is stored with its paragraphs or not at all
-                summary.n_new_articles += store.add_articles(linked)
-                summary.n_new_paragraphs += store.add_paragraphs(paragraphs)
+            summary.n_article_copies += linked.n_copies
+            summary.n_paragraph_copies += paragraphs.n_copies
+            summary.n_paragraphs += paragraphs.n_paragraphs
+            # an article is stored with its paragraphs and the sketches of both, or not at all
+            with store.transaction():
+                summary.n_new_articles += store.add_articles(list(linked.fresh.values()))
+                summary.n_new_paragraphs += store.add_paragraphs(paragraphs.fresh)
+                store.add_sketches(linked.sketches, paragraphs.sketches)
             clock = summary._time("store", clock)
     return summary
