@@ -394,6 +394,116 @@ def test_subsample_is_seeded_sorted_and_capped():
     assert picked.tolist() != subsample(1000, 50, seed=2).tolist()
 
 
+def _keys(start: int, stop: int) -> list[str]:
+    import hashlib
+
+    return [hashlib.sha256(str(i).encode()).hexdigest() for i in range(start, stop)]
+
+
+def test_stable_sample_keeps_most_members_when_texts_are_added():
+    from narrative.figures.narrative_map import stable_sample
+
+    keys = sorted(_keys(0, 10_000))
+    picked = stable_sample(keys, 1_000, seed=1)
+    assert len(picked) == 1_000 and (np.diff(picked) > 0).all()
+    assert stable_sample(keys, 1_000, seed=1).tolist() == picked.tolist()  # deterministic
+    assert stable_sample(keys[:7], 1_000, seed=1).tolist() == list(range(7))
+    before = {keys[i] for i in picked}
+    grown = sorted(keys + _keys(10_000, 10_200))  # 2% more texts, sorted in among the old
+    after = {grown[i] for i in stable_sample(grown, 1_000, seed=1)}
+    # bottom-k: about 1,000 * 200 / 10,200 = 20 swaps expected; a fresh random draw keeps ~10%
+    assert len(before & after) >= 950
+    shuffled = list(np.random.default_rng(0).permutation(grown))
+    assert {shuffled[i] for i in stable_sample(shuffled, 1_000, seed=1)} == after  # order-free
+    assert {keys[i] for i in stable_sample(keys, 1_000, seed=2)} != before
+
+
+def test_place_by_neighbours_is_the_similarity_weighted_mean_of_the_nearest():
+    from narrative.figures.narrative_map import place_by_neighbours
+
+    anchors = np.array([[1.0, 0.0, 0.0], [0.8, 0.6, 0.0], [0.0, 0.0, 1.0]])
+    xy = np.array([[0.0, 0.0], [10.0, 0.0], [50.0, 50.0]])
+    query = np.array([[1.0, 0.0, 0.0]])  # cosine 1.0 with the first anchor, 0.8 with the second
+    placed = place_by_neighbours(query, anchors, xy, k=2)
+    assert placed == pytest.approx(np.array([[0.8 * 10.0 / 1.8, 0.0]]))
+    assert place_by_neighbours(query * 7, anchors, xy, k=1) == pytest.approx(np.array([[0, 0]]))
+    assert place_by_neighbours(query[:0], anchors, xy).shape == (0, 2)
+    with pytest.raises(ValueError, match="anchor"):
+        place_by_neighbours(query, anchors[:0], xy[:0])
+
+
+def _clusters(n_per: int, seed: int, centres=(0, 1, 2, 3)) -> np.ndarray:
+    """Points around orthogonal directions of an 8-D space (one cluster per centre)."""
+    rng = np.random.default_rng(seed)
+    return np.vstack([np.eye(8)[c] + rng.normal(0, 0.05, (n_per, 8)) for c in centres])
+
+
+@pytest.fixture
+def umap_calls(monkeypatch):
+    """Count UMAP runs; the stand-in is a fixed projection that puts the clusters of
+    :func:`_clusters` at the corners of a 10 x 10 square."""
+    from narrative.figures import narrative_map
+
+    calls = []
+    corners = np.array([[0, 0], [10, 0], [0, 10], [10, 10]] + [[5, 5]] * 4, dtype=float)
+
+    def fake(vectors, *, seed=0, **_):
+        calls.append(len(vectors))
+        return np.asarray(vectors, dtype=np.float64) @ corners + seed
+
+    monkeypatch.setattr(narrative_map, "umap_layout", fake)
+    return calls
+
+
+def test_map_layout_places_a_few_added_texts_by_their_neighbours(umap_calls):
+    import json
+
+    from narrative.figures.narrative_map import map_layout
+
+    old_vectors, old_keys = _clusters(25, 0), _keys(0, 100)
+    first = json.loads(json.dumps(map_layout(old_vectors, old_keys, seed=3, basis={"m": "x"})))
+    assert umap_calls == [100] and first["full"] and all(first["umap"])
+    new_vectors, new_keys = _clusters(2, 1, centres=(1, 3)), _keys(100, 104)
+    vectors, keys = np.vstack([old_vectors, new_vectors]), old_keys + new_keys
+    second = map_layout(vectors, keys, seed=3, basis={"m": "x"}, previous=first)
+    assert umap_calls == [100], "4 added texts: no UMAP"
+    assert not second["full"] and second["placed_now"] == 4
+    assert second["x"][:100] == first["x"] and second["y"][:100] == first["y"]  # exactly kept
+    assert second["umap"] == [True] * 100 + [False] * 4
+    xy = np.column_stack([second["x"], second["y"]])
+    for row, cluster in zip(range(100, 104), (1, 1, 3, 3)):
+        members = xy[cluster * 25:(cluster + 1) * 25]
+        assert np.linalg.norm(xy[row] - members.mean(axis=0)) < 1.0, (row, cluster)
+        others = np.delete(xy[:100], np.s_[cluster * 25:(cluster + 1) * 25], axis=0)
+        assert np.linalg.norm(others - xy[row], axis=1).min() > 3.0
+    again = map_layout(vectors, keys, seed=3, basis={"m": "x"}, previous=first)
+    assert again == second  # same inputs, same previous: the same map
+    # the placed points count against the share: 104 -> 130 leaves 100/130 < 80% from UMAP
+    more = np.vstack([vectors, _clusters(13, 2, centres=(0, 2))])
+    third = map_layout(more, keys + _keys(104, 130), seed=3, basis={"m": "x"}, previous=second)
+    assert third["full"] and umap_calls == [100, 130] and all(third["umap"])
+
+
+def test_map_layout_runs_umap_afresh_when_it_cannot_update(umap_calls):
+    from narrative.figures.narrative_map import MIN_UMAP_SHARE, map_layout
+
+    vectors, keys = _clusters(25, 0), _keys(0, 100)
+    first = map_layout(vectors, keys, seed=3, basis={"m": "x"})
+    many = np.vstack([vectors, _clusters(8, 1)])  # 32 added: 100/132 < 80% laid out by UMAP
+    assert 100 / 132 < MIN_UMAP_SHARE
+    assert map_layout(many, keys + _keys(100, 132), seed=3, basis={"m": "x"},
+                      previous=first)["full"]
+    for changed in ({"seed": 4}, {"basis": {"m": "other model"}}, {"n_neighbors": 5}):
+        args = {"seed": 3, "basis": {"m": "x"}, **changed}
+        assert map_layout(vectors, keys, previous=first, **args)["full"], changed
+    broken = {**first, "x": first["x"][:-1]}
+    assert map_layout(vectors, keys, seed=3, basis={"m": "x"}, previous=broken)["full"]
+    assert len(umap_calls) == 6
+    kept = map_layout(vectors[:90], keys[:90], seed=3, basis={"m": "x"}, previous=first)
+    assert not kept["full"] and kept["x"] == first["x"][:90] and len(umap_calls) == 6
+    assert map_layout(vectors[:3], keys[:3])["key"] == []
+
+
 @pytest.mark.slow
 def test_map_points_umap_is_deterministic():
     from narrative.figures import map_points

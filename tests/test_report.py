@@ -433,18 +433,20 @@ def _synthetic_run(folder: Path, *, stability: dict | None):
     return store, settings
 
 
-def _fast_map(vectors, narratives, *, seed=0, **_):
+def _fast_layout(vectors, *, seed=0, **_):
     """Stand-in for UMAP (slow to compile): the first two embedding dimensions."""
 
-    vectors = np.asarray(vectors)
-    return pd.DataFrame({"x": vectors[:, 0], "y": vectors[:, 1], "narrative": list(narratives),
-                         "row": range(len(vectors))})
+    return np.asarray(vectors, dtype=np.float64)[:, :2].copy()
+
+
+#: What the report tests patch so that the map needs no UMAP.
+FAST_LAYOUT = "narrative.figures.narrative_map.umap_layout"
 
 
 @pytest.fixture(scope="module")
 def synthetic_report(tmp_path_factory):
     monkeypatch = pytest.MonkeyPatch()
-    monkeypatch.setattr("narrative.figures.map_points", _fast_map)
+    monkeypatch.setattr(FAST_LAYOUT, _fast_layout)
     folder = tmp_path_factory.mktemp("synthetic")
     store, settings = _synthetic_run(
         folder, stability={"ari_mean": 0.91, "ari_min": 0.87, "n_seeds": 5, "method": "seeds"}
@@ -499,7 +501,7 @@ def test_report_pdf_has_the_new_sections(synthetic_report):
 
 
 def test_stability_not_measured_and_no_copies(tmp_path, monkeypatch):
-    monkeypatch.setattr("narrative.figures.map_points", _fast_map)
+    monkeypatch.setattr(FAST_LAYOUT, _fast_layout)
     from narrative.pipeline import compute_drift
     from narrative.report.assemble import assemble_report
 
@@ -516,6 +518,138 @@ def test_stability_not_measured_and_no_copies(tmp_path, monkeypatch):
         "No article is a copy" in t for t in sections["syndication"].text)
     assert not (tmp_path / "out" / "figures" / "syndication.png").exists()
     assert not any("Stability" in s for s in model.summary)
+
+
+# -- the map section: a layout that stays put across re-runs -------------------------------------
+
+
+class _MapStore:
+    """What the map section reads from a store: the run's model and embeddings by text hash."""
+
+    def __init__(self, vectors: dict[str, np.ndarray], model: str = "m") -> None:
+        self.vectors, self.model, self.asked = vectors, model, []
+
+    def run(self, run_id):
+        return {"settings": {"embedding_model": self.model}}
+
+    def get_embeddings(self, hashes, model_id):
+        self.asked.append(len(hashes))
+        return np.stack([self.vectors[h] for h in hashes])
+
+
+def _map_texts(start: int, stop: int, seed: int) -> tuple[list[str], np.ndarray, list[str]]:
+    """Texts ``start..stop`` in 4 clusters (one direction of an 8-D space each, by number), with
+    hash-like keys and the cluster's narrative name."""
+    import hashlib
+
+    numbers = range(start, stop)
+    keys = [hashlib.sha256(f"text {i}".encode()).hexdigest() for i in numbers]
+    rng = np.random.default_rng(seed)
+    vectors = np.vstack([np.eye(8)[i % 4] + rng.normal(0, 0.05, 8) for i in numbers])
+    return keys, vectors, [f"N{i % 4}" for i in numbers]
+
+
+def _map_report(folder, keys, vectors, names, *, model="m", seed=0):
+    """The map section of one report written to ``folder`` (its cache read, then saved): the
+    section and the points handed to the plot."""
+    from types import SimpleNamespace
+
+    from narrative.report.cache import ReportCache
+    from narrative.report.sections import map_section
+
+    store = _MapStore(dict(zip(keys, vectors)), model)
+    drift = SimpleNamespace(
+        paragraphs=pd.DataFrame({"text_hash": keys, "narrative": names}),
+        narrative_order=sorted(set(names)))
+    cache = ReportCache(folder, salt="s")
+    plots = {}
+    section, _ = map_section(store, "run", drift, lambda key, plot, *_: plots.update({key: plot}),
+                             {}, default_model=model, seed=seed, cache=cache)
+    cache.save()
+    return section, plots["narrative-map"].args[0]
+
+
+@pytest.fixture
+def layouts(monkeypatch):
+    """Count UMAP runs (each a stand-in: a fixed projection of the 8-D clusters)."""
+    calls = []
+    corners = np.array([[0, 0], [10, 0], [0, 10], [10, 10]] + [[5, 5]] * 4, dtype=float)
+
+    def fake(vectors, *, seed=0, **_):
+        calls.append(len(vectors))
+        return np.asarray(vectors, dtype=np.float64) @ corners
+
+    monkeypatch.setattr(FAST_LAYOUT, fake)
+    return calls
+
+
+def test_map_section_relabelled_narratives_reuse_the_layout(tmp_path, layouts):
+    keys, vectors, names = _map_texts(0, 100, 0)
+    _, first = _map_report(tmp_path, keys, vectors, names)
+    renamed = [f"renamed {n}" for n in names]
+    _, second = _map_report(tmp_path, keys, vectors, renamed)
+    assert layouts == [100]
+    assert second[["x", "y"]].equals(first[["x", "y"]])
+    assert second["narrative"].tolist() == [dict(zip(keys, renamed))[k] for k in sorted(keys)]
+
+
+def test_map_section_places_a_few_added_texts_and_says_so(tmp_path, layouts):
+    keys, vectors, names = _map_texts(0, 100, 0)
+    _, first = _map_report(tmp_path, keys, vectors, names)
+    more_keys, more_vectors, more_names = _map_texts(100, 105, 1)
+    section, second = _map_report(tmp_path, keys + more_keys, np.vstack([vectors, more_vectors]),
+                                  names + more_names)
+    assert layouts == [100], "5 added texts: no UMAP"
+    by_key = second.set_index(np.array(sorted(keys + more_keys)))
+    old = first.set_index(np.array(sorted(keys)))
+    assert by_key.loc[old.index, ["x", "y"]].equals(old[["x", "y"]])  # exactly where they were
+    corners = {"N0": (0, 0), "N1": (10, 0), "N2": (0, 10), "N3": (10, 10)}
+    for key, name in zip(more_keys, more_names):
+        assert np.hypot(*(by_key.loc[key, ["x", "y"]].to_numpy(float) - corners[name])) < 1.0
+    said = " ".join(section.text)
+    assert "5 of the 105 dots are texts added since the last full UMAP" in said and "80%" in said
+    # unchanged inputs: the stored layout itself, identical
+    section_again, again = _map_report(tmp_path, keys + more_keys,
+                                       np.vstack([vectors, more_vectors]), names + more_names)
+    assert layouts == [100] and again.equals(second) and section_again.text == section.text
+    # 2 more: 7 placed since the last UMAP, 2 of them now
+    two_keys, two_vectors, two_names = _map_texts(105, 107, 3)
+    section, _ = _map_report(tmp_path, keys + more_keys + two_keys,
+                             np.vstack([vectors, more_vectors, two_vectors]),
+                             names + more_names + two_names)
+    assert layouts == [100]
+    assert "7 of the 107 dots (2 of them at the latest update)" in section.text[1]
+    # 30 more: 100 of 135 from UMAP is under 80%, so UMAP lays the map out afresh
+    many_keys, many_vectors, many_names = _map_texts(105, 135, 2)
+    section, _ = _map_report(tmp_path, keys + more_keys + many_keys,
+                             np.vstack([vectors, more_vectors, many_vectors]),
+                             names + more_names + many_names)
+    assert layouts == [100, 135] and len(section.text) == 1  # no sentence on placed dots
+
+
+def test_map_section_new_model_or_seed_means_a_new_layout(tmp_path, layouts):
+    keys, vectors, names = _map_texts(0, 40, 0)
+    more_keys, more_vectors, more_names = _map_texts(40, 42, 1)
+    _map_report(tmp_path, keys, vectors, names)
+    _map_report(tmp_path, keys + more_keys, np.vstack([vectors, more_vectors]),
+                names + more_names, model="other")
+    _map_report(tmp_path, keys, vectors, names, model="other", seed=5)
+    assert layouts == [40, 42, 40]
+
+
+def test_map_section_sample_survives_additions(tmp_path, layouts, monkeypatch):
+    from narrative.figures import narrative_map
+
+    monkeypatch.setattr(narrative_map, "MAX_MAP_POINTS", 200)
+    keys, vectors, names = _map_texts(0, 1_000, 0)
+    section, first = _map_report(tmp_path, keys, vectors, names)
+    assert len(first) == 200 and "A seeded sample of 200 of the 1,000 texts" in section.text[0]
+    more_keys, more_vectors, more_names = _map_texts(1_000, 1_030, 1)
+    _, second = _map_report(tmp_path, keys + more_keys, np.vstack([vectors, more_vectors]),
+                            names + more_names)
+    assert layouts == [200] and len(second) == 200
+    kept = first.merge(second, on=["x", "y"])  # points still there, at the same place
+    assert len(kept) >= 180  # about 200 * 30 / 1,030 = 6 swapped
 
 
 def test_pdf_column_widths_fit_the_page_and_follow_the_text():

@@ -130,22 +130,82 @@ def test_unreadable_index_means_recompute(tmp_path):
     assert calls == [1]
 
 
+def test_previous_value_whatever_its_inputs(tmp_path, counter):
+    cache = ReportCache(tmp_path, salt="s")
+    assert cache.previous("layout") is None  # no index yet
+    cache.value("layout", ("texts", 1), lambda: {"x": [0.5, 1.25]})
+    cache.figure("sizes", Plot(counter, (_frame(),)), tmp_path / "figures")
+    cache.draw_pending(_save)
+    cache.save()
+
+    again = ReportCache(tmp_path, salt="s")
+    old = again.previous("layout")
+    assert old == {"x": [0.5, 1.25]} and (again.hits, again.misses) == (0, 0)
+    old["x"].append(9.0)  # a copy: the stored value is not changed
+    assert again.previous("layout") == {"x": [0.5, 1.25]}
+    assert again.previous("sizes") is None and again.previous("missing") is None
+    assert ReportCache(tmp_path, salt="other code").previous("layout") is None
+    assert ReportCache(tmp_path, salt="s", enabled=False).previous("layout") is None
+    # read but not stored again through value(): gone after this report
+    again.save()
+    assert ReportCache(tmp_path, salt="s").previous("layout") is None
+
+
+def test_rerun_into_the_same_folder_keeps_the_map_and_places_added_texts(tmp_path, monkeypatch):
+    """Daily re-runs: a report with 5 texts more places them among the old points (no UMAP),
+    and a relabelled run keeps the layout; only the narrative names on the map change."""
+    from tests.test_report import FAST_LAYOUT, _fast_layout, _synthetic_run
+
+    from narrative.pipeline import compute_drift
+    from narrative.report.assemble import assemble_report
+
+    layouts = []
+    monkeypatch.setattr(FAST_LAYOUT, lambda v, **kw: layouts.append(len(v)) or _fast_layout(v))
+    store, settings = _synthetic_run(tmp_path, stability=None)
+    settings = dataclasses.replace(settings, report_workers=1)
+    out = tmp_path / "out"
+    with store:
+        drift = compute_drift(store, "run1", settings=settings)
+        hashes = sorted(drift.paragraphs["text_hash"].unique())
+        held_back = set(hashes[::19])  # texts that only the later report has
+        earlier = dataclasses.replace(
+            drift, paragraphs=drift.paragraphs[~drift.paragraphs["text_hash"].isin(held_back)])
+        first = assemble_report(store, "run1", earlier, out_dir=out, settings=settings,
+                                timings={})
+        assert layouts == [len(hashes) - len(held_back)]
+        second = assemble_report(store, "run1", drift, out_dir=out, settings=settings, timings={})
+        assert layouts == [len(hashes) - len(held_back)], "a few added texts: no UMAP"
+        (map_text,) = [s.text for s in second.sections if s.key == "map"]
+        assert f"{len(held_back)} of the {len(hashes)} dots" in " ".join(map_text)
+        figures = {f.key: f.png for f in second.figures}
+        assert figures["narrative-map"] != {f.key: f.png for f in first.figures}["narrative-map"]
+
+        store.con.execute("UPDATE narratives SET label = 'Ferry timetables' "
+                          "WHERE label = 'Harbour ferries'").fetchall()
+        relabelled = compute_drift(store, "run1", settings=settings)
+        assert "Ferry timetables" in relabelled.narrative_order
+        third = assemble_report(store, "run1", relabelled, out_dir=out, settings=settings,
+                                timings={})
+    assert len(layouts) == 1, "relabelled narratives: the layout is reused"
+    assert {f.key: f.png for f in third.figures}["narrative-map"] != figures["narrative-map"]
+
+
 def test_report_reuses_every_figure_on_an_unchanged_rerun_and_redraws_on_change(
         tmp_path, monkeypatch):
     """Two reports of the same run: the second draws nothing and embeds the same figures; a
     changed drift setting (month instead of week) redraws the figures that show time."""
-    from tests.test_report import _fast_map, _synthetic_run
+    from tests.test_report import FAST_LAYOUT, _fast_layout, _synthetic_run
 
     from narrative.pipeline import compute_drift
     from narrative.report.assemble import assemble_report
 
     layouts = []
 
-    def counting_map(*args, **kwargs):
+    def counting_layout(*args, **kwargs):
         layouts.append(1)
-        return _fast_map(*args, **kwargs)
+        return _fast_layout(*args, **kwargs)
 
-    monkeypatch.setattr("narrative.figures.map_points", counting_map)
+    monkeypatch.setattr(FAST_LAYOUT, counting_layout)
     drawn = []
     import narrative.figures as figures_pkg
     real_save = figures_pkg.save_figure
@@ -183,13 +243,13 @@ def test_report_reuses_every_figure_on_an_unchanged_rerun_and_redraws_on_change(
 
 def test_figures_drawn_in_worker_processes_are_the_same_files(tmp_path, monkeypatch):
     """Two worker processes draw the same bytes as the building process does."""
-    from tests.test_report import _fast_map, _synthetic_run
+    from tests.test_report import FAST_LAYOUT, _fast_layout, _synthetic_run
 
     from narrative.pipeline import compute_drift
     from narrative.report import cache as cache_module
     from narrative.report.assemble import assemble_report
 
-    monkeypatch.setattr("narrative.figures.map_points", _fast_map)
+    monkeypatch.setattr(FAST_LAYOUT, _fast_layout)
     pools = []
     real_pool = cache_module._worker_pool
     monkeypatch.setattr(cache_module, "_worker_pool", lambda n: pools.append(n) or real_pool(n))

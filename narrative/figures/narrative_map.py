@@ -1,14 +1,19 @@
 """The 2-D narrative map: paragraphs placed by UMAP of their embeddings, coloured by narrative.
 
-:func:`map_points` computes the layout (a deterministic subsample, then UMAP with a fixed seed);
-:func:`plot_narrative_map` draws any frame of ``x``, ``y``, ``narrative`` points, with each
-narrative's name placed over its cluster (median x, just above most of its points).
+:func:`map_layout` computes the layout of a sample of texts (:func:`stable_sample`): a seeded UMAP
+(:func:`umap_layout`), or, on a re-run that added a few texts, the previous layout kept as it was
+with each new text placed among its nearest neighbours (:func:`place_by_neighbours`).
+:func:`map_points` is the one-call version for plain arrays. :func:`plot_narrative_map` draws any
+frame of ``x``, ``y``, ``narrative`` points, with each narrative's name placed over its cluster
+(median x, just above most of its points). The layout never sees narrative names: they are
+attached when plotting, so a relabelled run reuses its map.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,20 +31,214 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["MAX_MAP_POINTS", "map_points", "plot_narrative_map", "subsample"]
+__all__ = [
+    "LAYOUT_VERSION",
+    "MAX_MAP_POINTS",
+    "MIN_UMAP_SHARE",
+    "map_layout",
+    "map_points",
+    "place_by_neighbours",
+    "plot_narrative_map",
+    "stable_sample",
+    "subsample",
+    "umap_layout",
+]
 
 #: Most paragraphs placed on the map; beyond this a seeded sample is drawn. Seeded UMAP runs on
 #: one thread: on ukraine_media_2022 (30,271 texts) a 20,000-point map cost about 25 s of an 85 s
 #: report (benchmarks/incremental.py); a seeded 5,000 still shows where each narrative lies.
 MAX_MAP_POINTS = 5_000
+#: A previous layout is updated (new texts placed by their neighbours, the rest kept in place)
+#: only while at least this share of the current sample keeps coordinates from the last full
+#: UMAP; below it UMAP lays the whole sample out afresh. Placed points are approximate (UMAP's
+#: own starting guess for new points, without its optimisation), so they may make up at most a
+#: fifth of the map before it is redone.
+MIN_UMAP_SHARE = 0.8
+#: Part of every layout's basis: bump it when the layout changes (UMAP parameters, the placement
+#: rule, the sample), so a stored layout made the old way is never updated the new way.
+LAYOUT_VERSION = 1
 _LABEL_WIDTH = 28
 
 
 def subsample(n: int, max_points: int, seed: int) -> np.ndarray:
-    """Sorted indices of at most ``max_points`` of ``n`` rows: all of them, or a seeded sample."""
+    """Sorted indices of at most ``max_points`` of ``n`` rows: all of them, or a seeded sample.
+
+    The sample changes completely when ``n`` does; the map uses :func:`stable_sample` instead.
+    """
     if n <= max_points:
         return np.arange(n)
     return np.sort(np.random.default_rng(seed).choice(n, size=max_points, replace=False))
+
+
+def stable_sample(keys: Sequence[str], max_points: int, seed: int) -> np.ndarray:
+    """Sorted indices of at most ``max_points`` of ``keys``: the keys with the smallest seeded
+    hash (a bottom-k sample).
+
+    Each key's rank depends only on the key and the seed, never on the other keys or their
+    order, so adding texts to a corpus changes the sample only where a new key ranks below the
+    current k-th: adding m texts to n swaps about ``m * max_points / (n + m)`` members.
+    """
+    n = len(keys)
+    if n <= max_points:
+        return np.arange(n)
+    salt = f"narrative-map:{seed}".encode()
+    rank = [hashlib.blake2b(str(k).encode("utf-8"), digest_size=8, key=salt).digest()
+            for k in keys]
+    order = sorted(range(n), key=lambda i: (rank[i], str(keys[i])))
+    return np.sort(np.asarray(order[:max_points], dtype=np.int64))
+
+
+def umap_layout(vectors: np.ndarray, *, seed: int = 0, n_neighbors: int = 15) -> np.ndarray:
+    """Seeded 2-D UMAP (cosine) of ``vectors``: an ``(n, 2)`` array, empty below 4 rows.
+
+    With a fixed seed UMAP runs single-threaded, so the same rows in the same order give the same
+    coordinates.
+    """
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if len(vectors) < 4:
+        return np.zeros((0, 2))
+    import umap
+
+    from narrative.jit_cache import enable_umap_cache
+
+    # A re-run that reuses its fit draws a map in a process that fitted nothing: without the
+    # on-disk cache, compiling umap's numba code would cost more than the layout itself.
+    enable_umap_cache()
+    reducer = umap.UMAP(
+        n_components=2, n_neighbors=max(2, min(n_neighbors, len(vectors) - 1)), min_dist=0.1,
+        metric="cosine", random_state=seed, n_jobs=1,
+        init="spectral" if len(vectors) > 10 else "random",
+    )
+    return np.asarray(reducer.fit_transform(vectors))
+
+
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+    x = np.asarray(vectors, dtype=np.float64)
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def place_by_neighbours(
+    vectors: np.ndarray, anchors: np.ndarray, anchor_xy: np.ndarray, *, k: int = 15
+) -> np.ndarray:
+    """2-D positions for new ``vectors`` among points already laid out: each at the
+    similarity-weighted mean of the coordinates ``anchor_xy`` of its ``k`` most cosine-similar
+    ``anchors``.
+
+    This is how UMAP's own ``transform`` starts new points (before it optimises them). Weights are
+    the cosine similarities, floored at 0 (a row whose neighbours are all dissimilar takes their
+    plain mean); ties go to the earlier anchor, so the result is deterministic.
+    """
+    queries, anchors = _unit_rows(vectors), _unit_rows(anchors)
+    anchor_xy = np.asarray(anchor_xy, dtype=np.float64)
+    if anchors.ndim != 2 or len(anchors) == 0 or len(anchors) != len(anchor_xy):
+        raise ValueError(f"need at least one anchor with coordinates; got {len(anchors)} anchors "
+                         f"and {len(anchor_xy)} coordinates")
+    if len(queries) == 0:
+        return np.zeros((0, 2))
+    k = max(1, min(int(k), len(anchors)))
+    similarity = queries @ anchors.T
+    nearest = np.argsort(-similarity, axis=1, kind="stable")[:, :k]
+    weights = np.clip(np.take_along_axis(similarity, nearest, axis=1), 0.0, None)
+    weights[weights.sum(axis=1) <= 0] = 1.0
+    weights /= weights.sum(axis=1, keepdims=True)
+    return np.einsum("ik,ikd->id", weights, anchor_xy[nearest])
+
+
+def _usable_previous(previous: Any, basis: Mapping[str, Any]) -> dict | None:
+    """``previous`` when it is a layout made on ``basis`` (read from disk: check everything)."""
+    if not isinstance(previous, Mapping) or previous.get("basis") != dict(basis):
+        return None
+    try:
+        keys, x, y, by_umap = (list(previous[c]) for c in ("key", "x", "y", "umap"))
+    except (KeyError, TypeError):
+        return None
+    if not len(keys) == len(x) == len(y) == len(by_umap):
+        return None
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (*x, *y)):
+        return None
+    return {"key": [str(k) for k in keys], "x": x, "y": y, "umap": [bool(u) for u in by_umap]}
+
+
+def map_layout(
+    vectors: np.ndarray,
+    keys: Sequence[str],
+    *,
+    seed: int = 0,
+    basis: Mapping[str, Any] | None = None,
+    previous: Mapping[str, Any] | None = None,
+    n_neighbors: int = 15,
+    min_umap_share: float = MIN_UMAP_SHARE,
+) -> dict:
+    """The 2-D layout of ``vectors`` (one row per key), updated from ``previous`` when it can be.
+
+    Parameters
+    ----------
+    vectors : array of shape (n, dim)
+        The embeddings of the texts to place (a sample already: see :func:`stable_sample`).
+    keys : sequence of str
+        One stable id per row (the text hash): how a point is recognised in ``previous``.
+    seed : int, default=0
+        UMAP's ``random_state``.
+    basis : mapping, optional
+        What else the coordinates depend on (the embedding model id): a ``previous`` layout made
+        on another basis, seed or :data:`LAYOUT_VERSION` is not reused.
+    previous : mapping, optional
+        An earlier return value of this function (e.g. read back from JSON).
+    n_neighbors : int, default=15
+        UMAP's ``n_neighbors``, and the neighbours a new point is placed among.
+    min_umap_share : float, default=:data:`MIN_UMAP_SHARE`
+        Update ``previous`` only while at least this share of the rows keep coordinates that the
+        last full UMAP computed; otherwise run UMAP on all rows.
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``key``, ``x``, ``y`` (row order), ``umap`` (per point: True when its
+        coordinates come from the last full UMAP, False when placed by its neighbours since),
+        ``placed_now`` (points placed by neighbours in this call), ``full`` (whether UMAP ran in
+        this call) and ``basis``. Rows kept from ``previous`` keep their coordinates exactly.
+        Fewer than 4 rows get no points. Deterministic given the arguments.
+    """
+    vectors = np.asarray(vectors, dtype=np.float32)
+    keys = [str(k) for k in keys]
+    if vectors.ndim != 2 or len(vectors) != len(keys):
+        raise ValueError(f"vectors must be 2-D with one row per key; got shape {vectors.shape} "
+                         f"and {len(keys)} keys")
+    if not 0.0 < min_umap_share <= 1.0:
+        raise ValueError(f"min_umap_share must be in (0, 1]; got {min_umap_share}")
+    full_basis = {**{str(k): v for k, v in (basis or {}).items()}, "seed": int(seed),
+                  "n_neighbors": int(n_neighbors), "version": LAYOUT_VERSION}
+    n = len(keys)
+    result: dict[str, Any] = {"basis": full_basis, "key": [], "x": [], "y": [], "umap": [],
+                              "placed_now": 0, "full": False}
+    if n < 4:
+        return result
+    old = _usable_previous(previous, full_basis)
+    if old is not None:
+        where = {k: i for i, k in enumerate(old["key"])}
+        kept = [i for i, k in enumerate(keys) if k in where]
+        anchors = [i for i in kept if old["umap"][where[keys[i]]]]
+        if len(anchors) >= max(4, min_umap_share * n):
+            xy = np.zeros((n, 2))
+            by_umap = np.zeros(n, dtype=bool)
+            for i in kept:
+                j = where[keys[i]]
+                xy[i] = old["x"][j], old["y"][j]
+                by_umap[i] = old["umap"][j]
+            new = np.setdiff1d(np.arange(n), kept)
+            if len(new):
+                xy[new] = place_by_neighbours(vectors[new], vectors[anchors], xy[anchors],
+                                              k=n_neighbors)
+            # old coordinates are the stored Python floats, unchanged: float() of a float64
+            # that holds one is the same value, so a kept point moves by exactly 0
+            result.update(key=keys, x=[float(v) for v in xy[:, 0]],
+                          y=[float(v) for v in xy[:, 1]], umap=by_umap.tolist(),
+                          placed_now=int(len(new)))
+            return result
+    xy = umap_layout(vectors, seed=seed, n_neighbors=n_neighbors)
+    result.update(key=keys, x=[float(v) for v in xy[:, 0]], y=[float(v) for v in xy[:, 1]],
+                  umap=[True] * n, full=True)
+    return result
 
 
 def map_points(
@@ -49,13 +248,16 @@ def map_points(
     seed: int = 0,
     max_points: int = MAX_MAP_POINTS,
     n_neighbors: int = 15,
+    keys: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """UMAP layout (cosine, ``n_components=2``, ``random_state=seed``) of paragraph embeddings.
 
     ``vectors`` is one row per paragraph (pass distinct texts, in a fixed order, so the map does
-    not depend on input order), ``narratives`` its narrative name. Returns columns ``x``, ``y``,
-    ``narrative`` and ``row`` (the index into ``vectors``); fewer than 4 rows get no layout (an
-    empty frame). With a fixed seed UMAP runs single-threaded, so the same input gives the same map.
+    not depend on input order), ``narratives`` its narrative name, ``keys`` an optional stable id
+    per row (text hashes; default the row numbers) that :func:`stable_sample` draws at most
+    ``max_points`` rows by. Returns columns ``x``, ``y``, ``narrative`` and ``row`` (the index into
+    ``vectors``); fewer than 4 rows get no layout (an empty frame). With a fixed seed UMAP runs
+    single-threaded, so the same input gives the same map.
     """
     vectors = np.asarray(vectors, dtype=np.float32)
     names = [str(n) for n in narratives]
@@ -64,22 +266,14 @@ def map_points(
             f"vectors must be 2-D with one row per narrative label; got shape {vectors.shape} "
             f"and {len(names)} labels"
         )
+    keys = [str(i) for i in range(len(names))] if keys is None else [str(k) for k in keys]
+    if len(keys) != len(names):
+        raise ValueError(f"keys must have one entry per row; got {len(keys)} for {len(names)} rows")
     columns = ["x", "y", "narrative", "row"]
-    rows = subsample(len(vectors), max_points, seed)
+    rows = stable_sample(keys, max_points, seed)
     if len(rows) < 4:
         return pd.DataFrame(columns=columns)
-    import umap
-
-    from narrative.jit_cache import enable_umap_cache
-
-    # A re-run that reuses its fit draws a map in a process that fitted nothing: without the
-    # on-disk cache, compiling umap's numba code would cost more than the layout itself.
-    enable_umap_cache()
-    reducer = umap.UMAP(
-        n_components=2, n_neighbors=max(2, min(n_neighbors, len(rows) - 1)), min_dist=0.1,
-        metric="cosine", random_state=seed, n_jobs=1, init="spectral" if len(rows) > 10 else "random",
-    )
-    xy = reducer.fit_transform(vectors[rows])
+    xy = umap_layout(vectors[rows], seed=seed, n_neighbors=n_neighbors)
     return pd.DataFrame(
         {"x": xy[:, 0], "y": xy[:, 1], "narrative": [names[i] for i in rows], "row": rows},
         columns=columns,

@@ -11,11 +11,14 @@ package's version, matplotlib's, and the source of :mod:`narrative.figures`,
 
 The index is a JSON file in the report folder (:data:`INDEX_NAME`), written atomically after the
 figures, so an interrupted run leaves at worst a stale entry whose file hash no longer matches,
-and that entry is recomputed. Values are JSON only: nothing here is unpickled.
+and that entry is recomputed. Values are JSON only: nothing here is unpickled. A value can also
+be read back whatever its fingerprint (:meth:`ReportCache.previous`), for a caller that updates
+its last state instead of computing afresh (the narrative map places only the texts added since).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -263,6 +266,21 @@ class ReportCache:
         result = compute()
         self._entries[key] = {"fingerprint": fp, "value": json.loads(json.dumps(result))}
         return self._entries[key]["value"]
+
+    def previous(self, key: str) -> Any:
+        """The JSON value the last report stored for ``key``, whatever inputs it was computed
+        from; None when there is none (no index, a disabled cache, an index written by other code
+        (another salt), or ``key`` names a figure).
+
+        For a value that is cheaper to update from its last state than to compute afresh (the
+        narrative map keeps its old points and places only the new ones): the caller must check
+        that the old value fits, and store the update through :meth:`value`, or the entry is
+        dropped at :meth:`save`. Counts as neither a hit nor a miss; returns a copy.
+        """
+        entry = self._old.get(key)
+        if not self.enabled or not isinstance(entry, dict) or "value" not in entry:
+            return None
+        return copy.deepcopy(entry["value"])
 
     def save(self) -> Path | None:
         """Write the index of this run's entries (stale keys dropped); call after the figures."""

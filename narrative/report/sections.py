@@ -290,6 +290,10 @@ def run_model_id(run: Mapping[str, object], default: str) -> str:
     return model_id if precision == "fp32" else f"{model_id}@{precision}"
 
 
+#: The report cache key of the map's layout; :func:`map_section` updates the value stored under it.
+MAP_LAYOUT_KEY = "narrative-map-layout"
+
+
 def map_section(
     store: "Store", run_id: str, drift: "DriftFrames", add: AddFigure,
     colors: Mapping[str, str], *, default_model: str, seed: int,
@@ -297,11 +301,16 @@ def map_section(
 ) -> tuple[Section, list[Table]]:
     """UMAP map of the run's distinct paragraph texts, coloured by narrative.
 
-    The layout is the costly part (UMAP); with a ``cache`` it is reused while the texts, their
-    narratives, the embedding model and the seed stay the same.
+    The texts shown are a bottom-k sample by seeded hash (:func:`.narrative_map.stable_sample`),
+    so a corpus that grows keeps most of them. The layout depends on the sampled texts, the
+    embedding model and the seed, never on narrative names (a relabelled run reuses it). With a
+    ``cache`` it is reused while those are unchanged; when texts were added, the last report's
+    layout (:meth:`ReportCache.previous`) is kept and only the new texts are placed, by their
+    nearest neighbours, until fewer than :data:`.narrative_map.MIN_UMAP_SHARE` of the points come
+    from the last full UMAP (:func:`.narrative_map.map_layout`).
     """
-    from ..figures import map_points, plot_narrative_map
-    from ..figures.narrative_map import MAX_MAP_POINTS
+    from ..figures import narrative_map as nm
+    from ..figures import plot_narrative_map
     from ..store import StoreError
 
     title = "Narrative map"
@@ -309,34 +318,58 @@ def map_section(
     if "text_hash" not in labelled:
         return Section("map", title, ["The map needs paragraph text hashes; none stored."]), []
     distinct = labelled.drop_duplicates("text_hash").sort_values("text_hash")
-    hashes = distinct["text_hash"].tolist()
-    names = distinct["narrative"].astype(str).tolist()
+    hashes = distinct["text_hash"].astype(str).tolist()
+    name_of = dict(zip(hashes, distinct["narrative"].astype(str)))
     model_id = run_model_id(store.run(run_id), default_model)
+    sample = [hashes[i] for i in nm.stable_sample(hashes, nm.MAX_MAP_POINTS, seed)]
 
     def layout() -> dict:
-        vectors = store.get_embeddings(hashes, model_id)
-        return map_points(np.asarray(vectors), names, seed=seed).to_dict(orient="list")
+        previous = cache.previous(MAP_LAYOUT_KEY) if cache else None
+        vectors = store.get_embeddings(sample, model_id)
+        return nm.map_layout(np.asarray(vectors), sample, seed=seed,
+                             basis={"model_id": model_id}, previous=previous)
 
     try:
-        inputs = (hashes, names, model_id, seed, MAX_MAP_POINTS)
-        columns = cache.value("narrative-map-layout", inputs, layout) if cache else layout()
+        inputs = (sample, model_id, seed, nm.LAYOUT_VERSION)
+        placed = cache.value(MAP_LAYOUT_KEY, inputs, layout) if cache else layout()
     except StoreError:
         return Section("map", title, [
             "No map: the store holds no embeddings of this run's model for its paragraphs."
         ]), []
-    points = pd.DataFrame(columns).reindex(columns=["x", "y", "narrative", "row"])
-    sampled = (f" A seeded sample of {len(points):,} of the {len(distinct):,} texts is shown."
-               if len(distinct) > MAX_MAP_POINTS else "")
+    points = pd.DataFrame({
+        "x": placed["x"], "y": placed["y"],
+        "narrative": [name_of.get(h, UNASSIGNED) for h in placed["key"]],
+    }, columns=["x", "y", "narrative"])
+    n_placed = sum(1 for by_umap in placed["umap"] if not by_umap)
+    sampled = (f" A seeded sample of {len(points):,} of the {len(distinct):,} texts is shown "
+               "(those with the smallest seeded hash, so a re-run on a grown corpus keeps most "
+               "of them)."
+               if len(distinct) > nm.MAX_MAP_POINTS else "")
     text = [
         "Each dot is one distinct paragraph text, placed by UMAP (cosine, 2 dimensions, seed "
         f"{seed}) so that paragraphs with similar embeddings lie close together, and coloured by "
         "its narrative; each name sits just above its paragraphs. Distances between far-apart "
         "groups carry little meaning." + sampled
     ]
+    if n_placed:
+        now = int(placed.get("placed_now", 0))
+        when = ("" if now == n_placed else f" ({now:,} of them at the latest update)" if now
+                else " (none at the latest update)")
+        text.append(
+            f"{n_placed:,} of the {len(points):,} dots{when} are texts added since the last "
+            "full UMAP layout: each was placed at the similarity-weighted mean position of its "
+            f"{int(placed['basis']['n_neighbors'])} most similar dots laid out by UMAP (cosine "
+            "similarity of embeddings), as UMAP starts new points, and every other dot kept its "
+            "place, so the map stays put between re-runs. UMAP lays the map out afresh once "
+            f"fewer than {nm.MIN_UMAP_SHARE:.0%} of the dots come from it, or the embedding "
+            "model or seed changes."
+        )
+    caption = f"{len(points):,} distinct paragraph texts; grey: unassigned."
+    if n_placed:
+        caption += f" {n_placed:,} placed by their nearest neighbours since the last UMAP layout."
     add("narrative-map", Plot(plot_narrative_map, (points,),
                              {"narratives": drift.narrative_order, "colors": colors}),
-        "Narrative map of paragraphs",
-        f"{len(points):,} distinct paragraph texts; grey: unassigned.")
+        "Narrative map of paragraphs", caption)
     return Section("map", title, text, ["narrative-map"]), []
 
 
