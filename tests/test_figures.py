@@ -555,3 +555,45 @@ def test_a_single_period_draws_without_date_locator_warnings():
     fig = plot_outlet_small_multiples(one, narratives=["B"], include_all=True)
     assert [ax.get_title() for ax in fig.axes] == ["all outlets", "Правда"]
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["2024-01-01"]
+
+
+def test_exact_cosine_knn_matches_brute_force_with_self_first():
+    from narrative.figures.narrative_map import exact_cosine_knn
+
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(300, 16)).astype(np.float32)
+    indices, distances = exact_cosine_knn(vectors, 7, block=64)  # several blocks
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    dist = 1 - unit @ unit.T
+    np.fill_diagonal(dist, -1)  # self first
+    expected = np.argsort(dist, axis=1, kind="stable")[:, :7]
+    assert np.array_equal(indices, expected)
+    assert np.all(indices[:, 0] == np.arange(300)) and np.allclose(distances[:, 0], 0)
+    want = np.take_along_axis(np.maximum(dist, 0), expected, axis=1)
+    assert np.allclose(distances, want, atol=1e-5)
+    assert np.all(np.diff(distances, axis=1) >= -1e-6)
+
+
+def test_large_map_gives_umap_exact_neighbours_not_pynndescent(monkeypatch):
+    import umap
+
+    from narrative.figures import narrative_map
+
+    seen = {}
+
+    class FakeUMAP:
+        def __init__(self, **kwargs):
+            seen.update(kwargs)
+
+        def fit_transform(self, x):
+            return np.zeros((len(x), 2))
+
+    monkeypatch.setattr(umap, "UMAP", FakeUMAP)
+    rng = np.random.default_rng(0)
+    big = rng.normal(size=(narrative_map.UMAP_EXACT_KNN_BELOW, 8))
+    narrative_map.umap_layout(big, seed=1, n_neighbors=15)
+    indices, distances, index = seen["precomputed_knn"]
+    assert indices.shape == distances.shape == (len(big), 15) and index is None
+    seen.clear()
+    narrative_map.umap_layout(big[:100], seed=1)  # below umap's own exact threshold: left to it
+    assert seen["precomputed_knn"] == (None, None, None)
