@@ -89,6 +89,11 @@ def stable_sample(keys: Sequence[str], max_points: int, seed: int) -> np.ndarray
     return np.sort(np.asarray(order[:max_points], dtype=np.int64))
 
 
+#: umap-learn computes exact neighbours itself below this many rows, and approximate ones
+#: (pynndescent) from it on.
+UMAP_EXACT_KNN_BELOW = 4096
+
+
 def umap_layout(vectors: np.ndarray, *, seed: int = 0, n_neighbors: int = 15) -> np.ndarray:
     """Seeded 2-D UMAP (cosine) of ``vectors``: an ``(n, 2)`` array, empty below 4 rows.
 
@@ -121,28 +126,31 @@ def umap_layout(vectors: np.ndarray, *, seed: int = 0, n_neighbors: int = 15) ->
         return np.asarray(reducer.fit_transform(vectors))
 
 
-#: umap-learn computes exact neighbours itself below this many rows, and approximate ones
-#: (pynndescent) from it on.
-UMAP_EXACT_KNN_BELOW = 4096
-
-
 def exact_cosine_knn(vectors: np.ndarray, k: int, *, block: int = 1024) -> tuple[np.ndarray, np.ndarray]:
     """Each row's ``k`` nearest rows by cosine distance, itself first, as UMAP's neighbour graph
     holds them: ``(indices, distances)``, both ``(n, k)``, nearest first (ties: lower index)."""
     unit = _unit_rows(vectors)
-    n = len(unit)
-    indices = np.empty((n, k), dtype=np.int64)
-    distances = np.empty((n, k), dtype=np.float32)
-    for start in range(0, n, block):
-        sims = unit[start:start + block] @ unit.T
-        rows = np.arange(len(sims))
-        sims[rows, start + rows] = np.inf  # a row is its own nearest neighbour (distance 0)
-        order = np.argsort(-sims, axis=1, kind="stable")[:, :k]
-        indices[start:start + block] = order
-        near = np.take_along_axis(sims, order, axis=1)
-        near[:, 0] = 1.0
-        distances[start:start + block] = np.maximum(1.0 - near, 0.0)
+    indices = np.empty((len(unit), k), dtype=np.int64)
+    distances = np.empty((len(unit), k), dtype=np.float32)
+    for start in range(0, len(unit), block):
+        rows = slice(start, start + block)
+        order, near = _most_similar(unit[rows], unit, k, own_first=start)
+        near[:, 0] = 1.0  # itself: distance 0
+        indices[rows], distances[rows] = order, np.maximum(1.0 - near, 0.0)
     return indices, distances
+
+
+def _most_similar(queries: np.ndarray, anchors: np.ndarray, k: int, *, own_first: int | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` anchors most cosine-similar to each unit query row, and those similarities, most
+    similar first (ties: lower index). ``own_first``: query row i is anchor ``own_first + i`` and
+    comes first."""
+    similarity = queries @ anchors.T
+    if own_first is not None:
+        rows = np.arange(len(similarity))
+        similarity[rows, own_first + rows] = np.inf
+    order = np.argsort(-similarity, axis=1, kind="stable")[:, :k]
+    return order, np.take_along_axis(similarity, order, axis=1)
 
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:
@@ -169,9 +177,8 @@ def place_by_neighbours(
     if len(queries) == 0:
         return np.zeros((0, 2))
     k = max(1, min(int(k), len(anchors)))
-    similarity = queries @ anchors.T
-    nearest = np.argsort(-similarity, axis=1, kind="stable")[:, :k]
-    weights = np.clip(np.take_along_axis(similarity, nearest, axis=1), 0.0, None)
+    nearest, similarity = _most_similar(queries, anchors, k)
+    weights = np.clip(similarity, 0.0, None)
     weights[weights.sum(axis=1) <= 0] = 1.0
     weights /= weights.sum(axis=1, keepdims=True)
     return np.einsum("ik,ikd->id", weights, anchor_xy[nearest])
