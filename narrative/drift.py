@@ -9,6 +9,7 @@ computes them all.
 
 from __future__ import annotations
 
+import zlib
 from typing import Literal
 
 import numpy as np
@@ -20,7 +21,7 @@ from .schema import SHARES_COLUMNS, UNASSIGNED, UNASSIGNED_ID
 from .update import map_ids
 
 __all__ = [
-    "article_matrix", "bootstrap_shares", "change_points", "distribution_frame",
+    "article_matrix", "bootstrap_shares", "cell_rng", "change_points", "distribution_frame",
     "distribution_rows", "divergence", "drift_tables", "emerging", "js_divergence",
     "labelled_paragraphs", "narrative_shares", "outlet_shares", "paragraph_matrix", "period_start",
     "select_copies",
@@ -269,6 +270,14 @@ def bootstrap_shares(
     return share, low, high
 
 
+def cell_rng(seed: int, *cell: str) -> np.random.Generator:
+    """The bootstrap's random generator for one cell (period, outlet), from ``seed`` and the
+    cell's names: a cell's interval then depends on its own articles only, so articles added to
+    other periods or outlets leave it (and a figure that shows it) unchanged."""
+    key = zlib.crc32("\x1f".join(cell).encode("utf-8"))
+    return np.random.default_rng([int(seed) & 0xFFFFFFFF, key])
+
+
 def collection_windows(meta: pd.DataFrame) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
     """First and last dated article per outlet, and over all outlets under ``"all"``."""
     dates = pd.to_datetime(meta["date"], errors="coerce")
@@ -309,7 +318,7 @@ def narrative_shares(
     articles) are left out of the time view (``attrs["n_undated_articles"]`` counts them). Every
     narrative appears in every cell (zero shares included). Cells with fewer than ``min_articles``
     articles are marked ``insufficient`` and get no interval. Intervals: percentile bootstrap over
-    articles, seeded. ``distribution`` gives soft shares (see :func:`paragraph_matrix`); ``copies``
+    articles, seeded per cell (:func:`cell_rng`). ``distribution`` gives soft shares (see :func:`paragraph_matrix`); ``copies``
     (None: keep all) drops syndicated copies (see :func:`select_copies`). ``partial`` flags the
     first/last periods that the outlet's collection window covers only in part (``coverage``).
     """
@@ -323,7 +332,6 @@ def narrative_shares(
     undated = meta["period"].isna().to_numpy()
     windows = collection_windows(meta[~undated])
     meta, matrix = meta[~undated].reset_index(drop=True), matrix[~undated]
-    rng = np.random.default_rng(seed)
     groups = [((p, o), idx) for (p, o), idx in meta.groupby(["period", "outlet"], sort=True).indices.items()]
     if include_all:
         groups += [((p, ALL_OUTLETS), idx) for p, idx in meta.groupby("period", sort=True).indices.items()]
@@ -331,7 +339,8 @@ def narrative_shares(
     for (per, outlet), idx in groups:
         counts = matrix[idx]
         n_articles = counts.shape[0]
-        share, low, high = bootstrap_shares(counts, n_bootstrap=n_bootstrap, rng=rng)
+        share, low, high = bootstrap_shares(counts, n_bootstrap=n_bootstrap,
+                                            rng=cell_rng(seed, per, outlet))
         insufficient = n_articles < min_articles
         coverage = period_coverage(per, windows[outlet], kind)
         n_outlets = int(meta["outlet"].iloc[idx].nunique())
@@ -377,10 +386,10 @@ def outlet_shares(
     if copies is not None:
         paragraphs = select_copies(paragraphs, copies)
     meta, matrix = article_matrix(paragraphs, names, weighting=weighting, distribution=distribution)
-    rng = np.random.default_rng(seed)
     rows = []
     for outlet, idx in sorted(meta.groupby("outlet").indices.items()):
-        share, low, high = bootstrap_shares(matrix[idx], n_bootstrap=n_bootstrap, rng=rng)
+        share, low, high = bootstrap_shares(matrix[idx], n_bootstrap=n_bootstrap,
+                                            rng=cell_rng(seed, "", outlet))
         enough = len(idx) >= min_articles
         n_undated = int(meta["period"].iloc[idx].isna().sum())
         for j, name in enumerate(names):

@@ -126,3 +126,34 @@ def test_change_point_found_at_the_step():
 def test_no_change_point_in_a_flat_noisy_series():
     values = [0.20, 0.22, 0.18, 0.21, 0.19, 0.20, 0.23, 0.18, 0.21, 0.20]
     assert change_points(_series(values)).empty
+
+
+def _labelled(rows):
+    """Labelled paragraphs from (article, outlet, date, [narrative ids]) rows."""
+    articles = pd.DataFrame(
+        {"article_id": [r[0] for r in rows], "outlet": [r[1] for r in rows],
+         "date": pd.to_datetime([r[2] for r in rows]).date}
+    )
+    par = [(f"{a}-{k}", a, n) for a, _, _, ids in rows for k, n in enumerate(ids)]
+    paragraphs = pd.DataFrame({"paragraph_id": [p[0] for p in par], "article_id": [p[1] for p in par]})
+    assignments = pd.DataFrame({"paragraph_id": [p[0] for p in par], "narrative_id": [p[2] for p in par]})
+    narratives = pd.DataFrame({"narrative_id": [-1, 0, 1], "label": ["unassigned", "n1", "n2"]})
+    return labelled_paragraphs(articles, paragraphs, assignments, narratives)
+
+
+def test_interval_of_a_cell_ignores_articles_added_elsewhere():
+    """Each (period, outlet) cell resamples with its own generator: articles added in a later
+    week and a new outlet leave the intervals of the earlier cells as they were, so a daily
+    re-run need not redraw figures of unchanged weeks."""
+    old = [(f"a{i}", "X" if i % 2 else "Y", "2025-01-07", [0] * (i % 3 + 1) + [1] * (i % 2))
+           for i in range(12)]
+    new = [(f"b{i}", "Z", "2025-01-21", [1, 1, 0]) for i in range(4)]
+    before = narrative_shares(_labelled(old), n_bootstrap=100, min_articles=1, seed=5)
+    after = narrative_shares(_labelled(old + new), n_bootstrap=100, min_articles=1, seed=5)
+    columns = ["period", "outlet", "narrative", "share", "ci_low", "ci_high"]
+    kept = after[after["period"] == "2025-01-06"][columns].reset_index(drop=True)
+    assert (before["ci_high"] > before["ci_low"]).any()  # the intervals are not degenerate
+    pd.testing.assert_frame_equal(before[columns].reset_index(drop=True), kept)
+    o_before = outlet_shares(_labelled(old), n_bootstrap=100, min_articles=1, seed=5)
+    o_after = outlet_shares(_labelled(old + new), n_bootstrap=100, min_articles=1, seed=5)
+    pd.testing.assert_frame_equal(o_before, o_after[o_after["outlet"] != "Z"].reset_index(drop=True))
