@@ -462,8 +462,10 @@ def compute_drift(store: Store, run_id: str, *, settings: Settings = Settings())
     labelled = labelled_paragraphs(
         store.articles(), paragraphs, store.assignments(run_id), narratives, period=settings.period
     )
-    order = _narrative_order(narratives)
     run = store.run(run_id)
+    model_run = run["stats"].get("model_run", run_id)
+    order = _narrative_order(narratives, None if model_run == run_id else
+                             store.narratives(model_run).set_index("narrative_id")["size"])
     model_id = run["settings"].get("embedding_model", settings.embedding_model)
     if run["settings"].get("precision", "fp32") != "fp32":
         model_id = f"{model_id}@{run['settings']['precision']}"
@@ -491,11 +493,19 @@ def compute_drift(store: Store, run_id: str, *, settings: Settings = Settings())
     return DriftFrames(paragraphs=labelled, tables=tables, narrative_order=order)
 
 
-def _narrative_order(narratives: pd.DataFrame) -> list[str]:
-    """Named narratives first (codebook order = id order), then discovered by size, unassigned last."""
+def _narrative_order(narratives: pd.DataFrame, fitted_sizes: pd.Series | None = None) -> list[str]:
+    """Named narratives first (codebook order = id order), then discovered by size, unassigned last.
+
+    ``fitted_sizes`` (by narrative id): the sizes when the model was fitted, which an update run
+    ranks by, so that assigning new paragraphs never reorders the narratives (nor, so, changes
+    their colours in every figure).
+    """
     kind_rank = {"named": 0, "discovered": 1, "unassigned": 2}
-    ordered = narratives.assign(_k=narratives["kind"].map(kind_rank)).sort_values(
-        ["_k", "size", "narrative_id"], ascending=[True, False, True]
+    size = narratives["size"]
+    if fitted_sizes is not None:
+        size = narratives["narrative_id"].map(fitted_sizes).fillna(size)
+    ordered = narratives.assign(_k=narratives["kind"].map(kind_rank), _size=size).sort_values(
+        ["_k", "_size", "narrative_id"], ascending=[True, False, True]
     )
     return ordered["label"].tolist()
 

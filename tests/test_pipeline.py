@@ -120,3 +120,67 @@ def test_keep_runs_leave_far_paragraphs_unassigned_at_fit_and_at_update(tmp_path
         new = update.assignments[~seen]
         assert len(new) == 3 and (new["narrative_id"] == -1).all()
         _check_rows(store.distributions(update.run_id), update.assignments)
+
+
+def test_an_update_report_scores_npmi_on_the_fitted_texts_and_reuses_it(reduce_run, tmp_path,
+                                                                          monkeypatch):
+    """NPMI measures the fitted narratives' terms on the texts they were fitted on: the report of
+    an update counts the same texts (not the added ones), so a re-run into the same report folder
+    reuses the scores instead of counting them again."""
+    import narrative.evaluate as evaluate
+    from narrative.pipeline import compute_drift
+    from narrative.report.assemble import assemble_report
+
+    store, embedder, settings, fit = reduce_run
+    settings = settings.replace(report_workers=1)
+    counted = []
+    real = evaluate.npmi_per_topic
+    monkeypatch.setattr(evaluate, "npmi_per_topic",
+                        lambda topics, docs, **kw: counted.append(len(docs)) or real(topics, docs, **kw))
+    out = tmp_path / "report"
+
+    def report(run_id, folder=out):
+        model = assemble_report(store, run_id, compute_drift(store, run_id, settings=settings),
+                                out_dir=folder, settings=settings, timings={})
+        (quality,) = [s for s in model.appendix if s.key == "quality"]
+        return " ".join(quality.text), {t.key: t.rows for t in model.tables}["quality"]
+
+    first_text, first_rows = report(fit.run_id)
+    n_fitted = store.paragraphs()["text_hash"].nunique()
+    assert counted == [n_fitted]
+    texts, vectors, _ = planted.planted(2, n_per=3, n_far=0, start=800)
+    embedder.add(texts, vectors)
+    planted.add_articles(store, texts, first_day=40)
+    update = fit_run(store, settings=settings, embedder=embedder)
+    assert update.mode == "update" and store.paragraphs()["text_hash"].nunique() > n_fitted
+
+    text, rows = report(update.run_id)
+    assert counted == [n_fitted], "same terms, same fitted texts: the scores are reused"
+    assert [(r[0], r[3]) for r in rows] == [(r[0], r[3]) for r in first_rows]  # name, NPMI
+    assert "fitted on" in text and "fitted on" not in first_text
+    report(update.run_id, tmp_path / "fresh")  # a new folder counts them again, on the same texts
+    assert counted == [n_fitted, n_fitted]
+
+
+def test_an_update_keeps_the_fitted_order_of_narratives(reduce_run):
+    """Discovered narratives rank by their size at the fit: an update that makes one outgrow
+    another does not reorder them (nor recolour every figure)."""
+    from narrative.pipeline import _narrative_order, narrative_table
+
+    store, embedder, settings, fit = reduce_run
+    texts, vectors, _ = planted.planted(2, n_per=2, n_far=0, start=900)
+    embedder.add(texts, vectors)
+    planted.add_articles(store, texts, first_day=40)
+    update = fit_run(store, settings=settings, embedder=embedder)
+    assert update.mode == "update"
+    table = narrative_table(store, update.run_id)
+    found = table[table["kind"] == "discovered"].sort_values("size")
+    assert len(found) >= 2
+    small, large = found["narrative_id"].iloc[0], found["narrative_id"].iloc[-1]
+    store.con.execute(  # as if the smallest had outgrown the largest since the fit
+        "UPDATE narratives SET size = ? WHERE run_id = ? AND narrative_id = ?",
+        [int(found["size"].max()) + 100, update.run_id, int(small)]).fetchall()
+    grown = narrative_table(store, update.run_id)
+    fitted_order = compute_drift(store, fit.run_id, settings=settings).narrative_order
+    assert _narrative_order(grown) != fitted_order  # ranked by today's sizes it would move
+    assert compute_drift(store, update.run_id, settings=settings).narrative_order == fitted_order

@@ -339,3 +339,62 @@ def test_code_salt_follows_the_scoring_code(monkeypatch, tmp_path):
     monkeypatch.setattr(P, "read_bytes", lambda self: real_read(self) + (
         b"# changed" if self.name == "evaluate.py" else b""))
     assert cache_module.code_salt() != before
+
+
+def test_a_figure_is_redrawn_only_when_the_rows_it_shows_change(tmp_path, monkeypatch):
+    """Each figure's fingerprint covers the rows it draws: one outlet's share of one narrative
+    changing redraws that narrative's panels and the outlet grid, not the other narrative's panels
+    nor the all-outlets view; a partly collected new week, which the time views leave out, redraws
+    none of them. And the narrowed rows draw the same bytes as the whole table did."""
+    from tests.test_report import FAST_LAYOUT, _fast_layout, _synthetic_run
+
+    import narrative.figures as figures_pkg
+    from narrative.figures import plot_outlet_small_multiples, save_figure
+    from narrative.pipeline import compute_drift
+    from narrative.report.assemble import assemble_report
+
+    monkeypatch.setattr(FAST_LAYOUT, _fast_layout)
+    drawn = []
+
+    def counting_save(fig, folder, key):
+        drawn.append(key)
+        return save_figure(fig, folder, key)
+
+    monkeypatch.setattr(figures_pkg, "save_figure", counting_save)
+    store, settings = _synthetic_run(tmp_path, stability=None)
+    settings = dataclasses.replace(settings, report_workers=1)
+    out = tmp_path / "out"
+    with store:
+        drift = compute_drift(store, "run1", settings=settings)
+        first = assemble_report(store, "run1", drift, out_dir=out, settings=settings, timings={})
+        ids = {str(r.label): int(r.narrative_id) for r in store.narratives("run1").itertuples()}
+        shares = drift.shares
+        time_views = {"share-over-time", "share-by-outlet", *(
+            f"narrative-{ids[n]}" for n in ("Harbour ferries", "Orchard harvest"))}
+        assert time_views <= {f.key for f in first.figures}
+
+        changed = shares.copy()
+        cell = ((changed["narrative"] == "Orchard harvest") & (changed["outlet"] == "Gazette")
+                & (changed["period"] == sorted(changed["period"].unique())[2]))
+        assert cell.sum() == 1 and not changed.loc[cell, "partial"].any()
+        changed.loc[cell, "share"] = 0.123
+        drawn.clear()
+        assemble_report(store, "run1", dataclasses.replace(
+            drift, tables={**drift.tables, "shares": changed}), out_dir=out, settings=settings,
+            timings={})
+        assert set(drawn) & time_views == {"share-by-outlet", f"narrative-{ids['Orchard harvest']}"}
+
+        late = changed[changed["period"] == changed["period"].max()].assign(
+            period="2030-01-07", partial=True, share=0.5)
+        drawn.clear()
+        assemble_report(store, "run1", dataclasses.replace(
+            drift, tables={**drift.tables, "shares": pd.concat([changed, late])}),
+            out_dir=out, settings=settings, timings={})
+        assert not set(drawn) & time_views
+
+    whole = save_figure(plot_outlet_small_multiples(
+        shares, narratives=["Orchard harvest"], include_all=True), tmp_path / "whole", "f")
+    rows = shares[shares["narrative"] == "Orchard harvest"].reset_index(drop=True)
+    narrowed = save_figure(plot_outlet_small_multiples(
+        rows, narratives=["Orchard harvest"], include_all=True), tmp_path / "rows", "f")
+    assert whole["png"].read_bytes() == narrowed["png"].read_bytes()

@@ -31,6 +31,15 @@ def _complete_periods(shares: pd.DataFrame) -> pd.DataFrame:
     return shares[~shares["partial"].astype(bool)]
 
 
+def _shown(frame: pd.DataFrame, mask: pd.Series | np.ndarray | None = None) -> pd.DataFrame:
+    """The rows a figure draws, renumbered and without ``attrs``: a figure's cache fingerprint
+    then covers exactly what it shows, so rows added elsewhere (a new week, another narrative's
+    shares) do not force it to be drawn again."""
+    rows = (frame if mask is None else frame[mask]).reset_index(drop=True)
+    rows.attrs = {}
+    return rows
+
+
 def _short_source(source: str) -> str:
     """File name and line of an input record: no folder of the machine that built the report."""
     return Path(source).name
@@ -180,10 +189,12 @@ def assemble_report(
     def add(key: str, plot: Plot, title_: str, caption: str) -> None:
         drawn.append((key, title_, caption, cache.figure(key, plot, figures_dir)))
 
+    complete = _complete_periods(drift.shares)
+    by_outlet = complete["outlet"].astype(str) if len(complete) else pd.Series([], dtype=str)
     if not drift.shares.empty:
         add(
             "share-over-time",
-            Plot(plot_share_over_time, (_complete_periods(drift.shares),),
+            Plot(plot_share_over_time, (_shown(complete, (by_outlet == "all").to_numpy()),),
                  {"outlet": "all", "narratives": drift.narrative_order, "colors": colors}),
             "Narrative shares over time",
             f"Share of paragraphs per {settings.period} across all outlets; bands are 95% bootstrap "
@@ -200,7 +211,7 @@ def assemble_report(
     if not drift.shares.empty and (drift.shares["outlet"] != "all").any():
         add(
             "share-by-outlet",
-            Plot(plot_outlet_small_multiples, (_complete_periods(drift.shares),),
+            Plot(plot_outlet_small_multiples, (_shown(complete, (by_outlet != "all").to_numpy()),),
                  {"narratives": drift.narrative_order, "colors": colors}),
             "Narrative share by outlet",
             f"One row per narrative, one column per outlet: share of the outlet's paragraphs per "
@@ -219,14 +230,18 @@ def assemble_report(
     own_figure = {}  # narrative id -> key of its row of share-by-outlet panels
     if not drift.shares.empty:
         shown = set(drift.shares["narrative"].astype(str))
+        of_narrative = complete.groupby(complete["narrative"].astype(str)).indices
         for r in narratives.itertuples():
             if r.kind == "unassigned" or str(r.label) not in shown:
                 continue
             key = f"narrative-{int(r.narrative_id)}"
+            label = str(r.label)
+            rows = of_narrative.get(label, np.array([], dtype=int))
             add(
                 key,
-                Plot(plot_outlet_small_multiples, (_complete_periods(drift.shares),),
-                     {"narratives": [str(r.label)], "colors": colors, "include_all": True}),
+                Plot(plot_outlet_small_multiples, (_shown(complete.iloc[rows]),),
+                     {"narratives": [label], "colors": {label: colors.get(label, "#000000")},
+                      "include_all": True}),
                 f"{r.label}: share by outlet",
                 f"Share of paragraphs per {settings.period}, all outlets first, with 95% bands.",
             )
@@ -290,11 +305,16 @@ def assemble_report(
     ):
         analyses.append(section)
         tables += extra
-    distinct_texts = paragraphs.drop_duplicates("text_hash").sort_values("text_hash")["text"]
+    # NPMI scores the fitted narratives' terms against the texts they were fitted on: paragraphs
+    # assigned since by an update neither change the terms nor, so, the scores (reused).
+    model_run = run["stats"].get("model_run", run_id)
+    fitted = paragraphs if model_run == run_id else paragraphs[
+        paragraphs["paragraph_id"].isin(store.assignments(model_run)["paragraph_id"])]
+    distinct_texts = fitted.drop_duplicates("text_hash").sort_values("text_hash")["text"]
     appendix: list[Section] = []
     for section, extra in (
         build.quality_section(narratives, distinct_texts.tolist(), seed=settings.seed,
-                              cache=cache),
+                              cache=cache, updated=model_run != run_id),
         build.coverage_section(drift),
     ):
         appendix.append(section)

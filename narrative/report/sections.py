@@ -378,13 +378,15 @@ def map_section(
 
 def quality_section(
     narratives: pd.DataFrame, texts: list[str], *, seed: int, max_texts: int = 20_000,
-    cache: ReportCache | None = None,
+    cache: ReportCache | None = None, updated: bool = False,
 ) -> tuple[Section, list[Table]]:
     """Topic quality: NPMI coherence of each narrative's top terms and the topics' diversity.
 
-    NPMI is counted over the distinct paragraph texts (a seeded sample of ``max_texts`` when there
-    are more), with a sliding window, as :mod:`narrative.evaluate` defines it. With a ``cache``
-    the scores are reused while the terms and texts stay the same.
+    NPMI is counted over ``texts``, the distinct texts the narratives were fitted on (a seeded
+    sample of ``max_texts`` when there are more), with a sliding window, as
+    :mod:`narrative.evaluate` defines it; ``updated`` says the run assigned paragraphs added since
+    the fit, which the scores leave out. With a ``cache`` the scores are reused while the terms
+    and texts stay the same.
     """
     from ..evaluate import npmi_per_topic, tokenize_for_npmi, topic_diversity
     from ..figures.narrative_map import subsample
@@ -410,6 +412,9 @@ def quality_section(
         f"of distinct terms among all narratives' top terms; 1 = no overlap) is {diversity:.2f}."
         + (f" NPMI counted on a seeded sample of {len(sample):,} of {len(texts):,} paragraph "
            "texts." if len(sample) < len(texts) else "")
+        + (" The scores count the paragraph texts the narratives were fitted on; paragraphs "
+           "assigned to them since, by an update, change neither the terms nor the scores."
+           if updated else "")
     ]
     table = Table(
         key="quality", title="Quality by narrative",
