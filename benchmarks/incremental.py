@@ -1,7 +1,7 @@
 """Warm re-runs of `narrative build` on a store that already holds a fitted run (issue 7 targets).
 
 Usage: python benchmarks/incremental.py SOURCE --store STORE.duckdb [--report OUT] [--new 100]
-       [--work DIR]
+       [--when next-day|next-week] [--new-outlets] [--work DIR]
 
 ``STORE`` is a store `narrative build SOURCE` wrote with default settings (for instance the one
 ``compare_bertopic.py`` leaves in its work folder), ``OUT`` the report folder that build wrote.
@@ -14,8 +14,12 @@ numba cache loads included):
 1. *nothing new*: ``narrative build SOURCE --store COPY`` again: ingest finds every article
    known, nothing is embedded, the saved run is reused, drift and the report are rebuilt;
 2. *plus N articles*: the same with a second source of N new articles, written here by the demo
-   generator (the project's own text) and dated in the week after the corpus's last date: only
-   their paragraphs are embedded, and they are assigned with the saved model.
+   generator (the project's own text): only their paragraphs are embedded, and they are assigned
+   with the saved model. By default they are a day's news, as a daily re-run meets it: dated the
+   day after the corpus's last date and published by the corpus's own outlets (the demo outlets
+   renamed). ``--when next-week`` spreads them over the following week instead (a whole new,
+   fully collected week: every time series gains a point) and ``--new-outlets`` keeps the demo
+   generator's outlets (new columns in every per-outlet figure); both redraw more of the report.
 
 Prints wall time, the build's own stage timings and its last lines (a refit proposal, if any).
 Targets (issue 7, ukraine_media_2022): nothing new <= 60 s, plus 100 articles <= 30 s.
@@ -34,23 +38,36 @@ import time
 from pathlib import Path
 
 
-def corpus_last_date(source: Path) -> dt.date:
-    """Latest ``date`` field of a JSONL corpus (the articles the new ones come after)."""
-    last = None
+def corpus_facts(source: Path) -> tuple[dt.date, list[str]]:
+    """Latest ``date`` of a JSONL corpus (the new articles come after it) and its outlets, most
+    articles first."""
+    from collections import Counter
+
+    last, outlets = None, Counter()
     with source.open(encoding="utf-8") as handle:
         for line in handle:
             if line.strip():
-                date = json.loads(line).get("date")
+                record = json.loads(line)
+                if record.get("outlet"):
+                    outlets[str(record["outlet"])] += 1
+                date = record.get("date")
                 if date:
                     day = dt.date.fromisoformat(str(date)[:10])
                     last = day if last is None or day > last else last
     if last is None:
         raise SystemExit(f"{source}: no article has a date")
-    return last
+    return last, [name for name, _ in outlets.most_common()]
 
 
-def write_new_articles(n: int, after: dt.date, out: Path) -> Path:
-    """``n`` demo-generator articles dated in the week starting the Monday after ``after``."""
+def write_new_articles(n: int, after: dt.date, out: Path, *, when: str,
+                       outlets: list[str] | None) -> Path:
+    """``n`` demo-generator articles (the project's own text) dated after ``after``.
+
+    ``when="next-day"``: all on the day after ``after``, as a daily re-run adds a day's articles;
+    ``"next-week"``: spread over the week starting the Monday after it. ``outlets``: the demo
+    outlets are renamed to these (the corpus's own, most articles first); None keeps the demo's
+    (outlets the corpus has not seen).
+    """
     from narrative.sample import DemoCorpus, generate_demo_corpus, write_demo_corpus
 
     monday = after + dt.timedelta(days=7 - after.weekday())
@@ -60,10 +77,17 @@ def write_new_articles(n: int, after: dt.date, out: Path) -> Path:
         if len(corpus.articles) >= n:
             break
         per_week += 1
-    articles = [dict(a, id=f"new-{a['id']}") for a in corpus.articles[:n]]
-    for article in articles:
+    demo_outlets = sorted({a["outlet"] for a in corpus.articles})
+    rename = dict(zip(demo_outlets, outlets)) if outlets else {}
+    next_day = after + dt.timedelta(days=1)
+    articles = []
+    for a in corpus.articles[:n]:
+        article = dict(a, id=f"new-{a['id']}", outlet=rename.get(a["outlet"], a["outlet"]))
+        if when == "next-day":
+            article["date"] = next_day
         if article.get("syndicated_from"):
             article["syndicated_from"] = f"new-{article['syndicated_from']}"
+        articles.append(article)
     path, _ = write_demo_corpus(DemoCorpus(articles, corpus.truth, corpus.changepoints), out)
     return path
 
@@ -97,6 +121,11 @@ def main() -> None:
     parser.add_argument("--report", type=Path,
                         help="the report folder of the build that wrote STORE (copied)")
     parser.add_argument("--new", type=int, default=100, help="articles to add (default 100)")
+    parser.add_argument("--when", choices=["next-day", "next-week"], default="next-day",
+                        help="date the new articles on the day after the corpus's last date "
+                             "(default) or over the following week")
+    parser.add_argument("--new-outlets", action="store_true",
+                        help="keep the demo generator's outlets (default: the corpus's own)")
     parser.add_argument("--work", type=Path, default=Path("out/incremental"))
     args = parser.parse_args()
     if not args.store.exists():
@@ -110,7 +139,9 @@ def main() -> None:
     models = args.store.parent / "models"  # the saved models live beside the store
     if models.is_dir():
         shutil.copytree(models, args.work / "models")
-    new = write_new_articles(args.new, corpus_last_date(args.source), args.work / "new")
+    last, corpus_outlets = corpus_facts(args.source)
+    new = write_new_articles(args.new, last, args.work / "new", when=args.when,
+                             outlets=None if args.new_outlets else corpus_outlets)
     report = None
     if args.report is not None:
         if not args.report.is_dir():
@@ -133,6 +164,8 @@ def main() -> None:
     print(f"{args.source.name}; store {args.store.name}; report folder "
           f"{'copied from the build' if report else 'new for each re-run'}; "
           f"{platform.processor() or platform.machine()}, python {platform.python_version()}")
+    print(f"new articles: {args.new}, dated {args.when} after {last}, "
+          f"{'demo generator outlets' if args.new_outlets else 'outlets of the corpus'}")
     print(f"{'re-run':<22}{'wall s':>8}{'target s':>10}  met")
     for label, wall, target, _, _ in rows:
         print(f"{label:<22}{wall:>8.1f}{target:>10}  {'yes' if wall <= target else 'no'}")
