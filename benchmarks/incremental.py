@@ -16,8 +16,8 @@ numba cache loads included):
 2. *plus N articles*: the same with a second source of N new articles, written here by the demo
    generator (the project's own text): only their paragraphs are embedded, and they are assigned
    with the saved model. By default they are a day's news, as a daily re-run meets it: dated the
-   day after the corpus's last date and published by the corpus's own outlets (the demo outlets
-   renamed). ``--when next-week`` spreads them over the following week instead (a whole new,
+   day after the corpus's last date and published by the corpus's outlets still being collected
+   (the demo outlets renamed to those with an article in the last 14 days). ``--when next-week`` spreads them over the following week instead (a whole new,
    fully collected week: every time series gains a point) and ``--new-outlets`` keeps the demo
    generator's outlets (new columns in every per-outlet figure); both redraw more of the report.
 
@@ -37,26 +37,33 @@ import sys
 import time
 from pathlib import Path
 
+#: An outlet with an article in the corpus's last this many days is still being collected: a
+#: day's new articles come from these outlets (an outlet whose collection stopped months earlier
+#: would not publish into the next day's batch).
+ACTIVE_DAYS = 14
+
 
 def corpus_facts(source: Path) -> tuple[dt.date, list[str]]:
-    """Latest ``date`` of a JSONL corpus (the new articles come after it) and its outlets, most
-    articles first."""
+    """Latest ``date`` of a JSONL corpus (the new articles come after it) and the outlets still
+    being collected: those with an article in its last :data:`ACTIVE_DAYS` days, most first."""
     from collections import Counter
 
-    last, outlets = None, Counter()
+    last_of: dict[str, dt.date] = {}
+    count: Counter = Counter()
     with source.open(encoding="utf-8") as handle:
         for line in handle:
             if line.strip():
                 record = json.loads(line)
-                if record.get("outlet"):
-                    outlets[str(record["outlet"])] += 1
-                date = record.get("date")
-                if date:
+                date, outlet = record.get("date"), record.get("outlet")
+                if date and outlet:
                     day = dt.date.fromisoformat(str(date)[:10])
-                    last = day if last is None or day > last else last
-    if last is None:
-        raise SystemExit(f"{source}: no article has a date")
-    return last, [name for name, _ in outlets.most_common()]
+                    last_of[str(outlet)] = max(day, last_of.get(str(outlet), day))
+                    count[str(outlet)] += 1
+    if not last_of:
+        raise SystemExit(f"{source}: no article has a date and an outlet")
+    last = max(last_of.values())
+    active = [o for o in last_of if (last - last_of[o]).days < ACTIVE_DAYS]
+    return last, sorted(active, key=lambda o: (-count[o], o))
 
 
 def write_new_articles(n: int, after: dt.date, out: Path, *, when: str,
@@ -65,8 +72,8 @@ def write_new_articles(n: int, after: dt.date, out: Path, *, when: str,
 
     ``when="next-day"``: all on the day after ``after``, as a daily re-run adds a day's articles;
     ``"next-week"``: spread over the week starting the Monday after it. ``outlets``: the demo
-    outlets are renamed to these (the corpus's own, most articles first); None keeps the demo's
-    (outlets the corpus has not seen).
+    outlets are renamed to these, in turn (the corpus's outlets still being collected); None
+    keeps the demo's (outlets the corpus has not seen).
     """
     from narrative.sample import DemoCorpus, generate_demo_corpus, write_demo_corpus
 
@@ -78,7 +85,7 @@ def write_new_articles(n: int, after: dt.date, out: Path, *, when: str,
             break
         per_week += 1
     demo_outlets = sorted({a["outlet"] for a in corpus.articles})
-    rename = dict(zip(demo_outlets, outlets)) if outlets else {}
+    rename = {o: outlets[i % len(outlets)] for i, o in enumerate(demo_outlets)} if outlets else {}
     next_day = after + dt.timedelta(days=1)
     articles = []
     for a in corpus.articles[:n]:
@@ -125,7 +132,8 @@ def main() -> None:
                         help="date the new articles on the day after the corpus's last date "
                              "(default) or over the following week")
     parser.add_argument("--new-outlets", action="store_true",
-                        help="keep the demo generator's outlets (default: the corpus's own)")
+                        help="keep the demo generator's outlets (default: the corpus's outlets "
+                             "still being collected)")
     parser.add_argument("--work", type=Path, default=Path("out/incremental"))
     args = parser.parse_args()
     if not args.store.exists():
@@ -165,7 +173,7 @@ def main() -> None:
           f"{'copied from the build' if report else 'new for each re-run'}; "
           f"{platform.processor() or platform.machine()}, python {platform.python_version()}")
     print(f"new articles: {args.new}, dated {args.when} after {last}, "
-          f"{'demo generator outlets' if args.new_outlets else 'outlets of the corpus'}")
+          f"{'demo generator outlets' if args.new_outlets else 'from ' + ', '.join(corpus_outlets)}")
     print(f"{'re-run':<22}{'wall s':>8}{'target s':>10}  met")
     for label, wall, target, _, _ in rows:
         print(f"{label:<22}{wall:>8.1f}{target:>10}  {'yes' if wall <= target else 'no'}")
