@@ -46,28 +46,29 @@ def _short_source(source: str) -> str:
 
 
 def _evidence(
-    labelled: pd.DataFrame, articles: pd.DataFrame, paragraphs: pd.DataFrame,
-    assignments: pd.DataFrame, narrative_id: int, k: int,
-) -> list[Evidence]:
-    """The ``k`` most confident paragraphs of a narrative, from distinct articles, originals first."""
-    rows = assignments[assignments["narrative_id"] == narrative_id].merge(
+    articles: pd.DataFrame, paragraphs: pd.DataFrame, assignments: pd.DataFrame, k: int,
+) -> dict[int, list[Evidence]]:
+    """Each narrative's ``k`` most confident paragraphs, from distinct articles, originals first
+    (one sort over all assignments, not one merge per narrative)."""
+    rows = assignments[["paragraph_id", "narrative_id", "probability"]].merge(
         paragraphs[["paragraph_id", "article_id", "text", "duplicate_of"]], on="paragraph_id"
     )
     if rows.empty:
-        return []
+        return {}
     rows = rows.assign(
         _dup=rows["duplicate_of"].notna(),
         _p=rows["probability"].fillna(0.0),
-    ).sort_values(["_dup", "_p", "paragraph_id"], ascending=[True, False, True])
-    rows = rows.drop_duplicates("article_id").head(k)
+    ).sort_values(["narrative_id", "_dup", "_p", "paragraph_id"],
+                  ascending=[True, True, False, True])
+    rows = rows.drop_duplicates(["narrative_id", "article_id"]).groupby("narrative_id").head(k)
     meta = articles.set_index("article_id")
-    out = []
-    for _, r in rows.iterrows():
-        a = meta.loc[r["article_id"]]
+    out: dict[int, list[Evidence]] = {}
+    for r in rows.itertuples():
+        a = meta.loc[r.article_id]
         date = a["date"]
-        out.append(
+        out.setdefault(int(r.narrative_id), []).append(
             Evidence(
-                text=r["text"],
+                text=r.text,
                 outlet=None if pd.isna(a["outlet"]) else str(a["outlet"]),
                 date=None if pd.isna(date) else str(pd.Timestamp(date).date()),
                 title=None if pd.isna(a["title"]) else str(a["title"]),
@@ -251,6 +252,7 @@ def assemble_report(
         int(k): [(str(x.label), int(x.size)) for x in g.sort_values("size", ascending=False).itertuples()]
         for k, g in subs.groupby("narrative_id")
     } if len(subs) else {}
+    evidence = _evidence(articles, paragraphs, assignments, settings.evidence_per_narrative)
     sections = []
     for r in narratives.sort_values("narrative_id").itertuples():
         sections.append(
@@ -262,10 +264,7 @@ def assemble_report(
                 size=int(r.size),
                 share=float(r.size / n_par) if n_par else 0.0,
                 top_terms=list(r.top_terms),
-                evidence=_evidence(
-                    drift.paragraphs, articles, paragraphs, assignments, int(r.narrative_id),
-                    settings.evidence_per_narrative,
-                ),
+                evidence=evidence.get(int(r.narrative_id), []),
                 figure=own_figure.get(int(r.narrative_id)),
                 subnarratives=sub_list.get(int(r.narrative_id), []),
             )
