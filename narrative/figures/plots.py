@@ -522,12 +522,30 @@ def freeze_date_ticks(fig: Figure) -> None:
 
 
 def figure_to_png_bytes(fig: Figure, dpi: int = PNG_DPI) -> bytes:
-    """The figure as PNG bytes (tight bounding box, white background), e.g. to inline in HTML."""
+    """The figure as PNG bytes (tight bounding box, white background), e.g. to inline in HTML.
+
+    The PNG is opaque RGB, not matplotlib's RGBA: a PDF can then hold its image data unchanged
+    (see :mod:`narrative.report.pdf_images`), and the file is smaller.
+    """
+    from PIL import Image, PngImagePlugin
+
     freeze_date_ticks(fig)
     buffer = io.BytesIO()
     with style_context():
         fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.1)
-    return buffer.getvalue()
+    buffer.seek(0)
+    with Image.open(buffer) as image:
+        rgba = image.convert("RGBA")
+        text = {k: v for k, v in image.info.items() if isinstance(v, str)}
+        info = image.info.get("dpi")
+    opaque = Image.new("RGB", rgba.size, "white")
+    opaque.paste(rgba, mask=rgba.getchannel("A"))
+    meta = PngImagePlugin.PngInfo()
+    for key, value in text.items():  # matplotlib's Software entry
+        meta.add_text(key, value)
+    out = io.BytesIO()
+    opaque.save(out, format="png", pnginfo=meta, **({"dpi": info} if info else {}))
+    return out.getvalue()
 
 
 def figure_to_svg_bytes(fig: Figure) -> bytes:

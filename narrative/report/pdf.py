@@ -182,17 +182,25 @@ class _Builder:
         flowable._narrative_outline = (f"h{self._outline_keys}", level, _one_line(text)[:120])
 
     def image(self, png: bytes) -> Any | None:
+        """The figure scaled to the page; an opaque 8-bit PNG (as the figures are saved) goes
+        into the PDF as it is (:mod:`.pdf_images`), any other through ReportLab's ``Image``."""
         from reportlab.lib.utils import ImageReader
         from reportlab.platypus import Image
 
+        from narrative.report.pdf_images import png_figure, png_stream
+
         if not png or not bytes(png).startswith(_PNG_MAGIC):
             return None
+        stream = png_stream(png)
         try:
-            px_w, px_h = ImageReader(io.BytesIO(png)).getSize()
+            px_w, px_h = ((stream.width, stream.height) if stream is not None
+                          else ImageReader(io.BytesIO(png)).getSize())
         except Exception:  # a corrupt image must not sink the whole report
             return None
         natural_w, natural_h = px_w * 72.0 / 200.0, px_h * 72.0 / 200.0  # figures are saved at 200 dpi
         scale = min(self.width / natural_w, self.height * 0.55 / natural_h, 1.0)
+        if stream is not None:
+            return png_figure(stream, natural_w * scale, natural_h * scale)
         return Image(io.BytesIO(png), width=natural_w * scale, height=natural_h * scale)
 
     def figure(self, ref: FigureRef) -> None:
