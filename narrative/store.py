@@ -69,6 +69,12 @@ _DDL = [
     """CREATE TABLE IF NOT EXISTS paragraph_sketches (
         paragraph_id VARCHAR PRIMARY KEY, article_id VARCHAR NOT NULL, position INTEGER NOT NULL,
         exact_key UBIGINT NOT NULL, n_shingles INTEGER NOT NULL, signature BLOB, bands BLOB)""",
+    # Input records already assembled into a stored article (narrative.ingest.assemble): the
+    # key hashes the raw record with the ingest options and code, so a re-run that reads the
+    # same record again takes its article id from here instead of cleaning, reading metadata
+    # and cutting boilerplate again. Written after the articles; a key always names a stored one.
+    """CREATE TABLE IF NOT EXISTS record_keys (
+        record_key VARCHAR PRIMARY KEY, article_id VARCHAR NOT NULL)""",
 ]
 
 #: Tables holding one run's rows, all deleted and rewritten together by ``Store.save_run``.
@@ -301,6 +307,36 @@ class Store:
             self.con.unregister("_ids")
         found[np.asarray(rows, dtype=np.int64)] = True
         return found
+
+    # -- input records already assembled ------------------------------------------------------
+    def known_records(self) -> dict[str, tuple[str, dt.date | None]]:
+        """``record_key -> (article_id, date)`` of the input records whose article is stored
+        with its copy-detection sketches (so an ingest never needs its text again)."""
+        rows = self.con.execute(
+            "SELECT k.record_key, k.article_id, a.date FROM record_keys k "
+            "JOIN articles a USING (article_id) JOIN article_sketches s USING (article_id)"
+        ).fetchall()
+        return {key: (article_id, date) for key, article_id, date in rows}
+
+    def add_record_keys(self, keys: Sequence[str], article_ids: Sequence[str]) -> int:
+        """Record that the input record ``keys[i]`` gave the article ``article_ids[i]``; pairs
+        whose article is not stored, or whose key is, are skipped. Returns how many were new."""
+        frame = pd.DataFrame({"record_key": pd.Series(list(keys), dtype=object),
+                              "article_id": pd.Series(list(article_ids), dtype=object)})
+        frame = frame.drop_duplicates("record_key")
+        if frame.empty:
+            return 0
+        with self.transaction():
+            self.con.register("_keys", frame)
+            try:
+                before = self.count("record_keys")
+                self.con.execute(
+                    "INSERT INTO record_keys SELECT f.record_key, f.article_id FROM _keys f "
+                    "JOIN articles a USING (article_id) WHERE NOT EXISTS "
+                    "(SELECT 1 FROM record_keys k WHERE k.record_key = f.record_key)").fetchall()
+                return self.count("record_keys") - before
+            finally:
+                self.con.unregister("_keys")
 
     def article_sketches(self, article_ids: Iterable[str]) -> pd.DataFrame:
         """Stored sketches of these articles (one row per stored id, in no particular order)."""

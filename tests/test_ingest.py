@@ -706,3 +706,86 @@ def test_sketches_are_written_with_their_articles(tmp_path: Path, monkeypatch) -
         with pytest.raises(OSError, match="disk full"):
             ingest_into_store([first, later], store, batch_articles=10_000)
         assert store.count("articles") == 0 and store.count("paragraphs") == 0
+
+
+# -- records assembled before ------------------------------------------------------------------
+
+def _count_builds(monkeypatch) -> list[str]:
+    from narrative.ingest.assemble import Assembler
+
+    built: list[str] = []
+    real = Assembler._build
+
+    def counting(self, raw, **kw):
+        built.append(raw)
+        return real(self, raw, **kw)
+
+    monkeypatch.setattr(Assembler, "_build", counting)
+    return built
+
+
+def test_a_record_read_again_is_not_assembled_again(tmp_path: Path, monkeypatch) -> None:
+    """Re-reading the same records takes their articles from the store by record key: no
+    cleaning, metadata or boilerplate work, same store. A changed record is built (and stored)
+    again; other ingest options, or copy-detection settings whose sketches are gone, build
+    everything again."""
+    from narrative.config import Settings
+    from narrative.ingest.stream import ingest_into_store
+    from narrative.store import Store
+
+    first, later = _two_step_corpus(tmp_path)
+    built = _count_builds(monkeypatch)
+    with Store(tmp_path / "s.duckdb") as store:
+        ingest_into_store([first], store, batch_articles=7)
+        n_records = len(first.read_text().splitlines())
+        assert len(built) == n_records and store.count("record_keys") == store.count("articles")
+        before = _tables(store)
+
+        built.clear()
+        again = ingest_into_store([first], store, batch_articles=7)
+        assert built == [] and again.n_ingested == n_records and again.n_new_articles == 0
+        for table in before:
+            assert _tables(store)[table].equals(before[table]), table
+
+        built.clear()
+        more = ingest_into_store([first, later], store, batch_articles=7)
+        assert len(built) == len(later.read_text().splitlines())  # only the new records
+        assert more.n_new_articles == len(built)
+
+        records = [json.loads(line) for line in first.read_text().splitlines()]
+        records[2]["text"] += "\n\nA correction was appended to this story on Tuesday."
+        edited = jsonl(tmp_path / "edited.jsonl", records)
+        built.clear()
+        summary = ingest_into_store([edited, later], store, batch_articles=7)
+        assert [b.endswith("on Tuesday.") for b in built] == [True]
+        assert summary.n_new_articles == 1
+
+        built.clear()
+        ingest_into_store([first], store, batch_articles=7, boilerplate=False)
+        assert len(built) == n_records  # other options: other keys
+
+        built.clear()
+        ingest_into_store([first], store, batch_articles=7,
+                          settings=Settings(min_paragraph_words=3))
+        assert len(built) == n_records  # sketches made again: the texts are needed
+
+
+def test_a_store_from_before_record_keys_learns_them_on_the_next_ingest(
+        tmp_path: Path, monkeypatch) -> None:
+    from narrative.ingest.stream import ingest_into_store
+    from narrative.store import Store
+
+    first, _ = _two_step_corpus(tmp_path)
+    path = tmp_path / "old.duckdb"
+    with Store(path) as store:
+        ingest_into_store([first], store, batch_articles=7)
+        store.con.execute("DROP TABLE record_keys").fetchall()
+    built = _count_builds(monkeypatch)
+    with Store(path) as store:
+        assert store.count("record_keys") == 0
+        ingest_into_store([first], store, batch_articles=7)  # nothing new: all built, known
+        assert len(built) == len(first.read_text().splitlines())
+        assert store.count("record_keys") == store.count("articles")
+        built.clear()
+        ingest_into_store([first], store, batch_articles=7)
+        assert built == []

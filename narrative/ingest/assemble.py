@@ -12,8 +12,12 @@ explicit column or is auto-detected from a list of common names, case-insensitiv
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from narrative.ingest.boilerplate import Rule, remove_boilerplate
@@ -24,7 +28,7 @@ from narrative.schema import Article, Reject
 from narrative.segment import MAX_WORD_CHARS
 
 __all__ = ["AUTO_COLUMNS", "OVERLONG_TOKEN", "Assembler", "ColumnMap", "IngestOptions",
-           "parse_field_date"]
+           "KnownArticle", "parse_field_date"]
 
 #: What a user can do about an over-long record (a dump of many articles, not one article).
 TOO_LONG_HINT = "split it into one record per article"
@@ -145,26 +149,92 @@ def _author_names(value: str | None) -> list[str]:
     return [n.removesuffix(" (editor)").strip() for n in value.split(";") if n.strip()]
 
 
-class Assembler:
-    """Builds articles with shared options; collects warnings and removed spans as it goes."""
+@dataclass(frozen=True)
+class KnownArticle:
+    """A record an earlier ingest assembled into a stored article (same record, options and
+    code, see :meth:`Assembler.build`): its article's id and date, the article not rebuilt."""
 
-    def __init__(self, options: IngestOptions, warnings: list[str], removed: list[dict]) -> None:
+    article_id: str
+    date: dt.date | None
+    source: str
+
+
+#: The modules whose code decides what a record assembles into (besides the readers, which
+#: hand over the raw text and fields that the record key hashes).
+_ASSEMBLY_CODE = ("assemble.py", "boilerplate.py", "clean.py", "manifest.py", "metadata.py")
+
+
+@functools.lru_cache(maxsize=1)
+def _code_salt() -> str:
+    from narrative import __version__
+
+    h = hashlib.sha256(__version__.encode())
+    for name in _ASSEMBLY_CODE:
+        h.update(name.encode() + (Path(__file__).parent / name).read_bytes())
+    return h.hexdigest()
+
+
+class Assembler:
+    """Builds articles with shared options; collects warnings and removed spans as it goes.
+
+    ``known`` maps record keys (see :meth:`record_key`) to the stored article each gave: such a
+    record comes back as a :class:`KnownArticle` without being built again. ``keys``, when
+    given, receives the key and id of every article built (16 + 16 bytes each, compact for big
+    corpora), for the store to remember them.
+    """
+
+    def __init__(self, options: IngestOptions, warnings: list[str], removed: list[dict], *,
+                 known: Mapping[str, tuple[str, dt.date | None]] | None = None,
+                 keys: bytearray | None = None) -> None:
         self.options = options
         self.warnings = warnings
         self.removed = removed
+        self.known = known or {}
+        self.keys = keys
+        rules = [repr(rule) for rule in options.rules]
+        self._salt = json.dumps([_code_salt(), rules, repr(options.columns), options.day_first,
+                                 options.max_chars, options.infer]).encode()
+
+    def record_key(self, raw: str, **inputs: Any) -> str:
+        """What the article of a record depends on, hashed: the raw text, the record's fields
+        and manifest entry, the options (all but ``today``, which only flags dates) and the
+        assembly code. Equal keys give equal articles."""
+        h = hashlib.blake2b(self._salt, digest_size=16)
+        h.update(json.dumps([raw, inputs], sort_keys=True, default=str,
+                            ensure_ascii=False).encode("utf-8", "surrogatepass"))
+        return h.hexdigest()
 
     def build(
         self, raw: str, *, source: str, position: str, fields: Mapping[str, Any] | None = None,
         entry: Mapping[str, Any] | None = None, source_id: str | None = None,
         lang: str | None = None, meta: Mapping[str, Any] | None = None,
         origin: str = "field",
-    ) -> Article | Reject:
-        """One article from ``raw`` text.
+    ) -> Article | Reject | KnownArticle:
+        """One article from ``raw`` text (a :class:`KnownArticle` when ``known`` has it).
 
         ``fields`` holds the record's own values (``outlet, date, author, title, url``; a date
         may be unparsed), ``entry`` the manifest row, ``origin`` the label for field values
         (``"field"``, ``"text:heading"``, ``"field:html"``).
         """
+        opts = self.options
+        key = None
+        if self.known or self.keys is not None:
+            key = self.record_key(raw, fields=fields, entry=entry, source_id=source_id, lang=lang,
+                                  meta=meta, origin=origin)
+            hit = self.known.get(key)
+            if hit is not None:
+                return KnownArticle(hit[0], hit[1], source)
+        article = self._build(raw, source=source, position=position, fields=fields, entry=entry,
+                              source_id=source_id, lang=lang, meta=meta, origin=origin)
+        if key is not None and self.keys is not None and isinstance(article, Article):
+            self.keys += bytes.fromhex(key) + article.article_id.encode("ascii")
+        return article
+
+    def _build(
+        self, raw: str, *, source: str, position: str, fields: Mapping[str, Any] | None,
+        entry: Mapping[str, Any] | None, source_id: str | None, lang: str | None,
+        meta: Mapping[str, Any] | None, origin: str,
+    ) -> Article | Reject:
         opts = self.options
         if len(raw) > opts.max_chars:
             return Reject(source, position, f"article too long: {len(raw):,} characters "

@@ -21,18 +21,21 @@ Documents are decoded as UTF-8 (BOM stripped), UTF-16 with a BOM, else a guessed
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import gzip
 import io
 import json
 import os
 import re
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from narrative.ingest.assemble import TOO_LONG_HINT, Assembler, ColumnMap, IngestOptions
+from narrative.ingest.assemble import (
+    TOO_LONG_HINT, Assembler, ColumnMap, IngestOptions, KnownArticle,
+)
 from narrative.ingest.boilerplate import Rule, load_rules
 from narrative.ingest.clean import clean_text, excerpt
 from narrative.ingest.decode import UTF16_BOMS, DecodeError, decode_bytes
@@ -184,7 +187,7 @@ def _read_bytes(path: Path) -> bytes:
 
 def read_text_file(
     path: Path, *, source: str, entry: dict | None = None, assembler: Assembler | None = None
-) -> Article | Reject:
+) -> Article | Reject | KnownArticle:
     """Read one document (``.txt``, ``.md``, ``.html``; maybe gzipped). ``entry``: manifest row."""
     assembler = assembler or _default_assembler(None)
     try:
@@ -227,7 +230,7 @@ def read_text_file(
 def _record(
     record: dict, *, source: str, position: str, where: str, entry: dict | None, encoding: str,
     assembler: Assembler, raw_line: str = "",
-) -> Article | Reject:
+) -> Article | Reject | KnownArticle:
     """One mapped record (dict of columns) -> Article or Reject."""
     columns = assembler.options.columns.resolve(list(record))
     label = assembler.options.columns.text_label()
@@ -263,7 +266,7 @@ def _record(
 
 
 def _jsonl_line(line: str, *, source: str, lineno: int, entry: dict | None, encoding: str,
-                assembler: Assembler) -> Article | Reject:
+                assembler: Assembler) -> Article | Reject | KnownArticle:
     position = f"line {lineno}"
     try:
         record = json.loads(line)
@@ -283,7 +286,7 @@ def _jsonl_line(line: str, *, source: str, lineno: int, entry: dict | None, enco
 def read_jsonl_file(
     path: Path, *, source: str, entry: dict | None = None, warnings: list[str] | None = None,
     assembler: Assembler | None = None,
-) -> Iterator[Article | Reject]:
+) -> Iterator[Article | Reject | KnownArticle]:
     """Stream one ``.jsonl`` / ``.jsonl.gz`` file, one record per non-blank line.
 
     Lines are read one at a time (the file is never loaded whole). A bad line becomes a reject
@@ -348,7 +351,7 @@ def read_jsonl_file(
 
 
 def _read_table(path: Path, *, source: str, entry: dict | None,
-                assembler: Assembler) -> Iterator[Article | Reject]:
+                assembler: Assembler) -> Iterator[Article | Reject | KnownArticle]:
     from narrative.ingest.tables import read_csv_rows, read_parquet_rows
 
     reader = read_csv_rows if _kind(path) == "csv" else read_parquet_rows
@@ -368,15 +371,19 @@ def iter_records(
     sources: Sequence[str | Path], *, manifest: str | Path | None = None,
     options: IngestOptions | None = None, warnings: list[str] | None = None,
     removed: list[dict] | None = None,
-) -> Iterator[Article | Reject]:
+    known: Mapping[str, tuple[str, dt.date | None]] | None = None,
+    keys: bytearray | None = None,
+) -> Iterator[Article | Reject | KnownArticle]:
     """Every article or reject in ``sources``, one at a time (bounded memory).
 
     ``warnings`` and ``removed`` receive what :class:`IngestResult` would hold; empty them
-    between batches to keep memory bounded on huge inputs.
+    between batches to keep memory bounded on huge inputs. ``known`` and ``keys``: see
+    :class:`~narrative.ingest.assemble.Assembler` (records assembled before come back as
+    :class:`~narrative.ingest.assemble.KnownArticle`).
     """
     warnings = warnings if warnings is not None else []
     removed = removed if removed is not None else []
-    assembler = Assembler(options or IngestOptions(), warnings, removed)
+    assembler = Assembler(options or IngestOptions(), warnings, removed, known=known, keys=keys)
     entries = read_manifest(manifest, warnings=warnings) if manifest is not None else None
     skip = [Path(manifest)] if manifest is not None else []
     used: set[Path] = set()

@@ -8,7 +8,11 @@ segmentation and :func:`~narrative.dedup.mark_duplicate_paragraphs`): the same a
 1. **Read.** Records stream from the readers (JSONL line by line, CSV row by row, Parquet by row
    group, gzip as a stream). Rejects and removed boilerplate go to the store batch by batch;
    each article is appended to a temporary spool file (JSON lines) and only its sort key
-   (date, id) and spool offset stay in memory, about 40 bytes per article.
+   (date, id) and spool offset stay in memory, about 40 bytes per article. A record that an
+   earlier ingest already made into a stored article (same record, same options and code: its
+   key is in the store's ``record_keys``) is not cleaned, read for metadata or cut again: its id
+   and date come from the store, so a daily re-run on a grown corpus reads the old records
+   at the cost of parsing and hashing them.
 2. **Link and write.** Articles are read back from the spool in first-occurrence order (date, then
    id) a batch at a time, linked to earlier copies through one :class:`~narrative.dedup.CopyIndex`
    per level that persists across batches (so a copy many batches later still links to its first
@@ -40,7 +44,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from narrative.ingest.assemble import ColumnMap, IngestOptions
+from narrative.ingest.assemble import ColumnMap, IngestOptions, KnownArticle
 from narrative.ingest.boilerplate import Rule, load_rules
 from narrative.ingest.readers import _RECORD_SOURCE, iter_records
 from narrative.schema import Article, Reject
@@ -150,6 +154,12 @@ class _Spool:
         self.ids += article.article_id.encode("ascii")
         self._out.write(_to_json(article).encode("utf-8") + b"\n")
 
+    def add_known(self, article: KnownArticle) -> None:
+        """A stored article, known by its record: its id and date, no text (never read back)."""
+        self.offsets.append(-1)
+        self.dates.append(article.date.toordinal() if article.date else _UNDATED)
+        self.ids += article.article_id.encode("ascii")
+
     def order(self) -> Any:
         """Spool positions in first-occurrence order: date (undated last), id, then input order."""
         import numpy as np
@@ -163,6 +173,9 @@ class _Spool:
         with open(self.path, "rb") as handle:
             out = []
             for pos in positions:
+                if self.offsets[pos] < 0:
+                    raise RuntimeError(f"spooled article {pos} was known by its record and "
+                                       "has no text here; it should have been read from the store")
                 handle.seek(self.offsets[pos])
                 out.append(_from_json(handle.readline()))
             return out
@@ -261,15 +274,26 @@ def ingest_into_store(
         summary._warn(warnings)
 
     clock = time.perf_counter()
+    segment_kw = {"min_words": settings.min_paragraph_words,
+                  "window_sentences": settings.window_sentences,
+                  "max_words": settings.max_paragraph_words}
+    linker, known = None, {}
+    if store.count("record_keys"):  # records read before: made up at once from their keys
+        linker = BatchLinker(store, segment_kw)  # (drops sketches made under other settings)
+        known = store.known_records()
+    keys = bytearray()  # (record key, article id) of each article built here, 16 + 16 bytes
     with tempfile.TemporaryDirectory(prefix="narrative-ingest-", dir=spool_dir) as folder:
         spool = _Spool(folder)
         records = iter_records(sources, manifest=manifest, options=options, warnings=warnings,
-                               removed=removed)
+                               removed=removed, known=known, keys=keys)
         for record in records:
             summary.n_read += 1
             if isinstance(record, Reject):
                 summary._reject(record)
                 rejects.append(record)
+            elif isinstance(record, KnownArticle):
+                summary.n_ingested += 1
+                spool.add_known(record)
             else:
                 summary.n_ingested += 1
                 spool.add(record)
@@ -290,12 +314,11 @@ def ingest_into_store(
         first_id.clear()
         clock = summary._time("read", clock)
         if _all_stored(spool, store, summary):
+            _remember_records(store, keys)
             summary._time("store", clock)
             return summary
 
-        linker = BatchLinker(store, {"min_words": settings.min_paragraph_words,
-                                     "window_sentences": settings.window_sentences,
-                                     "max_words": settings.max_paragraph_words})
+        linker = linker or BatchLinker(store, segment_kw)
         raw = bytes(spool.ids)
         # stored with their sketches (1 byte per article): never parsed, sketched or written
         sketched = linker.sketched([raw[i:i + 16].decode("ascii")
@@ -322,4 +345,17 @@ def ingest_into_store(
                 summary.n_new_paragraphs += store.add_paragraphs(paragraphs.fresh)
                 store.add_sketches(linked.sketches, paragraphs.sketches)
             clock = summary._time("store", clock)
+        _remember_records(store, keys)
+        summary._time("store", clock)
     return summary
+
+
+def _remember_records(store: Any, keys: bytearray) -> None:
+    """Store the record key of each article built in this ingest (see
+    :class:`~narrative.ingest.assemble.Assembler`): the next ingest of the same records takes
+    their ids from the store instead of building them again."""
+    raw = bytes(keys)
+    pairs = [(raw[i:i + 16].hex(), raw[i + 16:i + 32].decode("ascii"))
+             for i in range(0, len(raw), 32)]
+    if pairs:
+        store.add_record_keys([k for k, _ in pairs], [a for _, a in pairs])
