@@ -216,7 +216,6 @@ class Assembler:
         may be unparsed), ``entry`` the manifest row, ``origin`` the label for field values
         (``"field"``, ``"text:heading"``, ``"field:html"``).
         """
-        opts = self.options
         key = None
         if self.known or self.keys is not None:
             key = self.record_key(raw, fields=fields, entry=entry, source_id=source_id, lang=lang,
