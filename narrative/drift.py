@@ -318,8 +318,8 @@ def narrative_shares(
     articles) are left out of the time view (``attrs["n_undated_articles"]`` counts them). Every
     narrative appears in every cell (zero shares included). Cells with fewer than ``min_articles``
     articles are marked ``insufficient`` and get no interval. Intervals: percentile bootstrap over
-    articles, seeded per cell (:func:`cell_rng`). ``distribution`` gives soft shares (see :func:`paragraph_matrix`); ``copies``
-    (None: keep all) drops syndicated copies (see :func:`select_copies`). ``partial`` flags the
+    articles, seeded per cell (:func:`cell_rng`). ``distribution`` gives soft shares (see
+    :func:`paragraph_matrix`); ``copies`` (None: keep all) drops syndicated copies (see :func:`select_copies`). ``partial`` flags the
     first/last periods that the outlet's collection window covers only in part (``coverage``).
     """
     names = list(narratives or sorted(paragraphs["narrative"].unique().tolist()))

@@ -537,14 +537,14 @@ def figure_to_png_bytes(fig: Figure, dpi: int = PNG_DPI) -> bytes:
     with Image.open(buffer) as image:
         rgba = image.convert("RGBA")
         text = {k: v for k, v in image.info.items() if isinstance(v, str)}
-        info = image.info.get("dpi")
+        dpi_info = image.info.get("dpi")
     opaque = Image.new("RGB", rgba.size, "white")
     opaque.paste(rgba, mask=rgba.getchannel("A"))
     meta = PngImagePlugin.PngInfo()
     for key, value in text.items():  # matplotlib's Software entry
         meta.add_text(key, value)
     out = io.BytesIO()
-    opaque.save(out, format="png", pnginfo=meta, **({"dpi": info} if info else {}))
+    opaque.save(out, format="png", pnginfo=meta, **({"dpi": dpi_info} if dpi_info else {}))
     return out.getvalue()
 
 
