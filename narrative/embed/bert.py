@@ -1,0 +1,143 @@
+"""A BERT sentence encoder in plain torch: the forward pass of sentence-transformers, without its imports.
+
+Importing sentence-transformers pulls in transformers, scikit-learn and much of torch's compiler
+stack: 6-8 s on 2 cores before the first paragraph, longer than embedding a day's new articles.
+For a checkpoint that is a BERT encoder followed by mean pooling (and normalisation), such as the
+packaged all-MiniLM-L6-v2, this module runs the same computation with torch, ``tokenizers`` and
+``safetensors`` alone (about 2 s to import): the tokenizer from the checkpoint's ``tokenizer.json``
+with sentence-transformers' truncation (``max_seq_length``) and padding, the embedding sum, the
+encoder layers (scaled dot-product attention, exact GELU, post-layer-norm) and the masked mean.
+
+``tests/test_embed_bert.py`` holds its vectors to sentence-transformers' own. Any checkpoint this
+module does not recognise (:func:`supports` is False) goes through sentence-transformers.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+_TRANSFORMER = "sentence_transformers.models.Transformer"
+_POOLING = "sentence_transformers.models.Pooling"
+_NORMALIZE = "sentence_transformers.models.Normalize"
+
+
+def _read_json(path: Path) -> dict | list | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def supports(path: Path) -> bool:
+    """True if ``path`` is a sentence-transformers folder this encoder computes exactly: modules
+    Transformer → mean Pooling (→ Normalize), a plain BERT (absolute positions, GELU), and
+    ``model.safetensors`` + ``tokenizer.json`` beside them."""
+    modules = _read_json(path / "modules.json")
+    if not isinstance(modules, list) or not modules:
+        return False
+    types = [m.get("type") for m in modules]
+    if types not in ([_TRANSFORMER, _POOLING], [_TRANSFORMER, _POOLING, _NORMALIZE]):
+        return False
+    if modules[0].get("path") not in ("", "."):
+        return False
+    pooling = _read_json(path / modules[1].get("path", "") / "config.json") or {}
+    modes = {k for k, v in pooling.items() if k.startswith("pooling_mode") and v}
+    if modes != {"pooling_mode_mean_tokens"}:
+        return False
+    config = _read_json(path / "config.json") or {}
+    return (
+        config.get("model_type") == "bert"
+        and config.get("position_embedding_type", "absolute") == "absolute"
+        and config.get("hidden_act") == "gelu"
+        and (path / "model.safetensors").is_file()
+        and (path / "tokenizer.json").is_file()
+    )
+
+
+class BertEncoder:
+    """Unit-length sentence vectors of a BERT checkpoint (see the module docstring)."""
+
+    def __init__(self, path: Path):
+        import torch
+        from safetensors.torch import load_file
+        from tokenizers import Tokenizer
+
+        config = _read_json(path / "config.json") or {}
+        st_config = _read_json(path / "sentence_bert_config.json") or {}
+        self.hidden = int(config["hidden_size"])
+        self.heads = int(config["num_attention_heads"])
+        self.layers = int(config["num_hidden_layers"])
+        self.eps = float(config.get("layer_norm_eps", 1e-12))
+        self.lower_case = bool(st_config.get("do_lower_case", False))
+        max_length = int(st_config.get("max_seq_length") or config["max_position_embeddings"])
+        max_length = min(max_length, int(config["max_position_embeddings"]))
+
+        weights = load_file(str(path / "model.safetensors"))
+        prefix = "bert." if "bert.embeddings.word_embeddings.weight" in weights else ""
+        self.w = {k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)}
+        self.dim = self.hidden
+        self._torch = torch
+
+        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        # sentence-transformers' settings, not those saved in tokenizer.json (which may pad or cut
+        # to another length): cut at max_seq_length, pad to the longest text of the batch.
+        self.tokenizer.enable_truncation(max_length=max_length, strategy="longest_first")
+        pad_id = int(config.get("pad_token_id", 0))
+        pad_token = self.tokenizer.id_to_token(pad_id) or "[PAD]"
+        self.tokenizer.enable_padding(pad_id=pad_id, pad_type_id=0, pad_token=pad_token)
+
+    def _tokens(self, texts: Sequence[str]):
+        torch = self._torch
+        cleaned = [str(t).strip() for t in texts]  # as sentence-transformers' Transformer does
+        if self.lower_case:
+            cleaned = [t.lower() for t in cleaned]
+        encodings = self.tokenizer.encode_batch(cleaned)
+        ids = torch.tensor([e.ids for e in encodings], dtype=torch.long)
+        mask = torch.tensor([e.attention_mask for e in encodings], dtype=torch.long)
+        return ids, mask
+
+    def encode(self, texts: Sequence[str]):
+        """float32 numpy array, one unit-length row per text, in input order (one batch)."""
+        torch = self._torch
+        ids, mask = self._tokens(texts)
+        with torch.inference_mode():
+            vectors = self._forward(ids, mask)
+        return vectors.float().numpy()
+
+    def _forward(self, ids, mask):
+        import torch.nn.functional as F
+
+        w, h, heads = self.w, self.hidden, self.heads
+        batch, length = ids.shape
+        head_dim = h // heads
+
+        def linear(x, name):
+            return F.linear(x, w[f"{name}.weight"], w[f"{name}.bias"])
+
+        def norm(x, name):
+            return F.layer_norm(x, (h,), w[f"{name}.weight"], w[f"{name}.bias"], self.eps)
+
+        def split(x):
+            return x.view(batch, length, heads, head_dim).transpose(1, 2)
+
+        x = F.embedding(ids, w["embeddings.word_embeddings.weight"])
+        x = x + w["embeddings.token_type_embeddings.weight"][0]
+        x = x + w["embeddings.position_embeddings.weight"][:length]
+        x = norm(x, "embeddings.LayerNorm")
+        keep = mask.bool()[:, None, None, :]  # attend to real tokens only
+        for i in range(self.layers):
+            layer = f"encoder.layer.{i}"
+            q = split(linear(x, f"{layer}.attention.self.query"))
+            k = split(linear(x, f"{layer}.attention.self.key"))
+            v = split(linear(x, f"{layer}.attention.self.value"))
+            context = F.scaled_dot_product_attention(q, k, v, attn_mask=keep)
+            context = context.transpose(1, 2).reshape(batch, length, h)
+            x = norm(linear(context, f"{layer}.attention.output.dense") + x,
+                     f"{layer}.attention.output.LayerNorm")
+            inner = F.gelu(linear(x, f"{layer}.intermediate.dense"))
+            x = norm(linear(inner, f"{layer}.output.dense") + x, f"{layer}.output.LayerNorm")
+        weight = mask.unsqueeze(-1).to(x.dtype)
+        pooled = (x * weight).sum(dim=1) / weight.sum(dim=1).clamp(min=1e-9)
+        return F.normalize(pooled.float(), p=2, dim=1)
