@@ -9,8 +9,9 @@ computes them all.
 
 from __future__ import annotations
 
+import functools
 import zlib
-from typing import Literal
+from typing import Any, Callable, Literal
 
 import numpy as np
 import pandas as pd
@@ -419,6 +420,7 @@ def drift_tables(
     kinds: dict[str, str] | None = None,
     baseline_periods: int = 4,
     emerging_periods: int = 3,
+    workers: int = 1,
 ) -> dict[str, pd.DataFrame]:
     """Every drift table from one labelled frame (:func:`labelled_paragraphs` output).
 
@@ -426,6 +428,8 @@ def drift_tables(
     lead_lag, coverage. ``embeddings`` and ``texts`` are keyed by paragraph_id or text_hash; without
     them ``framing`` has no centroid shift / no terms. ``kinds`` maps narrative name to
     named/discovered/unassigned (marks late-appearing discovered narratives as ``new``).
+    With ``workers > 1`` (Linux), framing drift, the slowest table (a term count per narrative),
+    runs in a forked process beside the others; the tables are the same.
     """
     from .drift_compare import coverage_table, lead_lag, outlet_comparison
     from .drift_framing import framing_drift
@@ -434,6 +438,10 @@ def drift_tables(
         labelled = labelled.assign(period=period_start(labelled["date"], period))
     labelled.attrs["period"] = period
     kept = select_copies(labelled, copies)
+    framing_job = functools.partial(
+        framing_drift, kept, narratives=narratives, texts=texts, embeddings=embeddings, seed=seed
+    )
+    framing = _start_beside(framing_job) if workers > 1 else None
     common = dict(narratives=narratives, weighting=weighting, distribution=distribution)
     shares = narrative_shares(
         kept, n_bootstrap=n_bootstrap, min_articles=min_articles, seed=seed, period=period, **common
@@ -455,7 +463,43 @@ def drift_tables(
     )
     tables["outlet_comparison"] = comparison
     tables["lead_lag"] = lead_lag(shares, seed=seed)
-    tables["framing"] = framing_drift(
-        kept, narratives=narratives, texts=texts, embeddings=embeddings, seed=seed
-    )
+    tables["framing"] = framing() if framing is not None else framing_job()
     return tables
+
+
+_BESIDE: Callable[[], Any] | None = None  # the job a forked worker runs (inherited, not pickled)
+
+
+def _run_beside() -> Any:
+    assert _BESIDE is not None
+    return _BESIDE()
+
+
+def _start_beside(job: Callable[[], pd.DataFrame]) -> Callable[[], pd.DataFrame] | None:
+    """Start ``job`` in a forked process (it inherits the job's inputs, nothing is pickled but the
+    result); returns a function that waits for its result, running ``job`` here if the process
+    died. None where fork is unavailable (not Linux)."""
+    global _BESIDE
+    import multiprocessing
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+
+    if not sys.platform.startswith("linux"):
+        return None
+    _BESIDE = job
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    try:
+        future = pool.submit(_run_beside)  # forks now, while _BESIDE holds the job
+    finally:
+        _BESIDE = None
+
+    def result() -> pd.DataFrame:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            with pool:
+                return future.result()
+        except BrokenProcessPool:  # the worker died (out of memory?): compute here instead
+            return job()
+
+    return result

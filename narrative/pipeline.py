@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import os
 import platform
 import time
 from dataclasses import dataclass, field
@@ -489,6 +490,7 @@ def compute_drift(store: Store, run_id: str, *, settings: Settings = Settings())
         min_articles=settings.min_articles, seed=settings.seed,
         kinds=dict(zip(narratives["label"], narratives["kind"])),
         embeddings=embeddings, texts=dict(zip(distinct["text_hash"], distinct["text"])),
+        workers=settings.report_workers or os.cpu_count() or 1,
     )
     return DriftFrames(paragraphs=labelled, tables=tables, narrative_order=order)
 

@@ -5,6 +5,8 @@ A1 (X, Mon 2025-01-06): n1 n1 n2; A2 (Y, Wed 2025-01-08): n2 unassigned; A3 (X, 
 """
 
 import math
+import os
+import sys
 
 import numpy as np
 import pandas as pd
@@ -269,3 +271,29 @@ def test_report_figure_leaves_out_partial_periods():
     assert _complete_periods(shares)["period"].tolist() == ["2025-01-13"]
     only_partial = shares.assign(partial=True)
     assert len(_complete_periods(only_partial)) == 3  # nothing complete: show what there is
+
+
+def test_framing_drift_beside_the_other_tables_gives_the_same_tables(tiny):
+    texts = {"p1": "tanks river", "p2": "tanks", "p6": "sanctions", "h6": "sanctions oil"}
+    emb = {"p1": np.array([1.0, 0.0]), "p2": np.array([2.0, 0.0]), "h6": np.array([0.0, 3.0])}
+    common = dict(narratives=NAMES, period="week", n_bootstrap=20, min_articles=1, seed=0,
+                  texts=texts, embeddings=emb)
+    here, beside = drift_tables(tiny, **common), drift_tables(tiny, workers=2, **common)
+    assert set(here) == set(beside)
+    for name in here:
+        pd.testing.assert_frame_equal(here[name], beside[name])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers are Linux only")
+def test_a_job_beside_runs_in_another_process_and_here_if_that_process_dies():
+    from narrative.drift import _start_beside
+
+    parent = os.getpid()
+    assert _start_beside(os.getpid)() != parent
+
+    def dies_in_the_worker():
+        if os.getpid() != parent:
+            os._exit(1)
+        return "computed here"
+
+    assert _start_beside(dies_in_the_worker)() == "computed here"
