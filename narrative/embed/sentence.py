@@ -56,7 +56,8 @@ def resolve_model_path(name: str | None) -> tuple[str, Path]:
 
 
 class SentenceEmbedder:
-    """A sentence-transformers model on the CPU, batched by length to cut padding."""
+    """A sentence-transformers model on the CPU (run by :mod:`.bert` where it can), batched by
+    length to cut padding."""
 
     def __init__(self, name: str | None = None, *, batch_size: int = 32, precision: str = "auto",
                  backend: str = "auto"):
