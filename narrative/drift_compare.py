@@ -14,6 +14,7 @@ import pandas as pd
 
 from .drift import ALL_OUTLETS, article_matrix, select_copies
 from .drift_change import bh_cutoff
+from .frames import isin
 
 _Z95 = 1.959964
 
@@ -36,7 +37,7 @@ def coverage_table(
     for outlet, g in groups:
         dates = pd.to_datetime(g["date"], errors="coerce")
         dated = dates.notna()
-        kept_g = g[g["article_id"].isin(kept_ids)]
+        kept_g = g[isin(g["article_id"], kept_ids)]
         rows.append(
             {
                 "outlet": outlet,
@@ -85,8 +86,8 @@ def coverage_note(coverage: pd.DataFrame, *, period: str = "week") -> str:
 def overlap_periods(meta: pd.DataFrame, a: Sequence[str], b: Sequence[str]) -> list[str]:
     """Periods in which outlets ``a`` and outlets ``b`` both have dated articles."""
     dated = meta[meta["period"].notna()]
-    pa = set(dated.loc[dated["outlet"].isin(a), "period"])
-    pb = set(dated.loc[dated["outlet"].isin(b), "period"])
+    pa = set(dated.loc[isin(dated["outlet"], a), "period"])
+    pb = set(dated.loc[isin(dated["outlet"], b), "period"])
     return sorted(pa & pb)
 
 
@@ -124,9 +125,9 @@ def compare_groups(
         labelled, narratives, weighting=weighting, distribution=distribution  # type: ignore[arg-type]
     )
     periods = overlap_periods(meta, a, b)
-    in_window = meta["period"].isin(periods).to_numpy()
-    ma = matrix[in_window & meta["outlet"].isin(a).to_numpy()]
-    mb = matrix[in_window & meta["outlet"].isin(b).to_numpy()]
+    in_window = isin(meta["period"], periods)
+    ma = matrix[in_window & isin(meta["outlet"], a)]
+    mb = matrix[in_window & isin(meta["outlet"], b)]
     insufficient = len(ma) < min_articles or len(mb) < min_articles
     share_a, share_b = _pooled(ma), _pooled(mb)
     low = high = np.full(len(narratives), np.nan)

@@ -22,6 +22,7 @@ import pandas as pd
 
 from .codebook import Codebook, load_codebook
 from .config import Settings
+from .frames import isin
 from .ingest.stream import StreamSummary as IngestSummary  # counts of one ingest
 from .schema import UNASSIGNED, content_hash
 from .store import RunRecord, Store, StoreError
@@ -311,8 +312,8 @@ def _update_run(store, run_id, base_id, paragraphs, distinct, vectors, n_embedde
     base_assign = store.assignments(base_id).merge(
         store.sub_assignments(base_id)[["paragraph_id", "sub_id"]], on="paragraph_id", how="left"
     )
-    kept = base_assign[base_assign["paragraph_id"].isin(paragraphs["paragraph_id"])]
-    new = paragraphs[~paragraphs["paragraph_id"].isin(kept["paragraph_id"])]
+    kept = base_assign[isin(base_assign["paragraph_id"], paragraphs["paragraph_id"])]
+    new = paragraphs[~isin(paragraphs["paragraph_id"], kept["paragraph_id"])]
     row_of = {h: i for i, h in enumerate(distinct["text_hash"])}
     new_texts = new.drop_duplicates("text_hash")
     if len(new_texts):
@@ -364,7 +365,7 @@ def _update_run(store, run_id, base_id, paragraphs, distinct, vectors, n_embedde
     # Soft mixtures: the base run's rows for the paragraphs it had, the saved model's for the new
     # ones (for every paragraph when the base run was stored without them).
     carried = store.distributions(base_id)
-    carried = carried[carried["paragraph_id"].isin(kept["paragraph_id"])]
+    carried = carried[isin(carried["paragraph_id"], kept["paragraph_id"])]
     distributions = pd.concat([carried, distribution_rows(
         model, vectors, distinct["text_hash"], paragraphs, added if len(carried) else assignments,
         id_map=id_map,

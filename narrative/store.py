@@ -15,6 +15,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from .frames import isin
 from .schema import Article, Paragraph, Reject
 
 SCHEMA_VERSION = 1
@@ -393,7 +394,7 @@ class Store:
             "SELECT * FROM paragraphs ORDER BY article_id, position"
         ).df()
         if article_ids is not None:
-            frame = frame[frame["article_id"].isin(set(article_ids))].reset_index(drop=True)
+            frame = frame[isin(frame["article_id"], set(article_ids))].reset_index(drop=True)
         return frame
 
     def rejects(self) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..codebook import Codebook, load_codebook
 from ..config import Settings
+from ..frames import isin
 from ..pipeline import (
     BuildResult, FitResult, IngestOptions, IngestSummary, InputError, StageTimer, compute_drift,
     input_fingerprint, library_versions, model_dir, narrative_table, write_report,
@@ -270,7 +271,7 @@ def _embed_missing(distinct: pd.DataFrame, store: Store, runner: _Runner, spec: 
                    model_id: str, chunk_size: int) -> int:
     """Embed the distinct texts the store lacks, in text-hash-ordered chunks, on the workers."""
     cached = store.cached_hashes(distinct["text_hash"].tolist(), model_id)
-    todo = distinct[~distinct["text_hash"].isin(cached)]
+    todo = distinct[~isin(distinct["text_hash"], cached)]
     hashes, texts = todo["text_hash"].tolist(), todo["text"].tolist()
     starts = range(0, len(todo), chunk_size)
     futures = runner.submit_map(embed_texts, [texts[s:s + chunk_size] for s in starts], spec=spec)

@@ -34,6 +34,7 @@ from narrative.figures.style import (
     style_context,
     wrap_label,
 )
+from narrative.frames import isin
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -389,7 +390,7 @@ def syndication_counts(articles: pd.DataFrame) -> pd.DataFrame:
     outlet = articles.set_index("article_id")["outlet"].fillna("(unknown outlet)").astype(str)
     outlet = outlet[~outlet.index.duplicated()]
     copies = articles[articles["duplicate_of"].notna()]
-    copies = copies[copies["duplicate_of"].isin(outlet.index)]
+    copies = copies[isin(copies["duplicate_of"], outlet.index)]
     if copies.empty:
         return pd.DataFrame(columns=cols)
     pairs = pd.DataFrame({

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import Settings
+from ..frames import isin
 from ..schema import UNASSIGNED
 from .cache import FigureFiles, Plot, ReportCache
 from .model import Evidence, FigureRef, NarrativeSection, ReportModel, Section, Table
@@ -308,7 +309,7 @@ def assemble_report(
     # assigned since by an update neither change the terms nor, so, the scores (reused).
     model_run = run["stats"].get("model_run", run_id)
     fitted = paragraphs if model_run == run_id else paragraphs[
-        paragraphs["paragraph_id"].isin(store.assignments(model_run)["paragraph_id"])]
+        isin(paragraphs["paragraph_id"], store.assignments(model_run)["paragraph_id"])]
     distinct_texts = fitted.drop_duplicates("text_hash").sort_values("text_hash")["text"]
     appendix: list[Section] = []
     for section, extra in (
