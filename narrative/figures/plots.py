@@ -359,22 +359,25 @@ def plot_outlet_heatmap(
             np.ma.masked_invalid(grid), cmap=cmap, norm=norm, aspect="auto",
             interpolation="nearest",
         )
+        # Cell labels and hatches lie inside the axes: left out of the layout, whose bounding
+        # boxes would otherwise measure each of them (hundreds of texts) at every save.
         for i in range(n_rows):
             for j in range(n_cols):
                 value = grid[i, j]
                 if math.isfinite(value):
                     ax.text(
                         j, i, _pct_label(value), ha="center", va="center", fontsize=7.5,
-                        color=_text_color(cmap(norm(value))),
+                        color=_text_color(cmap(norm(value))), in_layout=False,
                     )
                 else:
                     ax.add_patch(
                         Rectangle(
                             (j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///",
-                            edgecolor=_INSUFFICIENT_HATCH, linewidth=0,
+                            edgecolor=_INSUFFICIENT_HATCH, linewidth=0, in_layout=False,
                         )
                     )
-                    ax.text(j, i, "n/a", ha="center", va="center", fontsize=7, color="#555555")
+                    ax.text(j, i, "n/a", ha="center", va="center", fontsize=7, color="#555555",
+                            in_layout=False)
         ax.set_xticks(
             range(n_cols), labels=[plain_text(c, _TICK_WIDTH) for c in columns], rotation=35,
             ha="right", rotation_mode="anchor",
