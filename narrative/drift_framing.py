@@ -69,10 +69,54 @@ def _top_terms(
     scores = class_tfidf(counts)
     top = {}
     for k, label in enumerate(labels):
-        order = np.argsort(-scores[k], kind="stable")[:top_n]
-        top[label] = [str(vocab[j]) for j in order if counts[k, j] > 0]
+        top[label] = [str(vocab[j]) for j in _largest(scores[k], top_n) if counts[k, j] > 0]
     overall = vocab[np.argsort(-counts.sum(axis=0), kind="stable")[: 3 * top_n]]
     return top, [str(t) for t in overall]
+
+
+def _largest(values: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the ``n`` largest values, largest first, ties by index: the first ``n`` of a
+    stable argsort of ``-values``, without sorting the whole vocabulary."""
+    if n >= len(values):
+        return np.argsort(-values, kind="stable")
+    if n <= 0:
+        return np.zeros(0, dtype=np.intp)
+    kth = np.partition(values, len(values) - n)[len(values) - n]  # the n-th largest value
+    candidates = np.flatnonzero(values >= kth)  # every tie with it too, in index order
+    return candidates[np.argsort(-values[candidates], kind="stable")[:n]]
+
+
+def null_shifts(unit: np.ndarray, centre: np.ndarray, sizes, n_null: int,
+                rng: np.random.Generator) -> dict[int, float]:
+    """The centroid shift expected by chance for a cell of each size: the mean cosine distance
+    from ``centre`` of the mean of ``m`` rows of ``unit`` drawn at random without replacement
+    (``n_null`` draws), for every ``m`` in ``sizes``; 0 when ``m`` is all the rows.
+
+    The first ``m`` rows of a random permutation are such a draw, so each of the ``n_null``
+    permutations gives every size at once from running sums: the cost does not grow with the
+    number of sizes (a narrative has hundreds: one per period × outlet cell size). The sums come
+    from one sparse product (each row of ``unit`` counted in the segment between two sizes its
+    place in each permutation falls in), without copying ``unit`` in permuted order.
+    """
+    from scipy import sparse
+
+    n = len(unit)
+    wanted = np.array(sorted({int(m) for m in sizes if 0 < int(m) < n}), dtype=np.intp)
+    out = {int(m): 0.0 for m in sizes if int(m) >= n}
+    if len(wanted) == 0:
+        return out
+    k = len(wanted) + 1  # segments: before the first size, between sizes, after the last
+    segment = np.searchsorted(wanted, np.arange(n), side="right")  # of each place 0..n-1
+    rows = (np.arange(n_null)[:, None] * k + segment).ravel()
+    cols = np.concatenate([rng.permutation(n) for _ in range(n_null)])
+    pick = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_null * k, n))
+    sums = np.cumsum((pick @ unit).reshape(n_null, k, -1), axis=1)[:, :-1]
+    means = sums / wanted[None, :, None]
+    norms = np.linalg.norm(means, axis=2) * np.linalg.norm(centre)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        distance = np.where(norms > 0, 1 - means @ centre / norms, np.nan)
+    out.update(zip(wanted.tolist(), distance.mean(axis=0).tolist()))
+    return out
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
@@ -128,8 +172,8 @@ def framing_drift(
         unit = _unit(np.vstack([v for v in vecs if v is not None]).astype(float)) if has_vec.any() else None
         centre = unit.mean(axis=0) if unit is not None else None
         vec_row = np.cumsum(has_vec) - 1
-        null_cache: dict[int, float] = {}
         counted = _doc_terms([doc_texts[i] for i in np.flatnonzero(has_text)]) if has_text.any() else None
+        cell_rows = []  # this narrative's rows, the null shift filled in once all sizes are known
         for view, classes in cells:
             terms, overall = ({}, [])
             if counted is not None:  # one vectorizer fit per narrative, shared by both views
@@ -139,22 +183,18 @@ def framing_drift(
                 period, outlet = (label, ALL_OUTLETS) if view == ALL_OUTLETS else label.split("|", 1)
                 enough = len(members) >= min_paragraphs
                 top = terms.get(label, []) if enough else []
-                shift = null = np.nan
+                shift, m = np.nan, 0
                 with_vec = members[has_vec[members]]
                 if enough and unit is not None and len(with_vec) >= min_paragraphs:
                     shift = _cos_distance(unit[vec_row[with_vec]].mean(axis=0), centre)
                     m = len(with_vec)
-                    if m not in null_cache:
-                        draws = [
-                            _cos_distance(unit[rng.choice(len(unit), m, replace=False)].mean(axis=0), centre)
-                            for _ in range(n_null)
-                        ] if m < len(unit) else [0.0]
-                        null_cache[m] = float(np.mean(draws))
-                    null = null_cache[m]
-                rows.append(
-                    (narrative, outlet, period, len(members), ", ".join(top),
-                     ", ".join(t for t in top if t not in overall), shift, null, shift - null,
-                     not enough)
-                )
+                cell_rows.append((narrative, outlet, period, len(members), ", ".join(top),
+                                  ", ".join(t for t in top if t not in overall), shift, m,
+                                  not enough))
+        nulls = (null_shifts(unit, centre, [r[7] for r in cell_rows if r[7]], n_null, rng)
+                 if unit is not None else {})
+        for *head, shift, m, insufficient in cell_rows:
+            null = nulls[m] if m else np.nan
+            rows.append((*head, shift, null, shift - null, insufficient))
     out = pd.DataFrame(rows, columns=COLUMNS)
     return out.sort_values(["narrative", "outlet", "period"], ignore_index=True)

@@ -17,7 +17,7 @@ from narrative.drift import (
 )
 from narrative.drift_change import change_points, divergence, emerging, js_divergence
 from narrative.drift_compare import compare_groups, coverage_table, lead_lag, outlet_comparison
-from narrative.drift_framing import class_tfidf, framing_drift
+from narrative.drift_framing import _largest, class_tfidf, framing_drift, null_shifts
 from narrative.schema import CHANGEPOINT_COLUMNS, SHARES_COLUMNS
 
 NAMES = ["n1", "n2", "unassigned"]
@@ -189,6 +189,32 @@ def test_framing_terms_and_centroid_shift(tiny):
     assert "unassigned" not in set(f.narrative)
     big = framing_drift(tiny, narratives=NAMES, texts=texts, embeddings=emb, min_paragraphs=2)
     assert big.set_index(["narrative", "outlet", "period"]).loc[("n1", "all", W2), "insufficient"]
+
+
+def test_null_shifts_agree_with_drawing_each_size_apart():
+    rng = np.random.default_rng(3)
+    unit = rng.normal(size=(60, 4)) + np.array([2.0, 0, 0, 0])
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    centre = unit.mean(axis=0)
+    got = null_shifts(unit, centre, [5, 20, 5, 59, 60], 2000, np.random.default_rng(0))
+    assert set(got) == {5, 20, 59, 60} and got[60] == 0.0
+    brute = np.random.default_rng(1)
+    for m in (5, 20, 59):
+        draws = [1 - (mean := unit[brute.choice(60, m, replace=False)].mean(axis=0)) @ centre
+                 / (np.linalg.norm(mean) * np.linalg.norm(centre)) for _ in range(4000)]
+        spread = np.std(draws) * (1 / 2000 + 1 / 4000) ** 0.5
+        assert abs(got[m] - np.mean(draws)) < 4 * spread + 1e-12
+    assert got[5] > got[20] > got[59] > 0  # smaller samples stray further from the centre
+    again = null_shifts(unit, centre, [5, 20, 59, 60], 2000, np.random.default_rng(0))
+    assert again == got
+
+
+def test_largest_is_the_head_of_a_stable_sort():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        values = rng.integers(0, 4, size=rng.integers(1, 30)).astype(float)
+        for n in (0, 1, 3, 8, 40):
+            assert _largest(values, n).tolist() == np.argsort(-values, kind="stable")[:n].tolist()
 
 
 def _series(values, outlet="all", narrative="n1", width=0.04, start="2025-01-06"):
