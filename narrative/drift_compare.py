@@ -230,10 +230,7 @@ def lead_lag(
         usable = usable[~usable["insufficient"].astype(bool)]
     rng = np.random.default_rng(seed)
     tests = []
-    for narrative, frame in usable.groupby("narrative", sort=True):
-        wide = frame.pivot_table(index="period", columns="outlet", values="share").sort_index()
-        outlets = list(wide.columns)
-        values = wide.to_numpy(dtype=float)
+    for narrative, outlets, values in _wide_by_narrative(usable):
         present = ~np.isnan(values)
         for i, x_name in enumerate(outlets):
             for j in range(i + 1, len(outlets)):
@@ -256,6 +253,25 @@ def lead_lag(
         return pd.DataFrame(columns=cols)
     cutoff = bh_cutoff([t[5] for t in tests], alpha)  # 0 when none passes; p-values are > 0
     return pd.DataFrame([t for t in tests if t[5] <= cutoff], columns=cols)
+
+
+def _wide_by_narrative(shares: pd.DataFrame):
+    """For each narrative (sorted): its outlets (sorted) and a periods × outlets array of shares
+    (NaN where an outlet has none that period; duplicates averaged), as a ``pivot_table`` per
+    narrative gives, from one pass over the frame instead of a pivot per narrative."""
+    shares = shares[shares["share"].notna()]
+    period = shares["period"].to_numpy(dtype=object)
+    outlet = shares["outlet"].to_numpy(dtype=object)
+    share = shares["share"].to_numpy(dtype=float)
+    for narrative, idx in sorted(shares.groupby("narrative", sort=True).indices.items()):
+        periods, p = np.unique(period[idx], return_inverse=True)
+        outlets, o = np.unique(outlet[idx], return_inverse=True)
+        total = np.zeros((len(periods), len(outlets)))
+        count = np.zeros_like(total)
+        np.add.at(total, (p, o), share[idx])
+        np.add.at(count, (p, o), 1)
+        with np.errstate(invalid="ignore"):
+            yield narrative, [str(x) for x in outlets], total / np.where(count > 0, count, np.nan)
 
 
 def _best_lag(x: np.ndarray, y: np.ndarray, max_lag: int) -> tuple[np.ndarray, np.ndarray]:

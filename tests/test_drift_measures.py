@@ -323,3 +323,22 @@ def test_a_job_beside_runs_in_another_process_and_here_if_that_process_dies():
         return "computed here"
 
     assert _start_beside(dies_in_the_worker)() == "computed here"
+
+
+def test_wide_by_narrative_is_a_pivot_table_per_narrative():
+    from narrative.drift_compare import _wide_by_narrative
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({
+        "narrative": rng.choice(["n2", "n1", "n3"], 300),
+        "period": rng.choice(["2025-01-06", "2025-01-13", "2025-01-20", "2025-01-27"], 300),
+        "outlet": rng.choice(["Y", "X", "Z", "W"], 300),
+        "share": np.where(rng.random(300) < 0.1, np.nan, rng.random(300)),
+    })
+    got = list(_wide_by_narrative(frame))
+    assert [g[0] for g in got] == ["n1", "n2", "n3"]
+    for narrative, outlets, values in got:
+        wide = frame[frame["narrative"] == narrative].pivot_table(
+            index="period", columns="outlet", values="share").sort_index()
+        assert outlets == list(wide.columns)
+        np.testing.assert_allclose(values, wide.to_numpy(dtype=float))
