@@ -289,12 +289,17 @@ def collection_windows(meta: pd.DataFrame) -> dict[str, tuple[pd.Timestamp, pd.T
     return windows
 
 
+@functools.lru_cache(maxsize=4096)
+def _period_bounds(period: str, kind: Period) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last day of a period (cached: every outlet's cell of a period asks again)."""
+    return pd.Timestamp(period), period_end(pd.Series([period]), kind).iloc[0]
+
+
 def period_coverage(
     period: str, window: tuple[pd.Timestamp, pd.Timestamp], kind: Period = "week"
 ) -> float:
     """Fraction of the period's days inside the collection window (1.0 = fully collected)."""
-    start = pd.Timestamp(period)
-    end = period_end(pd.Series([period]), kind).iloc[0]
+    start, end = _period_bounds(period, kind)
     days = (end - start).days + 1
     lo, hi = max(start, window[0].normalize()), min(end, window[1].normalize())
     return max((hi - lo).days + 1, 0) / days
@@ -337,6 +342,8 @@ def narrative_shares(
     if include_all:
         groups += [((p, ALL_OUTLETS), idx) for p, idx in meta.groupby("period", sort=True).indices.items()]
     rows = []
+    outlet_code = pd.factorize(meta["outlet"])[0]  # -1: no outlet
+    n_par_of = meta["n_paragraphs"].to_numpy()
     for (per, outlet), idx in groups:
         counts = matrix[idx]
         n_articles = counts.shape[0]
@@ -344,8 +351,9 @@ def narrative_shares(
                                             rng=cell_rng(seed, per, outlet))
         insufficient = n_articles < min_articles
         coverage = period_coverage(per, windows[outlet], kind)
-        n_outlets = int(meta["outlet"].iloc[idx].nunique())
-        n_par = int(meta["n_paragraphs"].iloc[idx].sum())
+        codes = outlet_code[idx]
+        n_outlets = len(np.unique(codes[codes >= 0]))
+        n_par = int(n_par_of[idx].sum())
         for j, name in enumerate(names):
             rows.append(
                 (per, outlet, name, float(share[j]),
