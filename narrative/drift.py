@@ -248,6 +248,19 @@ def _article_counts(cell: pd.DataFrame, narratives: list[str], weighting: str) -
     return article_matrix(cell, narratives, weighting=weighting)[1]  # type: ignore[arg-type]
 
 
+def resampled_sums(matrix: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """``matrix[draws].sum(axis=1)``: the column sums of each resample of ``matrix``'s rows
+    (``draws``: resamples × row numbers), as how often each row was drawn times ``matrix``.
+
+    The copies ``matrix[draws]`` would hold resamples × rows × narratives floats: for a group of
+    50,000 articles, 200 resamples and 40 narratives, 3.2 GB, where the counts take 80 MB.
+    """
+    n_draws, k = draws.shape
+    flat = (np.arange(n_draws)[:, None] * len(matrix) + draws).ravel()
+    times = np.bincount(flat, minlength=n_draws * len(matrix)).reshape(n_draws, len(matrix))
+    return times.astype(matrix.dtype if matrix.dtype.kind == "f" else float) @ matrix
+
+
 def bootstrap_shares(
     counts: np.ndarray, *, n_bootstrap: int, rng: np.random.Generator, level: float = 0.95
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -259,7 +272,7 @@ def bootstrap_shares(
         nan = np.full_like(share, np.nan)
         return share, nan, nan
     draws = rng.integers(0, k, size=(n_bootstrap, k))
-    sums = counts[draws].sum(axis=1)  # n_bootstrap × narratives
+    sums = resampled_sums(counts, draws)  # n_bootstrap × narratives
     boot = sums / np.maximum(sums.sum(axis=1, keepdims=True), 1e-12)
     alpha = (1 - level) / 2
     low, high = np.quantile(boot, [alpha, 1 - alpha], axis=0)

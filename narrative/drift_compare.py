@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .drift import ALL_OUTLETS, article_matrix, select_copies
+from .drift import ALL_OUTLETS, article_matrix, resampled_sums, select_copies
 from .drift_change import bh_cutoff
 from .frames import isin
 
@@ -98,7 +98,7 @@ def _pooled(matrix: np.ndarray) -> np.ndarray:
 
 def _boot_pooled(matrix: np.ndarray, n_bootstrap: int, rng: np.random.Generator) -> np.ndarray:
     draws = rng.integers(0, len(matrix), size=(n_bootstrap, len(matrix)))
-    sums = matrix[draws].sum(axis=1)
+    sums = resampled_sums(matrix, draws)
     return sums / np.maximum(sums.sum(axis=1, keepdims=True), 1e-12)
 
 

@@ -342,3 +342,16 @@ def test_wide_by_narrative_is_a_pivot_table_per_narrative():
             index="period", columns="outlet", values="share").sort_index()
         assert outlets == list(wide.columns)
         np.testing.assert_allclose(values, wide.to_numpy(dtype=float))
+
+
+def test_resampled_sums_are_the_sums_of_the_resampled_rows():
+    from narrative.drift import resampled_sums
+
+    rng = np.random.default_rng(0)
+    counts = rng.integers(0, 6, size=(37, 5))
+    draws = rng.integers(0, 37, size=(50, 37))
+    np.testing.assert_array_equal(resampled_sums(counts, draws), counts[draws].sum(axis=1))
+    fractions = rng.random((12, 3))
+    draws = rng.integers(0, 12, size=(9, 12))
+    np.testing.assert_allclose(resampled_sums(fractions, draws), fractions[draws].sum(axis=1),
+                               rtol=1e-12)
