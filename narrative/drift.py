@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import zlib
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Iterator, Literal
 
 import numpy as np
 import pandas as pd
@@ -460,9 +460,9 @@ def drift_tables(
     labelled.attrs["period"] = period
     kept = select_copies(labelled, copies)
     framing_job = functools.partial(
-        framing_drift, kept, narratives=narratives, texts=texts, embeddings=embeddings, seed=seed
+        framing_drift, kept, texts=texts, embeddings=embeddings, seed=seed
     )
-    framing = _start_beside(framing_job) if workers > 1 else None
+    framing = _framing_beside(framing_job, narratives, kept) if workers > 1 else None
     common = dict(narratives=narratives, weighting=weighting, distribution=distribution)
     shares = narrative_shares(
         kept, n_bootstrap=n_bootstrap, min_articles=min_articles, seed=seed, period=period, **common
@@ -484,8 +484,51 @@ def drift_tables(
     )
     tables["outlet_comparison"] = comparison
     tables["lead_lag"] = lead_lag(shares, seed=seed)
-    tables["framing"] = framing() if framing is not None else framing_job()
+    tables["framing"] = framing() if framing is not None else framing_job(narratives=narratives)
     return tables
+
+
+def _framing_beside(job: Callable[..., pd.DataFrame], narratives: list[str],
+                    labelled: pd.DataFrame) -> Callable[[], pd.DataFrame] | None:
+    """Framing drift shared with a forked process: it starts on the narratives now, largest
+    first, while this process computes the other tables; then this process takes narratives
+    too, from the same counter, until none is left. Returns a function that does this process's
+    part and gives the whole table (the same table: each narrative has its own random draws).
+    If the other process died, the narratives it took are computed here. None where fork is
+    unavailable."""
+    import multiprocessing
+
+    size = labelled["narrative"].value_counts()
+    order = sorted(narratives, key=lambda n: -int(size.get(n, 0)))  # stable: ties keep order
+    counter = multiprocessing.get_context("fork").Value("i", 0)
+
+    def claim() -> Iterator[str]:
+        while True:
+            with counter.get_lock():
+                i = counter.value
+                counter.value += 1
+            if i >= len(order):
+                return
+            yield order[i]
+
+    mine: list[str] = []
+    beside = _start_beside(lambda: job(narratives=claim()),
+                           fallback=lambda: job(narratives=[n for n in order if n not in mine]))
+    if beside is None:
+        return None
+
+    def taken_here() -> Iterator[str]:
+        for name in claim():
+            mine.append(name)
+            yield name
+
+    def result() -> pd.DataFrame:
+        here = job(narratives=taken_here())
+        parts = [part for part in (here, beside()) if len(part)] or [here]
+        return pd.concat(parts, ignore_index=True).sort_values(
+            ["narrative", "outlet", "period"], ignore_index=True)
+
+    return result
 
 
 _BESIDE: Callable[[], Any] | None = None  # the job a forked worker runs (inherited, not pickled)
@@ -496,10 +539,11 @@ def _run_beside() -> Any:
     return _BESIDE()
 
 
-def _start_beside(job: Callable[[], pd.DataFrame]) -> Callable[[], pd.DataFrame] | None:
+def _start_beside(job: Callable[[], Any], fallback: Callable[[], Any] | None = None
+                  ) -> Callable[[], Any] | None:
     """Start ``job`` in a forked process (it inherits the job's inputs, nothing is pickled but the
-    result); returns a function that waits for its result, running ``job`` here if the process
-    died. None where fork is unavailable (not Linux)."""
+    result); returns a function that waits for its result, running ``fallback`` (default:
+    ``job``) here if the process died. None where fork is unavailable (not Linux)."""
     global _BESIDE
     import multiprocessing
     import sys
@@ -521,6 +565,6 @@ def _start_beside(job: Callable[[], pd.DataFrame]) -> Callable[[], pd.DataFrame]
             with pool:
                 return future.result()
         except BrokenProcessPool:  # the worker died (out of memory?): compute here instead
-            return job()
+            return (fallback or job)()
 
     return result

@@ -11,12 +11,12 @@ random sample of the same size (``shift_null``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
 
-from .drift import ALL_OUTLETS
+from .drift import ALL_OUTLETS, cell_rng
 from .schema import UNASSIGNED
 
 COLUMNS = ["narrative", "outlet", "period", "n_paragraphs", "top_terms", "new_terms",
@@ -132,7 +132,7 @@ def _cos_distance(a: np.ndarray, b: np.ndarray) -> float:
 def framing_drift(
     labelled: pd.DataFrame,
     *,
-    narratives: list[str] | None = None,
+    narratives: Iterable[str] | None = None,
     texts: dict[str, str] | None = None,
     embeddings: dict[str, np.ndarray] | None = None,
     top_n: int = 8,
@@ -151,10 +151,13 @@ def framing_drift(
     narrative's overall mean; ``shift_null``: the mean shift of random samples of the same size
     from the narrative's paragraphs; ``shift_excess`` = shift − null. Cells with fewer than
     ``min_paragraphs`` paragraphs are ``insufficient`` and get no terms or shift.
+
+    ``narratives`` are taken one at a time, each with its own random draws (from ``seed`` and
+    its name): an iterator that hands them out to several processes in turn splits the work,
+    and the rows are the same whoever computes them.
     """
-    rng = np.random.default_rng(seed)
     dated = labelled[labelled["period"].notna()]
-    names = narratives or sorted(dated["narrative"].unique())
+    names = sorted(dated["narrative"].unique()) if narratives is None else narratives
     rows = []
     for narrative in names:
         if narrative == UNASSIGNED:
@@ -191,6 +194,7 @@ def framing_drift(
                 cell_rows.append((narrative, outlet, period, len(members), ", ".join(top),
                                   ", ".join(t for t in top if t not in overall), shift, m,
                                   not enough))
+        rng = cell_rng(seed, "framing", narrative)  # its own: narratives may go to any process
         nulls = (null_shifts(unit, centre, [r[7] for r in cell_rows if r[7]], n_null, rng)
                  if unit is not None else {})
         for *head, shift, m, insufficient in cell_rows:

@@ -7,6 +7,7 @@ A1 (X, Mon 2025-01-06): n1 n1 n2; A2 (Y, Wed 2025-01-08): n2 unassigned; A3 (X, 
 import math
 import os
 import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -355,3 +356,71 @@ def test_resampled_sums_are_the_sums_of_the_resampled_rows():
     draws = rng.integers(0, 12, size=(9, 12))
     np.testing.assert_allclose(resampled_sums(fractions, draws), fractions[draws].sum(axis=1),
                                rtol=1e-12)
+
+
+def _many_narratives(n_narratives=7, n_articles=120, seed=0):
+    """A labelled frame with several narratives, outlets and weeks, texts and embeddings."""
+    rng = np.random.default_rng(seed)
+    words = ["tanks", "river", "sanctions", "oil", "grain", "ports", "talks", "drones", "power"]
+    articles = pd.DataFrame({
+        "article_id": [f"A{i}" for i in range(n_articles)],
+        "outlet": rng.choice(["X", "Y", "Z"], n_articles),
+        "date": (pd.Timestamp("2025-01-06") + pd.to_timedelta(rng.integers(0, 35, n_articles),
+                                                               unit="D")).date,
+        "duplicate_of": None,
+    })
+    n_par = 4 * n_articles
+    paragraphs = pd.DataFrame({
+        "paragraph_id": [f"p{i}" for i in range(n_par)],
+        "article_id": np.repeat(articles["article_id"], 4).to_numpy(),
+        "text_hash": [f"h{i}" for i in range(n_par)],
+    })
+    # skewed sizes, so that the largest narratives go first and the split is uneven
+    ids = rng.choice(n_narratives, n_par, p=np.arange(n_narratives, 0, -1) / sum(
+        range(1, n_narratives + 1)))
+    assignments = pd.DataFrame({"paragraph_id": paragraphs["paragraph_id"], "narrative_id": ids})
+    narratives = pd.DataFrame({"narrative_id": range(-1, n_narratives),
+                               "label": ["unassigned"] + [f"n{k}" for k in range(n_narratives)]})
+    labelled = labelled_paragraphs(articles, paragraphs, assignments, narratives)
+    texts = {h: " ".join(rng.choice(words, 6)) for h in paragraphs["text_hash"]}
+    embeddings = {h: rng.normal(size=4) + k for h, k in zip(paragraphs["text_hash"], ids)}
+    names = [f"n{k}" for k in range(n_narratives)] + ["unassigned"]
+    return labelled, names, texts, embeddings
+
+
+def test_framing_split_between_two_processes_is_the_in_process_table():
+    labelled, names, texts, embeddings = _many_narratives()
+    common = dict(narratives=names, period="week", n_bootstrap=10, min_articles=2, seed=3,
+                  texts=texts, embeddings=embeddings)
+    here = drift_tables(labelled, **common)["framing"]
+    beside = drift_tables(labelled, workers=2, **common)["framing"]
+    assert here["shift_null"].notna().sum() > 20 and set(here["narrative"]) == set(names[:-1])
+    pd.testing.assert_frame_equal(here, beside)
+    # each narrative's rows depend on its own data and the seed only, not on what else is asked
+    alone = framing_drift(select_copies(labelled, "per_outlet"), narratives=["n3"], texts=texts,
+                          embeddings=embeddings, seed=3)
+    pd.testing.assert_frame_equal(alone, here[here["narrative"] == "n3"].reset_index(drop=True))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers are Linux only")
+def test_framing_narratives_a_dead_worker_took_are_computed_here():
+    import functools
+
+    from narrative.drift import _framing_beside
+
+    labelled, names, texts, embeddings = _many_narratives(seed=1)
+    parent = os.getpid()
+    kept = select_copies(labelled, "per_outlet")
+    full = framing_drift(kept, narratives=names, texts=texts, embeddings=embeddings, seed=0)
+    job = functools.partial(framing_drift, kept, texts=texts, embeddings=embeddings, seed=0)
+
+    def takes_two_then_dies(narratives):
+        if os.getpid() != parent:
+            for _ in zip(range(2), narratives):  # claim (up to) two narratives, then die
+                pass
+            os._exit(1)
+        time.sleep(0.5)  # here: let the worker claim first
+        return job(narratives=narratives)
+
+    got = _framing_beside(takes_two_then_dies, names, kept)()
+    pd.testing.assert_frame_equal(got, full)
