@@ -130,8 +130,9 @@ class Settings:
     report_workers: int = 0
     """Processes that draw the report's figures when more than a few must be drawn: 0 (default)
     one per CPU core, 1 draw them in the building process. matplotlib draws on one core, and a
-    large report has dozens of figures (ukraine_media_2022: 46). Above 1, framing drift also runs
-    in a forked process beside the other drift tables."""
+    large report has dozens of figures (ukraine_media_2022: 46). Above 1, framing drift is shared
+    with a forked process beside the other drift tables, and ``build`` loads the embedding model
+    in a forked process while it ingests (Linux)."""
 
     def __post_init__(self) -> None:
         from .cpu import resolve_precision

@@ -179,6 +179,7 @@ def fit_run(
         embedder = embedder or load_embedder(
             settings.embedding_model, batch_size=settings.batch_size, precision=settings.precision
         )
+        embedder.model_id  # noqa: B018 - one loading elsewhere is waited for here
     with timer.stage("embed"):
         # One vector per distinct text, fitted in text-hash order so input order does not matter.
         distinct = (
@@ -635,7 +636,11 @@ def build(
     store_path = Path(store_path) if store_path else out_dir / "narrative.duckdb"
     codebook = load_codebook(codebook_path)  # validate before any long work
     timer = StageTimer()
-    with Store(store_path) as store:
+    embedder = _start_embedder(settings)  # loads while this process ingests
+    with (
+        contextlib.closing(embedder) if embedder is not None else contextlib.nullcontext(),
+        Store(store_path) as store,
+    ):
         with timer.stage("ingest"):
             summary = ingest(sources, store, manifest=manifest, settings=settings, options=options)
         echo(
@@ -651,7 +656,9 @@ def build(
             reasons = ", ".join(f"{k}: {v}" for k, v in summary.reasons().items()) or "no input files"
             raise InputError(f"no readable article in {', '.join(map(str, sources))} ({reasons})")
         fit = fit_run(store, settings=settings, codebook=codebook, progress=progress, timer=timer,
-                      refit=refit)
+                      refit=refit, embedder=embedder)
+        if embedder is not None:
+            embedder.close()  # done with the model: its memory back before drift and report
         echo(_fit_message(fit))
         if fit.refit_proposal:
             echo(f"refit proposed: {fit.refit_proposal}; run again with --refit to cluster afresh")
@@ -663,6 +670,19 @@ def build(
                 timings=timer.seconds, title=title,
             )
     return BuildResult(out_dir, store_path, fit.run_id, summary, fit, paths, timer.seconds)
+
+
+def _start_embedder(settings: Settings):
+    """The embedding model loading in a forked process (see
+    :mod:`narrative.embed.background`), or None: one core only, ``report_workers`` 1, or no fork
+    here. Started before the store opens, so no database connection crosses the fork."""
+    from .embed.background import BackgroundEmbedder
+
+    workers = settings.report_workers or os.cpu_count() or 1
+    if workers < 2 or not BackgroundEmbedder.available():
+        return None
+    return BackgroundEmbedder(settings.embedding_model, batch_size=settings.batch_size,
+                              precision=settings.precision)
 
 
 def _fit_message(fit: FitResult) -> str:

@@ -136,12 +136,15 @@ class SentenceEmbedder:
     # words and representative documents: through this embedder, so in the same precision and
     # length-sorted batches as the paragraphs.
     def as_bertopic_backend(self):
-        from bertopic.backend import BaseEmbedder
+        return bertopic_backend(self, None if self.backend == "torch" else self.model)
 
-        embedder = self
 
-        class _Backend(BaseEmbedder):
-            def embed(self, documents, verbose: bool = False) -> np.ndarray:
-                return embedder.encode(list(documents))
+def bertopic_backend(embedder, model=None):
+    """``embedder`` as a BERTopic backend: its ``encode`` embeds what BERTopic asks for."""
+    from bertopic.backend import BaseEmbedder
 
-        return _Backend(embedding_model=None if self.backend == "torch" else self.model)
+    class _Backend(BaseEmbedder):
+        def embed(self, documents, verbose: bool = False) -> np.ndarray:
+            return embedder.encode(list(documents))
+
+    return _Backend(embedding_model=model)
