@@ -97,3 +97,43 @@ def test_not_started_with_one_worker():
         print("ok")
     """)
     assert out.strip() == "ok"
+
+
+def test_the_child_exits_when_its_parent_is_killed(tmp_path):
+    """A build killed mid-run (SIGKILL: no clean-up) must not leave the model process behind."""
+    import os
+    import signal
+    import time
+
+    pid_file = tmp_path / "child.pid"
+    parent = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import os, time
+        from narrative.embed.background import BackgroundEmbedder
+        bg = BackgroundEmbedder()
+        open({str(pid_file)!r}, "w").write(str(bg._process.pid))
+        time.sleep(600)
+    """)])
+    try:
+        for _ in range(600):
+            if pid_file.exists() and pid_file.read_text():
+                break
+            time.sleep(0.1)
+        child = int(pid_file.read_text())
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(timeout=30)
+        for _ in range(600):  # it may finish loading the model first
+            try:
+                os.kill(child, 0)
+            except ProcessLookupError:
+                break
+            try:  # reap it if it became our zombie (it is the grandchild: init reaps it)
+                os.waitpid(child, os.WNOHANG)
+            except ChildProcessError:
+                pass
+            time.sleep(0.1)
+        else:
+            os.kill(child, signal.SIGKILL)
+            raise AssertionError("the model process outlived its killed parent by a minute")
+    finally:
+        if parent.poll() is None:
+            parent.kill()

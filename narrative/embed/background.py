@@ -20,37 +20,40 @@ from typing import Any, Sequence
 import numpy as np
 
 
-def _serve(conn: Any, kwargs: dict) -> None:
-    """Child process: load the embedder, report ``ready``, then encode until told to stop."""
+def _serve(conn: Any, parent_end: Any, kwargs: dict) -> None:
+    """Child process: load the embedder, report ``ready``, then encode until told to stop or
+    until the parent is gone (its end of the pipe closed: a killed parent leaves no child)."""
     import signal
 
+    parent_end.close()  # inherited by the fork: held open here, it would hide the parent's exit
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     try:
-        from .sentence import SentenceEmbedder
-
-        embedder = SentenceEmbedder(**kwargs)
-    except BaseException as exc:  # noqa: BLE001 - sent to the parent, which raises it
-        conn.send(("error", exc))
-        return
-    conn.send(("ready", embedder.model_id, embedder.dim))
-
-    class _Progress:
-        def advance(self, n: int) -> None:
-            conn.send(("progress", n))
-
-    while True:
         try:
-            message = conn.recv()
-        except (EOFError, OSError):  # the parent is gone
-            return
-        if message[0] != "encode":
-            return
-        try:
-            vectors = embedder.encode(message[1], progress=_Progress() if message[2] else None)
-        except BaseException as exc:  # noqa: BLE001
+            from .sentence import SentenceEmbedder
+
+            embedder = SentenceEmbedder(**kwargs)
+        except Exception as exc:  # noqa: BLE001 - sent to the parent, which raises it
             conn.send(("error", exc))
-            continue
-        conn.send(("result", vectors))
+            return
+        conn.send(("ready", embedder.model_id, embedder.dim))
+
+        class _Progress:
+            def advance(self, n: int) -> None:
+                conn.send(("progress", n))
+
+        while True:
+            message = conn.recv()
+            if message[0] != "encode":
+                return
+            try:
+                vectors = embedder.encode(message[1],
+                                          progress=_Progress() if message[2] else None)
+            except Exception as exc:  # noqa: BLE001
+                conn.send(("error", exc))
+                continue
+            conn.send(("result", vectors))
+    except (EOFError, OSError):  # the parent is gone (BrokenPipeError is an OSError)
+        return
 
 
 class BackgroundEmbedder:
@@ -71,7 +74,7 @@ class BackgroundEmbedder:
         self._dim: int | None = None
         context = multiprocessing.get_context("fork")
         self._conn, child_conn = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child_conn, self._kwargs),
+        self._process = context.Process(target=_serve, args=(child_conn, self._conn, self._kwargs),
                                         name="narrative-embedder", daemon=True)
         self._process.start()
         child_conn.close()
