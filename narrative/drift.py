@@ -497,7 +497,10 @@ def _framing_beside(job: Callable[..., pd.DataFrame], narratives: list[str],
     If the other process died, the narratives it took are computed here. None where fork is
     unavailable."""
     import multiprocessing
+    import sys
 
+    if not sys.platform.startswith("linux"):
+        return None
     size = labelled["narrative"].value_counts()
     order = sorted(narratives, key=lambda n: -int(size.get(n, 0)))  # stable: ties keep order
     counter = multiprocessing.get_context("fork").Value("i", 0)
