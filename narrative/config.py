@@ -140,6 +140,11 @@ class Settings:
         object.__setattr__(self, "precision", resolve_precision(self.precision))
         check_outliers(self.outliers)
 
+    @property
+    def workers(self) -> int:
+        """``report_workers`` resolved: how many processes to use (0 means one per CPU core)."""
+        return self.report_workers or os.cpu_count() or 1
+
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **_coerce(changes))
 

@@ -10,7 +10,6 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import os
 import platform
 import time
 from dataclasses import dataclass, field
@@ -492,7 +491,7 @@ def compute_drift(store: Store, run_id: str, *, settings: Settings = Settings())
         min_articles=settings.min_articles, seed=settings.seed,
         kinds=dict(zip(narratives["label"], narratives["kind"])),
         embeddings=embeddings, texts=dict(zip(distinct["text_hash"], distinct["text"])),
-        workers=settings.report_workers or os.cpu_count() or 1,
+        workers=settings.workers,
     )
     return DriftFrames(paragraphs=labelled, tables=tables, narrative_order=order)
 
@@ -675,11 +674,12 @@ def build(
 def _start_embedder(settings: Settings):
     """The embedding model loading in a forked process (see
     :mod:`narrative.embed.background`), or None: one core only, ``report_workers`` 1, or no fork
-    here. Started before the store opens, so no database connection crosses the fork."""
+    here. Started before the store opens, so no database connection crosses the fork, and before
+    the ingest says whether anything needs embedding: on a re-run with nothing new it loads on
+    the idle core and is stopped unused."""
     from .embed.background import BackgroundEmbedder
 
-    workers = settings.report_workers or os.cpu_count() or 1
-    if workers < 2 or not BackgroundEmbedder.available():
+    if settings.workers < 2 or not BackgroundEmbedder.available():
         return None
     return BackgroundEmbedder(settings.embedding_model, batch_size=settings.batch_size,
                               precision=settings.precision)

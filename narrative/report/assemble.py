@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -346,8 +345,7 @@ def assemble_report(
         ),
         "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
-    workers = settings.report_workers or os.cpu_count() or 1
-    cache.draw_pending(save_figure, workers=workers)
+    cache.draw_pending(save_figure, workers=settings.workers)
     for key, title_, caption, files in drawn:
         png, svg = files.files()  # the embedded PNG is the saved file's bytes
         figures.append(FigureRef(key=key, title=title_, caption=caption, png=png,
