@@ -93,7 +93,9 @@ def test_not_started_with_one_worker():
         assert _start_embedder(Settings(report_workers=1)) is None
         bg = _start_embedder(Settings(report_workers=2))
         assert bg is not None
-        bg.close()
+        child = bg._process
+        bg.close()  # before the model is loaded (nothing to embed): killed, not waited for
+        assert not child.is_alive() and child.exitcode == -9
         print("ok")
     """)
     assert out.strip() == "ok"

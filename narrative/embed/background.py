@@ -156,7 +156,8 @@ class BackgroundEmbedder:
         return bertopic_backend(self)
 
     def close(self) -> None:
-        """Stop the child process (idempotent)."""
+        """Stop the child process (idempotent). One still loading the model (a re-run with
+        nothing to embed) is killed at once rather than waited for: it holds nothing to save."""
         process, self._process = self._process, None
         if process is None:
             return
@@ -165,7 +166,7 @@ class BackgroundEmbedder:
         except (BrokenPipeError, OSError):
             pass
         self._conn.close()
-        process.join(timeout=5)
+        process.join(timeout=5 if self._model_id is not None else 0)
         if process.is_alive():
             process.kill()
             process.join()
