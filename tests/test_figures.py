@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
+from matplotlib.dates import num2date
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
@@ -555,6 +556,71 @@ def test_a_single_period_draws_without_date_locator_warnings():
     fig = plot_outlet_small_multiples(one, narratives=["B"], include_all=True)
     assert [ax.get_title() for ax in fig.axes] == ["all outlets", "Правда"]
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["2024-01-01"]
+
+
+def _ticks_in_view(ax) -> list[str]:
+    """The x ticks inside the view, as ``YYYY-MM-DD HH:MM``."""
+    lo, hi = ax.get_xlim()
+    return [num2date(v).strftime("%Y-%m-%d %H:%M") for v in ax.get_xticks() if lo <= v <= hi]
+
+
+def _one_narrative(periods, outlets=("all",), insufficient=False) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"period": p, "outlet": o, "narrative": "A", "share": 0.3, "n_articles": 1,
+          "insufficient": insufficient} for p in periods for o in outlets]
+    )
+
+
+def test_periods_of_gaps_only_or_one_day_apart_tick_their_dates_without_warnings():
+    """Every share of a period a gap (too few articles: NaN), or periods one day apart: the date
+    axis shows those dates, without AutoDateLocator's warning. (Gaps only left the axis at 1970's
+    default range, 26 hours, ticked in hours and warned: once per narrative figure of the seed
+    corpus; consecutive days were ticked in hours too.)"""
+    import warnings
+
+    from narrative.figures import figure_to_svg_bytes
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        one = plot_outlet_small_multiples(
+            _one_narrative(["2024-01-01"], insufficient=True), narratives=["A"], include_all=True,
+        )
+        figure_to_png_bytes(one)
+        figure_to_svg_bytes(one)
+        (ax,) = one.axes
+        assert _ticks_in_view(ax) == ["2024-01-01 00:00"]
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["2024-01-01"]
+
+        two = plot_outlet_small_multiples(
+            _one_narrative(["2025-08-18", "2025-09-01"], insufficient=True), narratives=["A"],
+            include_all=True,
+        )
+        figure_to_png_bytes(two)
+        (ax,) = two.axes
+        lo, hi = (num2date(v).strftime("%Y-%m-%d") for v in ax.get_xlim())
+        assert "2025-08-17" <= lo <= "2025-08-18" and "2025-09-01" <= hi <= "2025-09-02"
+        assert _ticks_in_view(ax) and all(t.startswith("2025-") for t in _ticks_in_view(ax))
+
+        days = _one_narrative(["2024-05-01", "2024-05-02"], outlets=("all", "Правда"))
+        divergence = pd.DataFrame({"period": ["2024-05-01", "2024-05-02"], "outlet": "Правда",
+                                   "js_baseline": [0.0, 0.1]})
+        for fig in (plot_outlet_small_multiples(days, include_all=True),
+                    plot_share_over_time(days, layout="panels"), plot_share_over_time(days),
+                    plot_divergence(divergence)):
+            figure_to_png_bytes(fig)
+            figure_to_svg_bytes(fig)
+            assert _ticks_in_view(fig.axes[0]) == ["2024-05-01 00:00", "2024-05-02 00:00"]
+
+
+def test_a_panel_of_one_period_does_not_narrow_the_shared_date_axis():
+    """Panels share one date axis: a later panel with one period must not cut the others' to it."""
+    rows = _one_narrative(PERIODS)
+    rows = pd.concat([rows, _one_narrative(PERIODS[-1:], outlets=("Правда",))], ignore_index=True)
+    fig = plot_outlet_small_multiples(rows, narratives=["A"], include_all=True)
+    figure_to_png_bytes(fig)
+    for ax in fig.axes:
+        lo, hi = (num2date(v).strftime("%Y-%m-%d") for v in ax.get_xlim())
+        assert lo <= PERIODS[0] and hi >= PERIODS[-1], ax.get_title()
 
 
 def test_exact_cosine_knn_matches_brute_force_with_self_first():

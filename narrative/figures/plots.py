@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -139,21 +140,71 @@ def _text_color(rgba: Sequence[float]) -> str:
     return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.179 else "white"
 
 
-def _date_ticks(ax: Axes, maxticks: int) -> None:
-    """Concise date ticks on the x axis; one labelled tick when all data fall on one day (where
-    matplotlib's date locator has no interval to pick and warns)."""
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, DateFormatter
-    from matplotlib.ticker import FixedLocator
+#: Axes whose x view :func:`_date_ticks` set by hand (autoscaling off), so that a later call for an
+#: axes sharing that x axis, with more dates drawn, can hand the view back to autoscaling.
+_PINNED_VIEWS: weakref.WeakSet = weakref.WeakSet()
 
-    lo, hi = ax.dataLim.intervalx
-    if np.isfinite(lo) and np.isfinite(hi) and hi - lo < 1.0:
+
+def _date_span(axes: Iterable[Axes]) -> tuple[float, float, bool]:
+    """The first and last date drawn on ``axes`` (date numbers), and whether those are data limits.
+
+    Where no value is drawn (every share a gap, NaN, which matplotlib leaves out of the data
+    limits), the first and last x of the lines instead: the periods the axes stands for. NaN, NaN
+    when nothing dated is there at all.
+    """
+    axes = list(axes)
+    lo = min((a.dataLim.intervalx[0] for a in axes), default=np.inf)
+    hi = max((a.dataLim.intervalx[1] for a in axes), default=-np.inf)
+    if np.isfinite(lo) and np.isfinite(hi) and lo <= hi:
+        return float(lo), float(hi), True
+    xs = [np.asarray(line.get_xdata(orig=False), dtype=float) for a in axes for line in a.get_lines()]
+    xs = np.concatenate(xs) if xs else np.empty(0)
+    xs = xs[np.isfinite(xs)]
+    if not xs.size:
+        return np.nan, np.nan, False
+    return float(xs.min()), float(xs.max()), False
+
+
+def _date_ticks(ax: Axes, maxticks: int) -> None:
+    """Concise date ticks on the x axis, chosen from the dates drawn on every axes sharing it.
+
+    Axes that share an x axis share its locator and view limits, so the choice is made over all of
+    them (whichever is formatted last, the same choice). Periods are whole days, and where the
+    dates drawn are less than 2 days apart matplotlib's :class:`~matplotlib.dates.AutoDateLocator`
+    would tick hours (and warn that no hourly interval fits ``maxticks``); instead:
+
+    - all on one day: one labelled tick at that date, the view a week around it;
+    - two consecutive days: a tick at each day.
+
+    Where every value is a gap (NaN: nothing in the data limits), the view spans the periods of the
+    lines, not matplotlib's default of 1970-01-01 (a 26-hour range: hourly ticks, and the warning).
+    """
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, DateFormatter
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    shared = ax.get_shared_x_axes().get_siblings(ax)
+    lo, hi, drawn = _date_span(shared)
+    if not np.isfinite(lo):  # nothing dated on these axes: no ticks rather than 1970's
+        ax.xaxis.set_major_locator(NullLocator())
+        return
+    if hi - lo < 1.0:
         ax.xaxis.set_major_locator(FixedLocator([lo]))
         ax.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))
         ax.set_xlim(lo - 3.5, hi + 3.5)
+        _PINNED_VIEWS.update(shared)  # set_xlim turned autoscaling off for all of them
         return
-    locator = AutoDateLocator(minticks=2, maxticks=maxticks)
+    locator = AutoDateLocator(minticks=1 if hi - lo < 2.0 else 2, maxticks=maxticks)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    if not drawn:  # only gaps: the lines' periods, with matplotlib's default margins
+        margin = ax.margins()[0] * (hi - lo)
+        ax.set_xlim(lo - margin, hi + margin)
+        _PINNED_VIEWS.update(shared)
+        return
+    for other in shared:  # pinned by an earlier call, before the other axes were drawn
+        if other in _PINNED_VIEWS:
+            _PINNED_VIEWS.discard(other)
+            other.autoscale(enable=True, axis="x")
 
 
 def _pct_label(value: float) -> str:
