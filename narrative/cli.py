@@ -64,14 +64,26 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 def _run(fn):
     """Call ``fn`` turning user errors into a one-line message and exit status 1."""
+    interrupted = "interrupted; finished work is kept in the store, rerun to resume"
     try:
         return fn()
     except KeyboardInterrupt:
-        _fail("interrupted; finished work is kept in the store, rerun to resume", 130)
+        _fail(interrupted, 130)
     except _user_errors() as exc:
         _fail(next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__))
     except ValueError as exc:  # bad settings values
         _fail(str(exc))
+    except Exception as exc:
+        if _duckdb_interrupt(exc):
+            _fail(interrupted, 130)
+        raise
+
+
+def _duckdb_interrupt(exc: Exception) -> bool:
+    """Whether ``exc`` is Ctrl-C as DuckDB reports it when it arrives during a query."""
+    if type(exc).__name__ == "InterruptException":
+        return True
+    return isinstance(exc, RuntimeError) and str(exc).strip() == "Query interrupted"
 
 
 def _settings(config: Optional[Path], *, base: Optional[dict] = None, **overrides):

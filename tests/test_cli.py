@@ -96,3 +96,38 @@ def test_a_bad_config_file_is_a_clear_error_for_any_command(tmp_path):
                                  str(tmp_path / "o"), "--config", str(bad)])
     assert result.exit_code == 1
     assert "no_such_setting" in result.stderr
+
+
+@pytest.mark.parametrize("how", ["interrupt", "signal"])
+def test_ctrl_c_during_a_duckdb_query_is_the_interrupted_message_not_a_traceback(how, capsys):
+    """DuckDB turns Ctrl-C during a query into its own exceptions (InterruptException, or
+    RuntimeError "Query interrupted" when the signal arrives while it runs); both mean exit 130."""
+    import threading
+
+    import duckdb
+    import typer
+
+    from narrative.cli import _run
+
+    con = duckdb.connect()
+
+    def query():
+        if how == "interrupt":
+            threading.Timer(0.3, con.interrupt).start()
+            con.execute("select count(*) from range(100000000000) a").fetchall()
+        raise RuntimeError("Query interrupted")
+
+    with pytest.raises(typer.Exit) as stopped:
+        _run(query)
+    assert stopped.value.exit_code == 130
+    assert "interrupted; finished work is kept in the store" in capsys.readouterr().err
+
+
+def test_other_runtime_errors_still_raise():
+    from narrative.cli import _run
+
+    def broken():
+        raise RuntimeError("something else")
+
+    with pytest.raises(RuntimeError, match="something else"):
+        _run(broken)
