@@ -420,7 +420,40 @@ def codebook_suggest(
     _run(go)
 
 
+@app.command()
+def serve(
+    socket_path: Optional[Path] = typer.Option(
+        None, "--socket", help="Unix socket to listen on [default: NARRATIVE_SERVER, else a per-user "
+                               "folder under XDG_RUNTIME_DIR or the temp folder].",
+    ),
+) -> None:
+    """Stay resident with the heavy libraries imported, so later commands start at once.
+
+    While it runs, every `narrative` command (build, report, drift, ...) is run in a fork of this
+    process instead of a fresh one: the imports of torch, BERTopic, UMAP and matplotlib (most of
+    a small build) are paid once. Output, progress bars, Ctrl-C and exit status behave as without
+    it. A server whose package files differ from the client's is not used. NARRATIVE_SERVER=off
+    makes commands ignore a server. Stop it with Ctrl-C or SIGTERM.
+
+    Example: narrative serve &   then   narrative build articles/ --out reports/mine
+    """
+    from .serve import ServeError, serve as run_server, socket_path as default_path
+
+    path = socket_path or default_path()
+    if path is None:
+        _fail("NARRATIVE_SERVER is off: give a socket with --socket")
+    try:
+        run_server(path, log=_echo)
+    except ServeError as exc:
+        _fail(str(exc))
+
+
 def main() -> None:  # pragma: no cover - console script entry point
+    from .serve import forward
+
+    status = forward(sys.argv[1:])
+    if status is not None:
+        sys.exit(status)
     app()
 
 

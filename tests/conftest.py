@@ -15,6 +15,7 @@ CORPORA = SHARED / "corpora"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ["NARRATIVE_SERVER"] = "off"  # a developer's `narrative serve` must not run the tests' commands
 
 
 class NetworkAttempt(AssertionError):

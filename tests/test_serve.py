@@ -1,0 +1,242 @@
+"""`narrative serve`: commands run in a fork of a resident process, as they would run alone.
+
+One server (a real `python -m narrative serve`, with its usual imports) is shared by the module;
+clients are real `narrative` processes talking to it over its Unix socket.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from narrative import serve
+
+pytestmark = pytest.mark.skipif(
+    not (sys.platform.startswith("linux") and hasattr(socket, "send_fds")),
+    reason="narrative serve needs fork and Unix sockets with descriptor passing (Linux here)",
+)
+
+CLIENT = [sys.executable, "-c", "import sys; from narrative.cli import main; sys.argv[0] = 'narrative'; main()"]
+
+
+class Server:
+    def __init__(self, folder: Path):
+        self.socket = folder / "serve.sock"
+        self.log = folder / "serve.log"
+        self._log_file = open(self.log, "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "narrative", "serve", "--socket", str(self.socket)],
+            stdout=subprocess.DEVNULL, stderr=self._log_file, env={**os.environ, "NARRATIVE_SERVER": "off"},
+        )
+        deadline = time.monotonic() + 120
+        while "listening on" not in self.log.read_text():
+            assert self.process.poll() is None, self.log.read_text()
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.2)
+
+    def env(self, **extra) -> dict:
+        return {**os.environ, "NARRATIVE_SERVER": str(self.socket), **extra}
+
+    def children(self) -> list[tuple[int, int]]:
+        """(pid, exit status) of every command the server has finished, in order."""
+        return [(int(p), int(c)) for p, c in re.findall(r"child (\d+) exited (-?\d+)", self.log.read_text())]
+
+    def wait_children(self, count: int) -> list[tuple[int, int]]:
+        deadline = time.monotonic() + 60
+        while len(self.children()) < count:
+            assert time.monotonic() < deadline, self.log.read_text()
+            time.sleep(0.1)
+        return self.children()
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        status = self.process.wait(timeout=60)
+        self._log_file.close()
+        return status
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    running = Server(tmp_path_factory.mktemp("serve"))
+    yield running
+    assert running.stop() == 0
+    assert not running.socket.exists(), "the socket file outlives the server"
+
+
+def _articles(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "one.txt").write_text(
+        "Title: Grain corridor talks resume\nOutlet: Test Wire\nDate: 2025-03-01\n\n"
+        "Negotiators met again on Tuesday to discuss the grain corridor.\n\n"
+        "Shipping insurers said premiums would fall if the corridor held.\n"
+    )
+    return folder
+
+
+def test_a_command_runs_in_the_server_in_the_clients_folder_and_streams(server, tmp_path):
+    _articles(tmp_path / "in")
+    before = len(server.children())
+    done = subprocess.run(
+        CLIENT + ["ingest", "in", "--store", "mine.duckdb"], cwd=tmp_path,
+        env=server.env(), capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    served = server.wait_children(before + 1)[before]
+    assert served[1] == 0  # a child of the server ran it
+    assert "ingested 1 (1 new)" in done.stderr  # the child's output reached the client's pipes
+    assert (tmp_path / "mine.duckdb").exists()  # relative paths resolved in the client's folder
+
+
+ECHO_SERVER = """
+import json, os, sys
+from pathlib import Path
+from narrative import serve
+
+def run(argv):
+    line = sys.stdin.readline().strip()
+    print(json.dumps({"argv": argv, "cwd": os.getcwd(), "seed": os.environ.get("NARRATIVE_SEED"),
+                      "stdin": line, "pid": os.getpid()}))
+    print("to stderr", file=sys.stderr)
+    return int(argv[-1])
+
+serve.serve(Path(sys.argv[1]), preload=(), run=run, log=lambda m: print(m, file=sys.stderr, flush=True))
+"""
+
+
+def test_the_child_gets_the_clients_argv_folder_environment_and_three_streams(tmp_path):
+    sock = tmp_path / "echo.sock"
+    log = open(tmp_path / "echo.log", "w")
+    echo = subprocess.Popen([sys.executable, "-c", ECHO_SERVER, str(sock)], stderr=log)
+    try:
+        deadline = time.monotonic() + 60
+        while "listening" not in (tmp_path / "echo.log").read_text():
+            assert echo.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        (tmp_path / "work").mkdir()
+        done = subprocess.run(
+            CLIENT + ["report", "--anything", "3"], cwd=tmp_path / "work", input="hello from stdin\n",
+            env={**os.environ, "NARRATIVE_SERVER": str(sock), "NARRATIVE_SEED": "7"},
+            capture_output=True, text=True, timeout=60,
+        )
+        import json
+
+        seen = json.loads(done.stdout)
+        assert done.returncode == 3 and done.stderr == "to stderr\n"
+        assert seen["argv"] == ["report", "--anything", "3"]
+        assert seen["cwd"] == str(tmp_path / "work") and seen["seed"] == "7"
+        assert seen["stdin"] == "hello from stdin"
+        assert seen["pid"] not in (echo.pid, os.getpid())
+    finally:
+        echo.send_signal(signal.SIGTERM)
+        assert echo.wait(timeout=30) == 0
+        log.close()
+    assert not sock.exists()
+
+
+def test_the_exit_status_and_error_message_come_back(server, tmp_path):
+    before = len(server.children())
+    done = subprocess.run(
+        CLIENT + ["build", "missing-folder", "--out", "out"], cwd=tmp_path,
+        env=server.env(), capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 1
+    assert "no such file or folder: missing-folder" in done.stderr
+    assert server.wait_children(before + 1)[before][1] == 1
+
+
+def _start_build(server, tmp_path) -> subprocess.Popen:
+    """The demo build: long enough (a minute) to be interrupted while it works."""
+    return subprocess.Popen(
+        CLIENT + ["demo", "--out", "out"], cwd=tmp_path, env=server.env(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def _wait_for_ingest(client: subprocess.Popen) -> None:
+    """Block until the served build has printed its ingest line (it is then working)."""
+    for line in client.stderr:
+        if line.startswith("ingest:"):
+            return
+    raise AssertionError(f"the build ended before ingesting: {client.stderr.read()}")
+
+
+def test_ctrl_c_on_the_client_interrupts_the_command_in_the_server(server, tmp_path):
+    before = len(server.children())
+    client = _start_build(server, tmp_path)
+    _wait_for_ingest(client)
+    client.send_signal(signal.SIGINT)
+    rest = client.stderr.read()
+    assert client.wait(timeout=60) == 130, rest
+    assert "interrupted; finished work is kept in the store" in rest
+    assert server.wait_children(before + 1)[before][1] == 130
+
+
+def test_a_client_that_dies_interrupts_its_command(server, tmp_path):
+    before = len(server.children())
+    client = _start_build(server, tmp_path)
+    _wait_for_ingest(client)
+    client.kill()
+    client.wait(timeout=10)
+    assert server.wait_children(before + 1)[before][1] == 130
+
+
+def test_a_server_running_other_code_is_not_used(server, monkeypatch, tmp_path):
+    monkeypatch.setenv(serve.ENV, str(server.socket))
+    monkeypatch.setattr(serve, "fingerprint", lambda: "some other version")
+    before = len(server.children())
+    err = io.StringIO()
+    assert serve.forward(["build", "x", "--out", str(tmp_path)], err=err) is None
+    assert "runs other code" in err.getvalue()
+    time.sleep(0.5)
+    assert len(server.children()) == before  # nothing was forked
+
+
+def test_a_second_server_on_the_same_socket_is_refused(server):
+    with pytest.raises(serve.ServeError, match="already listens"):
+        serve._listen(server.socket)
+    assert server.process.poll() is None
+
+
+def test_without_a_listening_server_commands_run_here(monkeypatch, tmp_path):
+    monkeypatch.setenv(serve.ENV, "off")
+    assert serve.socket_path() is None and serve.forward(["build", "x"]) is None
+    missing = tmp_path / "none.sock"
+    monkeypatch.setenv(serve.ENV, str(missing))
+    assert serve.forward(["build", "x"]) is None
+    left_over = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)  # a killed server's socket file
+    left_over.bind(str(missing))
+    left_over.close()
+    assert missing.exists() and serve.forward(["build", "x"]) is None
+    monkeypatch.setenv(serve.ENV, str(missing))
+    assert serve.forward(["serve"]) is None and serve.forward(["build", "--help"]) is None
+
+
+def test_the_socket_is_private_to_its_user(tmp_path):
+    listener = serve._listen(tmp_path / "sub" / "serve.sock")
+    try:
+        assert (tmp_path / "sub" / "serve.sock").stat().st_mode & 0o777 == 0o600
+        assert (tmp_path / "sub").stat().st_mode & 0o777 == 0o700
+    finally:
+        listener.close()
+
+
+def test_the_fingerprint_changes_with_the_package_files(tmp_path, monkeypatch):
+    first = serve.fingerprint()
+    assert first == serve.fingerprint()
+    module = Path(serve.__file__)
+    stat = module.stat()
+    try:
+        os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        assert serve.fingerprint() != first
+    finally:
+        os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert serve.fingerprint() == first
