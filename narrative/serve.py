@@ -49,6 +49,18 @@ PRELOAD = (
 
 _HEADER = struct.Struct("!I")
 
+IMPORT_TIME_ENV = ("PYTHON", "NUMBA_", "OMP_", "MKL_", "OPENBLAS_", "TORCH", "PYTORCH_", "CUDA_",
+                   "HF_", "TRANSFORMERS_", "SENTENCE_TRANSFORMERS_", "TOKENIZERS_", "MPL",
+                   "NARRATIVE_NUMBA_CACHE")
+"""Prefixes of environment variables that libraries read when imported (or at interpreter start):
+a client whose values differ from the server's runs its command itself, as a fresh process would
+read them."""
+
+
+_SET_BY_IMPORTS: Dict[str, str] = {}
+"""Environment variables the server's imports set (torch sets KMP_INIT_AT_FORK, for one); kept
+in each child under the client's environment."""
+
 
 class ServeError(RuntimeError):
     """The server cannot start (socket in use, unsafe folder, platform without fork)."""
@@ -135,8 +147,8 @@ def forward(argv: Sequence[str], *, err=None) -> Optional[int]:
         if first is None:
             return None
         if "stale" in first:
-            print(f"narrative: the server at {path} runs other code ({first['stale']}); "
-                  "running here (restart `narrative serve`)", file=err)
+            print(f"narrative: not using the server at {path}: {first['stale']}; "
+                  "running here (restart `narrative serve` to use it)", file=err)
             return None
         return _wait_for_exit(sock, reader, err)
 
@@ -171,6 +183,10 @@ def _read_message(reader) -> Optional[dict]:
     return json.loads(line) if line else None
 
 
+def _import_time_env(env) -> Dict[str, str]:
+    return {k: v for k, v in env.items() if k.startswith(IMPORT_TIME_ENV)}
+
+
 def _send_message(sock: socket.socket, message: dict) -> None:
     try:
         sock.sendall(json.dumps(message).encode() + b"\n")
@@ -193,8 +209,11 @@ def serve(path: Path, *, preload: Sequence[str] = PRELOAD, log: Callable[[str], 
     listener = _listen(path)
     try:
         started = time.perf_counter()
+        environment = json.dumps(_import_time_env(os.environ), sort_keys=True)  # before imports set any
+        before = dict(os.environ)
         imported = _preload(preload)
-        code = fingerprint()
+        _SET_BY_IMPORTS.update({k: v for k, v in os.environ.items() if before.get(k) != v})
+        code = fingerprint() + "\0" + environment
         log(f"narrative serve: listening on {path} ({imported} modules imported in "
             f"{time.perf_counter() - started:.1f} s); Ctrl-C stops")
         _loop(listener, code, run or _run_cli, log)
@@ -369,8 +388,15 @@ def _receive(conn: socket.socket, code: str) -> Optional[dict]:
             os.close(fd)
         return None
     conn.settimeout(None)
-    if request.get("fingerprint") != code:
-        _send_message(conn, {"stale": "its package files differ from yours"})
+    package, _, environment = code.partition("\0")
+    mismatch = None
+    if request.get("fingerprint") != package:
+        mismatch = "its package files differ from yours"
+    elif json.dumps(_import_time_env(request.get("env", {})), sort_keys=True) != environment:
+        differ = sorted(set(json.loads(environment).items()) ^ set(_import_time_env(request["env"]).items()))
+        mismatch = "it was started with other " + ", ".join(sorted({k for k, _ in differ}))
+    if mismatch:
+        _send_message(conn, {"stale": mismatch})
         for fd in fds:
             os.close(fd)
         return None
@@ -416,6 +442,7 @@ def _child(conn: socket.socket, request: dict, run) -> int:
         os.close(fd)
     os.chdir(request["cwd"])
     os.environ.clear()
+    os.environ.update(_SET_BY_IMPORTS)  # as a fresh process importing them would have (KMP_*, ...)
     os.environ.update(request["env"])
     _reopen_standard_streams()
     _send_message(conn, {"pid": os.getpid()})

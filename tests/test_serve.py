@@ -195,9 +195,23 @@ def test_a_server_running_other_code_is_not_used(server, monkeypatch, tmp_path):
     before = len(server.children())
     err = io.StringIO()
     assert serve.forward(["build", "x", "--out", str(tmp_path)], err=err) is None
-    assert "runs other code" in err.getvalue()
+    assert "its package files differ" in err.getvalue()
     time.sleep(0.5)
     assert len(server.children()) == before  # nothing was forked
+
+
+def test_a_client_with_other_import_time_settings_runs_its_command_itself(server, tmp_path):
+    """Variables read when libraries are imported (threads, caches, backends) are the server's in
+    its children, so a client that sets them otherwise must not be served."""
+    before = len(server.children())
+    done = subprocess.run(
+        CLIENT + ["build", "missing-folder", "--out", "out"], cwd=tmp_path,
+        env=server.env(OMP_NUM_THREADS="3"), capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 1 and "no such file or folder" in done.stderr  # ran here instead
+    assert "it was started with other OMP_NUM_THREADS" in done.stderr
+    time.sleep(0.5)
+    assert len(server.children()) == before
 
 
 def test_a_second_server_on_the_same_socket_is_refused(server):
