@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import platform
 import shutil
 import subprocess
@@ -99,11 +100,14 @@ def write_new_articles(n: int, after: dt.date, out: Path, *, when: str,
     return path
 
 
-def timed_build(sources: list[Path], store: Path, out: Path) -> tuple[float, list[str]]:
+def timed_build(sources: list[Path], store: Path, out: Path,
+                server: Path | None = None) -> tuple[float, list[str]]:
+    """One `narrative build` in a fresh process, or sent to the `narrative serve` on ``server``."""
     cmd = [sys.executable, "-m", "narrative", "build", *map(str, sources), "--store", str(store),
            "--out", str(out)]
+    env = {**os.environ, "NARRATIVE_SERVER": str(server) if server else "off"}
     start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - start
     if done.returncode:
         sys.stderr.write(done.stdout + done.stderr)
@@ -135,6 +139,9 @@ def main() -> None:
                         help="keep the demo generator's outlets (default: the corpus's outlets "
                              "still being collected)")
     parser.add_argument("--work", type=Path, default=Path("out/incremental"))
+    parser.add_argument("--serve", action="store_true",
+                        help="send both re-runs to a `narrative serve` started first (its start-up "
+                             "is not timed) instead of fresh processes")
     args = parser.parse_args()
     if not args.store.exists():
         raise SystemExit(f"{args.store}: no such store; build one first with narrative build")
@@ -157,21 +164,31 @@ def main() -> None:
         report = args.work / "report"
         shutil.copytree(args.report, report)
 
+    server = sock = None
+    if args.serve:
+        from resident import start_server
+
+        server, sock, ready = start_server(args.work)
+        print(f"narrative serve ready after {ready:.1f} s (not timed below)")
     rows = []
     for label, sources, target in [
         ("nothing new", [args.source], 60),
         (f"plus {args.new} articles", [args.source, new], 30),
     ]:
         out = report or args.work / label.replace(" ", "_")
-        wall, lines = timed_build(sources, store, out)
+        wall, lines = timed_build(sources, store, out, sock)
         stages = next((line for line in lines if line.startswith("stages:")), "stages: ?")
         reused = reused_line(out / "report.html")
         rows.append((label, wall, target, stages + reused,
                      [l for l in lines if "refit" in l.lower()]))
 
+    if server is not None:
+        server.terminate()
+        server.wait()
     print(f"{args.source.name}; store {args.store.name}; report folder "
           f"{'copied from the build' if report else 'new for each re-run'}; "
-          f"{platform.processor() or platform.machine()}, python {platform.python_version()}")
+          f"{platform.processor() or platform.machine()}, python {platform.python_version()}; "
+          f"{'served by narrative serve' if server else 'fresh processes'}")
     print(f"new articles: {args.new}, dated {args.when} after {last}, "
           f"{'demo generator outlets' if args.new_outlets else 'from ' + ', '.join(corpus_outlets)}")
     print(f"{'re-run':<22}{'wall s':>8}{'target s':>10}  met")
