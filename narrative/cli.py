@@ -451,7 +451,11 @@ def serve(
 def main() -> None:  # pragma: no cover - console script entry point
     from .serve import forward
 
-    status = forward(sys.argv[1:])
+    try:
+        status = forward(sys.argv[1:])
+    except KeyboardInterrupt:  # Ctrl-C while a server declined the command
+        typer.echo("narrative: error: interrupted", err=True)
+        sys.exit(130)
     if status is not None:
         sys.exit(status)
     app()

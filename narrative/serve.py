@@ -133,49 +133,54 @@ def forward(argv: Sequence[str], *, err=None) -> Optional[int]:
         if not _ours(path, sock):
             print(f"narrative: {path} is not your server's socket; running here", file=err)
             return None
-        request = json.dumps({
-            "argv": list(argv), "cwd": os.getcwd(), "env": dict(os.environ),
-            "fingerprint": fingerprint(),
-        }).encode()
-        try:
-            socket.send_fds(sock, [_HEADER.pack(len(request))], [0, 1, 2])
-            sock.sendall(request)
-            reader = sock.makefile("rb")
-            first = _read_message(reader)
-        except OSError:
-            return None
-        if first is None:
-            return None
-        if "stale" in first:
-            print(f"narrative: not using the server at {path}: {first['stale']}; "
-                  "running here (restart `narrative serve` to use it)", file=err)
-            return None
-        return _wait_for_exit(sock, reader, err)
+        # Relay Ctrl-C and SIGTERM from the moment the request leaves: the server passes them on
+        # to the command's process once it is forked.
+        signals: List[int] = []
 
-
-def _wait_for_exit(sock: socket.socket, reader, err) -> int:
-    """Relay Ctrl-C and SIGTERM to the server's child until it reports its exit status."""
-    def relay(signum, frame):
-        try:
-            sock.sendall(b"INT\n" if signum == signal.SIGINT else b"TERM\n")
-        except OSError:
-            pass
-
-    previous = {s: signal.signal(s, relay) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        while True:
+        def relay(signum, frame):
+            signals.append(signum)
             try:
-                message = _read_message(reader)
-            except InterruptedError:  # pragma: no cover - PEP 475 retries reads
-                continue
-            if message is None:
-                print("narrative: error: the server went away before the command finished", file=err)
-                return 1
-            if "exit" in message:
-                return int(message["exit"])
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+                sock.sendall(b"TERM\n" if signum == signal.SIGTERM else b"INT\n")
+            except OSError:
+                pass
+
+        previous = {s: signal.signal(s, relay) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            status = _exchange(sock, argv, path, err)
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+        if status is None and signals:  # not served, and interrupted meanwhile
+            raise KeyboardInterrupt
+        return status
+
+
+def _exchange(sock: socket.socket, argv: Sequence[str], path: Path, err) -> Optional[int]:
+    """Send the request; the command's exit status, or None when the server declines it."""
+    request = json.dumps({
+        "argv": list(argv), "cwd": os.getcwd(), "env": dict(os.environ),
+        "fingerprint": fingerprint(),
+    }).encode()
+    try:
+        socket.send_fds(sock, [_HEADER.pack(len(request))], [0, 1, 2])
+        sock.sendall(request)
+        reader = sock.makefile("rb")
+        first = _read_message(reader)
+    except OSError:
+        return None
+    if first is None:
+        return None
+    if "stale" in first:
+        print(f"narrative: not using the server at {path}: {first['stale']}; "
+              "running here (restart `narrative serve` to use it)", file=err)
+        return None
+    while True:  # the command runs; wait for its exit status
+        message = _read_message(reader)
+        if message is None:
+            print("narrative: error: the server went away before the command finished", file=err)
+            return 1
+        if "exit" in message:
+            return int(message["exit"])
 
 
 def _read_message(reader) -> Optional[dict]:
@@ -417,6 +422,8 @@ def _fork_child(conn, request, listener, wake_read, wake_write, children, run) -
         for other in [listener, wake_read, wake_write] + [c for c, _ in children.values()]:
             other.close()
         status = _child(conn, request, run)
+    except KeyboardInterrupt:  # Ctrl-C relayed before the command started
+        status = 130
     except BaseException:  # pragma: no cover - reported on the client's stderr when it can be
         import traceback
 
