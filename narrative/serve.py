@@ -27,6 +27,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import struct
 import sys
 import tempfile
@@ -101,8 +102,8 @@ def fingerprint() -> str:
             if name.endswith((".pyc", ".pyo")):
                 continue
             path = os.path.join(folder, name)
-            stat = os.stat(path)
-            digest.update(f"{os.path.relpath(path, package)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+            info = os.stat(path)
+            digest.update(f"{os.path.relpath(path, package)}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 
@@ -236,6 +237,8 @@ def _listen(path: Path) -> socket.socket:
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     if folder.stat().st_uid != os.getuid():
         raise ServeError(f"{folder} belongs to another user: set {ENV} to a socket path of yours")
+    if path.exists() and not stat.S_ISSOCK(path.stat().st_mode):
+        raise ServeError(f"{path} exists and is not a socket: choose another path")
     if path.exists():
         probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
@@ -282,7 +285,7 @@ def _loop(listener: socket.socket, code: str, run, log) -> None:
         signal.SIGINT: signal.signal(signal.SIGINT, lambda s, f: stopping.append(s)),
         signal.SIGTERM: signal.signal(signal.SIGTERM, lambda s, f: stopping.append(s)),
     }
-    children: Dict[int, tuple] = {}  # pid -> (connection, argv summary, start time)
+    children: Dict[int, tuple] = {}  # pid -> (client connection, start time)
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ, "accept")
     selector.register(wake_read, selectors.EVENT_READ, "wake")

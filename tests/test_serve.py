@@ -234,6 +234,14 @@ def test_without_a_listening_server_commands_run_here(monkeypatch, tmp_path):
     assert serve.forward(["serve"]) is None and serve.forward(["build", "--help"]) is None
 
 
+def test_a_file_at_the_socket_path_is_left_alone(tmp_path):
+    precious = tmp_path / "notes.txt"
+    precious.write_text("keep me")
+    with pytest.raises(serve.ServeError, match="not a socket"):
+        serve._listen(precious)
+    assert precious.read_text() == "keep me"
+
+
 def test_the_socket_is_private_to_its_user(tmp_path):
     listener = serve._listen(tmp_path / "sub" / "serve.sock")
     try:
