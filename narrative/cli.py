@@ -432,8 +432,9 @@ def serve(
     While it runs, every `narrative` command (build, report, drift, ...) is run in a fork of this
     process instead of a fresh one: the imports of torch, BERTopic, UMAP and matplotlib (most of
     a small build) are paid once. Output, progress bars, Ctrl-C and exit status behave as without
-    it. A server whose package files differ from the client's is not used. NARRATIVE_SERVER=off
-    makes commands ignore a server. Stop it with Ctrl-C or SIGTERM.
+    it. A server whose package files or import-time settings (OMP_*, NUMBA_*, ...) differ from
+    the client's is not used. NARRATIVE_SERVER=off makes commands ignore a server. Stop it with
+    Ctrl-C or SIGTERM.
 
     Example: narrative serve &   then   narrative build articles/ --out reports/mine
     """

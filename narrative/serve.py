@@ -14,8 +14,9 @@ with fresh thread pools (a pool used before ``fork`` can hang the child). Each c
 the model weights (under a second) and numba's cached machine code.
 
 A server runs the code it imported. The client sends a fingerprint of the installed package (file
-sizes and modification times, interpreter, version); a server whose code differs declines and the
-command runs in the client's own process, with a note to restart the server.
+sizes and modification times, interpreter, version) and its environment; a server whose code, or
+whose variables read at import (:data:`IMPORT_TIME_ENV`), differ declines and the command runs in
+the client's own process, with a note to restart the server.
 
 This module is imported on every ``narrative`` invocation, so it uses the standard library only.
 """
@@ -33,7 +34,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence
 
 ENV = "NARRATIVE_SERVER"
 """Socket path of the server; ``off`` makes ``narrative`` never use one."""
@@ -61,6 +62,13 @@ read them."""
 _SET_BY_IMPORTS: Dict[str, str] = {}
 """Environment variables the server's imports set (torch sets KMP_INIT_AT_FORK, for one); kept
 in each child under the client's environment."""
+
+
+class _Identity(NamedTuple):
+    """What a client must share with the server to be served by it."""
+
+    fingerprint: str  # of the package files (:func:`fingerprint`)
+    env: Dict[str, str]  # import-time variables (:data:`IMPORT_TIME_ENV`) as the server started
 
 
 class ServeError(RuntimeError):
@@ -215,14 +223,13 @@ def serve(path: Path, *, preload: Sequence[str] = PRELOAD, log: Callable[[str], 
     listener = _listen(path)
     try:
         started = time.perf_counter()
-        environment = json.dumps(_import_time_env(os.environ), sort_keys=True)  # before imports set any
-        before = dict(os.environ)
+        before = dict(os.environ)  # before the imports set any
         imported = _preload(preload)
         _SET_BY_IMPORTS.update({k: v for k, v in os.environ.items() if before.get(k) != v})
-        code = fingerprint() + "\0" + environment
+        own = _Identity(fingerprint(), _import_time_env(before))
         log(f"narrative serve: listening on {path} ({imported} modules imported in "
             f"{time.perf_counter() - started:.1f} s); Ctrl-C stops")
-        _loop(listener, code, run or _run_cli, log)
+        _loop(listener, own, run or _run_cli, log)
     finally:
         listener.close()
         try:
@@ -272,7 +279,7 @@ def _preload(modules: Sequence[str]) -> int:
     return count
 
 
-def _loop(listener: socket.socket, code: str, run, log) -> None:
+def _loop(listener: socket.socket, own: "_Identity", run, log) -> None:
     import selectors
 
     wake_read, wake_write = socket.socketpair()
@@ -299,7 +306,7 @@ def _loop(listener: socket.socket, code: str, run, log) -> None:
             for key, _ in selector.select(timeout=1.0):
                 if key.data == "accept":
                     conn, _ = listener.accept()
-                    request = _receive(conn, code)
+                    request = _receive(conn, own)
                     if request is None:
                         conn.close()
                         continue
@@ -371,7 +378,7 @@ def _reap(children, selector, log) -> None:
         conn.close()
 
 
-def _receive(conn: socket.socket, code: str) -> Optional[dict]:
+def _receive(conn: socket.socket, own: "_Identity") -> Optional[dict]:
     """Read a client's request and its three file descriptors; None (client told) if unusable.
 
     Read here, before the fork, so that afterwards everything the client sends on the connection
@@ -396,13 +403,13 @@ def _receive(conn: socket.socket, code: str) -> Optional[dict]:
             os.close(fd)
         return None
     conn.settimeout(None)
-    package, _, environment = code.partition("\0")
     mismatch = None
-    if request.get("fingerprint") != package:
+    theirs = _import_time_env(request.get("env", {}))
+    if request.get("fingerprint") != own.fingerprint:
         mismatch = "its package files differ from yours"
-    elif json.dumps(_import_time_env(request.get("env", {})), sort_keys=True) != environment:
-        differ = sorted(set(json.loads(environment).items()) ^ set(_import_time_env(request["env"]).items()))
-        mismatch = "it was started with other " + ", ".join(sorted({k for k, _ in differ}))
+    elif theirs != own.env:
+        differ = {k for k in theirs.keys() | own.env.keys() if theirs.get(k) != own.env.get(k)}
+        mismatch = "it was started with other " + ", ".join(sorted(differ))
     if mismatch:
         _send_message(conn, {"stale": mismatch})
         for fd in fds:
