@@ -17,6 +17,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Markdown: help texts keep their "[default: ...]" (rich markup would take it for a tag and
+    # drop it) and docstring paragraphs are re-flowed to the terminal's width.
+    rich_markup_mode="markdown",
 )
 
 _SOURCES = typer.Argument(
@@ -259,6 +262,7 @@ def demo(
     """Generate the demo corpus (fictional outlets, planted narratives and drift) and report on it.
 
     Writes OUT/demo_corpus.jsonl, OUT/truth.csv (planted shares) and the report.
+
     Example: narrative demo --out reports/demo --seed 0
     """
 

@@ -26,6 +26,30 @@ def test_each_command_has_help_with_an_example(command):
     assert "Example: narrative " + command in " ".join(result.output.split())
 
 
+def _help_words(args: list[str]) -> str:
+    """The help text of ``args`` as single-spaced words, without the boxes rich draws."""
+    result = runner.invoke(app, [*args, "--help"], terminal_width=100)
+    assert result.exit_code == 0
+    return " ".join(result.output.replace("│", " ").split())
+
+
+def test_defaults_written_in_option_help_are_shown():
+    """A "[default: ...]" written in an option's help reaches --help (rich markup took it for a
+    tag and dropped it, leaving "DuckDB store file .")."""
+    import re
+
+    import typer.main
+
+    group = typer.main.get_command(app)
+    checked = 0
+    for name, command in group.commands.items():
+        for param in command.params:
+            for written in re.findall(r"\[default: [^\]]*\]", getattr(param, "help", None) or ""):
+                assert written in _help_words([name]), (name, param.name, written)
+                checked += 1
+    assert checked >= 10
+
+
 def test_missing_input_is_a_one_line_error(tmp_path):
     result = runner.invoke(app, ["build", str(tmp_path / "nope"), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
