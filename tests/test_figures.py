@@ -623,23 +623,6 @@ def test_a_panel_of_one_period_does_not_narrow_the_shared_date_axis():
         assert lo <= PERIODS[0] and hi >= PERIODS[-1], ax.get_title()
 
 
-def test_exact_cosine_knn_matches_brute_force_with_self_first():
-    from narrative.figures.narrative_map import exact_cosine_knn
-
-    rng = np.random.default_rng(3)
-    vectors = rng.normal(size=(300, 16)).astype(np.float32)
-    indices, distances = exact_cosine_knn(vectors, 7, block=64)  # several blocks
-    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-    dist = 1 - unit @ unit.T
-    np.fill_diagonal(dist, -1)  # self first
-    expected = np.argsort(dist, axis=1, kind="stable")[:, :7]
-    assert np.array_equal(indices, expected)
-    assert np.all(indices[:, 0] == np.arange(300)) and np.allclose(distances[:, 0], 0)
-    want = np.take_along_axis(np.maximum(dist, 0), expected, axis=1)
-    assert np.allclose(distances, want, atol=1e-5)
-    assert np.all(np.diff(distances, axis=1) >= -1e-6)
-
-
 def test_large_map_gives_umap_exact_neighbours_not_pynndescent(monkeypatch):
     import umap
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from narrative.figures.plots import _as_float, _new_axes, _require
+from narrative.neighbours import UMAP_EXACT_KNN_BELOW, exact_cosine_knn, most_similar, unit_rows
 from narrative.figures.style import (
     UNASSIGNED_COLOR,
     is_unassigned,
@@ -89,11 +90,6 @@ def stable_sample(keys: Sequence[str], max_points: int, seed: int) -> np.ndarray
     return np.sort(np.asarray(order[:max_points], dtype=np.int64))
 
 
-#: umap-learn computes exact neighbours itself below this many rows, and approximate ones
-#: (pynndescent) from it on.
-UMAP_EXACT_KNN_BELOW = 4096
-
-
 def umap_layout(vectors: np.ndarray, *, seed: int = 0, n_neighbors: int = 15) -> np.ndarray:
     """Seeded 2-D UMAP (cosine) of ``vectors``: an ``(n, 2)`` array, empty below 4 rows.
 
@@ -113,7 +109,7 @@ def umap_layout(vectors: np.ndarray, *, seed: int = 0, n_neighbors: int = 15) ->
     k = max(2, min(n_neighbors, len(vectors) - 1))
     # From 4,096 rows UMAP switches to pynndescent, whose cosine search numba compiles afresh in
     # every process (about 70 s on a 2-core machine, for a 5,000-point map); exact neighbours by
-    # one matrix product cost well under a second at this size.
+    # one matrix product cost well under a second at this size (see narrative.neighbours).
     knn = exact_cosine_knn(vectors, k) if len(vectors) >= UMAP_EXACT_KNN_BELOW else (None, None)
     reducer = umap.UMAP(
         n_components=2, n_neighbors=k, min_dist=0.1,
@@ -124,38 +120,6 @@ def umap_layout(vectors: np.ndarray, *, seed: int = 0, n_neighbors: int = 15) ->
     with warnings.catch_warnings():  # no search index: fine, the map never calls transform
         warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
         return np.asarray(reducer.fit_transform(vectors))
-
-
-def exact_cosine_knn(vectors: np.ndarray, k: int, *, block: int = 1024) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's ``k`` nearest rows by cosine distance, itself first, as UMAP's neighbour graph
-    holds them: ``(indices, distances)``, both ``(n, k)``, nearest first (ties: lower index)."""
-    unit = _unit_rows(vectors)
-    indices = np.empty((len(unit), k), dtype=np.int64)
-    distances = np.empty((len(unit), k), dtype=np.float32)
-    for start in range(0, len(unit), block):
-        rows = slice(start, start + block)
-        order, near = _most_similar(unit[rows], unit, k, own_first=start)
-        near[:, 0] = 1.0  # itself: distance 0
-        indices[rows], distances[rows] = order, np.maximum(1.0 - near, 0.0)
-    return indices, distances
-
-
-def _most_similar(queries: np.ndarray, anchors: np.ndarray, k: int, *, own_first: int | None = None
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` anchors most cosine-similar to each unit query row, and those similarities, most
-    similar first (ties: lower index). ``own_first``: query row i is anchor ``own_first + i`` and
-    comes first."""
-    similarity = queries @ anchors.T
-    if own_first is not None:
-        rows = np.arange(len(similarity))
-        similarity[rows, own_first + rows] = np.inf
-    order = np.argsort(-similarity, axis=1, kind="stable")[:, :k]
-    return order, np.take_along_axis(similarity, order, axis=1)
-
-
-def _unit_rows(vectors: np.ndarray) -> np.ndarray:
-    x = np.asarray(vectors, dtype=np.float64)
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
 def place_by_neighbours(
@@ -169,7 +133,7 @@ def place_by_neighbours(
     the cosine similarities, floored at 0 (a row whose neighbours are all dissimilar takes their
     plain mean); ties go to the earlier anchor, so the result is deterministic.
     """
-    queries, anchors = _unit_rows(vectors), _unit_rows(anchors)
+    queries, anchors = unit_rows(vectors), unit_rows(anchors)
     anchor_xy = np.asarray(anchor_xy, dtype=np.float64)
     if anchors.ndim != 2 or len(anchors) == 0 or len(anchors) != len(anchor_xy):
         raise ValueError(f"need at least one anchor with coordinates; got {len(anchors)} anchors "
@@ -177,7 +141,7 @@ def place_by_neighbours(
     if len(queries) == 0:
         return np.zeros((0, 2))
     k = max(1, min(int(k), len(anchors)))
-    nearest, similarity = _most_similar(queries, anchors, k)
+    nearest, similarity = most_similar(queries, anchors, k)
     weights = np.clip(similarity, 0.0, None)
     weights[weights.sum(axis=1) <= 0] = 1.0
     weights /= weights.sum(axis=1, keepdims=True)

@@ -1,0 +1,67 @@
+"""Exact cosine nearest neighbours by blocked matrix products: UMAP's neighbour graph without
+pynndescent.
+
+From 4,096 rows umap-learn finds neighbours with pynndescent, whose cosine search numba compiles
+afresh in every process (about 25-50 s on 2 cores; its core functions cannot be cached because
+they take the distance function as an argument). For the sizes narrative lays out or fits (a
+sample of at most ``Settings.fit_sample_max`` paragraphs) one float32 matrix product per block of
+rows finds the exact neighbours in a few seconds, with no compiling at all.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: umap-learn computes exact neighbours itself below this many rows, and approximate ones
+#: (pynndescent) from it on.
+UMAP_EXACT_KNN_BELOW = 4096
+
+
+def unit_rows(vectors: np.ndarray, dtype=np.float64) -> np.ndarray:
+    """``vectors`` scaled to unit length (zero rows stay zero)."""
+    x = np.asarray(vectors, dtype=dtype)
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12).astype(dtype)
+
+
+def most_similar(queries: np.ndarray, anchors: np.ndarray, k: int, *, own_first: int | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` anchors most cosine-similar to each unit query row, and those similarities, most
+    similar first; ties go to the lower anchor index. ``own_first``: query row i is anchor
+    ``own_first + i`` and comes first."""
+    similarity = queries @ anchors.T
+    rows = np.arange(len(similarity))
+    if own_first is not None:
+        similarity[rows, own_first + rows] = np.inf
+    n = similarity.shape[1]
+    k = min(k, n)
+    if k < n:
+        chosen = np.argpartition(similarity, n - k, axis=1)[:, n - k:]
+        # argpartition breaks a tie at the k-th value arbitrarily: redo those (rare) rows by a
+        # stable sort so that the lower indices win.
+        kth = np.take_along_axis(similarity, chosen, axis=1).min(axis=1)
+        tied = np.flatnonzero((similarity >= kth[:, None]).sum(axis=1) > k)
+        if len(tied):
+            chosen[tied] = np.argsort(-similarity[tied], axis=1, kind="stable")[:, :k]
+    else:
+        chosen = np.broadcast_to(np.arange(k), (len(similarity), k))
+    near = np.take_along_axis(similarity, chosen, axis=1)
+    order = np.lexsort((chosen, -near), axis=1)
+    return np.take_along_axis(chosen, order, axis=1), np.take_along_axis(near, order, axis=1)
+
+
+def exact_cosine_knn(vectors: np.ndarray, k: int, *, block: int = 1024
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ``k`` nearest rows by cosine distance, itself first, as UMAP's neighbour graph
+    holds them: ``(indices, distances)``, both ``(n, k)``, nearest first (ties: lower index).
+
+    Computed in float32, ``block`` rows at a time (memory: ``block * n`` similarities).
+    """
+    unit = unit_rows(vectors, np.float32)
+    indices = np.empty((len(unit), k), dtype=np.int64)
+    distances = np.empty((len(unit), k), dtype=np.float32)
+    for start in range(0, len(unit), block):
+        rows = slice(start, start + block)
+        order, near = most_similar(unit[rows], unit, k, own_first=start)
+        near[:, 0] = 1.0  # itself: distance 0
+        indices[rows], distances[rows] = order, np.maximum(1.0 - near, 0.0)
+    return indices, distances

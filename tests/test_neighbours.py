@@ -1,0 +1,68 @@
+"""Exact cosine neighbours (narrative.neighbours) and the UMAP of the model that uses them."""
+
+import numpy as np
+
+from narrative.neighbours import UMAP_EXACT_KNN_BELOW, exact_cosine_knn, most_similar, unit_rows
+
+
+def test_exact_cosine_knn_matches_brute_force_with_self_first():
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(300, 16)).astype(np.float32)
+    indices, distances = exact_cosine_knn(vectors, 7, block=64)  # several blocks
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    dist = 1 - unit @ unit.T
+    np.fill_diagonal(dist, -1)  # self first
+    expected = np.argsort(dist, axis=1, kind="stable")[:, :7]
+    assert np.array_equal(indices, expected)
+    assert np.all(indices[:, 0] == np.arange(300)) and np.allclose(distances[:, 0], 0)
+    want = np.take_along_axis(np.maximum(dist, 0), expected, axis=1)
+    assert np.allclose(distances, want, atol=1e-5)
+    assert np.all(np.diff(distances, axis=1) >= -1e-6)
+
+
+def test_ties_at_the_k_th_neighbour_go_to_the_lower_index():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=16)
+    # Rows 3..11 are copies of one vector: row 3's 4 nearest are itself, then the next copies by
+    # index, although argpartition may pick any of the tied copies.
+    vectors = np.vstack([rng.normal(size=(3, 16)), np.tile(base, (9, 1)), rng.normal(size=(20, 16))])
+    indices, distances = exact_cosine_knn(vectors, 4, block=5)
+    assert indices[3].tolist() == [3, 4, 5, 6]
+    assert indices[11].tolist() == [11, 3, 4, 5]
+    assert np.allclose(distances[3], 0, atol=1e-6)
+
+
+def test_most_similar_orders_by_similarity_then_index():
+    anchors = unit_rows(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]))
+    order, sims = most_similar(unit_rows(np.array([[1.0, 0.1]])), anchors, 3)
+    assert order.tolist() == [[0, 2, 3]]
+    assert np.all(np.diff(sims, axis=1) <= 0)
+
+
+class _RecordingUMAP:
+    """Stands in for umap.UMAP: records the neighbours it is given."""
+
+    n_neighbors = 5
+    precomputed_knn = (None, None, None)
+
+    def fit_transform(self, X, y=None):
+        self.seen = self.precomputed_knn
+        self.embedding_ = np.zeros((len(X), 2))
+        return self.embedding_
+
+
+def test_the_model_gives_umap_exact_neighbours_from_umaps_own_threshold():
+    from narrative.model import _ExactNeighbourUMAP
+
+    rng = np.random.default_rng(1)
+    big = rng.normal(size=(UMAP_EXACT_KNN_BELOW, 8)).astype(np.float32)
+    wrapped = _ExactNeighbourUMAP(_RecordingUMAP())
+    layout = wrapped.fit_transform(big)
+    indices, distances, index = wrapped.model.seen
+    want_indices, want_distances = exact_cosine_knn(big, 5)
+    assert np.array_equal(indices, want_indices) and np.array_equal(distances, want_distances)
+    assert index is None and layout.shape == (len(big), 2) and wrapped.embedding_ is layout
+
+    small = _ExactNeighbourUMAP(_RecordingUMAP())
+    small.fit(big[:100])  # below the threshold umap-learn's own exact search runs
+    assert small.model.seen == (None, None, None)
