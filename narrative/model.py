@@ -145,6 +145,44 @@ class _ExactNeighbourUMAP:
         return self.model.embedding_
 
 
+class _KnownTexts:
+    """The embedder, answering from the fit's own vectors for the paragraphs it already has.
+
+    During a fit BERTopic embeds some paragraphs again: KeyBERTInspired's representative documents
+    (five per narrative), through the backend. Their vectors are rows of the embeddings being
+    fitted; only other texts (label words, codebook descriptions) reach the model. ``forget``
+    drops the lookup once the fit is done.
+    """
+
+    def __init__(self, embedder, texts: Sequence[str], vectors: np.ndarray):
+        self.embedder = embedder
+        self.vectors: np.ndarray | None = vectors
+        self.row_of: dict[str, int] = {}
+        for i, text in enumerate(texts):
+            self.row_of.setdefault(text, i)
+
+    def encode(self, texts: Sequence[str], *, progress=None) -> np.ndarray:
+        texts = list(texts)
+        rows = [self.row_of.get(t) for t in texts]
+        new = [i for i, r in enumerate(rows) if r is None]
+        if len(new) == len(texts):
+            return self.embedder.encode(texts, progress=progress)
+        out = np.empty((len(texts), self.vectors.shape[1]), dtype=np.float32)
+        known = [i for i, r in enumerate(rows) if r is not None]
+        out[known] = self.vectors[[rows[i] for i in known]]
+        if new:
+            out[new] = self.embedder.encode([texts[i] for i in new], progress=progress)
+        return out
+
+    def forget(self) -> None:
+        self.vectors, self.row_of = None, {}
+
+    def as_bertopic_backend(self):
+        from .embed.sentence import bertopic_backend
+
+        return bertopic_backend(self)
+
+
 class _SmallSafeHDBSCAN:
     """HDBSCAN that leaves too few points unclustered instead of failing.
 
@@ -321,7 +359,7 @@ class NarrativeModel:
             raise ValueError("a codebook needs an embedder to embed its descriptions")
 
     # -- assembly ------------------------------------------------------------------------------
-    def _build_bertopic(self, n_docs: int):
+    def _build_bertopic(self, n_docs: int, embedder=None):
         from bertopic import BERTopic
         from bertopic.vectorizers import ClassTfidfTransformer
         from hdbscan import HDBSCAN
@@ -358,7 +396,8 @@ class NarrativeModel:
             token_pattern=r"(?u)\b[^\W\d_]{2,}\b",  # letters only: no numbers, no "russia's"
         )
         zeroshot = self._zeroshot_texts() or None
-        backend = self.embedder.as_bertopic_backend() if self.embedder is not None else None
+        embedder = embedder if embedder is not None else self.embedder
+        backend = embedder.as_bertopic_backend() if embedder is not None else None
         self.min_cluster_size_ = min_cluster
         return BERTopic(
             embedding_model=backend,
@@ -396,11 +435,16 @@ class NarrativeModel:
         texts = list(texts)
         embeddings = np.asarray(embeddings, dtype=np.float32)
         self._validate(len(texts), embeddings)
-        with _quiet_libraries():
-            return self._fit(texts, embeddings)
+        known = _KnownTexts(self.embedder, texts, embeddings) if self.embedder is not None else None
+        try:
+            with _quiet_libraries():
+                return self._fit(texts, embeddings, known)
+        finally:
+            if known is not None:
+                known.forget()
 
-    def _fit(self, texts: list[str], embeddings: np.ndarray) -> "NarrativeModel":
-        topic_model = self._build_bertopic(len(texts))
+    def _fit(self, texts: list[str], embeddings: np.ndarray, known=None) -> "NarrativeModel":
+        topic_model = self._build_bertopic(len(texts), known)
         self._zeroshot_choice = None
         if topic_model.zeroshot_topic_list:
             sims = self._zeroshot_similarity(embeddings)

@@ -150,12 +150,41 @@ def test_subnarratives_recover_two_planted_subgroups_and_reassign_from_centroids
     assert np.array_equal(again, result.subtopics)
 
 
+class _Recording:
+    """An embedder that records every text it is asked to embed."""
+
+    def __init__(self, embedder):
+        self.embedder, self.seen = embedder, []
+        self.model_id, self.dim = embedder.model_id, embedder.dim
+
+    def encode(self, texts, *, progress=None):
+        self.seen.extend(texts)
+        return self.embedder.encode(texts, progress=progress)
+
+    def as_bertopic_backend(self):
+        from narrative.embed.sentence import bertopic_backend
+
+        return bertopic_backend(self)
+
+
 @pytest.fixture(scope="module")
 def fitted_demo(embedder, demo_vectors):
     texts, vectors = demo_vectors
     given = vectors.copy()
-    model = NarrativeModel(load_codebook(), embedder=embedder, random_state=1).fit(texts, given)
+    recording = _Recording(embedder)
+    model = NarrativeModel(load_codebook(), embedder=recording, random_state=1).fit(texts, given)
     return model, texts, vectors, given
+
+
+@pytest.mark.slow
+def test_a_fit_embeds_no_paragraph_again(fitted_demo):
+    """Labels re-rank words against representative paragraphs: their vectors come from the fit's
+    input, only label words and codebook descriptions reach the model."""
+    model, texts, *_ = fitted_demo
+    seen = model.embedder.seen
+    assert seen, "label words and descriptions are embedded"
+    assert not set(seen) & set(texts)
+    assert (model.narratives_["label"].str.len() > 0).all()
 
 
 @pytest.mark.slow
