@@ -43,6 +43,24 @@ def test_fp32_vectors_equal_sentence_transformers(both):
     assert np.sum(ours * theirs, axis=1).min() > 0.99999
 
 
+def test_batches_are_formed_by_token_count_not_characters(both, monkeypatch):
+    """Characters are a poor proxy for word pieces (18% padding on news paragraphs): the torch
+    encoder tokenizes first and batches texts of equal token counts together."""
+    torch_backend, _ = both
+    model = torch_backend.model
+    texts = ["ok ok ok ok ok ok ok ok ok ok", "Antidisestablishmentarianism", "we", "a b c d e f",
+             "Zbigniew Brzezinski", "it is so", "Pneumonoultramicroscopic", "no no no no no no"]
+    tokens = [len(ids) for ids in model.token_ids(texts)]
+    by_chars = [tokens[i] for i in np.argsort([len(t) for t in texts], kind="stable")]
+    assert by_chars != sorted(by_chars)  # the texts are chosen so that the two orders differ
+    batches = []
+    real = model.encode_ids
+    monkeypatch.setattr(model, "encode_ids", lambda ids: batches.append([len(r) for r in ids]) or real(ids))
+    vectors = torch_backend.encode(texts)
+    assert [n for batch in batches for n in batch] == sorted(tokens)
+    assert np.allclose(vectors, model.encode(texts), atol=1e-5)  # input order kept
+
+
 def test_bf16_vectors_agree_with_sentence_transformers():
     from narrative.embed.sentence import SentenceEmbedder
 

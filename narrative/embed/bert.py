@@ -18,6 +18,8 @@ import json
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+
 _TRANSFORMER = "sentence_transformers.models.Transformer"
 _POOLING = "sentence_transformers.models.Pooling"
 _NORMALIZE = "sentence_transformers.models.Normalize"
@@ -82,29 +84,36 @@ class BertEncoder:
 
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         # sentence-transformers' settings, not those saved in tokenizer.json (which may pad or cut
-        # to another length): cut at max_seq_length, pad to the longest text of the batch.
+        # to another length): cut at max_seq_length; batches are padded to their longest text
+        # (encode_ids), so texts can be tokenized once and batched by their token counts.
         self.tokenizer.enable_truncation(max_length=max_length, strategy="longest_first")
-        pad_id = int(config.get("pad_token_id", 0))
-        pad_token = self.tokenizer.id_to_token(pad_id) or "[PAD]"
-        self.tokenizer.enable_padding(pad_id=pad_id, pad_type_id=0, pad_token=pad_token)
+        self.tokenizer.no_padding()
+        self.pad_id = int(config.get("pad_token_id", 0))
 
-    def _tokens(self, texts: Sequence[str]):
-        torch = self._torch
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Each text's token ids, cut at the model's maximum length, unpadded."""
         cleaned = [str(t).strip() for t in texts]  # as sentence-transformers' Transformer does
         if self.lower_case:
             cleaned = [t.lower() for t in cleaned]
-        encodings = self.tokenizer.encode_batch(cleaned)
-        ids = torch.tensor([e.ids for e in encodings], dtype=torch.long)
-        mask = torch.tensor([e.attention_mask for e in encodings], dtype=torch.long)
-        return ids, mask
+        return [e.ids for e in self.tokenizer.encode_batch(cleaned)]
+
+    def encode_ids(self, ids: Sequence[Sequence[int]]):
+        """float32 numpy array, one unit-length row per token-id list, in input order (one
+        batch, padded to its longest list)."""
+        torch = self._torch
+        length = max(len(row) for row in ids)
+        tokens = np.full((len(ids), length), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(ids), length), dtype=np.int64)
+        for i, row in enumerate(ids):
+            tokens[i, : len(row)] = row
+            mask[i, : len(row)] = 1
+        with torch.inference_mode():
+            vectors = self._forward(torch.from_numpy(tokens), torch.from_numpy(mask))
+        return vectors.float().numpy()
 
     def encode(self, texts: Sequence[str]):
         """float32 numpy array, one unit-length row per text, in input order (one batch)."""
-        torch = self._torch
-        ids, mask = self._tokens(texts)
-        with torch.inference_mode():
-            vectors = self._forward(ids, mask)
-        return vectors.float().numpy()
+        return self.encode_ids(self.token_ids(texts))
 
     def _forward(self, ids, mask):
         import torch.nn.functional as F
