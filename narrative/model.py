@@ -178,8 +178,11 @@ class _KnownTexts:
         self.vectors, self.row_of = None, {}
 
     def as_bertopic_backend(self):
+        """A backend through this lookup, or None where the embedder offers none."""
         from .embed.sentence import bertopic_backend
 
+        if self.embedder.as_bertopic_backend() is None:
+            return None
         return bertopic_backend(self)
 
 
