@@ -146,36 +146,38 @@ class _ExactNeighbourUMAP:
 
 
 class _KnownTexts:
-    """The embedder, answering from the fit's own vectors for the paragraphs it already has.
+    """The embedder, answering from vectors the fit already has.
 
     During a fit BERTopic embeds some paragraphs again: KeyBERTInspired's representative documents
     (five per narrative), through the backend. Their vectors are rows of the embeddings being
-    fitted; only other texts (label words, codebook descriptions) reach the model. ``forget``
-    drops the lookup once the fit is done.
+    fitted. Label words are embedded twice too (KeyBERTInspired's candidates, then again by
+    MaximalMarginalRelevance): a text embedded once during the fit is remembered. Only texts
+    not seen before (label words, codebook descriptions) reach the model. ``forget`` drops the
+    lookup once the fit is done.
     """
 
     def __init__(self, embedder, texts: Sequence[str], vectors: np.ndarray):
         self.embedder = embedder
-        self.vectors: np.ndarray | None = vectors
-        self.row_of: dict[str, int] = {}
+        self.vectors: list[np.ndarray] = [np.asarray(vectors, dtype=np.float32)]
+        self.row_of: dict[str, tuple[int, int]] = {}
         for i, text in enumerate(texts):
-            self.row_of.setdefault(text, i)
+            self.row_of.setdefault(text, (0, i))
 
     def encode(self, texts: Sequence[str], *, progress=None) -> np.ndarray:
         texts = list(texts)
-        rows = [self.row_of.get(t) for t in texts]
-        new = [i for i, r in enumerate(rows) if r is None]
-        if len(new) == len(texts):
-            return self.embedder.encode(texts, progress=progress)
-        out = np.empty((len(texts), self.vectors.shape[1]), dtype=np.float32)
-        known = [i for i, r in enumerate(rows) if r is not None]
-        out[known] = self.vectors[[rows[i] for i in known]]
+        found = [self.row_of.get(t) for t in texts]
+        new = list(dict.fromkeys(t for t, f in zip(texts, found) if f is None))
         if new:
-            out[new] = self.embedder.encode([texts[i] for i in new], progress=progress)
-        return out
+            self.vectors.append(np.asarray(self.embedder.encode(new, progress=progress),
+                                           dtype=np.float32))
+            part = len(self.vectors) - 1
+            self.row_of.update((t, (part, i)) for i, t in enumerate(new))
+        if not texts:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        return np.stack([self.vectors[part][row] for part, row in map(self.row_of.__getitem__, texts)])
 
     def forget(self) -> None:
-        self.vectors, self.row_of = None, {}
+        self.vectors, self.row_of = [], {}
 
     def as_bertopic_backend(self):
         """A backend through this lookup, or None where the embedder offers none."""
@@ -450,7 +452,7 @@ class NarrativeModel:
         topic_model = self._build_bertopic(len(texts), known)
         self._zeroshot_choice = None
         if topic_model.zeroshot_topic_list:
-            sims = self._zeroshot_similarity(embeddings)
+            sims = self._zeroshot_similarity(embeddings, known)
             if (sims.max(axis=1) >= self.zeroshot_min_similarity).all():
                 self._zeroshot_choice = sims.argmax(axis=1)
         # A copy: guided topic modelling nudges the embeddings it is given in place.
@@ -460,7 +462,7 @@ class NarrativeModel:
         # Final assignment: codebook matches keep their named narrative, the rest go to the nearest
         # narrative centroid (see narrative.assign for why); with outliers="keep" BERTopic's -1
         # stays -1 for every paragraph that is no codebook match.
-        self._keep_anchors(topic_model, topics, embeddings.shape[1])
+        self._keep_anchors(topic_model, topics, embeddings.shape[1], known)
         fixed = zero_shot_choice(embeddings, self.anchors_, self.anchor_ids_,
                                  min_similarity=self.zeroshot_min_similarity)
         outliers = None
@@ -488,7 +490,7 @@ class NarrativeModel:
         self._fit_subnarratives(topic_model, texts, embeddings)
         return self
 
-    def _keep_anchors(self, topic_model, topics: np.ndarray, dim: int) -> None:
+    def _keep_anchors(self, topic_model, topics: np.ndarray, dim: int, embedder=None) -> None:
         """Codebook description vectors (``anchors_``) and their topic ids (``anchor_ids_``), for
         the narratives BERTopic made from the zero-shot list; they are saved with the model."""
         names = self._zeroshot_names(topic_model) if self.embedder is not None else {}
@@ -497,7 +499,8 @@ class NarrativeModel:
         texts = self._zeroshot_texts()
         rows = [i for i, n in enumerate(self.codebook.narratives) if n.name in id_of] if names else []
         if rows:
-            vectors = np.asarray(self.embedder.encode([texts[i] for i in rows]), dtype=np.float32)
+            embedder = embedder if embedder is not None else self.embedder
+            vectors = np.asarray(embedder.encode([texts[i] for i in rows]), dtype=np.float32)
             self.anchors_ = vectors
             self.anchor_ids_ = np.array([id_of[self.codebook.narratives[i].name] for i in rows])
         else:
@@ -590,11 +593,12 @@ class NarrativeModel:
     def _zeroshot_texts(self) -> list[str]:
         return [f"{n.name}. {n.description}" for n in self.codebook.narratives] if self.codebook else []
 
-    def _zeroshot_similarity(self, embeddings: np.ndarray) -> np.ndarray:
+    def _zeroshot_similarity(self, embeddings: np.ndarray, embedder=None) -> np.ndarray:
         """Cosine similarity of each paragraph to each codebook narrative (as BERTopic computes it)."""
         from sklearn.metrics.pairwise import cosine_similarity
 
-        return cosine_similarity(embeddings, self.embedder.encode(self._zeroshot_texts()))
+        embedder = embedder if embedder is not None else self.embedder
+        return cosine_similarity(embeddings, embedder.encode(self._zeroshot_texts()))
 
     def _zeroshot_names(self, topic_model) -> dict[int, str]:
         """topic id -> codebook name, for topics BERTopic created from the zero-shot list."""

@@ -184,6 +184,7 @@ def test_a_fit_embeds_no_paragraph_again(fitted_demo):
     seen = model.embedder.seen
     assert seen, "label words and descriptions are embedded"
     assert not set(seen) & set(texts)
+    assert len(seen) == len(set(seen)), "a label word embedded once is remembered"
     assert (model.narratives_["label"].str.len() > 0).all()
 
 
