@@ -79,6 +79,7 @@ class BertEncoder:
         weights = load_file(str(path / "model.safetensors"))
         prefix = "bert." if "bert.embeddings.word_embeddings.weight" in weights else ""
         self.w = {k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)}
+        self._bf16: dict | None = None  # the dense layers' weights, cast once for bf16 autocast
         self.dim = self.hidden
         self._torch = torch
 
@@ -115,10 +116,23 @@ class BertEncoder:
         """float32 numpy array, one unit-length row per text, in input order (one batch)."""
         return self.encode_ids(self.token_ids(texts))
 
+    def _dense_weights(self) -> dict:
+        """The weights to multiply by: under bf16 autocast, the dense layers' weights cast to bf16
+        once (autocast casts them the same way, but again in every call); layer norms and
+        embeddings stay float32, as autocast computes them. The vectors are bit-identical."""
+        torch = self._torch
+        if not (torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16):
+            return self.w
+        if self._bf16 is None:
+            dense = (".query.", ".key.", ".value.", ".dense.")
+            self._bf16 = {k: v.to(torch.bfloat16) if k.startswith("encoder.") and any(d in k for d in dense)
+                          else v for k, v in self.w.items()}
+        return self._bf16
+
     def _forward(self, ids, mask):
         import torch.nn.functional as F
 
-        w, h, heads = self.w, self.hidden, self.heads
+        w, h, heads = self._dense_weights(), self.hidden, self.heads
         batch, length = ids.shape
         head_dim = h // heads
 
@@ -135,7 +149,9 @@ class BertEncoder:
         x = x + w["embeddings.token_type_embeddings.weight"][0]
         x = x + w["embeddings.position_embeddings.weight"][:length]
         x = norm(x, "embeddings.LayerNorm")
-        keep = mask.bool()[:, None, None, :]  # attend to real tokens only
+        # Attend to real tokens only; batches of equal token counts (the usual case) have no
+        # padding, and attention runs faster without a mask.
+        keep = None if bool(mask.all()) else mask.bool()[:, None, None, :]
         for i in range(self.layers):
             layer = f"encoder.layer.{i}"
             q = split(linear(x, f"{layer}.attention.self.query"))
