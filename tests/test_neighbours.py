@@ -66,3 +66,16 @@ def test_the_model_gives_umap_exact_neighbours_from_umaps_own_threshold():
     small = _ExactNeighbourUMAP(_RecordingUMAP())
     small.fit(big[:100])  # below the threshold umap-learn's own exact search runs
     assert small.model.seen == (None, None, None)
+
+
+def test_blocks_shrink_so_that_large_inputs_stay_within_the_memory_bound(monkeypatch):
+    import narrative.neighbours as nb
+
+    calls = []
+    real = nb.most_similar
+    monkeypatch.setattr(nb, "BLOCK_CELLS", 300 * 40)
+    monkeypatch.setattr(nb, "most_similar", lambda q, a, k, **kw: calls.append(len(q)) or real(q, a, k, **kw))
+    vectors = np.random.default_rng(2).normal(size=(300, 8))
+    indices, _ = nb.exact_cosine_knn(vectors, 5)
+    assert max(calls) == 40 and sum(calls) == 300
+    assert np.array_equal(indices, nb.exact_cosine_knn(vectors, 5, block=300)[0])
