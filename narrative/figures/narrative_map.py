@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 
 from narrative.figures.plots import _as_float, _new_axes, _require
-from narrative.neighbours import UMAP_EXACT_KNN_BELOW, exact_cosine_knn, most_similar, unit_rows
 from narrative.figures.style import (
     UNASSIGNED_COLOR,
     is_unassigned,
@@ -28,6 +27,7 @@ from narrative.figures.style import (
     plain_text,
     style_context,
 )
+from narrative.neighbours import UMAP_EXACT_KNN_BELOW, exact_cosine_knn, most_similar, unit_rows
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
