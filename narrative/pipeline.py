@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import platform
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,6 +124,39 @@ class FitResult:
     """Why a refit is advised after an update (None: the saved model still fits)."""
 
 
+#: Libraries the fit imports (about 8 s on 2 cores, most of it BERTopic and umap-learn).
+FIT_LIBRARIES = ("bertopic", "bertopic.representation", "bertopic.vectorizers", "hdbscan", "umap",
+                 "sklearn.feature_extraction.text")
+#: From this many distinct texts, a fit imports its libraries while the texts are embedded.
+PRELOAD_MIN_TEXTS = 2_000
+
+
+def _import_fit_libraries() -> None:
+    import importlib
+
+    from .jit_cache import enable_umap_cache
+
+    try:
+        for name in FIT_LIBRARIES:
+            importlib.import_module(name)
+        enable_umap_cache()
+    except Exception:  # noqa: BLE001 - the fit imports them again and raises the error there
+        pass
+
+
+def preload_fit_libraries() -> threading.Thread:
+    """Import the fit's libraries in a thread, started before the embedding.
+
+    The embedding runs in torch's threads, in this process or in the forked embedder
+    (:mod:`narrative.embed.background`), so the imports, which hold the GIL, mostly use time the
+    embedding leaves; the fit joins the thread before it starts. Nothing forks while it runs:
+    the embedder is forked during the ingest, the report's workers after the fit.
+    """
+    thread = threading.Thread(target=_import_fit_libraries, name="narrative-preload", daemon=True)
+    thread.start()
+    return thread
+
+
 def fit_run(
     store: Store,
     *,
@@ -184,6 +218,8 @@ def fit_run(
         distinct = (
             paragraphs.drop_duplicates("text_hash").sort_values("text_hash").reset_index(drop=True)
         )
+        preload = (preload_fit_libraries() if (previous is None or refit)
+                   and len(distinct) >= PRELOAD_MIN_TEXTS else None)
         vectors, n_embedded = embed_paragraphs(store, distinct, embedder, progress_factory=progress)
     record_base = dict(
         settings=settings.to_dict(), codebook_hash=codebook_hash, versions=library_versions(),
@@ -197,6 +233,8 @@ def fit_run(
         from .jit_cache import enable_umap_cache
         from .model import NarrativeModel
 
+        if preload is not None:
+            preload.join()
         enable_umap_cache()  # later runs load umap's compiled code instead of compiling it again
         model = NarrativeModel.from_settings(settings, codebook=codebook, embedder=embedder)
         sample = fit_sample(len(distinct), settings.fit_sample_max, settings.seed)

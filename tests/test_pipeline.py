@@ -187,3 +187,42 @@ def test_an_update_keeps_the_fitted_order_of_narratives(reduce_run):
     fitted_order = compute_drift(store, fit.run_id, settings=settings).narrative_order
     assert _narrative_order(grown) != fitted_order  # ranked by today's sizes it would move
     assert compute_drift(store, update.run_id, settings=settings).narrative_order == fitted_order
+
+
+def test_a_fit_imports_its_libraries_while_the_texts_are_embedded(tmp_path, monkeypatch):
+    """BERTopic, umap-learn and hdbscan (about 8 s of imports) load in another thread while the
+    paragraphs are embedded, and the fit waits for them; an update, which fits nothing, does not
+    load them."""
+    import threading
+
+    import narrative.embed as embed_module
+    import narrative.pipeline as pipeline
+
+    events = []
+    embedding, imported = threading.Event(), threading.Event()
+
+    def fake_import():
+        embedding.wait(10)
+        events.append(("import", threading.current_thread().name, embedding.is_set()))
+        imported.set()
+
+    real_embed = embed_module.embed_paragraphs
+
+    def embed(*args, **kwargs):
+        embedding.set()
+        events.append(("embed", imported.wait(10)))  # the imports ran while this call was open
+        return real_embed(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "PRELOAD_MIN_TEXTS", 1)
+    monkeypatch.setattr(pipeline, "_import_fit_libraries", fake_import)
+    monkeypatch.setattr(embed_module, "embed_paragraphs", embed)
+    store, embedder, settings, fit = _fit(tmp_path, "preload")
+    with store:
+        assert fit.mode == "fit"
+        assert events == [("import", "narrative-preload", True), ("embed", True)]
+        texts, vectors, _ = planted.planted(2, n_per=2, n_far=0, start=700)
+        embedder.add(texts, vectors)
+        planted.add_articles(store, texts, first_day=40)
+        update = fit_run(store, settings=settings, embedder=embedder)
+        assert update.mode == "update"
+        assert [e[0] for e in events] == ["import", "embed", "embed"]
