@@ -317,7 +317,7 @@ def test_a_dead_worker_means_drawing_here(tmp_path, counter, monkeypatch):
         def __exit__(self, *exc):
             return False
 
-        def map(self, *args):
+        def submit(self, *args):
             raise BrokenProcessPool("a worker was killed")
 
     monkeypatch.setattr(cache_module, "_worker_pool", lambda n: DeadPool())
@@ -326,6 +326,70 @@ def test_a_dead_worker_means_drawing_here(tmp_path, counter, monkeypatch):
                for i in range(cache_module.MIN_PARALLEL)]
     assert cache.draw_pending(_save, workers=2) == len(handles) == counter.calls
     assert all(h.files()[0].startswith(b"\x89PNG") for h in handles)
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="workers: Linux only")
+def test_started_figures_are_drawn_while_the_caller_goes_on(tmp_path, counter):
+    """start_drawing returns at once and its workers draw while the caller works; figures added
+    after it go to the same workers; the files are those drawn in one process."""
+    import time
+
+    from narrative.report import cache as cache_module
+
+    n = cache_module.MIN_PARALLEL
+    plots = [Plot(counter, (_frame(i / 10),), {"title": f"t{i}"}) for i in range(n + 2)]
+    here = ReportCache(tmp_path / "here", salt="s")
+    expected = [here.figure(f"f{i}", p, tmp_path / "here" / "fig") for i, p in enumerate(plots)]
+    here.draw_pending(_save)
+    cache = ReportCache(tmp_path / "out", salt="s")
+    folder = tmp_path / "out" / "fig"
+    first = [cache.figure(f"f{i}", p, folder) for i, p in enumerate(plots[:n])]
+    assert cache.start_drawing(workers=2)
+    deadline = time.monotonic() + 120
+    while not (folder / "f0.png").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (folder / "f0.png").exists(), "the workers draw before draw_pending is called"
+    later = [cache.figure(f"f{i}", p, folder) for i, p in enumerate(plots[n:], start=n)]
+    with pytest.raises(RuntimeError, match="pending"):
+        cache.save()
+    assert cache.draw_pending(_save, workers=2) == n + 2
+    assert counter.calls == n + 2  # only the in-process drawing counts here: workers are forks
+    assert [h.files()[0] for h in first + later] == [h.files()[0] for h in expected]
+    assert cache.save() is not None
+
+
+def test_start_drawing_needs_workers_and_enough_figures(tmp_path, counter):
+    from narrative.report import cache as cache_module
+
+    cache = ReportCache(tmp_path, salt="s")
+    handles = [cache.figure(f"f{i}", Plot(counter, (_frame(i / 10),)), tmp_path / "fig")
+               for i in range(cache_module.MIN_PARALLEL - 1)]
+    assert not cache.start_drawing(workers=2)  # too few: drawn here by draw_pending
+    handles.append(cache.figure("last", Plot(counter, (_frame(0.9),)), tmp_path / "fig"))
+    assert not cache.start_drawing(workers=1)
+    assert cache.draw_pending(_save) == len(handles) == counter.calls
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="workers: Linux only")
+def test_cancel_drawing_stops_the_started_workers(tmp_path, counter):
+    from narrative.report import cache as cache_module
+
+    cache = ReportCache(tmp_path, salt="s")
+    for i in range(cache_module.MIN_PARALLEL):
+        cache.figure(f"f{i}", Plot(counter, (_frame(i / 10),)), tmp_path / "fig")
+    import multiprocessing
+    import time
+
+    before = set(multiprocessing.active_children())
+    assert cache.start_drawing(workers=2)
+    assert set(multiprocessing.active_children()) - before  # the workers
+    cache.cancel_drawing()
+    deadline = time.monotonic() + 120
+    while set(multiprocessing.active_children()) - before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not set(multiprocessing.active_children()) - before, "the workers exit"
+    assert cache.draw_pending(_save) == 0  # nothing is left pending: the report was abandoned
+    assert cache.save() is not None
 
 
 def test_code_salt_follows_the_scoring_code(monkeypatch, tmp_path):

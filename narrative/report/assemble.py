@@ -247,105 +247,112 @@ def assemble_report(
                 f"Share of paragraphs per {settings.period}, all outlets first, with 95% bands.",
             )
             own_figure[int(r.narrative_id)] = key
-    subs = store.subnarratives(run_id)
-    sub_list = {
-        int(k): [(str(x.label), int(x.size)) for x in g.sort_values("size", ascending=False).itertuples()]
-        for k, g in subs.groupby("narrative_id")
-    } if len(subs) else {}
-    evidence = _evidence(articles, paragraphs, assignments, settings.evidence_per_narrative)
-    sections = []
-    for r in narratives.sort_values("narrative_id").itertuples():
-        sections.append(
-            NarrativeSection(
-                narrative_id=int(r.narrative_id),
-                label=str(r.label),
-                kind=str(r.kind),
-                description=codebook_desc.get(r.codebook_name),
-                size=int(r.size),
-                share=float(r.size / n_par) if n_par else 0.0,
-                top_terms=list(r.top_terms),
-                evidence=evidence.get(int(r.narrative_id), []),
-                figure=own_figure.get(int(r.narrative_id)),
-                subnarratives=sub_list.get(int(r.narrative_id), []),
+    # The figures so far (most of them) are drawn in worker processes while the rest of the
+    # report is built: the map layout and the scores run on one core.
+    cache.start_drawing(workers=settings.workers)
+    try:
+        subs = store.subnarratives(run_id)
+        sub_list = {
+            int(k): [(str(x.label), int(x.size)) for x in g.sort_values("size", ascending=False).itertuples()]
+            for k, g in subs.groupby("narrative_id")
+        } if len(subs) else {}
+        evidence = _evidence(articles, paragraphs, assignments, settings.evidence_per_narrative)
+        sections = []
+        for r in narratives.sort_values("narrative_id").itertuples():
+            sections.append(
+                NarrativeSection(
+                    narrative_id=int(r.narrative_id),
+                    label=str(r.label),
+                    kind=str(r.kind),
+                    description=codebook_desc.get(r.codebook_name),
+                    size=int(r.size),
+                    share=float(r.size / n_par) if n_par else 0.0,
+                    top_terms=list(r.top_terms),
+                    evidence=evidence.get(int(r.narrative_id), []),
+                    figure=own_figure.get(int(r.narrative_id)),
+                    subnarratives=sub_list.get(int(r.narrative_id), []),
+                )
             )
-        )
-    order = {name: i for i, name in enumerate(drift.narrative_order)}
-    sections.sort(key=lambda s: order.get(s.label, len(order)))
+        order = {name: i for i, name in enumerate(drift.narrative_order)}
+        sections.sort(key=lambda s: order.get(s.label, len(order)))
 
-    dates = pd.to_datetime(articles["date"], errors="coerce")
-    corpus = {
-        "articles": int(len(articles)),
-        "paragraphs": int(len(paragraphs)),
-        "distinct paragraph texts": int(paragraphs["text_hash"].nunique()),
-        "outlets": int(articles["outlet"].nunique()),
-        "first date": None if dates.isna().all() else str(dates.min().date()),
-        "last date": None if dates.isna().all() else str(dates.max().date()),
-        "undated articles": int(dates.isna().sum()),
-        "syndicated copies": int(articles["duplicate_of"].notna().sum()),
-        "rejected records": store.count("rejects"),
-    }
-    by_outlet = articles.groupby(articles["outlet"].fillna("(unknown outlet)")).size()
-    tables = [
-        Table(
-            key="outlets", title="Articles per outlet", columns=["outlet", "articles"],
-            rows=[[o, int(n)] for o, n in by_outlet.sort_values(ascending=False).items()],
-        )
-    ]
-    period = settings.period
-    analyses: list[Section] = []
-    for section, extra in (
-        build.map_section(store, run_id, drift, add, colors,
-                          default_model=settings.embedding_model, seed=settings.seed,
-                          cache=cache),
-        build.divergence_section(drift, add, colors, period),
-        build.emerging_section(drift, add, colors, period),
-        build.framing_section(drift, period),
-        build.syndication_section(articles, add, settings.copies),
-    ):
-        analyses.append(section)
-        tables += extra
-    # NPMI scores the fitted narratives' terms against the texts they were fitted on: paragraphs
-    # assigned since by an update neither change the terms nor, so, the scores (reused).
-    model_run = run["stats"].get("model_run", run_id)
-    fitted = paragraphs if model_run == run_id else paragraphs[
-        isin(paragraphs["paragraph_id"], store.assignments(model_run)["paragraph_id"])]
-    distinct_texts = fitted.drop_duplicates("text_hash").sort_values("text_hash")["text"]
-    appendix: list[Section] = []
-    for section, extra in (
-        build.quality_section(narratives, distinct_texts.tolist(), seed=settings.seed,
-                              cache=cache, updated=model_run != run_id),
-        build.coverage_section(drift),
-    ):
-        appendix.append(section)
-        tables += extra
-    appendix.append(Section("stability", "Stability", [build.stability_sentence(run["stats"])]))
-    warnings = []
-    if corpus["undated articles"]:
-        warnings.append(
-            f"{corpus['undated articles']} articles have no date: they count in totals but not in "
-            "the time views."
-        )
-    if corpus["rejected records"]:
-        warnings.append(
-            f"{corpus['rejected records']} input records were rejected; see the store's rejects table."
-        )
-    methods = {
-        "run id": run_id,
-        "seed": int(run["seed"]),
-        "input fingerprint": run["input_fingerprint"],
-        "codebook hash": run["codebook_hash"],
-        "settings": run["settings"],
-        "model statistics": {
-            k: v for k, v in run["stats"].items() if k not in ("kinds", "stability")
-        },
-        "versions": run["versions"],
-        "stage wall times (s)": timings,
-        "reused from the last report": (
-            f"{cache.hits} of {cache.hits + cache.misses} figures and scores (inputs unchanged)"
-        ),
-        "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-    }
-    cache.draw_pending(save_figure, workers=settings.workers)
+        dates = pd.to_datetime(articles["date"], errors="coerce")
+        corpus = {
+            "articles": int(len(articles)),
+            "paragraphs": int(len(paragraphs)),
+            "distinct paragraph texts": int(paragraphs["text_hash"].nunique()),
+            "outlets": int(articles["outlet"].nunique()),
+            "first date": None if dates.isna().all() else str(dates.min().date()),
+            "last date": None if dates.isna().all() else str(dates.max().date()),
+            "undated articles": int(dates.isna().sum()),
+            "syndicated copies": int(articles["duplicate_of"].notna().sum()),
+            "rejected records": store.count("rejects"),
+        }
+        by_outlet = articles.groupby(articles["outlet"].fillna("(unknown outlet)")).size()
+        tables = [
+            Table(
+                key="outlets", title="Articles per outlet", columns=["outlet", "articles"],
+                rows=[[o, int(n)] for o, n in by_outlet.sort_values(ascending=False).items()],
+            )
+        ]
+        period = settings.period
+        analyses: list[Section] = []
+        for section, extra in (
+            build.map_section(store, run_id, drift, add, colors,
+                              default_model=settings.embedding_model, seed=settings.seed,
+                              cache=cache),
+            build.divergence_section(drift, add, colors, period),
+            build.emerging_section(drift, add, colors, period),
+            build.framing_section(drift, period),
+            build.syndication_section(articles, add, settings.copies),
+        ):
+            analyses.append(section)
+            tables += extra
+        # NPMI scores the fitted narratives' terms against the texts they were fitted on: paragraphs
+        # assigned since by an update neither change the terms nor, so, the scores (reused).
+        model_run = run["stats"].get("model_run", run_id)
+        fitted = paragraphs if model_run == run_id else paragraphs[
+            isin(paragraphs["paragraph_id"], store.assignments(model_run)["paragraph_id"])]
+        distinct_texts = fitted.drop_duplicates("text_hash").sort_values("text_hash")["text"]
+        appendix: list[Section] = []
+        for section, extra in (
+            build.quality_section(narratives, distinct_texts.tolist(), seed=settings.seed,
+                                  cache=cache, updated=model_run != run_id),
+            build.coverage_section(drift),
+        ):
+            appendix.append(section)
+            tables += extra
+        appendix.append(Section("stability", "Stability", [build.stability_sentence(run["stats"])]))
+        warnings = []
+        if corpus["undated articles"]:
+            warnings.append(
+                f"{corpus['undated articles']} articles have no date: they count in totals but not in "
+                "the time views."
+            )
+        if corpus["rejected records"]:
+            warnings.append(
+                f"{corpus['rejected records']} input records were rejected; see the store's rejects table."
+            )
+        methods = {
+            "run id": run_id,
+            "seed": int(run["seed"]),
+            "input fingerprint": run["input_fingerprint"],
+            "codebook hash": run["codebook_hash"],
+            "settings": run["settings"],
+            "model statistics": {
+                k: v for k, v in run["stats"].items() if k not in ("kinds", "stability")
+            },
+            "versions": run["versions"],
+            "stage wall times (s)": timings,
+            "reused from the last report": (
+                f"{cache.hits} of {cache.hits + cache.misses} figures and scores (inputs unchanged)"
+            ),
+            "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        }
+        cache.draw_pending(save_figure, workers=settings.workers)
+    except BaseException:
+        cache.cancel_drawing()
+        raise
     for key, title_, caption, files in drawn:
         png, svg = files.files()  # the embedded PNG is the saved file's bytes
         figures.append(FigureRef(key=key, title=title_, caption=caption, png=png,

@@ -149,6 +149,11 @@ def _draw_and_save(job: tuple[Plot, str, str]) -> tuple[str, str]:
     return str(paths["png"]), str(paths["svg"])
 
 
+def _job(pending: tuple[FigureFiles, Plot, Path, str]) -> tuple[Plot, str, str]:
+    handle, plot, folder, _ = pending
+    return plot, str(folder), handle.key
+
+
 def _worker_pool(workers: int):
     """Forked workers (Linux only, see :meth:`ReportCache.draw_pending`), or None elsewhere.
 
@@ -180,6 +185,8 @@ class ReportCache:
         self._entries: dict[str, dict] = {}
         self._old: dict[str, dict] = {}
         self._pending: list[tuple[FigureFiles, Plot, Path, str]] = []
+        self._pool = None  # workers started by start_drawing, and what they were given
+        self._started: list[tuple[tuple[FigureFiles, Plot, Path, str], Any]] = []
         path = self.folder / INDEX_NAME
         if enabled and path.is_file():
             try:
@@ -216,6 +223,30 @@ class ReportCache:
         self._pending.append((handle, plot, folder, fp))
         return handle
 
+    def start_drawing(self, *, workers: int = 1) -> bool:
+        """Start drawing the figures pending so far in ``workers`` forked processes, and return
+        at once: the caller builds the rest of the report (the map layout, the scores) while
+        they draw. :meth:`draw_pending` then draws the figures added since in the same workers
+        and waits for all. False, starting nothing, where :meth:`draw_pending` would draw here
+        (one worker, fewer than :data:`MIN_PARALLEL` figures, not Linux). If the report fails
+        before :meth:`draw_pending`, call :meth:`cancel_drawing`.
+        """
+        if self._pool is not None or workers <= 1 or len(self._pending) < MIN_PARALLEL:
+            return False
+        pool = _worker_pool(min(workers, len(self._pending)))
+        if pool is None:
+            return False
+        self._pool = pool
+        jobs, self._pending = self._pending, []
+        self._started = [(job, pool.submit(_draw_and_save, _job(job))) for job in jobs]
+        return True
+
+    def cancel_drawing(self) -> None:
+        """Stop the workers :meth:`start_drawing` started; their figures count as not drawn."""
+        pool, self._pool, self._started = self._pool, None, []
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
     def draw_pending(
         self, save: Callable[[Any, Path, str], Mapping[str, Path]] | None = None, *,
         workers: int = 1,
@@ -226,21 +257,28 @@ class ReportCache:
         :func:`narrative.figures.save_figure`). With ``workers > 1`` and at least
         :data:`MIN_PARALLEL` figures, on Linux, they are drawn in that many forked worker
         processes with the default ``save`` (matplotlib draws on one core; the files are the same
-        bytes); if a worker dies, the figures are drawn here instead.
+        bytes), or in those :meth:`start_drawing` started; if a worker dies, the figures are drawn
+        here instead.
         """
-        jobs, self._pending = self._pending, []
+        new, self._pending = self._pending, []
+        started, self._started = self._started, []
+        pool, self._pool = self._pool, None
+        jobs = [job for job, _ in started] + new
         if not jobs:
+            if pool is not None:
+                pool.shutdown()
             return 0
+        if pool is None and workers > 1 and len(new) >= MIN_PARALLEL:
+            pool = _worker_pool(min(workers, len(new)))
         saved = None
-        pool = _worker_pool(min(workers, len(jobs))) if (
-            workers > 1 and len(jobs) >= MIN_PARALLEL) else None
         if pool is not None:
             from concurrent.futures.process import BrokenProcessPool
 
             try:
                 with pool:
-                    saved = list(pool.map(_draw_and_save, [(plot, str(folder), h.key)
-                                                           for h, plot, folder, _ in jobs]))
+                    futures = [f for _, f in started] + [pool.submit(_draw_and_save, _job(job))
+                                                         for job in new]
+                    saved = [f.result() for f in futures]
             except BrokenProcessPool:  # a worker died (out of memory?): draw here instead
                 saved = None
         if saved is None:
@@ -284,7 +322,7 @@ class ReportCache:
 
     def save(self) -> Path | None:
         """Write the index of this run's entries (stale keys dropped); call after the figures."""
-        if self._pending:
+        if self._pending or self._started:
             raise RuntimeError("figures are still pending; call draw_pending() first")
         if not self.enabled:
             return None
