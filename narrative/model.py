@@ -34,6 +34,13 @@ NEWS_STOP_WORDS = frozenset(
 
 #: Below this many paragraphs UMAP is skipped (it fails on a handful of points).
 MIN_DOCS_FOR_UMAP = 30
+#: Above this many paragraphs (where umap-learn's default is 200 epochs; 500 below, left as is)
+#: the fit's UMAP layout runs :data:`LARGE_FIT_EPOCHS` epochs. Seeded, the layout runs on one
+#: core: on ukraine_media_2022 (30,271 texts) it was a third of the fit. There, fits at 100
+#: epochs agreed with those at 200 as closely as fits with another seed do, at a higher NPMI
+#: (benchmarks/RESULTS.md, 2026-12-06).
+LARGE_FIT_ABOVE = 10_000
+LARGE_FIT_EPOCHS = 100
 
 
 def cluster_size_for(n_docs: int) -> int:
@@ -384,6 +391,7 @@ class NarrativeModel:
                 min_dist=0.0,
                 metric="cosine",
                 random_state=self.random_state,
+                n_epochs=LARGE_FIT_EPOCHS if n_docs > LARGE_FIT_ABOVE else None,
             ))
         hdbscan_model = _SmallSafeHDBSCAN(
             HDBSCAN(

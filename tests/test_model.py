@@ -36,6 +36,18 @@ def test_max_cluster_size_is_a_share_of_what_is_clustered_with_a_floor():
     assert max_cluster_size_for(16_000, 87, None) == 0  # hdbscan's "no cap"
 
 
+def test_large_fits_lay_umap_out_in_fewer_epochs():
+    """Above LARGE_FIT_ABOVE paragraphs the fit's UMAP runs LARGE_FIT_EPOCHS epochs (umap-learn
+    would run 200); smaller fits keep umap-learn's own choice (500)."""
+    from narrative.model import LARGE_FIT_ABOVE, LARGE_FIT_EPOCHS
+
+    model = NarrativeModel(random_state=1)
+    epochs = {n: model._build_bertopic(n).umap_model.model.n_epochs
+              for n in (1_000, LARGE_FIT_ABOVE, LARGE_FIT_ABOVE + 1)}
+    assert epochs == {1_000: None, LARGE_FIT_ABOVE: None, LARGE_FIT_ABOVE + 1: LARGE_FIT_EPOCHS}
+    assert LARGE_FIT_EPOCHS < 200
+
+
 def test_no_cluster_grows_past_the_cap():
     """Two touching blobs (200 points each) beside a far one: capped at half the points, HDBSCAN
     may not return the two as one 400-point cluster."""
