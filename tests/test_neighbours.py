@@ -79,3 +79,22 @@ def test_blocks_shrink_so_that_large_inputs_stay_within_the_memory_bound(monkeyp
     indices, _ = nb.exact_cosine_knn(vectors, 5)
     assert max(calls) == 40 and sum(calls) == 300
     assert np.array_equal(indices, nb.exact_cosine_knn(vectors, 5, block=300)[0])
+
+
+def test_a_fit_passes_exact_neighbours_to_umap_only_up_to_the_limit(monkeypatch):
+    """From UMAP_EXACT_KNN_BELOW to EXACT_KNN_MAX rows UMAP gets exact neighbours; above the
+    limit (where the n² search costs more than pynndescent) it searches itself."""
+    import narrative.neighbours as neighbours
+    from narrative.model import _ExactNeighbourUMAP
+
+    monkeypatch.setattr(neighbours, "UMAP_EXACT_KNN_BELOW", 10)
+    monkeypatch.setattr(neighbours, "EXACT_KNN_MAX", 20)
+    rng = np.random.default_rng(3)
+    given = {}
+    for n in (9, 10, 20, 21):
+        umap = _RecordingUMAP()
+        _ExactNeighbourUMAP(umap).fit_transform(rng.normal(size=(n, 8)).astype(np.float32))
+        given[n] = umap.seen[0] is not None
+        if given[n]:
+            assert umap.seen[0].shape == (n, umap.n_neighbors)
+    assert given == {9: False, 10: True, 20: True, 21: False}
