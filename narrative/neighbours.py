@@ -16,11 +16,11 @@ import numpy as np
 #: (pynndescent) from it on.
 UMAP_EXACT_KNN_BELOW = 4096
 #: Up to this many rows a fit gives UMAP exact neighbours (:func:`exact_cosine_knn`); above it
-#: UMAP searches with pynndescent again. On 2 cores the exact search took 9.4 s for 30,000 rows
-#: and 37.3 s for 60,000 (it grows with n²); pynndescent, seeded as UMAP runs it, took 36.5,
-#: 38.8 and 36.5 s for 30,000, 60,000 and 100,000 rows in a fresh process (mostly compiling) and
-#: found 94-95% of the true 15 neighbours. Fits stay below it unless ``fit_sample_max`` (50,000)
-#: is raised.
+#: UMAP searches with pynndescent again. ``benchmarks/neighbours.py`` on ukraine_media_2022
+#: vectors, 2 cores: exact 7.6, 35.1 and 109.8 s for 30,000, 60,000 and 100,000 rows (it grows
+#: with n²); pynndescent, seeded as UMAP runs it, in a fresh process (mostly compiling) 35.7,
+#: 41.3 and 48.4 s, finding 94-95% of the true 15 neighbours. Fits stay below it unless
+#: ``fit_sample_max`` (50,000) is raised.
 EXACT_KNN_MAX = 60_000
 
 
