@@ -430,6 +430,10 @@ def serve(
         None, "--socket", help="Unix socket to listen on [default: NARRATIVE_SERVER, else a per-user "
                                "folder under XDG_RUNTIME_DIR or the temp folder].",
     ),
+    stop: bool = typer.Option(
+        False, "--stop", help="Stop the server listening on the socket: it takes no new command "
+                              "and exits when the running ones have finished.",
+    ),
 ) -> None:
     """Stay resident with the heavy libraries imported, so later commands start at once.
 
@@ -438,15 +442,24 @@ def serve(
     a small build) are paid once. Output, progress bars, Ctrl-C and exit status behave as without
     it. A server whose package files or import-time settings (OMP_*, NUMBA_*, ...) differ from
     the client's is not used. NARRATIVE_SERVER=off makes commands ignore a server. Stop it with
-    Ctrl-C or SIGTERM.
+    `narrative serve --stop` (running commands finish first), or Ctrl-C or SIGTERM (they are
+    interrupted).
 
     Example: narrative serve &   then   narrative build articles/ --out reports/mine
     """
-    from .serve import ServeError, serve as run_server, socket_path as default_path
+    from .serve import ServeError, serve as run_server, socket_path as default_path, stop as stop_server
 
     path = socket_path or default_path()
     if path is None:
         _fail("NARRATIVE_SERVER is off: give a socket with --socket")
+    if stop:
+        answer = stop_server(path)
+        if answer is None:
+            _fail(f"no server of yours listens on {path}")
+        running = int(answer.get("running", 0))
+        _echo(f"narrative serve: server {answer.get('stopping')} on {path} stopped listening"
+              + (f"; it exits when its {running} running command(s) finish" if running else ""))
+        return
     try:
         run_server(path, log=_echo)
     except ServeError as exc:

@@ -7,7 +7,9 @@ when a server answers there, sends it its arguments, working folder, environment
 standard streams (passed as file descriptors, so progress bars and colours reach the terminal);
 the server forks a child that runs the command exactly as the CLI would and reports its exit
 status back. Ctrl-C and SIGTERM on the client are passed on to the child; a client that goes away
-interrupts its child.
+interrupts its child. ``narrative serve --stop`` (:func:`stop`) asks the server to stop listening
+and to exit once the commands it runs have finished; Ctrl-C or SIGTERM on the server stops it at
+once, interrupting them.
 
 The server only imports: nothing runs torch, numba or OpenMP before a fork, so every child starts
 with fresh thread pools (a pool used before ``fork`` can hang the child). Each child still loads
@@ -208,6 +210,31 @@ def _send_message(sock: socket.socket, message: dict) -> None:
         pass  # the client is gone; its child is interrupted by the server loop
 
 
+def stop(path: Path) -> Optional[dict]:
+    """Ask the server on ``path`` to stop: it stops listening at once and exits when the commands
+    it runs have finished. Its answer (``{"stopping": pid, "running": n}``), or None when no
+    server of this user listens there. A server running other code is stopped too (that is the
+    usual reason to stop one)."""
+    if not hasattr(socket, "send_fds") or not path.exists():
+        return None
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(str(path))
+    except OSError:
+        sock.close()
+        return None
+    with sock:
+        if not _ours(path, sock):
+            return None
+        request = json.dumps({"stop": True}).encode()
+        try:
+            socket.send_fds(sock, [_HEADER.pack(len(request))], [0, 1, 2])
+            sock.sendall(request)
+            return _read_message(sock.makefile("rb"))
+        except (OSError, ValueError):
+            return None
+
+
 # --------------------------------------------------------------------------- server
 
 
@@ -221,6 +248,7 @@ def serve(path: Path, *, preload: Sequence[str] = PRELOAD, log: Callable[[str], 
     if not hasattr(os, "fork") or not hasattr(socket, "recv_fds"):
         raise ServeError("narrative serve needs a POSIX system (fork and Unix sockets)")
     listener = _listen(path)
+    bound = path.stat().st_ino
     try:
         started = time.perf_counter()
         before = dict(os.environ)  # before the imports set any
@@ -229,13 +257,20 @@ def serve(path: Path, *, preload: Sequence[str] = PRELOAD, log: Callable[[str], 
         own = _Identity(fingerprint(), _import_time_env(before))
         log(f"narrative serve: listening on {path} ({imported} modules imported in "
             f"{time.perf_counter() - started:.1f} s); Ctrl-C stops")
-        _loop(listener, own, run or _run_cli, log)
+        _loop(listener, own, run or _run_cli, log, lambda: _unlink_if(path, bound))
     finally:
         listener.close()
-        try:
+        _unlink_if(path, bound)
+
+
+def _unlink_if(path: Path, inode: int) -> None:
+    """Remove the socket file if it is still the one this server bound (after ``--stop`` a new
+    server may listen there while this one waits for its commands)."""
+    try:
+        if path.stat().st_ino == inode:
             path.unlink()
-        except FileNotFoundError:
-            pass
+    except FileNotFoundError:
+        pass
 
 
 def _listen(path: Path) -> socket.socket:
@@ -279,7 +314,10 @@ def _preload(modules: Sequence[str]) -> int:
     return count
 
 
-def _loop(listener: socket.socket, own: "_Identity", run, log) -> None:
+def _loop(listener: socket.socket, own: "_Identity", run, log,
+          on_stop: Callable[[], None] = lambda: None) -> None:
+    """Serve until SIGINT/SIGTERM (running commands are interrupted) or a stop request (they
+    finish first); ``on_stop`` runs when the server stops listening."""
     import selectors
 
     wake_read, wake_write = socket.socketpair()
@@ -293,22 +331,35 @@ def _loop(listener: socket.socket, own: "_Identity", run, log) -> None:
         signal.SIGTERM: signal.signal(signal.SIGTERM, lambda s, f: stopping.append(s)),
     }
     children: Dict[int, tuple] = {}  # pid -> (client connection, start time)
+    draining = False  # a stop request came: no new commands, running ones finish
+    interrupted: set = set()  # children sent SIGINT
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ, "accept")
     selector.register(wake_read, selectors.EVENT_READ, "wake")
     try:
-        while not (stopping and not children):
-            if stopping and listener.fileno() >= 0:
+        while not ((stopping or draining) and not children):
+            if (stopping or draining) and listener.fileno() >= 0:
                 selector.unregister(listener)
                 listener.close()
-                for pid in children:
+                on_stop()
+            if stopping:  # Ctrl-C or SIGTERM, also while draining: interrupt each child once
+                for pid in children.keys() - interrupted:
                     _signal(pid, signal.SIGINT)
+                    interrupted.add(pid)
             for key, _ in selector.select(timeout=1.0):
                 if key.data == "accept":
                     conn, _ = listener.accept()
                     request = _receive(conn, own)
                     if request is None:
                         conn.close()
+                        continue
+                    if request.get("stop"):
+                        _send_message(conn, {"stopping": os.getpid(), "running": len(children)})
+                        conn.close()
+                        log(f"narrative serve: stop requested; {len(children)} running "
+                            "command(s) finish first" if children else
+                            "narrative serve: stop requested")
+                        draining = True
                         continue
                     pid = _fork_child(conn, request, listener, wake_read, wake_write, children, run)
                     for fd in request["fds"]:
@@ -403,6 +454,10 @@ def _receive(conn: socket.socket, own: "_Identity") -> Optional[dict]:
             os.close(fd)
         return None
     conn.settimeout(None)
+    if request.get("stop") is True:  # from any version of narrative: no fingerprint check
+        for fd in fds:
+            os.close(fd)
+        return {"stop": True}
     mismatch = None
     theirs = _import_time_env(request.get("env", {}))
     if request.get("fingerprint") != own.fingerprint:

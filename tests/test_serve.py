@@ -142,6 +142,59 @@ def test_the_child_gets_the_clients_argv_folder_environment_and_three_streams(tm
     assert not sock.exists()
 
 
+WAITING_SERVER = """
+import sys
+from pathlib import Path
+from narrative import serve
+
+def run(argv):
+    print("started", flush=True)
+    sys.stdin.readline()  # the command runs until the test writes a line
+    print("finished", flush=True)
+    return 0
+
+serve.serve(Path(sys.argv[1]), preload=(), run=run, log=lambda m: print(m, file=sys.stderr, flush=True))
+"""
+
+
+def test_serve_stop_lets_running_commands_finish_then_the_server_exits(tmp_path):
+    sock = tmp_path / "wait.sock"
+    log_path = tmp_path / "wait.log"
+    log = open(log_path, "w")
+    server = subprocess.Popen([sys.executable, "-c", WAITING_SERVER, str(sock)], stderr=log)
+    stop_command = CLIENT + ["serve", "--stop", "--socket", str(sock)]
+    try:
+        deadline = time.monotonic() + 60
+        while "listening" not in log_path.read_text():
+            assert server.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        running = subprocess.Popen(
+            CLIENT + ["report", "x"], env={**os.environ, "NARRATIVE_SERVER": str(sock)},
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        assert running.stdout.readline() == "started\n"  # served, and now waiting
+
+        stopped = subprocess.run(stop_command, capture_output=True, text=True, timeout=60)
+        assert stopped.returncode == 0, stopped.stderr
+        assert f"server {server.pid} on {sock} stopped listening" in stopped.stderr
+        assert "1 running command(s) finish" in stopped.stderr
+        assert not sock.exists()  # no new command is taken: they run in their own process
+        time.sleep(0.5)
+        assert server.poll() is None  # ... but the running one is not interrupted
+
+        running.stdin.write("go on\n")
+        running.stdin.flush()
+        assert running.stdout.readline() == "finished\n"
+        assert running.wait(timeout=30) == 0
+        assert server.wait(timeout=30) == 0  # and then the server exits by itself
+    finally:
+        if server.poll() is None:
+            server.kill()
+        log.close()
+    again = subprocess.run(stop_command, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 1 and f"no server of yours listens on {sock}" in again.stderr
+
+
 def test_the_exit_status_and_error_message_come_back(server, tmp_path):
     before = len(server.children())
     done = subprocess.run(
