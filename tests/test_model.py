@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from narrative.codebook import load_codebook
@@ -243,3 +244,61 @@ def test_seed_terms_are_lower_cased_and_only_used_when_guided():
     assert NarrativeModel(codebook, guided=False)._seed_topic_list() is None
     assert NarrativeModel(None)._seed_topic_list() is None
     assert {"guided", "subnarratives"} <= set(NarrativeModel().get_params())
+
+
+def _eager_and_counted(monkeypatch):
+    """(counts, use_eager): BERTopic's c-TF-IDF passes counted; ``use_eager()`` makes fits label
+    their clusters inside ``fit_transform`` too, as plain BERTopic does."""
+    import narrative.model as model_module
+
+    later = model_module._labelled_later_bertopic()
+    counts = {"c-TF-IDF": 0}
+    real = later._c_tf_idf
+
+    def counted(self, *args, **kwargs):
+        counts["c-TF-IDF"] += 1
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(later, "_c_tf_idf", counted)
+
+    class Eager(later):
+        label_later = property(lambda self: False, lambda self, value: None)
+
+    def use_eager():
+        monkeypatch.setattr(model_module, "_labelled_later_bertopic", lambda: Eager)
+
+    monkeypatch.setattr(model_module, "_labelled_later_bertopic", lambda: later)
+    return counts, use_eager
+
+
+def _same_fit(a, b) -> None:
+    assert np.array_equal(a.topics_, b.topics_)
+    pd.testing.assert_frame_equal(a.narratives_, b.narratives_)
+    pd.testing.assert_frame_equal(a.subnarratives_, b.subnarratives_)
+
+
+@pytest.mark.slow
+def test_clusters_are_labelled_once_from_the_final_assignment(embedder, demo_vectors, monkeypatch):
+    """fit_transform's own c-TF-IDF pass, which update_topics overwrites, is skipped: one count
+    instead of two, and the narratives, terms, labels and sub-narratives are unchanged."""
+    texts, vectors = demo_vectors
+    counts, use_eager = _eager_and_counted(monkeypatch)
+    once = NarrativeModel(load_codebook(), embedder=embedder, random_state=3).fit(texts, vectors)
+    assert counts["c-TF-IDF"] == 1
+    use_eager()
+    twice = NarrativeModel(load_codebook(), embedder=embedder, random_state=3).fit(texts, vectors)
+    assert counts["c-TF-IDF"] == 3
+    _same_fit(once, twice)
+
+
+@pytest.mark.slow
+def test_a_fit_with_nothing_assigned_still_describes_its_outliers(embedder, monkeypatch):
+    """No update_topics when every paragraph stays unassigned: the skipped pass runs then."""
+    texts = TEXTS[:4]
+    vectors = embedder.encode(texts)
+    counts, use_eager = _eager_and_counted(monkeypatch)
+    once = NarrativeModel(embedder=embedder, outliers="keep").fit(texts, vectors)
+    assert set(once.topics_.tolist()) == {-1} and counts["c-TF-IDF"] == 1
+    use_eager()
+    _same_fit(once, NarrativeModel(embedder=embedder, outliers="keep").fit(texts, vectors))
+    assert once.narratives_["top_terms"].iloc[0], "the unassigned paragraphs keep their terms"
