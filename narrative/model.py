@@ -207,8 +207,8 @@ def _labelled_later_bertopic():
     from its clusters are overwritten unread: on ukraine_media_2022 (30,271 texts) counting them
     took about 7 s and picking the documents 1.7 s. This subclass skips both during
     ``fit_transform`` (``label_later``) and keeps what they need; the topic vectors, which the
-    zero-shot step reads, are still made. :meth:`label_now` does the skipped work when no
-    ``update_topics`` follows (every paragraph unassigned), so the narratives are the same as
+    zero-shot step reads, are still made. ``finish_labels`` does the skipped work when no
+    ``update_topics`` followed (every paragraph unassigned), so the narratives are the same as
     BERTopic's either way (tests/test_model.py compares them).
 
     Both overridden methods are BERTopic's private ``_extract_topics`` and
@@ -236,11 +236,12 @@ def _labelled_later_bertopic():
             self._skipped += (("documents", documents),)
             self.representative_docs_ = {}
 
-        def label_now(self):
-            """Extract what ``fit_transform`` skipped (when no ``update_topics`` will)."""
+        def finish_labels(self, relabelled: bool) -> None:
+            """After ``fit_transform``: drop what it skipped (and the documents and embeddings
+            kept for it) when ``update_topics`` relabelled the topics, else extract it now."""
             self.label_later = False
             skipped, self._skipped = self._skipped, ()
-            for step in skipped:
+            for step in () if relabelled else skipped:
                 if step[0] == "topics":
                     _, documents, embeddings, mappings, fine_tune = step
                     self._extract_topics(documents, embeddings=embeddings, mappings=mappings,
@@ -538,15 +539,15 @@ class NarrativeModel:
             embeddings, topics, min_similarity=self.assign_min_similarity, n_iter=self.refine_iter,
             fixed=fixed, outliers=outliers,
         )
-        if set(topics.tolist()) - {UNASSIGNED_ID}:
+        relabel = bool(set(topics.tolist()) - {UNASSIGNED_ID})
+        if relabel:
             # Terms and labels from the final assignment, with the same vectorizer and labeller.
             topic_model.update_topics(
                 texts, topics=topics.tolist(), top_n_words=self.top_n_words,
                 vectorizer_model=topic_model.vectorizer_model, ctfidf_model=topic_model.ctfidf_model,
                 representation_model=self._representation(topic_model.embedding_model),
             )
-        else:
-            topic_model.label_now()
+        topic_model.finish_labels(relabelled=relabel)
         self.topic_model_ = topic_model
         self.topics_ = topics
         self.probabilities_ = sims

@@ -285,6 +285,7 @@ def test_clusters_are_labelled_once_from_the_final_assignment(embedder, demo_vec
     counts, use_eager = _eager_and_counted(monkeypatch)
     once = NarrativeModel(load_codebook(), embedder=embedder, random_state=3).fit(texts, vectors)
     assert counts["c-TF-IDF"] == 1
+    assert once.topic_model_._skipped == (), "the skipped pass's documents are not kept"
     use_eager()
     twice = NarrativeModel(load_codebook(), embedder=embedder, random_state=3).fit(texts, vectors)
     assert counts["c-TF-IDF"] == 3
