@@ -337,6 +337,51 @@ def test_outlet_small_multiples_grid_rows_narratives_columns_outlets(shares, tmp
     assert "No outlet" in " ".join(t.get_text() for t in only_all.axes[0].texts)
 
 
+def test_outlet_small_multiples_rows_share_one_scale_that_holds_every_panel():
+    """A narrative's row has one y scale, high enough for its highest panel, wherever that panel
+    stands (the scale was once fixed by the panels drawn first, and cut later, higher ones off);
+    every panel shows the same dates; only the first column is labelled."""
+    rows = []
+    for outlet, peak in [("Low", 0.02), ("Mid", 0.10), ("High", 0.80)]:
+        for i, period in enumerate(PERIODS):
+            for name, scale in [("A", 1.0), ("B", 0.5)]:
+                share = peak * scale * (i + 1) / len(PERIODS)
+                rows.append({"period": period, "outlet": outlet, "narrative": name, "share": share,
+                             "ci_low": share / 2, "ci_high": share * 1.1,
+                             "n_articles": {"Low": 30, "Mid": 20, "High": 10}[outlet]})
+    frame = pd.DataFrame(rows)
+    fig = plot_outlet_small_multiples(frame, narratives=["A", "B"])
+    assert [ax.get_title() for ax in fig.axes[:3]] == ["Low", "Mid", "High"]  # most articles first
+    for r, name in enumerate(["A", "B"]):
+        row = fig.axes[3 * r: 3 * r + 3]
+        highest = frame.loc[frame["narrative"] == name, "ci_high"].max()
+        assert {ax.get_ylim() for ax in row} == {row[0].get_ylim()}
+        bottom, top = row[0].get_ylim()
+        assert bottom == 0.0 and highest <= top <= highest * 1.1
+        assert [bool(ax.yaxis.get_ticklabels()[0].get_visible()) if ax.yaxis.get_ticklabels()
+                else False for ax in row] == [True, False, False]
+    views = {ax.get_xlim() for ax in fig.axes}
+    assert len(views) == 1
+    lo, hi = (num2date(v).strftime("%Y-%m-%d %H:%M") for v in views.pop())
+    assert lo < PERIODS[0] and hi > PERIODS[-1] + " 00:00"  # matplotlib's margins both sides
+    figure_to_png_bytes(fig)
+    assert [t.get_text() for t in fig.axes[-1].get_xticklabels()]  # every panel dated
+
+
+def test_share_panels_scale_holds_a_later_panels_peak():
+    """Panels over time are ordered by mean share; a narrative drawn later with a higher peak is
+    not cut off at the scale of the panels drawn before it."""
+    values = {"Flat": [0.35, 0.35, 0.35], "Peak": [0.0, 0.05, 0.9], "Low": [0.1, 0.1, 0.1]}
+    frame = pd.DataFrame([{"period": p, "outlet": "all", "narrative": name, "share": series[i]}
+                          for name, series in values.items() for i, p in enumerate(PERIODS)])
+    fig = plot_share_over_time(frame, layout="panels")
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title(loc="left") for ax in shown] == ["Flat", "Peak", "Low"]
+    assert {ax.get_ylim() for ax in shown} == {shown[0].get_ylim()}
+    assert shown[0].get_ylim() == (0.0, pytest.approx(0.9 * 1.05))  # the peak, plus the margin
+    assert len({ax.get_xlim() for ax in shown}) == 1
+
+
 def test_syndication_counts_pairs_and_plot(tmp_path):
     articles = pd.DataFrame(
         {

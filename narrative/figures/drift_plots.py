@@ -19,6 +19,8 @@ import pandas as pd
 from narrative.figures.plots import (
     _TICK_WIDTH,
     _as_float,
+    _common_date_axis,
+    _common_share_scale,
     _date_ticks,
     _new_axes,
     _require,
@@ -333,8 +335,9 @@ def plot_outlet_small_multiples(
         )
         height = 0.9 + (1.35 if single else 0.95) * nrows
         fig = _figure((min(1.6 + (2.0 if single else 1.35) * ncols, 14.0), height))
-        axes = fig.subplots(nrows, ncols, sharex=True, sharey=True if single else "row",
-                            squeeze=False)
+        # Panels of a row (one narrative) share a y scale and all panels share the dates, set
+        # once the data is drawn (see _common_date_axis on why not matplotlib's shared axes).
+        axes = fig.subplots(nrows, ncols, squeeze=False)
         has_ci = "ci_low" in frame and "ci_high" in frame
         for i, j, name, outlet in cells:
             color = palette.get(name, "#000000")
@@ -350,17 +353,19 @@ def plot_outlet_small_multiples(
                 if ok.any():
                     ax.fill_between(x, np.where(ok, lo, 0), np.where(ok, hi, 0), where=ok,
                                     color=color, alpha=0.18, linewidth=0)
-            ax.set_ylim(bottom=0)
             ax.yaxis.set_major_locator(_max_ticks(3))
             ax.yaxis.set_major_formatter(percent_formatter())
-            ax.tick_params(labelsize=6.5, labelbottom=True)
+            ax.tick_params(labelsize=6.5, labelleft=j == 0)
             if single or i == 0:
                 where = "all outlets" if outlet == "all" else outlet
                 ax.set_title(wrap_label(where, 20), fontsize=8, loc="center", fontweight="bold")
             if j == 0 and not single:  # horizontal row label, dark (yellow text would not read)
                 ax.set_ylabel(wrap_label(name, 16), fontsize=7.5, color="#222222",
                               fontweight="bold", rotation=0, ha="right", va="center", labelpad=6)
-            _date_axis(ax, 3)
+        drawn = [axes[i, j] for i, j, _, _ in cells]
+        for group in ([drawn] if single else [list(row) for row in axes]):
+            _common_share_scale(group)
+        _common_date_axis(drawn, 3)
         for ax in axes.ravel()[len(cells):]:
             ax.set_visible(False)
         if single:

@@ -207,6 +207,54 @@ def _date_ticks(ax: Axes, maxticks: int) -> None:
             other.autoscale(enable=True, axis="x")
 
 
+def _common_date_axis(axes: Sequence[Axes], maxticks: int) -> None:
+    """One date view and one set of ticks on panels that do not share matplotlib's x axis.
+
+    The view is the one :func:`_date_ticks` gives shared axes (the dates drawn on all of them,
+    with the axes' margins), set on each panel, and the ticks are chosen once and fixed on each.
+    matplotlib keeps shared axes in step by visiting every sibling whenever one is read, which
+    grows with the square of the panel count: seconds for a grid of a hundred panels.
+    """
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, DateFormatter
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    axes = list(axes)
+    if not axes:
+        return
+    lo, hi, _ = _date_span(axes)
+    if not np.isfinite(lo):  # nothing dated on these axes: no ticks rather than 1970's
+        for ax in axes:
+            ax.xaxis.set_major_locator(NullLocator())
+        return
+    first = axes[0]
+    if hi - lo < 1.0:  # one day: one labelled tick, the view a week around it
+        for ax in axes:
+            ax.xaxis.set_major_locator(FixedLocator([lo]))
+            ax.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))
+            ax.set_xlim(lo - 3.5, hi + 3.5)
+        return
+    margin = first.margins()[0] * (hi - lo)
+    locator = AutoDateLocator(minticks=1 if hi - lo < 2.0 else 2, maxticks=maxticks)
+    first.xaxis.set_major_locator(locator)
+    first.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    for ax in axes:
+        ax.set_xlim(lo - margin, hi + margin)
+    _fix_date_ticks(axes, *_date_ticks_now(first))
+
+
+def _common_share_scale(axes: Sequence[Axes]) -> None:
+    """One y view for ``axes``, from 0 to the highest value (or band) drawn on any of them plus
+    matplotlib's margin, as autoscaling shared axes would give; 0 to 1 where nothing is drawn."""
+    low = min((ax.dataLim.intervaly[0] for ax in axes), default=np.inf)
+    high = max((ax.dataLim.intervaly[1] for ax in axes), default=-np.inf)
+    if not (np.isfinite(low) and np.isfinite(high) and high > 0):
+        top = 1.0
+    else:
+        top = high + axes[0].margins()[1] * (high - min(low, 0.0))
+    for ax in axes:
+        ax.set_ylim(0.0, top)
+
+
 def _pct_label(value: float) -> str:
     return f"{value:.0%}" if value >= 0.095 else f"{value:.1%}"
 
@@ -297,19 +345,16 @@ def plot_share_over_time(
 
     from matplotlib.ticker import PercentFormatter
 
-    def format_axes(target: Axes, maxticks: int) -> None:
-        _date_ticks(target, maxticks)
-        target.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
-        target.set_ylim(bottom=0)
-
     with style_context():
         if panels:
-            return _share_panels(series, draw, format_axes, title)
+            return _share_panels(series, draw, title)
         fig, ax = _new_axes(ax, (9.0, 4.2))
         _tidy_axes(ax, "y")
         for k, name, sub in series:
             draw(ax, k, name, sub, plain_text(name, _LEGEND_WIDTH))
-        format_axes(ax, 10)
+        _date_ticks(ax, 10)
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+        ax.set_ylim(bottom=0)
         ax.set_title(title)
         ax.set_xlabel("Period start")
         ax.set_ylabel("Share")
@@ -325,26 +370,31 @@ def plot_share_over_time(
 MAX_LINES = 5
 
 
-def _share_panels(series, draw, format_axes, title: str) -> Figure:
-    """Small multiples: one panel per narrative (its line and band), shared axes, a grid of 3-4."""
+def _share_panels(series, draw, title: str) -> Figure:
+    """Small multiples: one panel per narrative (its line and band), one scale and one date view
+    for all (set once all are drawn: :func:`_common_date_axis`), a grid of 3-4 columns."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import PercentFormatter
 
     n = max(len(series), 1)
     ncols = 3 if n <= 9 else 4
     nrows = math.ceil(n / ncols)
     fig = Figure(figsize=(9.0, 0.9 + 1.65 * nrows), layout="constrained")
     FigureCanvasAgg(fig)
-    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
-    for target, (k, name, sub) in zip(axes, series):
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for i, (target, (k, name, sub)) in enumerate(zip(axes, series)):
         _tidy_axes(target, "y")
         draw(target, k, name, sub, plain_text(name, _LEGEND_WIDTH))
         target.set_title(wrap_label(name, 26), fontsize=8.5, fontweight="bold", loc="left")
-        format_axes(target, 4)
+        target.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+        target.tick_params(labelleft=i % ncols == 0)
+    drawn = list(axes[: len(series)])
+    _common_share_scale(drawn)
+    _common_date_axis(drawn, 4)
     for target in axes[len(series):]:
         target.set_visible(False)
-    for i, target in enumerate(axes[: len(series)]):
-        target.tick_params(labelbottom=True)  # a hidden panel below must not take the labels away
+    for i, target in enumerate(drawn):
         if i + ncols < len(series):
             target.xaxis.get_offset_text().set_visible(False)  # the year once, under the last row
     fig.suptitle(title, x=0.0, ha="left", fontsize=11, fontweight="bold")
@@ -556,23 +606,33 @@ def freeze_date_ticks(fig: Figure) -> None:
     figure once the data limits are final, which they are when it is saved.
     """
     from matplotlib.dates import AutoDateLocator
-    from matplotlib.ticker import FixedFormatter, FixedLocator
 
     for ax in fig.axes:
-        axis = ax.xaxis
-        locator = axis.get_major_locator()
-        if not isinstance(locator, AutoDateLocator):
-            continue  # not a date axis, or frozen already (shared axes share one locator)
-        ax.get_xlim()  # settle the view limits the locator reads
-        with style_context():
-            locs = locator()
-            formatter = axis.get_major_formatter()
-            labels = formatter.format_ticks(locs)
-            offset = formatter.get_offset()
+        if isinstance(ax.xaxis.get_major_locator(), AutoDateLocator):
+            _fix_date_ticks([ax], *_date_ticks_now(ax))
+        # else: not a date axis, or frozen already (shared axes share one locator)
+
+
+def _date_ticks_now(ax: Axes) -> tuple[list[float], list[str], str]:
+    """The ticks ``ax``'s date locator places in its current view, their labels and offset."""
+    axis = ax.xaxis
+    ax.get_xlim()  # settle the view limits the locator reads
+    with style_context():
+        locs = list(axis.get_major_locator()())
+        formatter = axis.get_major_formatter()
+        labels = list(formatter.format_ticks(locs))
+        offset = formatter.get_offset()
+    return locs, labels, offset
+
+
+def _fix_date_ticks(axes: Iterable[Axes], locs: list[float], labels: list[str], offset: str) -> None:
+    from matplotlib.ticker import FixedFormatter, FixedLocator
+
+    for ax in axes:
         fixed = FixedFormatter(labels)
         fixed.set_offset_string(offset)
-        axis.set_major_locator(FixedLocator(locs))
-        axis.set_major_formatter(fixed)
+        ax.xaxis.set_major_locator(FixedLocator(locs))
+        ax.xaxis.set_major_formatter(fixed)
 
 
 def figure_to_png_bytes(fig: Figure, dpi: int = PNG_DPI) -> bytes:
