@@ -42,7 +42,7 @@ def most_similar(queries: np.ndarray, anchors: np.ndarray, k: int, *, own_first:
     n = similarity.shape[1]
     k = min(k, n)
     if k < n:
-        chosen = np.argpartition(similarity, n - k, axis=1)[:, n - k:]
+        chosen = _largest_columns(similarity, k)
         # argpartition breaks a tie at the k-th value arbitrarily: redo those (rare) rows by a
         # stable sort so that the lower indices win.
         kth = np.take_along_axis(similarity, chosen, axis=1).min(axis=1)
@@ -54,6 +54,44 @@ def most_similar(queries: np.ndarray, anchors: np.ndarray, k: int, *, own_first:
     near = np.take_along_axis(similarity, chosen, axis=1)
     order = np.lexsort((chosen, -near), axis=1)
     return np.take_along_axis(chosen, order, axis=1), np.take_along_axis(near, order, axis=1)
+
+
+#: Rows of a similarity block from which :func:`_largest_columns` splits the selection over
+#: threads (fewer are not worth a thread's start).
+THREADED_ROWS = 256
+
+
+def _largest_columns(similarity: np.ndarray, k: int) -> np.ndarray:
+    """Each row's columns holding its ``k`` largest values, in no order (ties at the k-th: any).
+
+    numpy's selection is single-threaded but lets go of the GIL, so the rows are split between
+    threads, one per usable core: each row's result is the same however the rows are split.
+    """
+    n = similarity.shape[1]
+    chosen = np.empty((len(similarity), k), dtype=np.intp)
+
+    def select(rows: slice) -> None:
+        chosen[rows] = np.argpartition(similarity[rows], n - k, axis=1)[:, n - k:]
+
+    threads = min(_usable_cores(), max(1, len(similarity) // THREADED_ROWS))
+    if threads == 1:
+        select(slice(None))
+        return chosen
+    from concurrent.futures import ThreadPoolExecutor
+
+    bounds = np.linspace(0, len(similarity), threads + 1).astype(int)
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(select, [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]))
+    return chosen
+
+
+def _usable_cores() -> int:
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 #: Similarities held at once by :func:`exact_cosine_knn` (with argpartition's int64 indices of

@@ -32,6 +32,32 @@ def test_ties_at_the_k_th_neighbour_go_to_the_lower_index():
     assert np.allclose(distances[3], 0, atol=1e-6)
 
 
+def test_the_selection_split_over_threads_finds_the_same_neighbours(monkeypatch):
+    """Each block's rows are split between threads (3 here, 16 rows or more each): the same
+    neighbours, ties included, as one thread and as brute force."""
+    import narrative.neighbours as nb
+
+    rng = np.random.default_rng(5)
+    vectors = np.vstack([rng.normal(size=(100, 16)), np.tile(rng.normal(size=16), (12, 1)),
+                         rng.normal(size=(100, 16))]).astype(np.float32)
+    monkeypatch.setattr(nb, "_usable_cores", lambda: 1)
+    one_thread = nb.exact_cosine_knn(vectors, 6, block=64)
+    monkeypatch.setattr(nb, "_usable_cores", lambda: 3)
+    monkeypatch.setattr(nb, "THREADED_ROWS", 16)
+    threads = []
+    real = nb.np.argpartition
+    monkeypatch.setattr(nb.np, "argpartition", lambda *a, **kw: threads.append(len(a[0])) or real(*a, **kw))
+    split = nb.exact_cosine_knn(vectors, 6, block=64)
+    assert sorted(set(threads)) == [20, 21, 22]  # blocks of 64 rows in thirds, the last 20 whole
+    assert np.array_equal(split[0], one_thread[0]) and np.array_equal(split[1], one_thread[1])
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    dist = 1 - unit.astype(np.float64) @ unit.T.astype(np.float64)
+    np.fill_diagonal(dist, -1)
+    assert np.array_equal(split[0][:, :1], np.arange(len(vectors))[:, None])
+    assert split[0][100].tolist() == [100, 101, 102, 103, 104, 105]  # tied copies: lower index first
+    assert np.allclose(np.take_along_axis(dist, split[0], axis=1)[:, 1:], split[1][:, 1:], atol=1e-5)
+
+
 def test_most_similar_orders_by_similarity_then_index():
     anchors = unit_rows(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]))
     order, sims = most_similar(unit_rows(np.array([[1.0, 0.1]])), anchors, 3)
