@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .neighbours import unit_rows
 from .schema import UNASSIGNED_ID
 
 #: A narrative's radius is this percentile of its fitted members' similarity to its centroid: a new
@@ -28,20 +29,15 @@ RADIUS_PERCENTILE = 5.0
 MIN_STORED_WEIGHT = 0.01
 
 
-def _unit_rows(x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.where(norms == 0, 1.0, norms)
-
-
 def topic_centroids(embeddings: np.ndarray, topics: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Unit-length mean embedding of each topic (``-1`` excluded): ``(ids, centroids)``."""
     topics = np.asarray(topics)
     ids = np.array(sorted(t for t in set(topics.tolist()) if t != UNASSIGNED_ID), dtype=int)
     if len(ids) == 0:
         return ids, np.zeros((0, embeddings.shape[1]), dtype=np.float32)
-    unit = _unit_rows(np.asarray(embeddings, dtype=np.float64))
+    unit = unit_rows(np.asarray(embeddings, dtype=np.float64))
     centroids = np.stack([unit[topics == t].mean(axis=0) for t in ids])
-    return ids, _unit_rows(centroids).astype(np.float32)
+    return ids, unit_rows(centroids).astype(np.float32)
 
 
 def zero_shot_choice(
@@ -52,7 +48,7 @@ def zero_shot_choice(
     n = len(embeddings)
     if anchors is None or len(anchors) == 0:
         return np.full(n, UNASSIGNED_ID, dtype=int)
-    sims = _unit_rows(np.asarray(embeddings, dtype=np.float64)) @ _unit_rows(
+    sims = unit_rows(np.asarray(embeddings, dtype=np.float64)) @ unit_rows(
         np.asarray(anchors, dtype=np.float64)).T
     best = sims.argmax(axis=1)
     best_sim = sims[np.arange(n), best]
@@ -73,7 +69,7 @@ def assign_to_centroids(
     n = len(embeddings)
     if len(ids) == 0:
         return np.full(n, UNASSIGNED_ID, dtype=int), np.zeros(n)
-    sims = _unit_rows(np.asarray(embeddings, dtype=np.float64)) @ centroids.astype(np.float64).T
+    sims = unit_rows(np.asarray(embeddings, dtype=np.float64)) @ centroids.astype(np.float64).T
     best = sims.argmax(axis=1)
     if fixed is not None:
         fixed = np.asarray(fixed, dtype=int)
@@ -166,7 +162,7 @@ def soft_distribution(
     """Softmax over cosine similarities to the centroids: a paragraph's narrative mixture."""
     if len(centroids) == 0:
         return np.zeros((len(embeddings), 0))
-    sims = _unit_rows(np.asarray(embeddings, dtype=np.float64)) @ centroids.astype(np.float64).T
+    sims = unit_rows(np.asarray(embeddings, dtype=np.float64)) @ centroids.astype(np.float64).T
     z = (sims - sims.max(axis=1, keepdims=True)) / temperature
     w = np.exp(z)
     return w / w.sum(axis=1, keepdims=True)

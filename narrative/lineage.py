@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .neighbours import unit_rows
+
 #: Centroid cosine similarity from which a new narrative is taken to continue an old one.
 #: Refits of the same corpus with another seed give matched centroids at 0.95 and above, while
 #: distinct narratives of one news domain sit around 0.5-0.8 (all-MiniLM-L6-v2).
@@ -47,12 +49,6 @@ class Lineage:
     def id_map(self) -> dict[int, int]:
         """New run's id -> stable id (the unassigned id -1 maps to itself)."""
         return {-1: -1, **{int(a): int(b) for a, b in zip(self.new_ids, self.stable_ids)}}
-
-
-def _unit_rows(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.where(norms == 0, 1.0, norms)
 
 
 def _components(n_old: int, n_new: int, edges: list[tuple[int, int]]) -> list[tuple[list[int], list[int]]]:
@@ -127,7 +123,7 @@ def match_narratives(
     n_names = [n for n, k in zip(new_names, keep_new) if k]
 
     if len(o_ids) and len(n_ids):
-        sim = _unit_rows(old_c[keep_old]) @ _unit_rows(new_c[keep_new]).T
+        sim = unit_rows(old_c[keep_old]) @ unit_rows(new_c[keep_new]).T
     else:
         sim = np.zeros((len(o_ids), len(n_ids)))
     # Named narratives: same name links, different names never link.
