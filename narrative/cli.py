@@ -52,17 +52,9 @@ def _fail(message: str, code: int = 1) -> None:
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean bad input or usage: printed as one line, never as a traceback."""
-    from .codebook import CodebookError
-    from .pipeline import InputError
-    from .store import StoreError
+    from .errors import NarrativeError
 
-    from .evaluate import CorpusError
-    from .ingest import BoilerplateError, ManifestError
-    from .distributed.scheduler import SchedulerUnreachable
-    from .persist import ModelFileError
-
-    return (CodebookError, InputError, StoreError, FileNotFoundError, ManifestError,
-            BoilerplateError, ModelFileError, CorpusError, SchedulerUnreachable)
+    return (NarrativeError, FileNotFoundError)
 
 
 def _run(fn):

@@ -11,10 +11,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
+from narrative.errors import CodebookError  # noqa: F401 (defined in errors, raised here)
 
-
-class CodebookError(ValueError):
-    """A codebook file that cannot be used; the message names the file, entry and field."""
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from .schema import UNASSIGNED_ID, text_hash
+from .errors import CorpusError  # noqa: F401 (defined in errors, raised here)
 
 __all__ = [
     "CorpusError",
@@ -72,9 +73,6 @@ SCORING_PROTOCOL = {
     "ari_assigned/nmi_assigned use the assigned documents only",
 }
 
-
-class CorpusError(ValueError):
-    """A JSONL corpus that cannot be evaluated; the message names the file, line and field."""
 
 
 # -- scores ------------------------------------------------------------------------------------

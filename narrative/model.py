@@ -23,6 +23,7 @@ from .assign import (
 from .codebook import Codebook
 from .config import check_outliers
 from .schema import UNASSIGNED, UNASSIGNED_ID
+from .errors import NotFittedError  # noqa: F401 (defined in errors, raised here)
 
 #: Words common in news prose that carry no narrative (added to scikit-learn's English list).
 NEWS_STOP_WORDS = frozenset(
@@ -276,9 +277,6 @@ class _SmallSafeHDBSCAN:
             self.labels_ = self.model.labels_
         return self
 
-
-class NotFittedError(RuntimeError):
-    """A method that needs a fitted model was called before ``fit``."""
 
 
 class NarrativeModel:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .io import fsync_dir, remove_stale_temporaries, temp_prefix
+from .errors import ModelFileError  # noqa: F401 (defined in errors, raised here)
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -31,9 +32,6 @@ ALLOWED = {MANIFEST, CONFIG, TENSORS}
 UNSAFE_SUFFIXES = {".pkl", ".pickle", ".bin", ".joblib", ".pt", ".pth", ".ckpt", ".npy", ".npz",
                    ".dill", ".sav", ".cloudpickle"}
 
-
-class ModelFileError(RuntimeError):
-    """A model directory that is missing, tampered with, unsafe or from another format."""
 
 
 def _sha256(path: Path) -> str:

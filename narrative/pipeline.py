@@ -27,12 +27,10 @@ from .ingest.stream import StreamSummary as IngestSummary  # counts of one inges
 from .schema import UNASSIGNED, content_hash
 from .store import RunRecord, Store, StoreError
 from .update import map_ids
+from .errors import InputError  # noqa: F401 (defined in errors, raised here)
 
 log = logging.getLogger("narrative")
 
-
-class InputError(ValueError):
-    """The input holds nothing that can be used (no readable article)."""
 
 
 @dataclass

@@ -37,6 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Dict, List, NamedTuple, Optional, Sequence
+from narrative.errors import ServeError  # noqa: F401 (defined in errors, raised here)
 
 ENV = "NARRATIVE_SERVER"
 """Socket path of the server; ``off`` makes ``narrative`` never use one."""
@@ -72,9 +73,6 @@ class _Identity(NamedTuple):
     fingerprint: str  # of the package files (:func:`fingerprint`)
     env: Dict[str, str]  # import-time variables (:data:`IMPORT_TIME_ENV`) as the server started
 
-
-class ServeError(RuntimeError):
-    """The server cannot start (socket in use, unsafe folder, platform without fork)."""
 
 
 def socket_path() -> Optional[Path]:

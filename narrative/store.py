@@ -17,6 +17,7 @@ import pandas as pd
 
 from .frames import isin
 from .schema import Article, Paragraph, Reject
+from .errors import StoreError, StoreLockedError  # noqa: F401 (defined in errors, raised here)
 
 SCHEMA_VERSION = 1
 
@@ -87,12 +88,6 @@ ARTICLE_SKETCH_COLUMNS = ["article_id", *SKETCH_COLUMNS]
 PARAGRAPH_SKETCH_COLUMNS = ["paragraph_id", "article_id", "position", *SKETCH_COLUMNS]
 
 
-class StoreError(RuntimeError):
-    """The store cannot be opened or used; the message says why and what to do."""
-
-
-class StoreLockedError(StoreError):
-    """Another process holds the store open for writing."""
 
 
 def _now() -> dt.datetime:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from narrative.errors import SchedulerUnreachable  # noqa: F401 (defined in errors, raised here)
 
-
-class SchedulerUnreachable(ConnectionError):
-    """No Dask scheduler answered at the address given."""
 
 
 def connect(address: str):

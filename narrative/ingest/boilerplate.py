@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from narrative.ingest.metadata import DATE_PATTERN
+from narrative.errors import BoilerplateError  # noqa: F401 (defined in errors, raised here)
 
 __all__ = ["BoilerplateError", "Cut", "Rule", "load_rules", "remove_boilerplate"]
 
@@ -35,9 +36,6 @@ _NAME = r"[A-Z][\w'’-]*\.?(?:\s+(?:[A-Z][\w'’-]*\.?|(?:van|von|de|der|da|di|
 _MACROS = {"{name}": _NAME, "{names}": rf"{_NAME}(?:\s*(?:,|;|&|\band\b)\s*{_NAME})*",
            "{date}": DATE_PATTERN}
 
-
-class BoilerplateError(ValueError):
-    """A rules file that cannot be used; the message names the file and the rule."""
 
 
 @dataclass(frozen=True)

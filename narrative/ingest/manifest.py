@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
+from narrative.errors import ManifestError  # noqa: F401 (defined in errors, raised here)
 
 __all__ = ["MANIFEST_FIELDS", "ManifestError", "join_authors", "parse_date", "read_manifest"]
 
@@ -21,9 +22,6 @@ MANIFEST_FIELDS = ("outlet", "date", "author", "title", "url")
 
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}\S*)?")
 
-
-class ManifestError(ValueError):
-    """The manifest cannot be used at all (unreadable, bad header, no ``file`` column)."""
 
 
 def parse_date(value: Any) -> dt.date | None:
