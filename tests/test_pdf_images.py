@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 import zlib
 
 import numpy as np
@@ -108,3 +110,59 @@ def test_saved_figures_are_opaque_rgb_with_the_drawn_pixels():
     rgba = np.asarray(Image.open(reference).convert("RGBA"))
     assert (rgba[..., 3] == 255).all()  # the figure is opaque: nothing to flatten
     assert np.array_equal(np.asarray(image), rgba[..., :3])
+
+
+def _red_block_png(size=(240, 160)) -> bytes:
+    """A PNG whose left half is one solid red and whose right half is noise."""
+    rng = np.random.default_rng(1)
+    pixels = rng.integers(0, 256, size=(size[1], size[0], 3), dtype=np.uint8)
+    pixels[:, : size[0] // 2] = (200, 30, 30)
+    out = io.BytesIO()
+    Image.fromarray(pixels, mode="RGB").save(out, format="png")
+    return out.getvalue()
+
+
+def _red_pixels(image: Image.Image) -> int:
+    rgb = np.asarray(image.convert("RGB")).astype(int)
+    return int((np.abs(rgb - (200, 30, 30)).max(axis=2) <= 12).sum())
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_poppler_and_pdfium_extract_the_figure_pixels_unchanged(tmp_path, mode):
+    """The images poppler (pdfimages) and pdfium decode from the PDF are the PNG's pixels: the
+    PNG predictor is declared in a form every reader honours, not only pypdf."""
+    png = _png(mode, size=(120, 80))
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(render_pdf(_model(png)))
+    expected = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    decoded = []
+    if shutil.which("pdfimages"):
+        subprocess.run(["pdfimages", "-png", str(pdf), str(tmp_path / "img")], check=True)
+        decoded += [Image.open(p) for p in sorted(tmp_path.glob("img-*.png"))]
+    pdfium = pytest.importorskip("pypdfium2")
+    for page in pdfium.PdfDocument(str(pdf)):
+        for obj in page.get_objects(filter=[pdfium.raw.FPDF_PAGEOBJ_IMAGE]):
+            decoded.append(obj.get_bitmap(render=False).to_pil())
+    assert len(decoded) >= 2
+    for image in decoded:
+        assert np.array_equal(np.asarray(image.convert("RGB")), expected)
+
+
+def test_rendered_pages_show_the_figure_as_drawn(tmp_path):
+    """Rasterised as a reader sees it (pdfium, and poppler's pdftoppm), the pages show the
+    figure's solid red half, at about the share of the drawn area the PNG gives it. A figure
+    decoded without its predictor is sheared noise and shows next to no red."""
+    png = _red_block_png()
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(render_pdf(_model(png)))
+    pdfium = pytest.importorskip("pypdfium2")
+    renderers = {"pdfium": [page.render(scale=1).to_pil() for page in pdfium.PdfDocument(str(pdf))]}
+    if shutil.which("pdftoppm"):
+        subprocess.run(["pdftoppm", "-r", "72", "-png", str(pdf), str(tmp_path / "page")],
+                       check=True)
+        renderers["poppler"] = [Image.open(p) for p in sorted(tmp_path.glob("page-*.png"))]
+    for name, pages in renderers.items():
+        red = sum(_red_pixels(page) for page in pages)
+        drawn = sum(int((np.asarray(page.convert("L")) < 250).sum()) for page in pages)
+        # two copies of a figure half red, on pages with a little text besides
+        assert 0.3 < red / drawn < 0.55, (name, red, drawn)

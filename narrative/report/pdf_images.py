@@ -84,11 +84,14 @@ def _xobject(name: str, image: PngStream) -> Any:
             entries["Width"], entries["Height"] = image.width, image.height
             entries["BitsPerComponent"] = 8
             entries["ColorSpace"] = PDFName("DeviceRGB" if image.channels == 3 else "DeviceGray")
+            # Filter and DecodeParms must have the same shape: an array of filters takes an
+            # array of parameter dictionaries (PDF 32000-1, 7.3.8.2). A bare dictionary beside
+            # an array is ignored by poppler and pdfium, which then decode without the predictor.
             entries["Filter"] = PDFArray([PDFName("FlateDecode")])  # already applied: kept
-            entries["DecodeParms"] = PDFDictionary({
+            entries["DecodeParms"] = PDFArray([PDFDictionary({
                 "Predictor": 15, "Colors": image.channels, "BitsPerComponent": 8,
                 "Columns": image.width,
-            })
+            })])
             entries["Length"] = len(image.data)
             return stream.format(document)
 
