@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import zlib
-from typing import Any, Callable, Iterator, Literal
+from typing import Callable, Iterator, Literal
 
 import numpy as np
 import pandas as pd
@@ -497,9 +497,10 @@ def _framing_beside(job: Callable[..., pd.DataFrame], narratives: list[str],
     If the other process died, the narratives it took are computed here. None where fork is
     unavailable."""
     import multiprocessing
-    import sys
 
-    if not sys.platform.startswith("linux"):
+    from .runtime.workers import available, run_beside
+
+    if not available():
         return None
     size = labelled["narrative"].value_counts()
     order = sorted(narratives, key=lambda n: -int(size.get(n, 0)))  # stable: ties keep order
@@ -515,8 +516,7 @@ def _framing_beside(job: Callable[..., pd.DataFrame], narratives: list[str],
             yield order[i]
 
     mine: list[str] = []
-    beside = _start_beside(lambda: job(narratives=claim()),
-                           fallback=lambda: job(narratives=[n for n in order if n not in mine]))
+    beside = run_beside(lambda: job(narratives=claim()), name="narrative-framing")
     if beside is None:
         return None
 
@@ -527,47 +527,9 @@ def _framing_beside(job: Callable[..., pd.DataFrame], narratives: list[str],
 
     def result() -> pd.DataFrame:
         here = job(narratives=taken_here())
-        parts = [part for part in (here, beside()) if len(part)] or [here]
+        theirs = beside.result(lambda: job(narratives=[n for n in order if n not in mine]))
+        parts = [part for part in (here, theirs) if len(part)] or [here]
         return pd.concat(parts, ignore_index=True).sort_values(
             ["narrative", "outlet", "period"], ignore_index=True)
-
-    return result
-
-
-_BESIDE: Callable[[], Any] | None = None  # the job a forked worker runs (inherited, not pickled)
-
-
-def _run_beside() -> Any:
-    assert _BESIDE is not None
-    return _BESIDE()
-
-
-def _start_beside(job: Callable[[], Any], fallback: Callable[[], Any] | None = None
-                  ) -> Callable[[], Any] | None:
-    """Start ``job`` in a forked process (it inherits the job's inputs, nothing is pickled but the
-    result); returns a function that waits for its result, running ``fallback`` (default:
-    ``job``) here if the process died. None where fork is unavailable (not Linux)."""
-    global _BESIDE
-    import multiprocessing
-    import sys
-    from concurrent.futures import ProcessPoolExecutor
-
-    if not sys.platform.startswith("linux"):
-        return None
-    _BESIDE = job
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-    try:
-        future = pool.submit(_run_beside)  # forks now, while _BESIDE holds the job
-    finally:
-        _BESIDE = None
-
-    def result() -> pd.DataFrame:
-        from concurrent.futures.process import BrokenProcessPool
-
-        try:
-            with pool:
-                return future.result()
-        except BrokenProcessPool:  # the worker died (out of memory?): compute here instead
-            return (fallback or job)()
 
     return result

@@ -20,6 +20,12 @@ sizes and modification times, interpreter, version) and its environment; a serve
 whose variables read at import (:data:`IMPORT_TIME_ENV`), differ declines and the command runs in
 the client's own process, with a note to restart the server.
 
+Clients are checked, and none can take the server down: a connection from a process of another
+user is refused (its uid is read with SO_PEERCRED; the socket's file mode is not trusted alone);
+each request is read without blocking, so that a slow client holds up no other, and one not
+complete within :data:`REQUEST_TIMEOUT` is refused; a malformed request is refused with an
+answer, and the server goes on serving.
+
 This module is imported on every ``narrative`` invocation, so it uses the standard library only.
 """
 
@@ -54,6 +60,12 @@ PRELOAD = (
 
 _HEADER = struct.Struct("!I")
 
+REQUEST_TIMEOUT = 10.0
+"""Seconds a client has, from connecting, to send its whole request; a slower one is refused."""
+
+MAX_REQUEST = 16 << 20
+"""Largest request taken, in bytes (its arguments and environment are far smaller)."""
+
 IMPORT_TIME_ENV = ("PYTHON", "NUMBA_", "OMP_", "MKL_", "OPENBLAS_", "TORCH", "PYTORCH_", "CUDA_",
                    "HF_", "TRANSFORMERS_", "SENTENCE_TRANSFORMERS_", "TOKENIZERS_", "MPL",
                    "NARRATIVE_NUMBA_CACHE")
@@ -87,15 +99,19 @@ def socket_path() -> Optional[Path]:
     return base / "serve.sock"
 
 
+def _peer_uid(sock: socket.socket) -> Optional[int]:
+    """The user id of the process at the other end of a connected Unix socket (Linux's
+    SO_PEERCRED: pid, uid, gid); None where the system does not tell."""
+    if not hasattr(socket, "SO_PEERCRED"):
+        return None
+    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return struct.unpack("3i", creds)[1]
+
+
 def _ours(path: Path, sock: socket.socket) -> bool:
     """Whether the socket file and the process behind it belong to this user (the request
     carries the environment, which may hold secrets)."""
-    if path.stat().st_uid != os.getuid():
-        return False
-    if hasattr(socket, "SO_PEERCRED"):  # Linux: pid, uid, gid of the listening process
-        creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-        return struct.unpack("3i", creds)[1] == os.getuid()
-    return True
+    return path.stat().st_uid == os.getuid() and _peer_uid(sock) in (None, os.getuid())
 
 
 def fingerprint() -> str:
@@ -173,15 +189,22 @@ def _exchange(sock: socket.socket, argv: Sequence[str], path: Path, err) -> Opti
     try:
         socket.send_fds(sock, [_HEADER.pack(len(request))], [0, 1, 2])
         sock.sendall(request)
+    except OSError:
+        pass  # a server that refuses a client answers and hangs up at once: read why
+    try:
         reader = sock.makefile("rb")
         first = _read_message(reader)
-    except OSError:
+    except (OSError, ValueError):
         return None
     if first is None:
         return None
     if "stale" in first:
         print(f"narrative: not using the server at {path}: {first['stale']}; "
               "running here (restart `narrative serve` to use it)", file=err)
+        return None
+    if "refused" in first:
+        print(f"narrative: the server at {path} refused the command: {first['refused']}; "
+              "running here", file=err)
         return None
     while True:  # the command runs; wait for its exit status
         message = _read_message(reader)
@@ -228,9 +251,10 @@ def stop(path: Path) -> Optional[dict]:
         try:
             socket.send_fds(sock, [_HEADER.pack(len(request))], [0, 1, 2])
             sock.sendall(request)
-            return _read_message(sock.makefile("rb"))
+            answer = _read_message(sock.makefile("rb"))
         except (OSError, ValueError):
             return None
+        return answer if answer and "stopping" in answer else None
 
 
 # --------------------------------------------------------------------------- server
@@ -329,6 +353,7 @@ def _loop(listener: socket.socket, own: "_Identity", run, log,
         signal.SIGTERM: signal.signal(signal.SIGTERM, lambda s, f: stopping.append(s)),
     }
     children: Dict[int, tuple] = {}  # pid -> (client connection, start time)
+    incoming: Dict[socket.socket, _Incoming] = {}  # requests still arriving
     draining = False  # a stop request came: no new commands, running ones finish
     interrupted: set = set()  # children sent SIGINT
     selector = selectors.DefaultSelector()
@@ -340,30 +365,35 @@ def _loop(listener: socket.socket, own: "_Identity", run, log,
                 selector.unregister(listener)
                 listener.close()
                 on_stop()
+                for waiting in list(incoming.values()):
+                    _turn_away(waiting, "the server is stopping", selector, incoming)
             if stopping:  # Ctrl-C or SIGTERM, also while draining: interrupt each child once
                 for pid in children.keys() - interrupted:
                     _signal(pid, signal.SIGINT)
                     interrupted.add(pid)
-            for key, _ in selector.select(timeout=1.0):
-                if key.data == "accept":
-                    conn, _ = listener.accept()
-                    request = _receive(conn, own)
-                    if request is None:
-                        conn.close()
-                        continue
-                    if request.get("stop"):
-                        _send_message(conn, {"stopping": os.getpid(), "running": len(children)})
-                        conn.close()
+            for key, _ in selector.select(timeout=_until_deadline(incoming)):
+                if isinstance(key.data, _Incoming):
+                    request = _take_request(key.data, own, selector, incoming, log)
+                    if request == "stop":
+                        _send_message(key.fileobj, {"stopping": os.getpid(),
+                                                    "running": len(children)})
+                        key.data.close()
                         log(f"narrative serve: stop requested; {len(children)} running "
                             "command(s) finish first" if children else
                             "narrative serve: stop requested")
                         draining = True
-                        continue
-                    pid = _fork_child(conn, request, listener, wake_read, wake_write, children, run)
-                    for fd in request["fds"]:
-                        os.close(fd)  # the child has them now
-                    children[pid] = (conn, time.perf_counter())
-                    selector.register(conn, selectors.EVENT_READ, pid)  # the client's signals
+                    elif isinstance(request, _Request):
+                        conn = key.fileobj
+                        inherited = [listener, wake_read, wake_write, *incoming,
+                                     *(c for c, _ in children.values())]
+                        inherited_fds = [fd for w in incoming.values() for fd in w.fds]
+                        pid = _fork_child(conn, request, run, inherited, inherited_fds)
+                        for fd in request.fds:
+                            os.close(fd)  # the child has them now
+                        children[pid] = (conn, time.perf_counter())
+                        selector.register(conn, selectors.EVENT_READ, pid)  # the client's signals
+                elif key.data == "accept":
+                    _accept(listener, selector, incoming, log)
                 elif key.data == "wake":
                     try:
                         while wake_read.recv(512):
@@ -372,8 +402,11 @@ def _loop(listener: socket.socket, own: "_Identity", run, log,
                         pass
                 else:
                     _relay(key.fileobj, key.data, selector, children)
+            _expire(incoming, selector, log)
             _reap(children, selector, log)
     finally:
+        for waiting in list(incoming.values()):
+            _turn_away(waiting, None, selector, incoming)
         selector.close()
         signal.set_wakeup_fd(previous_wake)
         for signum, handler in handlers.items():
@@ -427,52 +460,199 @@ def _reap(children, selector, log) -> None:
         conn.close()
 
 
-def _receive(conn: socket.socket, own: "_Identity") -> Optional[dict]:
-    """Read a client's request and its three file descriptors; None (client told) if unusable.
+class _Request(NamedTuple):
+    """A command request, checked: what the child needs to run it."""
 
-    Read here, before the fork, so that afterwards everything the client sends on the connection
+    argv: List[str]
+    cwd: str
+    env: Dict[str, str]
+    fds: List[int]  # the client's standard input, output and error
+
+
+class _Declined(Exception):
+    """A request the server answers without running it; ``answer`` tells the client why
+    (``refused``: malformed or not allowed; ``stale``: meant for other code)."""
+
+    def __init__(self, reason: str, kind: str = "refused") -> None:
+        super().__init__(reason)
+        self.answer = {kind: reason}
+
+
+class _Incoming:
+    """A connection whose request is still arriving: a 4-byte size, the payload (JSON) and the
+    client's three standard streams as file descriptors.
+
+    Read as it comes, without blocking, so that a slow or stalled client holds up no other; it
+    must be complete by ``deadline``. Only the request is read: what the client sends after it
     is a signal to relay.
     """
-    conn.settimeout(10)
-    fds: List[int] = []
+
+    def __init__(self, conn: socket.socket, deadline: float) -> None:
+        self.conn, self.deadline = conn, deadline
+        self.data = bytearray()
+        self.size: Optional[int] = None  # of the payload, once the header is in
+        self.fds: List[int] = []
+
+    def read(self) -> bool:
+        """Take what has arrived; True once the request is complete. Raises BlockingIOError
+        when nothing has, ConnectionError when the client hung up, :class:`_Declined` when
+        the request is too large or brings too many descriptors."""
+        expected = _HEADER.size + (self.size or 0)
+        data, fds, _, _ = socket.recv_fds(self.conn, expected - len(self.data), 3)
+        self.fds += fds
+        if len(self.fds) > 3:
+            raise _Declined("a request brings three file descriptors, no more")
+        if not data:
+            raise ConnectionError("the client closed the connection mid-request")
+        self.data += data
+        if self.size is None and len(self.data) == _HEADER.size:
+            (self.size,) = _HEADER.unpack(self.data)
+            if self.size > MAX_REQUEST:
+                raise _Declined(f"a request of {self.size} bytes; at most {MAX_REQUEST}")
+        return self.size is not None and len(self.data) == _HEADER.size + self.size
+
+    def payload(self) -> bytes:
+        return bytes(self.data[_HEADER.size:])
+
+    def close(self) -> None:
+        """Close the connection and the descriptors received on it."""
+        for fd in self.fds:
+            os.close(fd)
+        self.fds = []
+        self.conn.close()
+
+
+def _accept(listener: socket.socket, selector, incoming: Dict[socket.socket, _Incoming],
+            log) -> None:
+    """Take a new connection, from a process of this user only (the socket's file mode is not
+    trusted alone), and wait for its request without blocking."""
+    import selectors
+
+    conn, _ = listener.accept()
+    uid = _peer_uid(conn)
+    if uid is not None and uid != os.getuid():
+        _send_message(conn, {"refused": "this server runs its own user's commands only"})
+        conn.close()
+        log(f"narrative serve: refused a client of user {uid}")
+        return
+    conn.setblocking(False)
+    waiting = _Incoming(conn, time.monotonic() + REQUEST_TIMEOUT)
+    incoming[conn] = waiting
+    selector.register(conn, selectors.EVENT_READ, waiting)
+
+
+def _take_request(waiting: _Incoming, own: "_Identity", selector, incoming, log):
+    """Read what a client sent; once its request is complete: ``"stop"``, or the
+    :class:`_Request` to run (its connection blocking again, for the signals to relay).
+    None while it is incomplete, or when the client was answered and its connection closed."""
     try:
-        header, fds, _, _ = socket.recv_fds(conn, _HEADER.size, 3)
-        (size,) = _HEADER.unpack(header)
-        payload = b""
-        while len(payload) < size:
-            chunk = conn.recv(size - len(payload))
-            if not chunk:
-                raise ConnectionError("client closed the connection mid-request")
-            payload += chunk
-        request = json.loads(payload)
-        if len(fds) != 3:
-            raise ConnectionError("the client sent no standard streams")
-    except (OSError, ValueError, struct.error):
-        for fd in fds:
-            os.close(fd)
+        if not waiting.read():
+            return None
+        selector.unregister(waiting.conn)
+        del incoming[waiting.conn]
+        request = _decode(waiting.payload(), waiting.fds, own)
+    except BlockingIOError:
         return None
-    conn.settimeout(None)
-    if request.get("stop") is True:  # from any version of narrative: no fingerprint check
-        for fd in fds:
-            os.close(fd)
-        return {"stop": True}
-    mismatch = None
-    theirs = _import_time_env(request.get("env", {}))
-    if request.get("fingerprint") != own.fingerprint:
-        mismatch = "its package files differ from yours"
-    elif theirs != own.env:
-        differ = {k for k in theirs.keys() | own.env.keys() if theirs.get(k) != own.env.get(k)}
-        mismatch = "it was started with other " + ", ".join(sorted(differ))
-    if mismatch:
-        _send_message(conn, {"stale": mismatch})
-        for fd in fds:
-            os.close(fd)
+    except _Declined as exc:
+        _turn_away(waiting, exc.answer, selector, incoming)
+        if "refused" in exc.answer:
+            log(f"narrative serve: refused a request: {exc}")
         return None
-    request["fds"] = fds
+    except OSError:  # the client went away
+        _turn_away(waiting, None, selector, incoming)
+        return None
+    if isinstance(request, _Request):
+        waiting.conn.setblocking(True)
     return request
 
 
-def _fork_child(conn, request, listener, wake_read, wake_write, children, run) -> int:
+def _turn_away(waiting: _Incoming, answer, selector, incoming) -> None:
+    """Stop waiting for a request: tell the client why (a reason, an answer, or None: nothing)
+    and close its connection and descriptors."""
+    if incoming.pop(waiting.conn, None) is not None:
+        selector.unregister(waiting.conn)
+    if answer is not None:
+        _send_message(waiting.conn, answer if isinstance(answer, dict) else {"refused": answer})
+    waiting.close()
+
+
+def _expire(incoming: Dict[socket.socket, _Incoming], selector, log) -> None:
+    """Turn away each client whose request is not complete by its deadline."""
+    now = time.monotonic()
+    for waiting in [w for w in incoming.values() if w.deadline <= now]:
+        _turn_away(waiting, f"no complete request within {REQUEST_TIMEOUT:g} s", selector,
+                   incoming)
+        log("narrative serve: refused a request that did not arrive in time")
+
+
+def _until_deadline(incoming: Dict[socket.socket, _Incoming]) -> float:
+    """How long the loop may wait for events: at most a second, and no later than the first
+    deadline of a request still arriving."""
+    if not incoming:
+        return 1.0
+    return min(1.0, max(0.0, min(w.deadline for w in incoming.values()) - time.monotonic()))
+
+
+def _decode(payload: bytes, fds: List[int], own: "_Identity"):
+    """The request in ``payload``: ``"stop"``, or the :class:`_Request` to run. Raises
+    :class:`_Declined` with the client's answer when it is malformed or meant for other code."""
+    try:
+        request = json.loads(payload)
+    except (ValueError, RecursionError):
+        raise _Declined("the request is not JSON") from None
+    if not isinstance(request, dict):
+        raise _Declined("the request is not a JSON object")
+    if "stop" in request:  # from any version of narrative: no fingerprint check
+        if request["stop"] is not True:
+            raise _Declined('"stop" must be true')
+        return "stop"
+    problem = _problem(request)
+    if problem:
+        raise _Declined(problem)
+    if len(fds) != 3:
+        raise _Declined("the request came without the client's three standard streams")
+    mismatch = _mismatch(request, own)
+    if mismatch:
+        raise _Declined(mismatch, "stale")
+    return _Request(request["argv"], request["cwd"], request["env"], list(fds))
+
+
+def _problem(request: dict) -> Optional[str]:
+    """What is wrong with the fields of a command request, or None."""
+    argv, cwd, env = request.get("argv"), request.get("cwd"), request.get("env")
+    if not (isinstance(argv, list) and argv and all(isinstance(a, str) for a in argv)):
+        return '"argv" must be a non-empty list of strings'
+    if not (isinstance(cwd, str) and cwd and "\0" not in cwd):
+        return '"cwd" must be a folder name'
+    if not (isinstance(env, dict) and all(_is_variable(k, v) for k, v in env.items())):
+        return '"env" must be an object of variable names (without "=") and string values'
+    if not isinstance(request.get("fingerprint"), str):
+        return '"fingerprint" must be a string'
+    return None
+
+
+def _is_variable(name: object, value: object) -> bool:
+    """Whether ``name=value`` can be set in a process's environment."""
+    return (isinstance(name, str) and isinstance(value, str) and bool(name) and "=" not in name
+            and "\0" not in name and "\0" not in value)
+
+
+def _mismatch(request: dict, own: "_Identity") -> Optional[str]:
+    """Why a client runs other code than the server (its package files or import-time
+    settings differ), or None."""
+    theirs = _import_time_env(request["env"])
+    if request["fingerprint"] != own.fingerprint:
+        return "its package files differ from yours"
+    if theirs != own.env:
+        differ = {k for k in theirs.keys() | own.env.keys() if theirs.get(k) != own.env.get(k)}
+        return "it was started with other " + ", ".join(sorted(differ))
+    return None
+
+
+def _fork_child(conn: socket.socket, request: _Request, run, inherited: Sequence[socket.socket],
+                inherited_fds: Sequence[int]) -> int:
+    """Fork the child that runs ``request``; it first closes the server's other sockets and
+    descriptors (``inherited``, ``inherited_fds``)."""
     pid = os.fork()
     if pid:
         return pid
@@ -482,8 +662,10 @@ def _fork_child(conn, request, listener, wake_read, wake_write, children, run) -
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        for other in [listener, wake_read, wake_write] + [c for c, _ in children.values()]:
+        for other in inherited:
             other.close()
+        for fd in inherited_fds:
+            os.close(fd)
         status = _child(conn, request, run)
     except KeyboardInterrupt:  # Ctrl-C relayed before the command started
         status = 130
@@ -499,25 +681,25 @@ def _fork_child(conn, request, listener, wake_read, wake_write, children, run) -
             os._exit(status)
 
 
-def _child(conn: socket.socket, request: dict, run) -> int:
+def _child(conn: socket.socket, request: _Request, run) -> int:
     """Take over the client's streams, folder and environment, then run its command."""
     import fcntl
 
     # Above 2 first: a received descriptor may itself be 0-2 when the server runs without them.
-    high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 3) for fd in request["fds"]]
-    for fd in request["fds"]:
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 3) for fd in request.fds]
+    for fd in request.fds:
         os.close(fd)
     for target, fd in enumerate(high):
         os.dup2(fd, target)
         os.close(fd)
-    os.chdir(request["cwd"])
+    os.chdir(request.cwd)
     os.environ.clear()
     os.environ.update(_SET_BY_IMPORTS)  # as a fresh process importing them would have (KMP_*, ...)
-    os.environ.update(request["env"])
+    os.environ.update(request.env)
     _reopen_standard_streams()
     _send_message(conn, {"pid": os.getpid()})
     conn.close()
-    return run(list(request["argv"]))
+    return run(list(request.argv))
 
 
 def _reopen_standard_streams() -> None:

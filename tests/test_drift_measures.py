@@ -311,21 +311,6 @@ def test_framing_drift_beside_the_other_tables_gives_the_same_tables(tiny):
         pd.testing.assert_frame_equal(here[name], beside[name])
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers are Linux only")
-def test_a_job_beside_runs_in_another_process_and_here_if_that_process_dies():
-    from narrative.drift import _start_beside
-
-    parent = os.getpid()
-    assert _start_beside(os.getpid)() != parent
-
-    def dies_in_the_worker():
-        if os.getpid() != parent:
-            os._exit(1)
-        return "computed here"
-
-    assert _start_beside(dies_in_the_worker)() == "computed here"
-
-
 def test_wide_by_narrative_is_a_pivot_table_per_narrative():
     from narrative.drift_compare import _wide_by_narrative
 

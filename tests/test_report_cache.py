@@ -251,8 +251,8 @@ def test_figures_drawn_in_worker_processes_are_the_same_files(tmp_path, monkeypa
 
     monkeypatch.setattr(FAST_LAYOUT, _fast_layout)
     pools = []
-    real_pool = cache_module._worker_pool
-    monkeypatch.setattr(cache_module, "_worker_pool", lambda n: pools.append(n) or real_pool(n))
+    real_pool = cache_module.worker_pool
+    monkeypatch.setattr(cache_module, "worker_pool", lambda n: pools.append(n) or real_pool(n))
     store, settings = _synthetic_run(tmp_path, stability=None)
     with store:
         drift = compute_drift(store, "run1", settings=settings)
@@ -320,7 +320,7 @@ def test_a_dead_worker_means_drawing_here(tmp_path, counter, monkeypatch):
         def submit(self, *args):
             raise BrokenProcessPool("a worker was killed")
 
-    monkeypatch.setattr(cache_module, "_worker_pool", lambda n: DeadPool())
+    monkeypatch.setattr(cache_module, "worker_pool", lambda n: DeadPool())
     cache = ReportCache(tmp_path, salt="s")
     handles = [cache.figure(f"f{i}", Plot(counter, (_frame(i / 10),)), tmp_path / "fig")
                for i in range(cache_module.MIN_PARALLEL)]

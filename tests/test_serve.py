@@ -7,10 +7,12 @@ clients are real `narrative` processes talking to it over its Unix socket.
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -315,3 +317,145 @@ def test_the_fingerprint_changes_with_the_package_files(tmp_path, monkeypatch):
     finally:
         os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert serve.fingerprint() == first
+
+
+# --------------------------------------------------------------------------- hostile clients
+
+
+def _start_script_server(tmp_path: Path, patch: str = "") -> tuple[subprocess.Popen, Path, Path]:
+    """The echo server, with ``patch`` run before it serves; (process, socket, log)."""
+    sock, log_path = tmp_path / "echo.sock", tmp_path / "echo.log"
+    script = ECHO_SERVER.replace("serve.serve(", patch + "\nserve.serve(")
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, "-c", script, str(sock)], stderr=log)
+    deadline = time.monotonic() + 60
+    while "listening" not in log_path.read_text():
+        assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
+        time.sleep(0.1)
+    return process, sock, log_path
+
+
+def _stop_script_server(process: subprocess.Popen) -> int:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    return process.wait(timeout=30)
+
+
+def _served(sock: Path, tmp_path: Path, timeout: float = 60) -> subprocess.CompletedProcess:
+    """A real client's command (the echo server's ``run`` exits with its last argument)."""
+    return subprocess.run(CLIENT + ["report", "--anything", "3"], cwd=tmp_path,
+                          env={**os.environ, "NARRATIVE_SERVER": str(sock)},
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _connect_raw(sock: Path, header_size: int) -> socket.socket:
+    """A client connection that has sent a request header for ``header_size`` bytes and three
+    standard streams (/dev/null), but no payload yet."""
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.settimeout(20)
+    conn.connect(str(sock))
+    with open(os.devnull, "r+b") as null:
+        socket.send_fds(conn, [struct.pack("!I", header_size)], [null.fileno()] * 3)
+    return conn
+
+
+def _answer(conn: socket.socket) -> dict | None:
+    line = conn.makefile("rb").readline()
+    return json.loads(line) if line else None
+
+
+BAD_REQUESTS = {
+    "a JSON list": b'["report", "x"]',
+    "not JSON": b"{not json",
+    "env a list": json.dumps({"argv": ["report"], "cwd": "/", "env": ["A=1"],
+                              "fingerprint": "f"}).encode(),
+    "env with a number": json.dumps({"argv": ["report"], "cwd": "/", "env": {"A": 1},
+                                     "fingerprint": "f"}).encode(),
+    "argv a string": json.dumps({"argv": "report", "cwd": "/", "env": {},
+                                 "fingerprint": "f"}).encode(),
+    "stop not true": json.dumps({"stop": "yes"}).encode(),
+}
+
+
+def test_a_malformed_request_is_refused_with_an_answer_and_the_server_goes_on(tmp_path):
+    process, sock, log = _start_script_server(tmp_path)
+    try:
+        for name, payload in BAD_REQUESTS.items():
+            with _connect_raw(sock, len(payload)) as conn:
+                conn.sendall(payload)
+                answer = _answer(conn)
+            assert answer is not None and "refused" in answer, (name, log.read_text())
+        done = _served(sock, tmp_path)
+        assert done.returncode == 3, done.stderr  # served by the same server, after all of them
+        assert process.poll() is None
+    finally:
+        assert _stop_script_server(process) == 0, log.read_text()
+
+
+def test_a_slow_client_holds_up_no_other_client(tmp_path):
+    """A client that sends its request a byte at a time must not stall the server: another
+    client's command is served meanwhile."""
+    import threading
+
+    process, sock, log = _start_script_server(tmp_path)
+    done_dribbling = threading.Event()
+    slow = _connect_raw(sock, 1000)
+
+    def dribble():
+        while not done_dribbling.wait(0.5):
+            try:
+                slow.send(b" ")
+            except OSError:
+                return
+
+    dribbler = threading.Thread(target=dribble, daemon=True)
+    dribbler.start()
+    try:
+        time.sleep(1.0)  # the server is reading the slow request now
+        started = time.monotonic()
+        try:
+            done = _served(sock, tmp_path, timeout=8)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("a slow client stalled the server for another client") from None
+        assert done.returncode == 3, done.stderr
+        assert time.monotonic() - started < 8
+    finally:
+        done_dribbling.set()
+        dribbler.join()
+        slow.close()
+        assert _stop_script_server(process) == 0, log.read_text()
+
+
+def test_an_incomplete_request_times_out_with_an_answer(tmp_path):
+    process, sock, log = _start_script_server(tmp_path, "serve.REQUEST_TIMEOUT = 1.0")
+    try:
+        with _connect_raw(sock, 1000) as conn:
+            conn.sendall(b'{"argv": ')  # and nothing more
+            conn.settimeout(8)
+            started = time.monotonic()
+            answer = _answer(conn)
+            assert answer is not None and "refused" in answer, log.read_text()
+            assert time.monotonic() - started < 5
+        assert _served(sock, tmp_path).returncode == 3
+    finally:
+        assert _stop_script_server(process) == 0, log.read_text()
+
+
+def test_the_peer_uid_is_that_of_the_process_at_the_other_end():
+    left, right = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    with left, right:
+        assert serve._peer_uid(left) == os.getuid()
+
+
+def test_a_client_of_another_user_is_refused(tmp_path):
+    """The server checks the client's uid (SO_PEERCRED), not only the socket's file mode."""
+    process, sock, log = _start_script_server(
+        tmp_path, "import os; serve._peer_uid = lambda conn: os.getuid() + 1")
+    try:
+        done = _served(sock, tmp_path)
+        assert done.returncode != 3  # not served: the client ran `report --anything 3` itself
+        assert "refused" in done.stderr
+        assert "child" not in log.read_text()  # nothing was forked
+        assert process.poll() is None
+    finally:
+        assert _stop_script_server(process) == 0, log.read_text()

@@ -9,7 +9,8 @@ of the batch in flight are embedded again.
 
 The child is forked before the store is opened (no database connection crosses the fork) and it
 never touches the store: it only imports torch and runs the model. It ignores Ctrl-C (the parent
-stops it) and exits when the pipe closes, so an interrupted build leaves no stray process.
+stops it) and exits when the pipe closes; it is forked by :func:`narrative.runtime.workers.run_beside`,
+so it also dies with its parent: an interrupted or killed build leaves no stray process.
 """
 
 from __future__ import annotations
@@ -66,17 +67,21 @@ class BackgroundEmbedder:
 
     def __init__(self, name: str | None = None, *, batch_size: int = 32,
                  precision: str = "auto") -> None:
+        import functools
         import multiprocessing
+
+        from ..runtime.workers import run_beside
 
         self._kwargs = {"name": name, "batch_size": batch_size, "precision": precision}
         self._local: Any = None  # the in-process embedder, once the child failed
         self._model_id: str | None = None
         self._dim: int | None = None
-        context = multiprocessing.get_context("fork")
-        self._conn, child_conn = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child_conn, self._conn, self._kwargs),
-                                        name="narrative-embedder", daemon=True)
-        self._process.start()
+        self._conn, child_conn = multiprocessing.Pipe()
+        beside = run_beside(functools.partial(_serve, child_conn, self._conn, self._kwargs),
+                            name="narrative-embedder")
+        if beside is None:
+            raise RuntimeError("the background embedder needs fork (Linux); check available()")
+        self._process = beside.process
         child_conn.close()
 
     @staticmethod
@@ -84,7 +89,9 @@ class BackgroundEmbedder:
         """Whether a forked child can load the model here: on Linux, and before this process has
         imported torch (a child forked after torch ran can hang in its OpenMP thread pool; a
         process that has torch loaded has paid most of the load anyway)."""
-        return sys.platform.startswith("linux") and "torch" not in sys.modules
+        from ..runtime.workers import available
+
+        return available() and "torch" not in sys.modules
 
     def _fall_back(self) -> Any:
         """Load the model here: the child could not load it or died."""

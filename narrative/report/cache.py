@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..io import atomic_write_text, safe_filename
+from ..runtime.workers import exit_if_orphaned, worker_pool
 
 __all__ = ["INDEX_NAME", "FigureFiles", "Plot", "ReportCache", "fingerprint"]
 
@@ -141,33 +142,20 @@ class FigureFiles:
 
 
 def _draw_and_save(job: tuple[Plot, str, str]) -> tuple[str, str]:
-    """Worker-process job: draw a plot and save it with :func:`narrative.figures.save_figure`."""
+    """Worker-process job: draw a plot and save it with :func:`narrative.figures.save_figure`,
+    unless the report that started the worker has died meanwhile."""
     from ..figures import save_figure
 
     plot, folder, key = job
-    paths = save_figure(plot.draw(), folder, key)
+    figure = plot.draw()
+    exit_if_orphaned()
+    paths = save_figure(figure, folder, key)
     return str(paths["png"]), str(paths["svg"])
 
 
 def _job(pending: tuple[FigureFiles, Plot, Path, str]) -> tuple[Plot, str, str]:
     handle, plot, folder, _ = pending
     return plot, str(folder), handle.key
-
-
-def _worker_pool(workers: int):
-    """Forked workers (Linux only, see :meth:`ReportCache.draw_pending`), or None elsewhere.
-
-    Not ``spawn``: a spawned worker imports the caller's main script again, which runs a user's
-    script that lacks an ``if __name__ == "__main__"`` guard once more in every worker. A forked
-    worker starts at once and runs only the drawing (it never touches torch or the store).
-    """
-    import multiprocessing
-    import sys
-    from concurrent.futures import ProcessPoolExecutor
-
-    if not sys.platform.startswith("linux"):
-        return None
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
 
 
 class ReportCache:
@@ -227,13 +215,14 @@ class ReportCache:
         """Start drawing the figures pending so far in ``workers`` forked processes, and return
         at once: the caller builds the rest of the report (the map layout, the scores) while
         they draw. :meth:`draw_pending` then draws the figures added since in the same workers
-        and waits for all. False, starting nothing, where :meth:`draw_pending` would draw here
+        and waits for all. The workers die with this process
+        (:func:`narrative.runtime.workers.worker_pool`). False, starting nothing, where :meth:`draw_pending` would draw here
         (one worker, fewer than :data:`MIN_PARALLEL` figures, not Linux). If the report fails
         before :meth:`draw_pending`, call :meth:`cancel_drawing`.
         """
         if self._pool is not None or workers <= 1 or len(self._pending) < MIN_PARALLEL:
             return False
-        pool = _worker_pool(min(workers, len(self._pending)))
+        pool = worker_pool(min(workers, len(self._pending)))
         if pool is None:
             return False
         self._pool = pool
@@ -269,7 +258,7 @@ class ReportCache:
                 pool.shutdown()
             return 0
         if pool is None and workers > 1 and len(new) >= MIN_PARALLEL:
-            pool = _worker_pool(min(workers, len(new)))
+            pool = worker_pool(min(workers, len(new)))
         saved = None
         if pool is not None:
             from concurrent.futures.process import BrokenProcessPool
