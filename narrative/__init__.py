@@ -27,7 +27,7 @@ _EXPORTS = {
     "change_points": "narrative.drift",
     "generate_demo_corpus": "narrative.sample",
     "write_demo_corpus": "narrative.sample",
-    "fit_run": "narrative.pipeline",
+    "fit_run": "narrative.runs",
     "compute_drift": "narrative.pipeline",
     "write_report": "narrative.pipeline",
     "build": "narrative.pipeline",

@@ -221,14 +221,10 @@ def build(
             ),
         )
         address = resolve_scheduler(scheduler)
-        if address:
-            from .distributed import build_with_dask
+        from .pipeline import build as run_build
 
-            result = build_with_dask(sources, out, scheduler=address, n_partitions=partitions, **common)
-        else:
-            from .pipeline import build as run_build
-
-            result = run_build(sources, out, progress=_progress(quiet), refit=refit, **common)
+        result = run_build(sources, out, progress=_progress(quiet), refit=refit,
+                           scheduler=address, n_partitions=partitions, **common)
         _report_done(result)
 
     _run(go)

@@ -82,7 +82,7 @@ class Settings:
     still join their named narrative); a new paragraph (an update, a paragraph outside the fit
     sample) joins its nearest narrative only if it is as close to the centroid as the fitted members
     were (``max(assign_min_similarity, radius)``, the radius being the 5th percentile of the
-    members' similarity, see ``narrative.assign.narrative_radii``): more paragraphs stay unassigned,
+    members' similarity, see ``narrative.model.assign.narrative_radii``): more paragraphs stay unassigned,
     and those assigned are closer matches. Unassigned paragraphs are reported either way."""
     label_diversity: float = 0.5
     """MMR diversity of narrative label terms (0 = relevance only, 1 = most diverse)."""

@@ -16,10 +16,10 @@ from typing import Callable, Iterator, Literal
 import numpy as np
 import pandas as pd
 
-from .assign import MIN_STORED_WEIGHT, sparse_distribution
+from .model.assign import MIN_STORED_WEIGHT, sparse_distribution
 from .drift_change import change_points, divergence, emerging, js_divergence
 from .schema import SHARES_COLUMNS, UNASSIGNED, UNASSIGNED_ID
-from .update import map_ids
+from .model.lineage import map_ids
 
 __all__ = [
     "article_matrix", "bootstrap_shares", "cell_rng", "change_points", "distribution_frame",
@@ -173,7 +173,7 @@ def distribution_rows(
     ``vectors`` has one row per distinct text in ``text_hashes``; ``paragraphs`` maps each
     paragraph_id to its text_hash. Weights are ``model.distribution`` (softmax over centroid
     similarity; columns mapped to the run's narrative ids by ``id_map``) pruned and rescaled by
-    :func:`narrative.assign.sparse_distribution`. Unassigned paragraphs get no rows, so they keep
+    :func:`narrative.model.assign.sparse_distribution`. Unassigned paragraphs get no rows, so they keep
     counting as unassigned in soft shares. Texts are weighted in chunks to bound memory.
     """
     assigned = assignments.loc[assignments["narrative_id"] != UNASSIGNED_ID, ["paragraph_id"]].merge(

@@ -430,30 +430,16 @@ def fit_narrative_topics(
     codebook=None,
     embedder=None,
 ):
-    """Fit narrative's model as the pipeline does and return ``(assigned, topics, model)``.
+    """Fit narrative's model through :func:`narrative.runs.fit_texts` and return
+    ``(assigned, topics, model)``: each input row's narrative id, and each narrative's top terms
+    (``-1`` excluded)."""
+    from .runs import fit_texts
 
-    As in ``pipeline.fit_run``, each distinct text (by text hash) is fitted once, in hash order,
-    so duplicates and input order change nothing; ``assigned`` maps back to every input row.
-    ``topics`` maps each narrative id (``-1`` excluded) to its top terms.
-    """
-    from .config import Settings
-    from .model import NarrativeModel
-
-    settings = settings or Settings()
-    hashes = [text_hash(t) for t in texts]
-    first: dict[str, int] = {}
-    for i, h in enumerate(hashes):
-        first.setdefault(h, i)
-    order = sorted(first)
-    rows = [first[h] for h in order]
-    model = NarrativeModel.from_settings(settings, codebook=codebook, embedder=embedder)
-    model.fit([texts[i] for i in rows], np.asarray(embeddings)[rows])
-    topic_of = dict(zip(order, np.asarray(model.topics_, dtype=int).tolist()))
-    assigned = np.array([topic_of[h] for h in hashes], dtype=int)
-    narratives = model.narratives_
+    assigned, model = fit_texts(texts, embeddings, settings=settings, codebook=codebook,
+                                embedder=embedder)
     topics = {
         int(r.narrative_id): list(r.top_terms)
-        for r in narratives.itertuples()
+        for r in model.narratives_.itertuples()
         if int(r.narrative_id) != UNASSIGNED_ID
     }
     return assigned, topics, model
@@ -461,16 +447,9 @@ def fit_narrative_topics(
 
 def evaluation_versions() -> dict[str, str]:
     """Versions of Python and the libraries a score depends on (gensim included)."""
-    from importlib.metadata import PackageNotFoundError, version
+    from .provenance import library_versions
 
-    from .pipeline import library_versions
-
-    out = dict(library_versions())
-    try:
-        out["gensim"] = version("gensim")
-    except PackageNotFoundError:  # pragma: no cover - gensim is required for NPMI
-        out["gensim"] = "not installed"
-    return out
+    return library_versions(extra=("gensim",))
 
 
 def _units(corpus: LabelledCorpus, unit: str, settings) -> tuple[list[str], list[str] | None]:

@@ -1,13 +1,15 @@
 """Progress reporting for long stages, decoupled from the computation.
 
 Stages accept ``progress: Progress | None`` and call ``progress.advance(n)``; the CLI passes a rich
-progress bar on stderr, library users pass nothing.
+progress bar on stderr, library users pass nothing. :class:`StageTimer` times the stages of a build.
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator, Protocol
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Protocol
 
 
 class Progress(Protocol):
@@ -38,3 +40,27 @@ def progress_bar(description: str, total: int, *, enabled: bool = True) -> Itera
         TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False,
     ) as bar:
         yield _RichTask(bar, bar.add_task(description, total=total))
+
+
+#: Makes a progress context for a stage: ``factory(description, total)``.
+ProgressFactory = Callable[[str, int], contextlib.AbstractContextManager]
+
+
+def no_progress(description: str, total: int) -> contextlib.AbstractContextManager:
+    """A :data:`ProgressFactory` that shows nothing."""
+    return contextlib.nullcontext(None)
+
+
+@dataclass
+class StageTimer:
+    """Wall time per stage, in the order the stages ran."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 3)

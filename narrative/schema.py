@@ -116,3 +116,62 @@ PARAGRAPH_COLUMNS = [
 ]
 SHARES_COLUMNS = ["period", "outlet", "narrative", "share", "ci_low", "ci_high", "n_articles"]
 CHANGEPOINT_COLUMNS = ["narrative", "outlet", "period", "direction", "magnitude"]
+
+
+@dataclass
+class RunStats:
+    """What a run records about its model and its assignments (the ``runs.stats`` JSON), typed.
+
+    :meth:`from_dict` reads what older stores wrote: ``n_fit_texts`` (the Dask path's name for
+    ``n_fit_sample``), and runs without ``model_run``, ``n_model_paragraphs`` or
+    ``model_unassigned_share``, whose values then default to the run's own.
+    """
+
+    mode: str = "fit"  # fit, refit or update
+    n_paragraphs: int = 0
+    n_distinct_texts: int = 0
+    n_model_paragraphs: int = 0  # paragraphs the model's run was fitted on
+    n_fit_sample: int = 0  # distinct texts the model was fitted on (a sample on large corpora)
+    min_cluster_size: int = 0
+    n_named: int = 0
+    n_discovered: int = 0
+    n_subnarratives: int = 0
+    unassigned_share: float = 0.0
+    model_unassigned_share: float = 0.0  # unassigned share when the model was fitted
+    kinds: dict[str, str] = field(default_factory=dict)  # narrative id (str) -> kind
+    codebook: list[dict] = field(default_factory=list)  # name, description, seeds per entry
+    stability: dict | None = None  # ARI across seeds, when measured
+    model_run: str | None = None  # the run whose saved model this run uses (None: itself)
+    base_run: str | None = None  # update: the run it updated
+    previous_run: str | None = None  # refit: the run whose ids it kept
+    lineage: list[dict] = field(default_factory=list)  # refit: continuations, splits, merges...
+    id_map: dict[str, int] = field(default_factory=dict)  # model topic id (str) -> narrative id
+    n_new_paragraphs: int = 0  # update: paragraphs assigned with the saved model
+    new_unassigned_share: float | None = None
+    refit_proposed: str | None = None  # update: why a refit is advised (None: not advised)
+    refit_check: str | None = None  # update: what the refit check found
+
+    @classmethod
+    def from_dict(cls, stats: dict[str, Any], *, run_id: str | None = None) -> "RunStats":
+        """The stats of a stored run, whatever version of the package wrote them."""
+        known = {f for f in cls.__dataclass_fields__}
+        values = {k: v for k, v in stats.items() if k in known}
+        if "n_fit_sample" not in values and "n_fit_texts" in stats:
+            values["n_fit_sample"] = stats["n_fit_texts"]
+        values.setdefault("n_model_paragraphs", stats.get("n_paragraphs", 0))
+        values.setdefault("model_unassigned_share", stats.get("unassigned_share", 0.0))
+        out = cls(**values)
+        if out.model_run is None and run_id is not None:
+            out.model_run = run_id
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON the store keeps (fields that do not apply to this run's mode left out)."""
+        from dataclasses import asdict
+
+        out = asdict(self)
+        return {k: v for k, v in out.items() if v is not None and v != [] and v != {}}
+
+    def id_map_ints(self) -> dict[int, int] | None:
+        """``id_map`` with int keys, or None when the run keeps the model's own ids."""
+        return {int(k): int(v) for k, v in self.id_map.items()} or None

@@ -49,7 +49,7 @@ ENV = "NARRATIVE_SERVER"
 """Socket path of the server; ``off`` makes ``narrative`` never use one."""
 
 PRELOAD = (
-    "narrative.cli", "narrative.pipeline", "narrative.update", "narrative.report",
+    "narrative.cli", "narrative.pipeline", "narrative.runs", "narrative.report",
     "narrative.figures", "narrative.drift", "narrative.store", "narrative.ingest",
     "narrative.dedup", "narrative.model", "narrative.embed",
     "numpy", "pandas", "pyarrow", "duckdb", "scipy.sparse", "sklearn.feature_extraction.text",

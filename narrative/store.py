@@ -54,7 +54,7 @@ _DDL = [
         run_id VARCHAR, narrative_id INTEGER, sub_id INTEGER, label VARCHAR, top_terms JSON,
         size INTEGER, PRIMARY KEY (run_id, narrative_id, sub_id))""",
     # Each assigned paragraph's soft narrative mixture, sparse (weights >= MIN_STORED_WEIGHT,
-    # rescaled to sum to one: narrative.assign.sparse_distribution). Logically keyed by (run_id,
+    # rescaled to sum to one: narrative.model.assign.sparse_distribution). Logically keyed by (run_id,
     # paragraph_id, narrative_id); no index, as rows are only written whole by save_run and an
     # index over several rows per paragraph would cost more on insert than it checks.
     """CREATE TABLE IF NOT EXISTS distributions (

@@ -3,7 +3,7 @@ nearest centroid above a floor. Pure numpy, hand-made vectors."""
 
 import numpy as np
 
-from narrative.assign import (
+from narrative.model.assign import (
     assign_paragraphs,
     assign_to_centroids,
     refine_assignments,
@@ -79,7 +79,7 @@ def _blobs_with_outliers():
 
 
 def test_reduce_moves_outliers_and_keep_leaves_them_without_changing_the_clusters():
-    from narrative.assign import topic_centroids
+    from narrative.model.assign import topic_centroids
 
     x, clustered = _blobs_with_outliers()
     reduced, *_ = refine_assignments(x, clustered, min_similarity=0.3)
@@ -109,7 +109,7 @@ def test_radii_raise_each_centroids_floor_and_codebook_matches_ignore_them():
 
 
 def test_radius_is_a_low_percentile_of_the_members_similarity():
-    from narrative.assign import narrative_radii
+    from narrative.model.assign import narrative_radii
 
     sims = np.array([0.9, 0.8, 0.7, 0.6, 0.95, 0.5])
     topics = np.array([0, 0, 0, 0, 7, -1])
@@ -120,7 +120,7 @@ def test_radius_is_a_low_percentile_of_the_members_similarity():
 
 
 def test_sparse_distribution_drops_small_weights_and_rescales_each_row():
-    from narrative.assign import sparse_distribution
+    from narrative.model.assign import sparse_distribution
 
     weights = np.array([[0.7, 0.295, 0.005], [0.004, 0.006, 0.99], np.full(3, 1 / 3)])
     rows, cols, kept = sparse_distribution(weights, min_weight=0.01)

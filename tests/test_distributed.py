@@ -11,10 +11,11 @@ import pytest
 from narrative.codebook import load_codebook
 from narrative.config import Settings
 from narrative.distributed import (
-    build_distributed, fit_sample, loaded_embedders, partition_files, resolve_scheduler,
+    DaskRunner, EmbedderSpec, build_distributed, loaded_embedders, partition_files,
+    resolve_scheduler,
 )
-from narrative.distributed.run import _Runner
 from narrative.pipeline import ingest
+from narrative.runs import fit_sample
 from narrative.store import Store
 
 N_PARTS = 6
@@ -56,14 +57,12 @@ def test_partition_files_keeps_order_and_bounds():
         partition_files(files, 0)
 
 
-def test_fit_sample_depends_on_the_set_of_texts_and_the_seed_only():
-    hashes = [f"{i:04x}" for i in range(100)]
-    shuffled = list(np.random.default_rng(1).permutation(hashes))
-    picked = [hashes[i] for i in fit_sample(hashes, 10, seed=5)]
-    assert len(picked) == 10 and picked == sorted(picked)
-    assert [shuffled[i] for i in fit_sample(shuffled, 10, seed=5)] == picked
-    assert [hashes[i] for i in fit_sample(hashes, 10, seed=6)] != picked
-    assert [shuffled[i] for i in fit_sample(shuffled, 500, seed=5)] == hashes  # all, hash order
+def test_fit_sample_depends_on_the_size_and_the_seed_only():
+    picked = fit_sample(100, 10, seed=5)
+    assert len(picked) == 10 and list(picked) == sorted(picked)
+    assert list(fit_sample(100, 10, seed=5)) == list(picked)
+    assert list(fit_sample(100, 10, seed=6)) != list(picked)
+    assert fit_sample(100, 500, seed=5) is None  # all rows: no sample
 
 
 def test_resolve_scheduler_reads_the_flag_then_dask_settings(monkeypatch):
@@ -92,65 +91,74 @@ def test_unreachable_scheduler_is_one_clear_error():
         connect("tcp://127.0.0.1:9")
 
 
+RUN_TABLES = ("narratives", "assignments", "subnarratives", "distributions")
+
+
 def _run(dataset, tmp_path, name, **kw):
-    settings = Settings(n_bootstrap=20)
+    """A Dask-path build of ``dataset`` into its own store: the run and every stored table."""
+    settings = Settings(n_bootstrap=20, fit_sample_max=60)
     with Store(tmp_path / f"{name}.duckdb") as store:
-        result = build_distributed(
-            [dataset], store, settings=settings, codebook=load_codebook(), fit_sample_size=60,
-            embed_chunk=16, **kw,
-        )
-        articles = store.articles()
-    return result, articles
+        result = build_distributed([dataset], store, settings=settings, codebook=load_codebook(),
+                                   embed_chunk=16, **kw)
+        run_id = result.fit.run_id
+        tables = {t: store.con.execute(f"SELECT * EXCLUDE (run_id) FROM {t} WHERE run_id = ? "
+                                       "ORDER BY ALL", [run_id]).df() for t in RUN_TABLES}
+        tables["articles"] = store.articles().drop(columns="ingested_at")
+        tables["stats"] = json.loads(store.one("SELECT stats FROM runs WHERE run_id = ?", [run_id])[0])
+        tables["embeddings"] = store.con.execute(
+            "SELECT text_hash, vector FROM embeddings ORDER BY text_hash").df()
+    return result, tables
 
 
 @pytest.mark.slow
-def test_local_cluster_equals_in_process_whatever_the_partitions(tmp_path):
+def test_local_cluster_stores_what_the_in_process_run_stores(tmp_path):
+    """The Dask path is the one fit path with a cluster runner: the run id, the vectors, the
+    narratives, assignments, sub-narratives and mixtures it stores are the in-process ones,
+    whatever the partitioning."""
     from distributed import Client, LocalCluster
 
     dataset = tmp_path / "dataset"
     write_dataset(dataset)
-    local, articles = _run(dataset, tmp_path, "local", n_partitions=1)
+    local, expected = _run(dataset, tmp_path, "local", n_partitions=1)
 
     # The input exercises what the path must get right: copies across partitions, a sampled fit.
+    articles = expected["articles"]
     copies = articles[articles["duplicate_of"].notna()]
     source_of = dict(zip(articles["article_id"], articles["source"]))
     assert len(copies) >= len(COPIES)
     assert all(source_of[original] != source
                for original, source in zip(copies["duplicate_of"], copies["source"]))
-    assert local.n_distinct < local.n_paragraphs and local.n_embedded == local.n_distinct
-    assert local.n_fit == 60 < local.n_distinct
-    assert (local.assignments["narrative_id"] != -1).mean() > 0.5
-    assert set(local.shares["outlet"]) >= {"Harbour Echo", "all"}
+    assert expected["stats"]["n_fit_sample"] == 60 < expected["stats"]["n_distinct_texts"]
+    assert (local.fit.assignments["narrative_id"] != -1).mean() > 0.5
 
     # Ingest tables equal the in-process pipeline's ingest (dedup across the whole corpus).
     with Store(":memory:") as reference:
         ingest([dataset], reference, settings=Settings(n_bootstrap=20))
-        expected = reference.articles()
-    pd.testing.assert_frame_equal(
-        articles.drop(columns="ingested_at"), expected.drop(columns="ingested_at")
-    )
+        pd.testing.assert_frame_equal(articles, reference.articles().drop(columns="ingested_at"))
 
-    # The fit (a minute of CPU) runs once, in-process; the cluster runs reuse the fitted model and
-    # show they would have fitted it on the same sample of the same vectors.
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster, Client(cluster) as client:
-        runs = {n: _run(dataset, tmp_path, f"cluster{n}", client=client, n_partitions=n,
-                        model=local.model)[0]
-                for n in (3, 6)}
+        run, tables = _run(dataset, tmp_path, "cluster", client=client, n_partitions=3)
         loads = client.run(loaded_embedders)
-        assert _Runner(client).n_threads == 2  # default partitions: two per worker thread
-    n_chunks = -(-local.n_distinct // 16)
-    assert n_chunks > 2 * len(loads)  # several embedding tasks per worker ...
-    assert all(len(ids) <= 1 for ids in loads.values())  # ... and one model load per worker
-    assert sum(len(ids) for ids in loads.values()) >= 1
-    assert runs[3].run_id == runs[6].run_id
-    for n, run in runs.items():
-        assert run.n_partitions == n and run.n_embedded == local.n_embedded
-        assert run.fit_hashes == local.fit_hashes
-        pd.testing.assert_frame_equal(run.assignments, local.assignments)
-        pd.testing.assert_frame_equal(run.narratives[["narrative_id", "label", "size"]],
-                                      local.narratives[["narrative_id", "label", "size"]])
-        pd.testing.assert_frame_equal(run.shares, local.shares)
+        assert DaskRunner(client, spec=EmbedderSpec.from_settings(Settings())).n_threads == 2
+    assert run.n_partitions == 3 and run.fit.run_id == local.fit.run_id
+    assert run.fit.n_embedded == local.fit.n_embedded == len(tables["embeddings"])
+    assert all(len(ids) <= 1 for ids in loads.values())  # one model load per worker ...
+    assert sum(len(ids) for ids in loads.values()) >= 1  # ... and the workers embedded
+    for name, frame in expected.items():
+        if name == "stats":
+            assert tables[name] == frame
+        elif name == "embeddings":
+            assert np.array_equal(np.stack(tables[name]["vector"]), np.stack(frame["vector"]))
+        else:
+            pd.testing.assert_frame_equal(tables[name], frame, obj=name)
+
+    # Another partitioning ingests the same articles (the fit is the same function of them).
+    with Store(":memory:") as store:
+        six = build_distributed([dataset], store, settings=Settings(n_bootstrap=20,
+                                fit_sample_max=60), codebook=load_codebook(), n_partitions=6,
+                                embed_chunk=16)
+        assert six.n_partitions == 6 and six.fit.run_id == local.fit.run_id
 
 
 def test_in_process_path_needs_input(tmp_path):
@@ -162,43 +170,41 @@ def test_in_process_path_needs_input(tmp_path):
 
 
 @pytest.mark.parametrize("outliers", ["reduce", "keep"])
-def test_the_dask_path_stores_mixtures_and_assigns_like_the_in_process_fit(tmp_path, monkeypatch,
-                                                                          outliers):
-    """In-process runner, stand-in embedder: the distributed run writes the same assignments as
-    ``fit_run`` (the outlier strategy included) and a mixture for each assigned paragraph."""
-    from narrative.embed import embed_paragraphs
-    from narrative.pipeline import fit_run
+def test_the_dask_runner_stores_the_in_process_run(tmp_path, monkeypatch, outliers):
+    """Stand-in embedder, in-process Dask runner: the run the distributed build stores (id,
+    assignments, sub-narratives, mixtures, stats) is ``fit_run``'s, the outlier strategy included,
+    also when the fit samples and the runner assigns the rest in chunks."""
+    from narrative.runs import fit_run
 
     from . import planted
 
     texts, vectors, far = planted.planted(0)
     embedder = planted.PlantedEmbedder(texts, vectors)
-    monkeypatch.setattr("narrative.distributed.run.cached_embedder", lambda spec: embedder)
-    settings = planted.settings(outliers=outliers)
-    results = {}
-    for name in ("dask", "local"):
-        with Store(tmp_path / f"{name}.duckdb") as store:
-            planted.add_articles(store, texts)
-            if name == "dask":
-                embed_paragraphs(store, store.paragraphs().drop_duplicates("text_hash"), embedder)
-                run = build_distributed([], store, settings=settings)
-                assert run.n_fit == len(texts)
-            else:
-                run = fit_run(store, settings=settings, embedder=embedder)
-            rows = store.distributions(run.run_id)
-            results[name] = run.assignments.sort_values("paragraph_id", ignore_index=True), rows
-    (dask, rows), (local, local_rows) = results["dask"], results["local"]
-    pd.testing.assert_frame_equal(dask[["paragraph_id", "narrative_id"]],
-                                  local[["paragraph_id", "narrative_id"]])
-    assert (dask["narrative_id"] == -1).sum() == (far.sum() if outliers == "keep" else 0)
-    assert set(rows["paragraph_id"]) == set(dask.loc[dask["narrative_id"] != -1, "paragraph_id"])
-    assert np.allclose(rows.groupby("paragraph_id")["weight"].sum(), 1.0)
-    pd.testing.assert_frame_equal(rows, local_rows, check_exact=False, atol=1e-6)
-
-
-def test_run_ids_of_the_default_outlier_strategy_are_those_from_before_the_setting():
-    from narrative.distributed.run import _settings_key
-
-    before = {k: v for k, v in Settings().to_dict().items() if k != "outliers"}
-    assert _settings_key(Settings()) == json.dumps(before, sort_keys=True)
-    assert json.loads(_settings_key(Settings(outliers="keep")))["outliers"] == "keep"
+    for where in ("run", "tasks"):  # the driver's model and the workers'
+        monkeypatch.setattr(f"narrative.distributed.{where}.cached_embedder", lambda spec: embedder)
+    for sample in (None, len(texts) // 2):
+        settings = planted.settings(outliers=outliers)
+        if sample:
+            settings = settings.replace(fit_sample_max=sample)
+        results = {}
+        for name in ("dask", "local"):
+            with Store(tmp_path / f"{name}-{sample}.duckdb") as store:
+                planted.add_articles(store, texts)
+                if name == "dask":
+                    run = build_distributed([], store, settings=settings, embed_chunk=7).fit
+                else:
+                    run = fit_run(store, settings=settings, embedder=embedder)
+                results[name] = run.run_id, {
+                    t: store.con.execute(f"SELECT * EXCLUDE (run_id) FROM {t} WHERE run_id = ? "
+                                         "ORDER BY ALL", [run.run_id]).df()
+                    for t in ("assignments", "subnarratives", "distributions", "narratives")
+                }, store.one("SELECT stats FROM runs WHERE run_id = ?", [run.run_id])
+        (dask_id, dask, dask_stats), (local_id, local, local_stats) = results["dask"], results["local"]
+        assert dask_id == local_id and dask_stats == local_stats
+        for table in dask:
+            pd.testing.assert_frame_equal(dask[table], local[table], obj=table)
+        assignments = dask["assignments"]
+        if sample is None:
+            assert (assignments["narrative_id"] == -1).sum() == (far.sum() if outliers == "keep" else 0)
+        assert set(dask["distributions"]["paragraph_id"]) == set(
+            assignments.loc[assignments["narrative_id"] != -1, "paragraph_id"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from narrative.lineage import match_narratives
+from narrative.model.lineage import match_narratives
 
 # Orthonormal directions: distinct narratives are unrelated (cosine 0) unless built from each other.
 BASIS = np.linalg.qr(np.random.default_rng(0).normal(size=(32, 12)))[0].T

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from narrative.codebook import load_codebook
+from narrative.model._bertopic import SmallSafeHDBSCAN
 from narrative.model import (
     NarrativeModel,
     NotFittedError,
-    _SmallSafeHDBSCAN,
     cluster_size_for,
     max_cluster_size_for,
 )
@@ -57,9 +57,9 @@ def test_no_cluster_grows_past_the_cap():
     rng = np.random.default_rng(0)
     x = np.vstack([rng.normal((0, 0), 0.3, (200, 2)), rng.normal((1.2, 0), 0.3, (200, 2)),
                    rng.normal((10, 10), 0.3, (100, 2))])
-    free = _SmallSafeHDBSCAN(HDBSCAN(min_cluster_size=20)).fit(x).labels_
+    free = SmallSafeHDBSCAN(HDBSCAN(min_cluster_size=20)).fit(x).labels_
     assert np.bincount(free[free >= 0]).max() == 400  # uncapped, the two blobs are one cluster
-    capped = _SmallSafeHDBSCAN(HDBSCAN(min_cluster_size=20), max_share=0.5).fit(x)
+    capped = SmallSafeHDBSCAN(HDBSCAN(min_cluster_size=20), max_share=0.5).fit(x)
     assert capped.model.max_cluster_size == 250
     sizes = np.bincount(capped.labels_[capped.labels_ >= 0])
     assert len(sizes) >= 3 and sizes.max() <= 250
@@ -135,7 +135,7 @@ def test_assignment_is_nearest_centroid_and_transform_reproduces_fit(embedder, d
 def test_subnarratives_recover_two_planted_subgroups_and_reassign_from_centroids():
     from sklearn.feature_extraction.text import CountVectorizer
 
-    from narrative.subnarratives import assign_subnarratives, fit_subnarratives
+    from narrative.model.subnarratives import assign_subnarratives, fit_subnarratives
 
     rng = np.random.default_rng(0)
     base = rng.normal(size=16)
@@ -251,7 +251,7 @@ def _eager_and_counted(monkeypatch):
     their clusters inside ``fit_transform`` too, as plain BERTopic does."""
     import narrative.model as model_module
 
-    later = model_module._labelled_later_bertopic()
+    later = model_module.labelled_later_bertopic()
     counts = {"c-TF-IDF": 0}
     real = later._c_tf_idf
 
@@ -265,9 +265,9 @@ def _eager_and_counted(monkeypatch):
         label_later = property(lambda self: False, lambda self, value: None)
 
     def use_eager():
-        monkeypatch.setattr(model_module, "_labelled_later_bertopic", lambda: Eager)
+        monkeypatch.setattr(model_module, "labelled_later_bertopic", lambda: Eager)
 
-    monkeypatch.setattr(model_module, "_labelled_later_bertopic", lambda: later)
+    monkeypatch.setattr(model_module, "labelled_later_bertopic", lambda: later)
     return counts, use_eager
 
 

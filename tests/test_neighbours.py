@@ -78,18 +78,18 @@ class _RecordingUMAP:
 
 
 def test_the_model_gives_umap_exact_neighbours_from_umaps_own_threshold():
-    from narrative.model import _ExactNeighbourUMAP
+    from narrative.model._bertopic import ExactNeighbourUMAP
 
     rng = np.random.default_rng(1)
     big = rng.normal(size=(UMAP_EXACT_KNN_BELOW, 8)).astype(np.float32)
-    wrapped = _ExactNeighbourUMAP(_RecordingUMAP())
+    wrapped = ExactNeighbourUMAP(_RecordingUMAP())
     layout = wrapped.fit_transform(big)
     indices, distances, index = wrapped.model.seen
     want_indices, want_distances = exact_cosine_knn(big, 5)
     assert np.array_equal(indices, want_indices) and np.array_equal(distances, want_distances)
     assert index is None and layout.shape == (len(big), 2) and wrapped.embedding_ is layout
 
-    small = _ExactNeighbourUMAP(_RecordingUMAP())
+    small = ExactNeighbourUMAP(_RecordingUMAP())
     small.fit(big[:100])  # below the threshold umap-learn's own exact search runs
     assert small.model.seen == (None, None, None)
 
@@ -111,7 +111,7 @@ def test_a_fit_passes_exact_neighbours_to_umap_only_up_to_the_limit(monkeypatch)
     """From UMAP_EXACT_KNN_BELOW to EXACT_KNN_MAX rows UMAP gets exact neighbours; above the
     limit (where the n² search costs more than pynndescent) it searches itself."""
     import narrative.neighbours as neighbours
-    from narrative.model import _ExactNeighbourUMAP
+    from narrative.model._bertopic import ExactNeighbourUMAP
 
     monkeypatch.setattr(neighbours, "UMAP_EXACT_KNN_BELOW", 10)
     monkeypatch.setattr(neighbours, "EXACT_KNN_MAX", 20)
@@ -119,7 +119,7 @@ def test_a_fit_passes_exact_neighbours_to_umap_only_up_to_the_limit(monkeypatch)
     given = {}
     for n in (9, 10, 20, 21):
         umap = _RecordingUMAP()
-        _ExactNeighbourUMAP(umap).fit_transform(rng.normal(size=(n, 8)).astype(np.float32))
+        ExactNeighbourUMAP(umap).fit_transform(rng.normal(size=(n, 8)).astype(np.float32))
         given[n] = umap.seen[0] is not None
         if given[n]:
             assert umap.seen[0].shape == (n, umap.n_neighbors)

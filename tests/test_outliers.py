@@ -11,10 +11,10 @@ import json
 import numpy as np
 import pytest
 
-from narrative.assign import narrative_radii, refine_assignments, zero_shot_choice
+from narrative.model.assign import narrative_radii, refine_assignments, zero_shot_choice
 from narrative.config import Settings
 from narrative.model import NarrativeModel
-from narrative.persist import ModelFileError, load_model, save_model
+from narrative.model.persist import ModelFileError, load_model, save_model
 
 from .planted import planted
 

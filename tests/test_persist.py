@@ -8,7 +8,7 @@ import pickle
 import numpy as np
 import pytest
 
-from narrative.persist import ModelFileError, load_model, save_model
+from narrative.model.persist import ModelFileError, load_model, save_model
 
 pytestmark = pytest.mark.slow
 

@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from narrative.assign import MIN_STORED_WEIGHT
-from narrative.pipeline import compute_drift, fit_run, load_run_model
+from narrative.model.assign import MIN_STORED_WEIGHT
+from narrative.pipeline import compute_drift
+from narrative.runs import fit_run, load_run_model
 from narrative.store import Store
 
 from . import planted
@@ -168,7 +169,8 @@ def test_an_update_report_scores_npmi_on_the_fitted_texts_and_reuses_it(reduce_r
 def test_an_update_keeps_the_fitted_order_of_narratives(reduce_run):
     """Discovered narratives rank by their size at the fit: an update that makes one outgrow
     another does not reorder them (nor recolour every figure)."""
-    from narrative.pipeline import _narrative_order, narrative_table
+    from narrative.pipeline import _narrative_order
+    from narrative.runs import narrative_table
 
     store, embedder, settings, fit = reduce_run
     texts, vectors, _ = planted.planted(2, n_per=2, n_far=0, start=900)
@@ -196,7 +198,7 @@ def test_a_fit_imports_its_libraries_while_the_texts_are_embedded(tmp_path, monk
     import threading
 
     import narrative.embed as embed_module
-    import narrative.pipeline as pipeline
+    import narrative.runs as runs
 
     events = []
     embedding, imported = threading.Event(), threading.Event()
@@ -213,8 +215,8 @@ def test_a_fit_imports_its_libraries_while_the_texts_are_embedded(tmp_path, monk
         events.append(("embed", imported.wait(10)))  # the imports ran while this call was open
         return real_embed(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "PRELOAD_MIN_TEXTS", 1)
-    monkeypatch.setattr(pipeline, "_import_fit_libraries", fake_import)
+    monkeypatch.setattr(runs, "PRELOAD_MIN_TEXTS", 1)
+    monkeypatch.setattr(runs, "_import_fit_libraries", fake_import)
     monkeypatch.setattr(embed_module, "embed_paragraphs", embed)
     store, embedder, settings, fit = _fit(tmp_path, "preload")
     with store:

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from narrative.update import compatible_run, map_ids, refit_advice
+from narrative.model.lineage import map_ids
+from narrative.runs import compatible_run, refit_advice
 
 
 def test_refit_is_proposed_when_new_paragraphs_fit_poorly():
@@ -57,7 +58,8 @@ def test_update_embeds_only_new_paragraphs_and_refit_keeps_ids_stable(tmp_path, 
 
     from narrative.codebook import load_codebook
     from narrative.config import Settings
-    from narrative.pipeline import fit_run, ingest
+    from narrative.pipeline import ingest
+    from narrative.runs import fit_run
     from narrative.sample import generate_demo_corpus
     from narrative.store import Store
 
@@ -114,7 +116,7 @@ def test_update_embeds_only_new_paragraphs_and_refit_keeps_ids_stable(tmp_path, 
 def test_fit_sample_is_seeded_sorted_and_only_above_the_limit():
     import numpy as np
 
-    from narrative.pipeline import fit_sample
+    from narrative.runs import fit_sample
 
     assert fit_sample(100, 100, 0) is None
     assert fit_sample(100, 0, 0) is None
@@ -127,7 +129,8 @@ def test_fit_sample_is_seeded_sorted_and_only_above_the_limit():
 def test_a_corpus_above_the_sample_size_is_fitted_on_a_sample_and_fully_assigned(tmp_path, embedder):
     from narrative.codebook import load_codebook
     from narrative.config import Settings
-    from narrative.pipeline import fit_run, ingest
+    from narrative.pipeline import ingest
+    from narrative.runs import fit_run
     from narrative.sample import generate_demo_corpus
     from narrative.store import Store
 

@@ -14,11 +14,13 @@ The same stage functions as the in-process pipeline, cut into tasks:
    cut in text-hash order. Each text is embedded once, and a chunk (hence its batches, hence its
    vectors, to the bit) does not depend on how the input was partitioned. The model is loaded once
    per worker process (:func:`cached_embedder`).
-4. **fit** on the driver, on a deterministic sample of at most ``fit_sample_size`` distinct texts
-   (text-hash order, then a seeded draw: :func:`fit_sample`).
-5. **assign** every distinct text to the fitted narratives' centroids on the workers: what
-   ``NarrativeModel.transform`` computes, without shipping the BERTopic model.
-6. **aggregate** by outlet × period on the driver with :mod:`narrative.drift`.
+4. **fit** on the driver, through :func:`narrative.runs.fit_run` like every build: on the
+   corpus, or on its seeded sample above ``fit_sample_max`` distinct texts; an update of a saved
+   run assigns the new paragraphs only.
+5. **assign** the distinct texts the fit did not see to the fitted narratives on the workers: what
+   ``NarrativeModel.transform`` computes, without shipping the BERTopic model (:class:`DaskRunner`).
+
+Drift and the report follow on the driver as in any build.
 
 Everything lands in the store as the in-process pipeline writes it (articles, paragraphs,
 embeddings, a run and its saved model), so drift tables and reports work unchanged. Without a
@@ -30,17 +32,15 @@ does; the workers take the CPU-bound work (parsing, cleaning, segmenting, embedd
 
 from __future__ import annotations
 
-from .run import DistributedResult, build_distributed, build_with_dask, outlet_period_shares
+from .run import DaskRunner, DistributedResult, build_distributed
 from .scheduler import SchedulerUnreachable, resolve_scheduler
 from .tasks import (
-    DEFAULT_FIT_SAMPLE, EMBED_CHUNK, EmbedderSpec, assign_vectors, cached_embedder, embed_texts,
-    fit_sample, ingest_partition, loaded_embedders, partition_files,
+    EmbedderSpec, assign_vectors, cached_embedder, embed_texts, ingest_partition, loaded_embedders,
+    partition_files,
 )
 
 __all__ = [
-    "DEFAULT_FIT_SAMPLE", "EMBED_CHUNK", "DistributedResult", "EmbedderSpec", "SchedulerUnreachable",
-    "assign_vectors",
-    "build_distributed", "build_with_dask", "cached_embedder", "embed_texts", "fit_sample",
-    "ingest_partition", "loaded_embedders", "outlet_period_shares", "partition_files",
-    "resolve_scheduler",
+    "DaskRunner", "DistributedResult", "EmbedderSpec", "SchedulerUnreachable", "assign_vectors",
+    "build_distributed", "cached_embedder", "embed_texts", "ingest_partition", "loaded_embedders",
+    "partition_files", "resolve_scheduler",
 ]

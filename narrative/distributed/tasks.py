@@ -14,14 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..config import Settings
-from ..pipeline import IngestOptions
 from ..schema import Article, Paragraph, Reject
-
-#: Distinct texts the model is fitted on at most; the rest are assigned to its centroids.
-DEFAULT_FIT_SAMPLE = 50_000
-#: Distinct texts per embedding task: large enough to amortise scheduling, small enough to spread.
-EMBED_CHUNK = 512
-
 
 # -- partitions -------------------------------------------------------------------------------
 def partition_files(files: Sequence[str | Path], n_partitions: int) -> list[list[str]]:
@@ -49,7 +42,7 @@ class IngestedPartition:
 
 
 def ingest_partition(
-    files: Sequence[str], *, manifest: str | None, options: IngestOptions, settings: Settings
+    files: Sequence[str], *, manifest: str | None, options, settings: Settings
 ) -> IngestedPartition:
     """Read, clean and segment one partition's files (runs on a worker)."""
     from ..ingest import ColumnMap, ingest_sources
@@ -111,26 +104,11 @@ def embed_texts(texts: Sequence[str], *, spec: EmbedderSpec) -> np.ndarray:
     return cached_embedder(spec).encode(list(texts))
 
 
-# -- fit and assign ---------------------------------------------------------------------------
-def fit_sample(text_hashes: Sequence[str], size: int, seed: int) -> np.ndarray:
-    """Positions in ``text_hashes`` of at most ``size`` texts to fit on, in text-hash order.
-
-    Sorting by hash first makes the sample a function of the set of texts and the seed alone:
-    neither input order nor partitioning changes it.
-    """
-    if size < 1:
-        raise ValueError(f"fit_sample_size must be >= 1; got {size}")
-    order = np.argsort(np.asarray(text_hashes, dtype=object), kind="stable")
-    if len(order) <= size:
-        return order
-    chosen = np.random.default_rng(seed).choice(len(order), size=size, replace=False)
-    return order[np.sort(chosen)]
-
-
+# -- assignment -------------------------------------------------------------------------------
 def assign_vectors(vectors: np.ndarray, **rule) -> tuple[np.ndarray, np.ndarray]:
     """``NarrativeModel.transform`` on a worker: ``rule`` is the model's ``assignment_rule()``
     (codebook matches, then nearest centroid, within its radius for ``outliers="keep"``), arrays
     only, so no BERTopic model is shipped."""
-    from ..assign import assign_paragraphs
+    from ..model.assign import assign_paragraphs
 
     return assign_paragraphs(vectors, **rule)

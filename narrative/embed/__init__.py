@@ -6,9 +6,9 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from .cache import embed_paragraphs
+from .cache import EMBED_CHUNK, embed_paragraphs, missing_chunks
 
-__all__ = ["Embedder", "load_embedder", "embed_paragraphs"]
+__all__ = ["EMBED_CHUNK", "Embedder", "embed_paragraphs", "load_embedder", "missing_chunks"]
 
 
 class Embedder(Protocol):

@@ -163,7 +163,7 @@ if KILL_AT == "fit":
     from narrative.model import NarrativeModel
     NarrativeModel.fit = lambda self, texts, embeddings: die("fit")
 if KILL_AT == "save_model":  # the run is in the store; the model's folder is half written
-    import narrative.persist as persist
+    import narrative.model.persist as persist
     real_write = persist._write_file
     def write_file(path, data):
         if path.name == persist.TENSORS:

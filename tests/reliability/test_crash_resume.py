@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from narrative.io import atomic_write_bytes
-from narrative.persist import load_model, save_model
+from narrative.model.persist import load_model, save_model
 
 from .conftest import build_args, dead_pid, hand_made_model, leftovers, run_narrative, store_digest
 

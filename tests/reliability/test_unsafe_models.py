@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from narrative.persist import ModelFileError, load_model, save_model
+from narrative.model.persist import ModelFileError, load_model, save_model
 
 from .conftest import hand_made_model
 

@@ -18,11 +18,12 @@ Pure functions over arrays; the pipeline decides where the ids and events are st
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
-from .neighbours import unit_rows
+from ..neighbours import unit_rows
 
 #: Centroid cosine similarity from which a new narrative is taken to continue an old one.
 #: Refits of the same corpus with another seed give matched centroids at 0.95 and above, while
@@ -195,3 +196,10 @@ def match_narratives(
     stable_all = np.full(len(new_ids), -1, dtype=int)
     stable_all[keep_new] = stable
     return Lineage(new_ids=new_ids, stable_ids=stable_all, events=events, similarity=sim)
+
+
+def map_ids(ids: Iterable[int], id_map: Mapping[int, int] | None) -> list[int]:
+    """Raw model topic ids to the run's stable narrative ids (identity without a map)."""
+    if not id_map:
+        return [int(i) for i in ids]
+    return [int(id_map.get(int(i), int(i))) for i in ids]

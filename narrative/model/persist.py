@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .io import fsync_dir, remove_stale_temporaries, temp_prefix
-from .errors import ModelFileError  # noqa: F401 (defined in errors, raised here)
+from ..io import fsync_dir, remove_stale_temporaries, temp_prefix
+from ..errors import ModelFileError  # noqa: F401 (defined in errors, raised here)
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -168,7 +168,7 @@ def _read_config(path: Path) -> dict:
 
 def _radii(radii: np.ndarray | None, outliers: object, k: int, path: Path) -> np.ndarray | None:
     """The saved narrative radii, checked against the model's outlier strategy and centroids."""
-    from .config import check_outliers
+    from ..config import check_outliers
 
     try:
         outliers = check_outliers(outliers)
@@ -189,8 +189,8 @@ def load_model(path: str | Path, *, embedder=None):
     from safetensors import SafetensorError
     from safetensors.numpy import load as load_tensors
 
-    from .codebook import parse_codebook
-    from .model import NarrativeModel
+    from ..codebook import parse_codebook
+    from . import NarrativeModel
 
     path = Path(path)
     _check_directory(path)

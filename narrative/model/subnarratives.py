@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .assign import assign_to_centroids, topic_centroids
-from .schema import UNASSIGNED_ID
+from ..schema import UNASSIGNED_ID
 
 #: Narratives smaller than this are not split.
 MIN_PARENT_SIZE = 40

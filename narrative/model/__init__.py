@@ -4,26 +4,33 @@ The constructor only stores arguments; ``fit`` builds UMAP, HDBSCAN, a stop-word
 a KeyBERTInspired representation, uses the codebook's descriptions as zero-shot topics, clusters
 the remaining paragraphs into discovered narratives (guided by the codebook's seed terms), and
 splits each narrative into sub-narratives. Learned state ends with ``_``.
+
+The package: :mod:`.assign` (the assignment rule, pure numpy), :mod:`.subnarratives`,
+:mod:`.lineage` (stable ids across refits), :mod:`.persist` (save and load without pickle), and
+:mod:`._bertopic`, the one place that adapts BERTopic's internals.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import math
-import warnings
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
+from ..codebook import Codebook
+from ..config import check_outliers
+from ..errors import NotFittedError
+from ..schema import UNASSIGNED, UNASSIGNED_ID
+from ._bertopic import (
+    ExactNeighbourUMAP, KnownTexts, SmallSafeHDBSCAN, labelled_later_bertopic, quiet_libraries,
+    zeroshot_topic_mapping,
+)
 from .assign import (
     assign_paragraphs, narrative_radii, refine_assignments, soft_distribution, zero_shot_choice,
 )
-from .codebook import Codebook
-from .config import check_outliers
-from .schema import UNASSIGNED, UNASSIGNED_ID
-from .errors import NotFittedError  # noqa: F401 (defined in errors, raised here)
+
+__all__ = ["NarrativeModel", "NotFittedError", "cluster_size_for", "max_cluster_size_for"]
 
 #: Words common in news prose that carry no narrative (added to scikit-learn's English list).
 NEWS_STOP_WORDS = frozenset(
@@ -59,224 +66,6 @@ def max_cluster_size_for(n_docs: int, min_cluster: int, share: float | None) -> 
     if not share:
         return 0
     return max(4 * min_cluster, int(share * n_docs))
-
-
-class _DropCustomAssignmentNotice(logging.Filter):
-    """Drops BERTopic's notice that custom topic assignments were passed: we do that on purpose."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "custom list of topic assignments" not in record.getMessage()
-
-
-@contextlib.contextmanager
-def _quiet_libraries():
-    """Silence, for the duration of a fit only, notices we act on deliberately: UMAP's notice that
-    a seed makes it single-threaded, and BERTopic's notice that we pass our own assignments.
-
-    A filter, not a level: BERTopic resets its logger's level in several places during a fit.
-    """
-    bertopic_log = logging.getLogger("BERTopic")
-    notice_filter = _DropCustomAssignmentNotice()
-    bertopic_log.addFilter(notice_filter)
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="n_jobs value .* overridden", category=UserWarning)
-            yield
-    finally:
-        bertopic_log.removeFilter(notice_filter)
-
-
-class _ExactNeighbourUMAP:
-    """UMAP given each point's exact cosine neighbours instead of searching them with pynndescent.
-
-    From 4,096 points umap-learn switches to pynndescent, whose numba code is compiled in every
-    process (25-50 s before a fit of a few tens of thousands of paragraphs on 2 cores) and which
-    finds about 97% of the true neighbours; :func:`narrative.neighbours.exact_cosine_knn` finds
-    all of them in seconds for the sizes fitted here (at most ``Settings.fit_sample_max``), up to
-    :data:`narrative.neighbours.EXACT_KNN_MAX` rows, above which pynndescent is cheaper again.
-    BERTopic calls ``fit_transform`` on the (guided) embeddings it holds, so the neighbours are
-    computed there, on exactly what UMAP lays out. Below 4,096 points umap-learn's own exact
-    search runs.
-
-    With zero-shot topics BERTopic then calls ``transform`` on the paragraphs no codebook entry
-    took, to cluster them: those are rows of the fitted input, and they get their fitted
-    coordinates (which UMAP's transform, a placement among neighbours then a few optimisation
-    epochs, only approximates). Other input goes to UMAP's own ``transform``.
-    """
-
-    def __init__(self, model):
-        self.model = model
-        self._fitted: np.ndarray | None = None
-        self._row_of: dict[bytes, int] | None = None
-
-    def fit_transform(self, X, y=None):
-        from . import neighbours
-
-        X = np.ascontiguousarray(X, dtype=np.float32)
-        if neighbours.UMAP_EXACT_KNN_BELOW <= len(X) <= neighbours.EXACT_KNN_MAX:
-            self.model.precomputed_knn = (*neighbours.exact_cosine_knn(X, self.model.n_neighbors),
-                                          None)
-        with warnings.catch_warnings():  # no search index: see transform
-            warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
-            layout = self.model.fit_transform(X, y=y)
-        self._fitted, self._row_of = X, None
-        return layout
-
-    def fit(self, X, y=None):
-        self.fit_transform(X, y)
-        return self
-
-    def transform(self, X):
-        X = np.ascontiguousarray(X, dtype=np.float32)
-        rows = self._fitted_rows(X)
-        if rows is not None:
-            return self.model.embedding_[rows]
-        return self.model.transform(X)
-
-    def _fitted_rows(self, X: np.ndarray) -> np.ndarray | None:
-        """Row numbers in the fitted input of every row of ``X``, or None if one is not there."""
-        import hashlib
-
-        if self._fitted is None or X.ndim != 2 or X.shape[1:] != self._fitted.shape[1:]:
-            return None
-        digest = lambda row: hashlib.blake2b(row.tobytes(), digest_size=16).digest()  # noqa: E731
-        if self._row_of is None:
-            self._row_of = {}
-            for i, row in enumerate(self._fitted):
-                self._row_of.setdefault(digest(row), i)
-        rows = [self._row_of.get(digest(row)) for row in X]
-        if any(r is None for r in rows):
-            return None
-        rows = np.asarray(rows, dtype=np.int64)
-        return rows if np.array_equal(self._fitted[rows], X) else None
-
-    @property
-    def embedding_(self):
-        return self.model.embedding_
-
-
-class _KnownTexts:
-    """The embedder, answering from vectors the fit already has.
-
-    During a fit BERTopic embeds some paragraphs again: KeyBERTInspired's representative documents
-    (five per narrative), through the backend. Their vectors are rows of the embeddings being
-    fitted. Label words are embedded twice too (KeyBERTInspired's candidates, then again by
-    MaximalMarginalRelevance): a text embedded once during the fit is remembered. Only texts
-    not seen before (label words, codebook descriptions) reach the model. ``forget`` drops the
-    lookup once the fit is done.
-    """
-
-    def __init__(self, embedder, texts: Sequence[str], vectors: np.ndarray):
-        self.embedder = embedder
-        self.vectors: list[np.ndarray] = [np.asarray(vectors, dtype=np.float32)]
-        self.row_of: dict[str, tuple[int, int]] = {}
-        for i, text in enumerate(texts):
-            self.row_of.setdefault(text, (0, i))
-
-    def encode(self, texts: Sequence[str], *, progress=None) -> np.ndarray:
-        texts = list(texts)
-        found = [self.row_of.get(t) for t in texts]
-        new = list(dict.fromkeys(t for t, f in zip(texts, found) if f is None))
-        if new:
-            self.vectors.append(np.asarray(self.embedder.encode(new, progress=progress),
-                                           dtype=np.float32))
-            part = len(self.vectors) - 1
-            self.row_of.update((t, (part, i)) for i, t in enumerate(new))
-        if not texts:
-            return np.zeros((0, self.embedder.dim), dtype=np.float32)
-        return np.stack([self.vectors[part][row] for part, row in map(self.row_of.__getitem__, texts)])
-
-    def forget(self) -> None:
-        self.vectors, self.row_of = [], {}
-
-    def as_bertopic_backend(self):
-        """A backend through this lookup, or None where the embedder offers none."""
-        from .embed.sentence import bertopic_backend
-
-        if self.embedder.as_bertopic_backend() is None:
-            return None
-        return bertopic_backend(self)
-
-
-def _labelled_later_bertopic():
-    """BERTopic whose ``fit_transform`` leaves the topic terms and representative documents to
-    :meth:`BERTopic.update_topics`.
-
-    :meth:`NarrativeModel._fit` re-assigns the paragraphs after clustering and then labels the
-    final narratives with ``update_topics``, which counts c-TF-IDF again, with the same vectorizer,
-    from the final assignment. The terms and representative documents ``fit_transform`` extracts
-    from its clusters are overwritten unread: on ukraine_media_2022 (30,271 texts) counting them
-    took about 7 s and picking the documents 1.7 s. This subclass skips both during
-    ``fit_transform`` (``label_later``) and keeps what they need; the topic vectors, which the
-    zero-shot step reads, are still made. ``finish_labels`` does the skipped work when no
-    ``update_topics`` followed (every paragraph unassigned), so the narratives are the same as
-    BERTopic's either way (tests/test_model.py compares them).
-
-    Both overridden methods are BERTopic's private ``_extract_topics`` and
-    ``_save_representative_docs`` (bertopic 0.17); a BERTopic without them fails the test.
-    """
-    from bertopic import BERTopic
-
-    class LabelledLaterBERTopic(BERTopic):
-        label_later = False
-        _skipped: tuple = ()
-
-        def _extract_topics(self, documents, embeddings=None, mappings=None, verbose=False,
-                            fine_tune_representation=True):
-            if not self.label_later:
-                return super()._extract_topics(documents, embeddings=embeddings, mappings=mappings,
-                                               verbose=verbose,
-                                               fine_tune_representation=fine_tune_representation)
-            self._skipped = (("topics", documents, embeddings, mappings, fine_tune_representation),)
-            self.topic_representations_ = {}
-            self._create_topic_vectors(documents=documents, embeddings=embeddings, mappings=mappings)
-
-        def _save_representative_docs(self, documents):
-            if not self.label_later:
-                return super()._save_representative_docs(documents)
-            self._skipped += (("documents", documents),)
-            self.representative_docs_ = {}
-
-        def finish_labels(self, relabelled: bool) -> None:
-            """After ``fit_transform``: drop what it skipped (and the documents and embeddings
-            kept for it) when ``update_topics`` relabelled the topics, else extract it now."""
-            self.label_later = False
-            skipped, self._skipped = self._skipped, ()
-            for step in () if relabelled else skipped:
-                if step[0] == "topics":
-                    _, documents, embeddings, mappings, fine_tune = step
-                    self._extract_topics(documents, embeddings=embeddings, mappings=mappings,
-                                         fine_tune_representation=fine_tune)
-                else:
-                    self._save_representative_docs(step[1])
-
-    return LabelledLaterBERTopic
-
-
-class _SmallSafeHDBSCAN:
-    """HDBSCAN that leaves too few points unclustered instead of failing.
-
-    After zero-shot assignment only a handful of paragraphs may remain for clustering (a few seed
-    articles, a narrow corpus); HDBSCAN cannot form a cluster from fewer than two clusters' worth
-    of points and raises on some of those inputs, so they stay unassigned here.
-    """
-
-    def __init__(self, model, max_share: float | None = None):
-        self.model = model
-        self.max_share = max_share
-
-    def fit(self, X, y=None):
-        X = np.asarray(X)
-        self.model.max_cluster_size = max_cluster_size_for(
-            len(X), self.model.min_cluster_size, self.max_share
-        )
-        if len(X) < 2 * self.model.min_cluster_size:
-            self.labels_ = np.full(len(X), UNASSIGNED_ID, dtype=int)
-        else:
-            self.model.fit(X)
-            self.labels_ = self.model.labels_
-        return self
-
 
 
 class NarrativeModel:
@@ -318,7 +107,7 @@ class NarrativeModel:
         ``keep``: a paragraph the clustering left at -1 that is no codebook match stays -1 (the
         refinement only moves clustered paragraphs), and :meth:`transform` assigns a paragraph to
         its nearest narrative only when the similarity also reaches that narrative's radius
-        (``radii_``, see :func:`narrative.assign.narrative_radii`). More paragraphs stay
+        (``radii_``, see :func:`narrative.model.assign.narrative_radii`). More paragraphs stay
         unassigned; fewer weak matches are forced into a narrative (see ``Settings.outliers``).
     refine_iter : int, default=2
         Centroid update / reassignment rounds after clustering.
@@ -439,7 +228,7 @@ class NarrativeModel:
 
             umap_model = BaseDimensionalityReduction()
         else:
-            umap_model = _ExactNeighbourUMAP(UMAP(
+            umap_model = ExactNeighbourUMAP(UMAP(
                 n_neighbors=min(self.umap_neighbors, n_docs - 1),
                 n_components=self.umap_components,
                 min_dist=0.0,
@@ -447,7 +236,7 @@ class NarrativeModel:
                 random_state=self.random_state,
                 n_epochs=LARGE_FIT_EPOCHS if n_docs > LARGE_FIT_ABOVE else None,
             ))
-        hdbscan_model = _SmallSafeHDBSCAN(
+        hdbscan_model = SmallSafeHDBSCAN(
             HDBSCAN(
                 min_cluster_size=min_cluster,
                 metric="euclidean",
@@ -466,7 +255,7 @@ class NarrativeModel:
         embedder = embedder if embedder is not None else self.embedder
         backend = embedder.as_bertopic_backend() if embedder is not None else None
         self.min_cluster_size_ = min_cluster
-        return _labelled_later_bertopic()(
+        return labelled_later_bertopic()(
             embedding_model=backend,
             umap_model=umap_model,
             hdbscan_model=hdbscan_model,
@@ -502,9 +291,9 @@ class NarrativeModel:
         texts = list(texts)
         embeddings = np.asarray(embeddings, dtype=np.float32)
         self._validate(len(texts), embeddings)
-        known = _KnownTexts(self.embedder, texts, embeddings) if self.embedder is not None else None
+        known = KnownTexts(self.embedder, texts, embeddings) if self.embedder is not None else None
         try:
-            with _quiet_libraries():
+            with quiet_libraries():
                 return self._fit(texts, embeddings, known)
         finally:
             if known is not None:
@@ -525,7 +314,7 @@ class NarrativeModel:
         topics = np.asarray(topics, dtype=int)
         self.clustered_topics_ = topics
         # Final assignment: codebook matches keep their named narrative, the rest go to the nearest
-        # narrative centroid (see narrative.assign for why); with outliers="keep" BERTopic's -1
+        # narrative centroid (see narrative.model.assign for why); with outliers="keep" BERTopic's -1
         # stays -1 for every paragraph that is no codebook match.
         self._keep_anchors(topic_model, topics, embeddings.shape[1], known)
         fixed = zero_shot_choice(embeddings, self.anchors_, self.anchor_ids_,
@@ -575,7 +364,7 @@ class NarrativeModel:
             self.anchor_ids_ = np.zeros(0, dtype=int)
 
     def assignment_rule(self) -> dict:
-        """Everything :func:`narrative.assign.assign_paragraphs` needs to assign like this model
+        """Everything :func:`narrative.model.assign.assign_paragraphs` needs to assign like this model
         (arrays and numbers only: Dask workers get this, not the model)."""
         self._check_fitted()
         anchors = getattr(self, "anchors_", None)
@@ -671,9 +460,7 @@ class NarrativeModel:
         """topic id -> codebook name, for topics BERTopic created from the zero-shot list."""
         if self.codebook is None:
             return {}
-        # BERTopic keeps this mapping privately; it is the only record of which topic came from
-        # which zero-shot entry, so read it defensively.
-        mapping = getattr(topic_model, "_topic_id_to_zeroshot_topic_idx", {}) or {}
+        mapping = zeroshot_topic_mapping(topic_model)
         names = self.codebook.names
         if not mapping and self._zeroshot_choice is not None:
             # When every paragraph matches a zero-shot topic BERTopic skips clustering and records
@@ -719,7 +506,7 @@ class NarrativeModel:
     def transform(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Assign paragraphs by their embeddings with the fitted rule: codebook matches to their
         named narrative, the rest to the nearest narrative centroid (within its radius with
-        ``outliers="keep"``; see :mod:`narrative.assign`)."""
+        ``outliers="keep"``; see :mod:`narrative.model.assign`)."""
         self._check_fitted()
         return assign_paragraphs(np.asarray(embeddings, dtype=np.float32), **self.assignment_rule())
 

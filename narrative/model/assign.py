@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .neighbours import unit_rows
-from .schema import UNASSIGNED_ID
+from ..neighbours import unit_rows
+from ..schema import UNASSIGNED_ID
 
 #: A narrative's radius is this percentile of its fitted members' similarity to its centroid: a new
 #: paragraph must be at least as close as all but the farthest 5% of them (``outliers="keep"``).
