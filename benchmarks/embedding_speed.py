@@ -77,10 +77,10 @@ def main() -> None:
         print(f"{p:<8}{rate:>8.1f}{rate / base:>8.2f}{cos.min():>10.5f}{np.median(cos):>10.5f}"
               f"{knn:>8.3f}{'yes' if passing[p] else 'no':>8}{'*' if p == default else '':>9}")
     fastest = max((p for p in passing if passing[p]), key=lambda p: passing[p])
-    from narrative.cpu import _this_cpu_bf16_is_faster
+    from narrative.runtime.cpu import _this_cpu_bf16_is_faster
 
     faster = _this_cpu_bf16_is_faster()
-    print(f"bf16 faster by the CPU rule (narrative/cpu.py): {'yes' if faster else 'no'}; default precision"
+    print(f"bf16 faster by the CPU rule (narrative/runtime/cpu.py): {'yes' if faster else 'no'}; default precision"
           f" (Settings.precision, auto): {default}; fastest passing option: {fastest}"
           + ("" if fastest == default else "  <-- the default should change"))
 

@@ -1,8 +1,8 @@
-"""Exact cosine neighbours (narrative.neighbours) against pynndescent, as UMAP would run it.
+"""Exact cosine neighbours (narrative.model.neighbours) against pynndescent, as UMAP would run it.
 
 Usage: python benchmarks/neighbours.py [--sizes 30000 60000 100000] [--vectors FILE.npy]
 
-For each size it prints the seconds of :func:`narrative.neighbours.exact_cosine_knn` (15
+For each size it prints the seconds of :func:`narrative.model.neighbours.exact_cosine_knn` (15
 neighbours, in this process) and of pynndescent's ``NNDescent`` with UMAP's settings for a seeded
 fit (cosine, one thread, ``low_memory``) in a fresh process, because a fit pays its numba
 compiling every time, and the share of the true 15 neighbours pynndescent finds (500 rows
@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[30_000, 60_000, 100_000])
     parser.add_argument("--vectors", type=Path)
     args = parser.parse_args()
-    from narrative.neighbours import EXACT_KNN_MAX, exact_cosine_knn
+    from narrative.model.neighbours import EXACT_KNN_MAX, exact_cosine_knn
 
     base = np.load(args.vectors).astype(np.float32) if args.vectors else None
     print(f"vectors: {args.vectors or 'seeded clustered random, 384 dimensions'}; "

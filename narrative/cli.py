@@ -435,7 +435,8 @@ def serve(
 
     Example: narrative serve &   then   narrative build articles/ --out reports/mine
     """
-    from .serve import ServeError, serve as run_server, socket_path as default_path, stop as stop_server
+    from .errors import ServeError
+    from .runtime.serve import serve as run_server, socket_path as default_path, stop as stop_server
 
     path = socket_path or default_path()
     if path is None:
@@ -455,7 +456,7 @@ def serve(
 
 
 def main() -> None:  # pragma: no cover - console script entry point
-    from .serve import forward
+    from .runtime.client import forward
 
     try:
         status = forward(sys.argv[1:])

@@ -41,7 +41,7 @@ class Settings:
     """Embedding inference precision: ``bf16`` (2-2.6x fp32 on Intel CPUs with AMX and AMD CPUs
     with avx512_bf16, at cosine >= 0.9999 and kNN@10 overlap >= 0.99 with fp32, but 0.3-0.64x fp32
     elsewhere), ``fp32``, or ``auto`` (default): bf16 where it was measured faster
-    (``narrative.cpu``), else fp32. ``auto`` is resolved when the settings are built, so runs record what was used; each
+    (``narrative.runtime.cpu``), else fp32. ``auto`` is resolved when the settings are built, so runs record what was used; each
     precision's vectors are cached under their own model id (see benchmarks/embedding_speed.py)."""
 
     # model
@@ -135,7 +135,7 @@ class Settings:
     in a forked process while it ingests (Linux)."""
 
     def __post_init__(self) -> None:
-        from .cpu import resolve_precision
+        from .runtime.cpu import resolve_precision
 
         object.__setattr__(self, "precision", resolve_precision(self.precision))
         check_outliers(self.outliers)

@@ -89,7 +89,7 @@ PRELOAD_MIN_TEXTS = 2_000
 def _import_fit_libraries() -> None:
     import importlib
 
-    from .jit_cache import enable_umap_cache
+    from .runtime.jit_cache import enable_umap_cache
 
     try:
         for name in FIT_LIBRARIES:
@@ -145,7 +145,7 @@ def _fit_distinct(texts: Sequence[str], vectors: np.ndarray, *, settings: Settin
                   codebook: Codebook | None, embedder, runner: Runner) -> _Fitted:
     """Fit on every distinct text, or on a seeded sample of ``fit_sample_max`` of them; the rest
     are then assigned to the sample's narratives (their sub-narratives too)."""
-    from .jit_cache import enable_umap_cache
+    from .runtime.jit_cache import enable_umap_cache
     from .model import NarrativeModel
 
     enable_umap_cache()  # later runs load umap's compiled code instead of compiling it again

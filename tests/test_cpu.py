@@ -3,7 +3,7 @@
 import pytest
 
 from narrative.config import Settings, load_settings
-from narrative.cpu import bf16_is_faster, has_native_bf16, resolve_precision
+from narrative.runtime.cpu import bf16_is_faster, has_native_bf16, resolve_precision
 
 INTEL = "processor\t: 0\nvendor_id\t: GenuineIntel\n"
 ICE_LAKE = INTEL + "flags\t\t: fpu sse2 avx2 avx512f avx512_vnni avx512vl\n"

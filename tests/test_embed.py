@@ -21,7 +21,7 @@ def test_packaged_model_loads_without_any_network_attempt(no_network, monkeypatc
     assert os.environ["HF_HUB_OFFLINE"] == "1"
     vectors = emb.encode(["The talks in Geneva ended without a ceasefire."])
     assert vectors.shape == (1, 384)
-    from narrative.cpu import resolve_precision
+    from narrative.runtime.cpu import resolve_precision
 
     default = resolve_precision("auto")  # the default, chosen by this CPU's flags
     assert emb.precision == default

@@ -11,7 +11,7 @@ import pytest
 _PROBE = """
 import json, sys
 import numpy as np
-from narrative.jit_cache import enable_umap_cache
+from narrative.runtime.jit_cache import enable_umap_cache
 switched = enable_umap_cache()
 import umap.umap_ as u
 dists = np.sort(np.random.default_rng(0).random((20, 5)).astype(np.float32), axis=1)
@@ -53,7 +53,7 @@ def test_narrative_map_switches_the_cache_on_before_its_umap(monkeypatch):
     import numpy as np
     import umap
 
-    from narrative import jit_cache
+    from narrative.runtime import jit_cache
     from narrative.figures.narrative_map import map_points
 
     order = []

@@ -1,8 +1,8 @@
-"""Exact cosine neighbours (narrative.neighbours) and the UMAP of the model that uses them."""
+"""Exact cosine neighbours (narrative.model.neighbours) and the UMAP of the model that uses them."""
 
 import numpy as np
 
-from narrative.neighbours import UMAP_EXACT_KNN_BELOW, exact_cosine_knn, most_similar, unit_rows
+from narrative.model.neighbours import UMAP_EXACT_KNN_BELOW, exact_cosine_knn, most_similar, unit_rows
 
 
 def test_exact_cosine_knn_matches_brute_force_with_self_first():
@@ -35,7 +35,7 @@ def test_ties_at_the_k_th_neighbour_go_to_the_lower_index():
 def test_the_selection_split_over_threads_finds_the_same_neighbours(monkeypatch):
     """Each block's rows are split between threads (3 here, 16 rows or more each): the same
     neighbours, ties included, as one thread and as brute force."""
-    import narrative.neighbours as nb
+    import narrative.model.neighbours as nb
 
     rng = np.random.default_rng(5)
     vectors = np.vstack([rng.normal(size=(100, 16)), np.tile(rng.normal(size=16), (12, 1)),
@@ -95,7 +95,7 @@ def test_the_model_gives_umap_exact_neighbours_from_umaps_own_threshold():
 
 
 def test_blocks_shrink_so_that_large_inputs_stay_within_the_memory_bound(monkeypatch):
-    import narrative.neighbours as nb
+    import narrative.model.neighbours as nb
 
     calls = []
     real = nb.most_similar
@@ -110,7 +110,7 @@ def test_blocks_shrink_so_that_large_inputs_stay_within_the_memory_bound(monkeyp
 def test_a_fit_passes_exact_neighbours_to_umap_only_up_to_the_limit(monkeypatch):
     """From UMAP_EXACT_KNN_BELOW to EXACT_KNN_MAX rows UMAP gets exact neighbours; above the
     limit (where the n² search costs more than pynndescent) it searches itself."""
-    import narrative.neighbours as neighbours
+    import narrative.model.neighbours as neighbours
     from narrative.model._bertopic import ExactNeighbourUMAP
 
     monkeypatch.setattr(neighbours, "UMAP_EXACT_KNN_BELOW", 10)

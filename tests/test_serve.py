@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from narrative import serve
+from narrative.runtime import serve
 
 pytestmark = pytest.mark.skipif(
     not (sys.platform.startswith("linux") and hasattr(socket, "send_fds")),
@@ -101,7 +101,7 @@ def test_a_command_runs_in_the_server_in_the_clients_folder_and_streams(server, 
 ECHO_SERVER = """
 import json, os, sys
 from pathlib import Path
-from narrative import serve
+from narrative.runtime import serve
 
 def run(argv):
     line = sys.stdin.readline().strip()
@@ -147,7 +147,7 @@ def test_the_child_gets_the_clients_argv_folder_environment_and_three_streams(tm
 WAITING_SERVER = """
 import sys
 from pathlib import Path
-from narrative import serve
+from narrative.runtime import serve
 
 def run(argv):
     print("started", flush=True)
@@ -246,7 +246,7 @@ def test_a_client_that_dies_interrupts_its_command(server, tmp_path):
 
 def test_a_server_running_other_code_is_not_used(server, monkeypatch, tmp_path):
     monkeypatch.setenv(serve.ENV, str(server.socket))
-    monkeypatch.setattr(serve, "fingerprint", lambda: "some other version")
+    monkeypatch.setattr("narrative.runtime.client.fingerprint", lambda: "some other version")
     before = len(server.children())
     err = io.StringIO()
     assert serve.forward(["build", "x", "--out", str(tmp_path)], err=err) is None
@@ -444,13 +444,13 @@ def test_an_incomplete_request_times_out_with_an_answer(tmp_path):
 def test_the_peer_uid_is_that_of_the_process_at_the_other_end():
     left, right = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     with left, right:
-        assert serve._peer_uid(left) == os.getuid()
+        assert serve.peer_uid(left) == os.getuid()
 
 
 def test_a_client_of_another_user_is_refused(tmp_path):
     """The server checks the client's uid (SO_PEERCRED), not only the socket's file mode."""
     process, sock, log = _start_script_server(
-        tmp_path, "import os; serve._peer_uid = lambda conn: os.getuid() + 1")
+        tmp_path, "import os; serve.peer_uid = lambda conn: os.getuid() + 1")
     try:
         done = _served(sock, tmp_path)
         assert done.returncode != 3  # not served: the client ran `report --anything 3` itself

@@ -17,7 +17,7 @@ import numpy as np
 from ..config import DEFAULT_EMBEDDING_MODEL
 
 #: Inference precisions: fp32, or bf16 autocast (2-2.6x fp32 with AMX or AMD avx512_bf16, slower
-#: than fp32 elsewhere, see narrative.cpu; measured agreement with fp32 on ukraine_media_2022 paragraphs: cosine >= 0.9999,
+#: than fp32 elsewhere, see narrative.runtime.cpu; measured agreement with fp32 on ukraine_media_2022 paragraphs: cosine >= 0.9999,
 #: kNN@10 overlap 0.995; see benchmarks/embedding_speed.py). ``auto`` picks one per CPU.
 PRECISIONS = ("fp32", "bf16")
 
@@ -61,7 +61,7 @@ class SentenceEmbedder:
 
     def __init__(self, name: str | None = None, *, batch_size: int = 32, precision: str = "auto",
                  backend: str = "auto"):
-        from ..cpu import resolve_precision
+        from ..runtime.cpu import resolve_precision
         from . import bert
 
         precision = resolve_precision(precision)

@@ -27,7 +27,7 @@ from narrative.figures.style import (
     plain_text,
     style_context,
 )
-from narrative.neighbours import UMAP_EXACT_KNN_BELOW, exact_cosine_knn, most_similar, unit_rows
+from narrative.model.neighbours import UMAP_EXACT_KNN_BELOW, exact_cosine_knn, most_similar, unit_rows
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -101,7 +101,7 @@ def umap_layout(vectors: np.ndarray, *, seed: int = 0, n_neighbors: int = 15) ->
         return np.zeros((0, 2))
     import umap
 
-    from narrative.jit_cache import enable_umap_cache
+    from narrative.runtime.jit_cache import enable_umap_cache
 
     # A re-run that reuses its fit draws a map in a process that fitted nothing: without the
     # on-disk cache, compiling umap's numba code would cost more than the layout itself.
@@ -109,7 +109,7 @@ def umap_layout(vectors: np.ndarray, *, seed: int = 0, n_neighbors: int = 15) ->
     k = max(2, min(n_neighbors, len(vectors) - 1))
     # From 4,096 rows UMAP switches to pynndescent, whose cosine search numba compiles afresh in
     # every process (about 70 s on a 2-core machine, for a 5,000-point map); exact neighbours by
-    # one matrix product cost well under a second at this size (see narrative.neighbours).
+    # one matrix product cost well under a second at this size (see narrative.model.neighbours).
     knn = exact_cosine_knn(vectors, k) if len(vectors) >= UMAP_EXACT_KNN_BELOW else (None, None)
     reducer = umap.UMAP(
         n_components=2, n_neighbors=k, min_dist=0.1,

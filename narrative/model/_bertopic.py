@@ -73,9 +73,9 @@ class ExactNeighbourUMAP:
 
     From 4,096 points umap-learn switches to pynndescent, whose numba code is compiled in every
     process (25-50 s before a fit of a few tens of thousands of paragraphs on 2 cores) and which
-    finds about 97% of the true neighbours; :func:`narrative.neighbours.exact_cosine_knn` finds
+    finds about 97% of the true neighbours; :func:`narrative.model.neighbours.exact_cosine_knn` finds
     all of them in seconds for the sizes fitted here (at most ``Settings.fit_sample_max``), up to
-    :data:`narrative.neighbours.EXACT_KNN_MAX` rows, above which pynndescent is cheaper again.
+    :data:`narrative.model.neighbours.EXACT_KNN_MAX` rows, above which pynndescent is cheaper again.
     BERTopic calls ``fit_transform`` on the (guided) embeddings it holds, so the neighbours are
     computed there, on exactly what UMAP lays out. Below 4,096 points umap-learn's own exact
     search runs.
@@ -92,7 +92,7 @@ class ExactNeighbourUMAP:
         self._row_of: dict[bytes, int] | None = None
 
     def fit_transform(self, X, y=None):
-        from .. import neighbours
+        from . import neighbours
 
         X = np.ascontiguousarray(X, dtype=np.float32)
         if neighbours.UMAP_EXACT_KNN_BELOW <= len(X) <= neighbours.EXACT_KNN_MAX:

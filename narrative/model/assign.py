@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..neighbours import unit_rows
+from .neighbours import unit_rows
 from ..schema import UNASSIGNED_ID
 
 #: A narrative's radius is this percentile of its fitted members' similarity to its centroid: a new

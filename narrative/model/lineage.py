@@ -23,7 +23,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from ..neighbours import unit_rows
+from .neighbours import unit_rows
 
 #: Centroid cosine similarity from which a new narrative is taken to continue an old one.
 #: Refits of the same corpus with another seed give matched centroids at 0.95 and above, while

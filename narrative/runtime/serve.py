@@ -26,27 +26,27 @@ each request is read without blocking, so that a slow client holds up no other, 
 complete within :data:`REQUEST_TIMEOUT` is refused; a malformed request is refused with an
 answer, and the server goes on serving.
 
-This module is imported on every ``narrative`` invocation, so it uses the standard library only.
+The client side (:mod:`.client`, imported on every ``narrative`` invocation) and what both sides
+share (:mod:`.protocol`) use the standard library only.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
 import socket
 import stat
-import struct
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Dict, List, NamedTuple, Optional, Sequence
-from narrative.errors import ServeError  # noqa: F401 (defined in errors, raised here)
 
-ENV = "NARRATIVE_SERVER"
-"""Socket path of the server; ``off`` makes ``narrative`` never use one."""
+from ..errors import ServeError
+from .client import forward, stop  # noqa: F401 (the client side, for callers of this module)
+from .protocol import (  # noqa: F401 (socket_path: for callers of this module)
+    ENV, HEADER, fingerprint, import_time_env, peer_uid, send_message, socket_path,
+)
 
 PRELOAD = (
     "narrative.cli", "narrative.pipeline", "narrative.runs", "narrative.report",
@@ -58,21 +58,11 @@ PRELOAD = (
 )
 """Modules imported before the first fork (a missing optional one is skipped)."""
 
-_HEADER = struct.Struct("!I")
-
 REQUEST_TIMEOUT = 10.0
 """Seconds a client has, from connecting, to send its whole request; a slower one is refused."""
 
 MAX_REQUEST = 16 << 20
 """Largest request taken, in bytes (its arguments and environment are far smaller)."""
-
-IMPORT_TIME_ENV = ("PYTHON", "NUMBA_", "OMP_", "MKL_", "OPENBLAS_", "TORCH", "PYTORCH_", "CUDA_",
-                   "HF_", "TRANSFORMERS_", "SENTENCE_TRANSFORMERS_", "TOKENIZERS_", "MPL",
-                   "NARRATIVE_NUMBA_CACHE")
-"""Prefixes of environment variables that libraries read when imported (or at interpreter start):
-a client whose values differ from the server's runs its command itself, as a fresh process would
-read them."""
-
 
 _SET_BY_IMPORTS: Dict[str, str] = {}
 """Environment variables the server's imports set (torch sets KMP_INIT_AT_FORK, for one); kept
@@ -84,180 +74,6 @@ class _Identity(NamedTuple):
 
     fingerprint: str  # of the package files (:func:`fingerprint`)
     env: Dict[str, str]  # import-time variables (:data:`IMPORT_TIME_ENV`) as the server started
-
-
-
-def socket_path() -> Optional[Path]:
-    """Where the server listens: ``$NARRATIVE_SERVER``, else a per-user folder; None when off."""
-    configured = os.environ.get(ENV, "").strip()
-    if configured.lower() in ("off", "0", "no", "false"):
-        return None
-    if configured:
-        return Path(configured).expanduser()
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    base = Path(runtime) / "narrative" if runtime else Path(tempfile.gettempdir()) / f"narrative-{os.getuid()}"
-    return base / "serve.sock"
-
-
-def _peer_uid(sock: socket.socket) -> Optional[int]:
-    """The user id of the process at the other end of a connected Unix socket (Linux's
-    SO_PEERCRED: pid, uid, gid); None where the system does not tell."""
-    if not hasattr(socket, "SO_PEERCRED"):
-        return None
-    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    return struct.unpack("3i", creds)[1]
-
-
-def _ours(path: Path, sock: socket.socket) -> bool:
-    """Whether the socket file and the process behind it belong to this user (the request
-    carries the environment, which may hold secrets)."""
-    return path.stat().st_uid == os.getuid() and _peer_uid(sock) in (None, os.getuid())
-
-
-def fingerprint() -> str:
-    """Identity of the code this process runs: interpreter, version, every package file's size and mtime."""
-    from . import __version__
-
-    package = Path(__file__).resolve().parent
-    digest = hashlib.sha256(f"{sys.executable}\0{__version__}".encode())
-    for folder, dirs, files in os.walk(package):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(files):
-            if name.endswith((".pyc", ".pyo")):
-                continue
-            path = os.path.join(folder, name)
-            info = os.stat(path)
-            digest.update(f"{os.path.relpath(path, package)}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
-
-
-# --------------------------------------------------------------------------- client
-
-
-def forward(argv: Sequence[str], *, err=None) -> Optional[int]:
-    """Run ``narrative ARGV`` in a running server; its exit status, or None to run it here.
-
-    None when no server is configured or listening, when the command is ``serve`` or help, or
-    when the server runs other code than this process.
-    """
-    err = err or sys.stderr
-    if not argv or argv[0] == "serve" or any(a in ("--help", "-h") for a in argv):
-        return None
-    if not hasattr(socket, "send_fds"):
-        return None
-    path = socket_path()
-    if path is None or not path.exists():
-        return None
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        sock.connect(str(path))
-    except OSError:  # a socket file left by a server that is gone
-        sock.close()
-        return None
-    with sock:
-        if not _ours(path, sock):
-            print(f"narrative: {path} is not your server's socket; running here", file=err)
-            return None
-        # Relay Ctrl-C and SIGTERM from the moment the request leaves: the server passes them on
-        # to the command's process once it is forked.
-        signals: List[int] = []
-
-        def relay(signum, frame):
-            signals.append(signum)
-            try:
-                sock.sendall(b"TERM\n" if signum == signal.SIGTERM else b"INT\n")
-            except OSError:
-                pass
-
-        previous = {s: signal.signal(s, relay) for s in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            status = _exchange(sock, argv, path, err)
-        finally:
-            for s, handler in previous.items():
-                signal.signal(s, handler)
-        if status is None and signals:  # not served, and interrupted meanwhile
-            raise KeyboardInterrupt
-        return status
-
-
-def _exchange(sock: socket.socket, argv: Sequence[str], path: Path, err) -> Optional[int]:
-    """Send the request; the command's exit status, or None when the server declines it."""
-    request = json.dumps({
-        "argv": list(argv), "cwd": os.getcwd(), "env": dict(os.environ),
-        "fingerprint": fingerprint(),
-    }).encode()
-    try:
-        socket.send_fds(sock, [_HEADER.pack(len(request))], [0, 1, 2])
-        sock.sendall(request)
-    except OSError:
-        pass  # a server that refuses a client answers and hangs up at once: read why
-    try:
-        reader = sock.makefile("rb")
-        first = _read_message(reader)
-    except (OSError, ValueError):
-        return None
-    if first is None:
-        return None
-    if "stale" in first:
-        print(f"narrative: not using the server at {path}: {first['stale']}; "
-              "running here (restart `narrative serve` to use it)", file=err)
-        return None
-    if "refused" in first:
-        print(f"narrative: the server at {path} refused the command: {first['refused']}; "
-              "running here", file=err)
-        return None
-    while True:  # the command runs; wait for its exit status
-        message = _read_message(reader)
-        if message is None:
-            print("narrative: error: the server went away before the command finished", file=err)
-            return 1
-        if "exit" in message:
-            return int(message["exit"])
-
-
-def _read_message(reader) -> Optional[dict]:
-    line = reader.readline()
-    return json.loads(line) if line else None
-
-
-def _import_time_env(env) -> Dict[str, str]:
-    return {k: v for k, v in env.items() if k.startswith(IMPORT_TIME_ENV)}
-
-
-def _send_message(sock: socket.socket, message: dict) -> None:
-    try:
-        sock.sendall(json.dumps(message).encode() + b"\n")
-    except OSError:
-        pass  # the client is gone; its child is interrupted by the server loop
-
-
-def stop(path: Path) -> Optional[dict]:
-    """Ask the server on ``path`` to stop: it stops listening at once and exits when the commands
-    it runs have finished. Its answer (``{"stopping": pid, "running": n}``), or None when no
-    server of this user listens there. A server running other code is stopped too (that is the
-    usual reason to stop one)."""
-    if not hasattr(socket, "send_fds") or not path.exists():
-        return None
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        sock.connect(str(path))
-    except OSError:
-        sock.close()
-        return None
-    with sock:
-        if not _ours(path, sock):
-            return None
-        request = json.dumps({"stop": True}).encode()
-        try:
-            socket.send_fds(sock, [_HEADER.pack(len(request))], [0, 1, 2])
-            sock.sendall(request)
-            answer = _read_message(sock.makefile("rb"))
-        except (OSError, ValueError):
-            return None
-        return answer if answer and "stopping" in answer else None
-
-
-# --------------------------------------------------------------------------- server
 
 
 def serve(path: Path, *, preload: Sequence[str] = PRELOAD, log: Callable[[str], None] = print,
@@ -276,7 +92,7 @@ def serve(path: Path, *, preload: Sequence[str] = PRELOAD, log: Callable[[str], 
         before = dict(os.environ)  # before the imports set any
         imported = _preload(preload)
         _SET_BY_IMPORTS.update({k: v for k, v in os.environ.items() if before.get(k) != v})
-        own = _Identity(fingerprint(), _import_time_env(before))
+        own = _Identity(fingerprint(), import_time_env(before))
         log(f"narrative serve: listening on {path} ({imported} modules imported in "
             f"{time.perf_counter() - started:.1f} s); Ctrl-C stops")
         _loop(listener, own, run or _run_cli, log, lambda: _unlink_if(path, bound))
@@ -375,7 +191,7 @@ def _loop(listener: socket.socket, own: "_Identity", run, log,
                 if isinstance(key.data, _Incoming):
                     request = _take_request(key.data, own, selector, incoming, log)
                     if request == "stop":
-                        _send_message(key.fileobj, {"stopping": os.getpid(),
+                        send_message(key.fileobj, {"stopping": os.getpid(),
                                                     "running": len(children)})
                         key.data.close()
                         log(f"narrative serve: stop requested; {len(children)} running "
@@ -451,7 +267,7 @@ def _reap(children, selector, log) -> None:
         conn, started = entry
         exit_code = os.waitstatus_to_exitcode(status)
         exit_code = 128 - exit_code if exit_code < 0 else exit_code  # killed by a signal: 128 + N
-        _send_message(conn, {"exit": exit_code})
+        send_message(conn, {"exit": exit_code})
         log(f"narrative serve: child {pid} exited {exit_code} after {time.perf_counter() - started:.1f} s")
         try:
             selector.unregister(conn)
@@ -497,7 +313,7 @@ class _Incoming:
         """Take what has arrived; True once the request is complete. Raises BlockingIOError
         when nothing has, ConnectionError when the client hung up, :class:`_Declined` when
         the request is too large or brings too many descriptors."""
-        expected = _HEADER.size + (self.size or 0)
+        expected = HEADER.size + (self.size or 0)
         data, fds, _, _ = socket.recv_fds(self.conn, expected - len(self.data), 3)
         self.fds += fds
         if len(self.fds) > 3:
@@ -505,14 +321,14 @@ class _Incoming:
         if not data:
             raise ConnectionError("the client closed the connection mid-request")
         self.data += data
-        if self.size is None and len(self.data) == _HEADER.size:
-            (self.size,) = _HEADER.unpack(self.data)
+        if self.size is None and len(self.data) == HEADER.size:
+            (self.size,) = HEADER.unpack(self.data)
             if self.size > MAX_REQUEST:
                 raise _Declined(f"a request of {self.size} bytes; at most {MAX_REQUEST}")
-        return self.size is not None and len(self.data) == _HEADER.size + self.size
+        return self.size is not None and len(self.data) == HEADER.size + self.size
 
     def payload(self) -> bytes:
-        return bytes(self.data[_HEADER.size:])
+        return bytes(self.data[HEADER.size:])
 
     def close(self) -> None:
         """Close the connection and the descriptors received on it."""
@@ -529,9 +345,9 @@ def _accept(listener: socket.socket, selector, incoming: Dict[socket.socket, _In
     import selectors
 
     conn, _ = listener.accept()
-    uid = _peer_uid(conn)
+    uid = peer_uid(conn)
     if uid is not None and uid != os.getuid():
-        _send_message(conn, {"refused": "this server runs its own user's commands only"})
+        send_message(conn, {"refused": "this server runs its own user's commands only"})
         conn.close()
         log(f"narrative serve: refused a client of user {uid}")
         return
@@ -572,7 +388,7 @@ def _turn_away(waiting: _Incoming, answer, selector, incoming) -> None:
     if incoming.pop(waiting.conn, None) is not None:
         selector.unregister(waiting.conn)
     if answer is not None:
-        _send_message(waiting.conn, answer if isinstance(answer, dict) else {"refused": answer})
+        send_message(waiting.conn, answer if isinstance(answer, dict) else {"refused": answer})
     waiting.close()
 
 
@@ -640,7 +456,7 @@ def _is_variable(name: object, value: object) -> bool:
 def _mismatch(request: dict, own: "_Identity") -> Optional[str]:
     """Why a client runs other code than the server (its package files or import-time
     settings differ), or None."""
-    theirs = _import_time_env(request["env"])
+    theirs = import_time_env(request["env"])
     if request["fingerprint"] != own.fingerprint:
         return "its package files differ from yours"
     if theirs != own.env:
@@ -697,7 +513,7 @@ def _child(conn: socket.socket, request: _Request, run) -> int:
     os.environ.update(_SET_BY_IMPORTS)  # as a fresh process importing them would have (KMP_*, ...)
     os.environ.update(request.env)
     _reopen_standard_streams()
-    _send_message(conn, {"pid": os.getpid()})
+    send_message(conn, {"pid": os.getpid()})
     conn.close()
     return run(list(request.argv))
 
@@ -711,7 +527,7 @@ def _reopen_standard_streams() -> None:
 
 def _run_cli(argv: List[str]) -> int:
     """Run the ``narrative`` CLI on ``argv`` as the console script would; its exit status."""
-    from .cli import app
+    from ..cli import app
 
     try:
         app(args=argv, prog_name="narrative")
