@@ -419,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"load average at end: {load['end']}; scoring")
     score(texts, results)
 
-    from narrative.evaluate import evaluation_versions
+    from narrative.labelled import evaluation_versions
 
     versions = {**evaluation_versions(), "git": load.get("git") or git_state()}
     wall = load["wall_s"]

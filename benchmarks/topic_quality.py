@@ -149,7 +149,8 @@ def ctfidf_terms(model, *, top: int = 10, distinct_words: bool = False) -> dict[
 
 def run_systems(args, texts, labels, embeddings, embedder, tokenized) -> dict[str, list[dict]]:
     from narrative.config import Settings
-    from narrative.evaluate import evaluate_topics, fit_narrative_topics
+    from narrative.evaluate import evaluate_topics
+    from narrative.labelled import fit_narrative_topics
 
     systems = {
         "BERTopic defaults": lambda run: fit_bertopic(
@@ -324,9 +325,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from narrative.embed import load_embedder
-    from narrative.evaluate import (
-        evaluation_versions, read_jsonl_corpus, tokenize_for_npmi, write_json,
-    )
+    from narrative.evaluate import tokenize_for_npmi
+    from narrative.labelled import evaluation_versions, read_jsonl_corpus, write_json
 
     corpus = read_jsonl_corpus(args.corpus)
     if corpus.labels is None:

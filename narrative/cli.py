@@ -350,7 +350,7 @@ def evaluate(
     """
 
     def go():
-        from .evaluate import evaluate_corpus, write_json
+        from .labelled import evaluate_corpus, write_json
 
         result = evaluate_corpus(
             corpus, label_field=label_field or None, codebook_path=codebook,

@@ -9,16 +9,15 @@ import random
 import numpy as np
 import pytest
 
+from narrative.errors import CorpusError
 from narrative.evaluate import (
-    CorpusError,
     evaluate_topics,
     npmi_coherence,
     npmi_per_topic,
-    read_jsonl_corpus,
     tokenize_for_npmi,
     topic_diversity,
-    write_json,
 )
+from narrative.labelled import read_jsonl_corpus, write_json
 
 EPS = 1e-12
 
@@ -240,7 +239,7 @@ def test_read_jsonl_corpus_names_the_bad_line(tmp_path):
 
 def test_paragraph_unit_splits_records_and_inherits_labels(tmp_path):
     from narrative.config import Settings
-    from narrative.evaluate import _units
+    from narrative.labelled import _units
 
     long_para = " ".join(["word"] * 20)
     path = _write_jsonl(tmp_path / "u.jsonl", [
@@ -312,7 +311,7 @@ _TOPICS = {
 
 @pytest.mark.slow
 def test_evaluate_corpus_recovers_three_clear_topics(tmp_path, embedder):
-    from narrative.evaluate import evaluate_corpus
+    from narrative.labelled import evaluate_corpus
 
     rng = random.Random(7)
     records = []
