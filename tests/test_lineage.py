@@ -108,3 +108,16 @@ def test_empty_runs_and_bad_input():
         match_narratives([0], BASIS[:1], [0], BASIS[:1], threshold=0)
     with pytest.raises(ValueError, match="new_centroids must have one row per new id"):
         match_narratives([0], BASIS[:1], [0, 1], BASIS[:1])
+
+
+def test_a_discovered_narrative_whose_name_is_nan_is_matched_by_its_centroid():
+    """Blank codebook names come back from the store as NaN: they are no name, so a discovered
+    narrative continues by similarity instead of dying and being born again under a new id."""
+    rng = np.random.default_rng(0)
+    old = rng.normal(size=(3, 8))
+    new = old + 0.01 * rng.normal(size=(3, 8))
+    lineage = match_narratives([0, 5, 6], old, [0, 1, 2], new, next_id=7,
+                               old_names=["Sanctions", float("nan"), float("nan")],
+                               new_names=["Sanctions", float("nan"), None])
+    assert lineage.id_map() == {-1: -1, 0: 0, 1: 5, 2: 6}
+    assert list(lineage.events["event"]) == ["continuation"] * 3

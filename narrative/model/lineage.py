@@ -117,24 +117,40 @@ def match_narratives(
                              f"{cent.shape} for {len(ids)} ids")
     old_names = [None] * len(old_ids) if old_names is None else list(old_names)
     new_names = [None] * len(new_ids) if new_names is None else list(new_names)
-    keep_old = old_ids != -1
-    keep_new = new_ids != -1
+    keep_old, keep_new = old_ids != -1, new_ids != -1
     o_ids, n_ids = old_ids[keep_old], new_ids[keep_new]
-    o_names = [n for n, k in zip(old_names, keep_old) if k]
-    n_names = [n for n, k in zip(new_names, keep_new) if k]
-
     if len(o_ids) and len(n_ids):
         sim = unit_rows(old_c[keep_old]) @ unit_rows(new_c[keep_new]).T
     else:
         sim = np.zeros((len(o_ids), len(n_ids)))
-    # Named narratives: same name links, different names never link.
+    edges, pinned = _links(sim, [_name(n) for n, k in zip(old_names, keep_old) if k],
+                           [_name(n) for n, k in zip(new_names, keep_new) if k], threshold)
+    fresh = next_id if next_id is not None else int(max([*o_ids, *n_ids, -1])) + 1
+    stable, rows = _stable_ids(o_ids, len(n_ids), sim, edges, pinned, fresh)
+    stable_all = np.full(len(new_ids), -1, dtype=int)
+    stable_all[keep_new] = stable
+    return Lineage(new_ids=new_ids, stable_ids=stable_all,
+                   events=_events(rows, o_ids, stable), similarity=sim)
+
+
+def _name(value: object) -> str | None:
+    """A codebook name, or None for a discovered narrative (whose name may arrive as NaN)."""
+    return value if isinstance(value, str) and value else None
+
+
+def _links(sim: np.ndarray, old_names: list, new_names: list, threshold: float
+           ) -> tuple[set[tuple[int, int]], np.ndarray]:
+    """The old/new pairs that continue each other, and which of them share a codebook name.
+
+    Named narratives with the same name always link and with different names never do; other
+    pairs link when one is the other's best match at ``threshold`` or more.
+    """
     allowed = np.ones_like(sim, dtype=bool)
     pinned = np.zeros_like(sim, dtype=bool)
-    for i, a in enumerate(o_names):
-        for j, b in enumerate(n_names):
+    for i, a in enumerate(old_names):
+        for j, b in enumerate(new_names):
             if a is not None and b is not None:
-                allowed[i, j] = a == b
-                pinned[i, j] = a == b
+                allowed[i, j] = pinned[i, j] = a == b
     score = np.where(allowed, sim, -np.inf)
     edges: set[tuple[int, int]] = {(int(i), int(j)) for i, j in zip(*np.nonzero(pinned))}
     if score.size:
@@ -146,11 +162,16 @@ def match_narratives(
             j = int(np.argmax(score[i]))
             if score[i, j] >= threshold:
                 edges.add((i, j))
+    return edges, pinned
 
-    fresh = next_id if next_id is not None else int(max([*o_ids, *n_ids, -1])) + 1
-    stable = np.full(len(n_ids), -1, dtype=int)
+
+def _stable_ids(o_ids: np.ndarray, n_new: int, sim: np.ndarray, edges: set[tuple[int, int]],
+                pinned: np.ndarray, fresh: int) -> tuple[np.ndarray, list[tuple]]:
+    """Each new narrative's stable id, and one ``(event, olds, news, similarity)`` per component
+    of the link graph; new ids are numbered from ``fresh``."""
+    stable = np.full(n_new, -1, dtype=int)
     rows = []
-    for olds, news in _components(len(o_ids), len(n_ids), sorted(edges)):
+    for olds, news in _components(len(o_ids), n_new, sorted(edges)):
         best = float(max((sim[i, j] for i in olds for j in news if (i, j) in edges), default=np.nan))
         if not news:
             rows.append(("death", olds, [], np.nan))
@@ -161,10 +182,8 @@ def match_narratives(
             rows.append(("birth", [], news, np.nan))
             continue
         # Old ids go to new narratives one to one, pinned names first, then best similarity.
-        pairs = sorted(
-            ((i, j) for i in olds for j in news if (i, j) in edges),
-            key=lambda p: (not pinned[p], -sim[p], p),
-        )
+        pairs = sorted(((i, j) for i in olds for j in news if (i, j) in edges),
+                       key=lambda p: (not pinned[p], -sim[p], p))
         used_old: set[int] = set()
         for i, j in pairs:
             if i not in used_old and stable[j] == -1:
@@ -178,24 +197,19 @@ def match_narratives(
             (len(olds) == 1, len(news) == 1), "regroup"
         )
         rows.append((kind, olds, news, best))
+    return stable, rows
 
+
+def _events(rows: list[tuple], o_ids: np.ndarray, stable: np.ndarray) -> pd.DataFrame:
+    """The events table, in :data:`EVENTS` order, ids as the runs know them."""
     order = {e: k for k, e in enumerate(EVENTS)}
     records = sorted(
-        (
-            {
-                "event": kind,
-                "old_ids": sorted(int(o_ids[i]) for i in olds),
-                "new_ids": sorted(int(stable[j]) for j in news),
-                "similarity": sim_value,
-            }
-            for kind, olds, news, sim_value in rows
-        ),
+        ({"event": kind, "old_ids": sorted(int(o_ids[i]) for i in olds),
+          "new_ids": sorted(int(stable[j]) for j in news), "similarity": similarity}
+         for kind, olds, news, similarity in rows),
         key=lambda r: (order[r["event"]], r["old_ids"], r["new_ids"]),
     )
-    events = pd.DataFrame(records, columns=["event", "old_ids", "new_ids", "similarity"])
-    stable_all = np.full(len(new_ids), -1, dtype=int)
-    stable_all[keep_new] = stable
-    return Lineage(new_ids=new_ids, stable_ids=stable_all, events=events, similarity=sim)
+    return pd.DataFrame(records, columns=["event", "old_ids", "new_ids", "similarity"])
 
 
 def map_ids(ids: Iterable[int], id_map: Mapping[int, int] | None) -> list[int]:
