@@ -97,9 +97,9 @@ def _progress(quiet: bool):
 
 
 def _ingest_options(boilerplate, keep_boilerplate, day_first, **columns):
-    from .pipeline import IngestOptions
+    from .ingest.options import ReadOptions
 
-    return IngestOptions(
+    return ReadOptions(
         boilerplate=False if keep_boilerplate else (boilerplate or True),
         columns={k: v for k, v in columns.items() if v},
         day_first=day_first,
@@ -134,12 +134,12 @@ def ingest(
     _check_sources(sources)
 
     def go():
-        from .pipeline import ingest as run_ingest
+        from .pipeline import ingest_articles
         from .store import Store
 
         settings = _settings(config)
         with Store(store) as st:
-            summary = run_ingest(
+            summary = ingest_articles(
                 sources, st, manifest=manifest, settings=settings,
                 options=_ingest_options(
                     boilerplate, keep_boilerplate, day_first, text=text_col, date=date_col,
@@ -450,9 +450,24 @@ def serve(
               + (f"; it exits when its {running} running command(s) finish" if running else ""))
         return
     try:
-        run_server(path, log=_echo)
+        run_server(path, run=_run_in_server, log=_echo)
     except ServeError as exc:
         _fail(str(exc))
+
+
+def _run_in_server(argv: List[str]) -> int:
+    """Run the CLI on ``argv`` as the console script would, in a child of ``narrative serve``;
+    its exit status."""
+    try:
+        app(args=argv, prog_name="narrative")
+    except SystemExit as exc:
+        if exc.code is None:
+            return 0
+        if isinstance(exc.code, int):
+            return exc.code
+        print(exc.code, file=sys.stderr)
+        return 1
+    return 0
 
 
 def main() -> None:  # pragma: no cover - console script entry point

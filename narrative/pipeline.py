@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -18,6 +18,7 @@ import pandas as pd
 from .codebook import load_codebook
 from .config import Settings
 from .errors import InputError, StoreError
+from .ingest.options import ReadOptions
 from .ingest.stream import StreamSummary as IngestSummary  # counts of one ingest
 from .model.lineage import map_ids
 from .progress import ProgressFactory, StageTimer, no_progress
@@ -28,25 +29,13 @@ log = logging.getLogger("narrative")
 
 
 # -- ingest -----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class IngestOptions:
-    """How to read the input: boilerplate rules, table columns, date order."""
-
-    boilerplate: str | Path | bool = True
-    """True: the shipped rules; a path: a YAML rules file (extends the defaults); False: keep all."""
-    columns: dict[str, str] = field(default_factory=dict)
-    """Explicit table columns by field (text, date, outlet, title, author, url, id, lang)."""
-    day_first: bool | None = None
-    """Force day/month order for dates like 03/04/2025 (None: the documented rule)."""
-
-
-def ingest(
+def ingest_articles(
     sources: Sequence[str | Path],
     store: Store,
     *,
     manifest: str | Path | None = None,
     settings: Settings = Settings(),
-    options: IngestOptions = IngestOptions(),
+    options: ReadOptions = ReadOptions(),
 ) -> IngestSummary:
     """Read ``sources``, clean, segment and dedup them, and add what is new to ``store``.
 
@@ -250,7 +239,7 @@ def build(
     progress: ProgressFactory = no_progress,
     echo: Callable[[str], None] = lambda s: None,
     title: str | None = None,
-    options: IngestOptions = IngestOptions(),
+    options: ReadOptions = ReadOptions(),
     refit: bool = False,
     scheduler: str | None = None,
     client=None,
@@ -287,7 +276,8 @@ def build(
             _echo_ingest(summary, echo, partitions=result.n_partitions)
         else:
             with timer.stage("ingest"):
-                summary = ingest(sources, store, manifest=manifest, settings=settings, options=options)
+                summary = ingest_articles(sources, store, manifest=manifest, settings=settings,
+                                      options=options)
             _echo_ingest(summary, echo)
             if summary.n_ingested == 0:
                 reasons = ", ".join(f"{k}: {v}" for k, v in summary.reasons().items()) or "no input files"

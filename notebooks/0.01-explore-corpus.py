@@ -49,7 +49,7 @@ SOURCES
 
 # %%
 with nv.Store(WORK_DIR / "narrative.duckdb") as store:
-    summary = nv.ingest(SOURCES, store, manifest=MANIFEST, settings=settings)
+    summary = nv.ingest_articles(SOURCES, store, manifest=MANIFEST, settings=settings)
     articles = store.articles()
     paragraphs = store.paragraphs()
     rejects = store.rejects()

@@ -46,7 +46,7 @@ codebook = nv.load_codebook(CODEBOOK)
 
 # %%
 with nv.Store(WORK_DIR / "narrative.duckdb") as store:
-    nv.ingest(SOURCES, store, manifest=MANIFEST, settings=settings)
+    nv.ingest_articles(SOURCES, store, manifest=MANIFEST, settings=settings)
     fit = nv.fit_run(store, settings=settings, codebook=codebook)
     narratives = narrative_table(store, fit.run_id)  # with each narrative's kind
     paragraphs = store.paragraphs()

@@ -44,7 +44,7 @@ if not SOURCES:  # the demo corpus: 12 weeks, one article per outlet and week (s
     SOURCES = [corpus_path]
 
 with nv.Store(WORK_DIR / "narrative.duckdb") as store:
-    nv.ingest(SOURCES, store, manifest=MANIFEST, settings=settings)
+    nv.ingest_articles(SOURCES, store, manifest=MANIFEST, settings=settings)
     fit = nv.fit_run(store, settings=settings, codebook=nv.load_codebook(CODEBOOK))
     drift = nv.compute_drift(store, fit.run_id, settings=settings)
 print(f"run {fit.run_id}; narratives in report order:", drift.narrative_order)

@@ -49,7 +49,7 @@ def test_two_processes_give_identical_assignments():
 def test_input_order_does_not_change_assignments(tmp_path, embedder):
     from narrative.codebook import load_codebook
     from narrative.config import Settings
-    from narrative.pipeline import ingest
+    from narrative.pipeline import ingest_articles as ingest
     from narrative.runs import fit_run
     from narrative.sample import generate_demo_corpus
     from narrative.store import Store
@@ -78,7 +78,7 @@ def test_input_order_does_not_change_assignments(tmp_path, embedder):
 def test_run_measures_its_own_stability_across_seeds_when_asked(tmp_path, embedder):
     from narrative.codebook import load_codebook
     from narrative.config import Settings
-    from narrative.pipeline import ingest
+    from narrative.pipeline import ingest_articles as ingest
     from narrative.runs import fit_run
     from narrative.report.sections import stability_sentence
     from narrative.sample import generate_demo_corpus

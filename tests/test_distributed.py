@@ -14,7 +14,7 @@ from narrative.distributed import (
     DaskRunner, EmbedderSpec, build_distributed, loaded_embedders, partition_files,
     resolve_scheduler,
 )
-from narrative.pipeline import ingest
+from narrative.pipeline import ingest_articles as ingest
 from narrative.runs import fit_sample
 from narrative.store import Store
 

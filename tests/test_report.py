@@ -377,7 +377,7 @@ def _synthetic_run(folder: Path, *, stability: dict | None):
 
 
     from narrative.config import Settings
-    from narrative.pipeline import ingest
+    from narrative.pipeline import ingest_articles as ingest
     from narrative.store import RunRecord, Store
 
     records, k = [], 0

@@ -58,7 +58,7 @@ def test_update_embeds_only_new_paragraphs_and_refit_keeps_ids_stable(tmp_path, 
 
     from narrative.codebook import load_codebook
     from narrative.config import Settings
-    from narrative.pipeline import ingest
+    from narrative.pipeline import ingest_articles as ingest
     from narrative.runs import fit_run
     from narrative.sample import generate_demo_corpus
     from narrative.store import Store
@@ -129,7 +129,7 @@ def test_fit_sample_is_seeded_sorted_and_only_above_the_limit():
 def test_a_corpus_above_the_sample_size_is_fitted_on_a_sample_and_fully_assigned(tmp_path, embedder):
     from narrative.codebook import load_codebook
     from narrative.config import Settings
-    from narrative.pipeline import ingest
+    from narrative.pipeline import ingest_articles as ingest
     from narrative.runs import fit_run
     from narrative.sample import generate_demo_corpus
     from narrative.store import Store

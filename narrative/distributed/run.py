@@ -112,7 +112,7 @@ def build_distributed(
     The stored result is the in-process build's: dedup sees the whole corpus on the driver, the
     embedding chunks are the in-process ones, and the fit runs on the driver.
     """
-    from ..pipeline import IngestOptions
+    from ..ingest.options import ReadOptions
 
     if client is None and scheduler:
         with connect(scheduler) as own_client:
@@ -129,7 +129,7 @@ def build_distributed(
         with timer.stage("ingest"):
             summary, used_partitions = _ingest(
                 sources, store, runner, settings=settings, manifest=manifest,
-                options=options or IngestOptions(), n_partitions=n_partitions or 2 * runner.n_threads,
+                options=options or ReadOptions(), n_partitions=n_partitions or 2 * runner.n_threads,
             )
     fit = fit_run(store, settings=settings, codebook=codebook, embedder=cached_embedder(spec),
                   timer=timer, refit=refit, runner=runner)

@@ -166,7 +166,7 @@ _ASSEMBLY_CODE = ("assemble.py", "boilerplate.py", "clean.py", "manifest.py", "m
 
 @functools.lru_cache(maxsize=1)
 def _code_salt() -> str:
-    from narrative import __version__
+    from narrative._version import __version__
 
     h = hashlib.sha256(__version__.encode())
     for name in _ASSEMBLY_CODE:

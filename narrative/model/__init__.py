@@ -12,7 +12,6 @@ The package: :mod:`.assign` (the assignment rule, pure numpy), :mod:`.subnarrati
 
 from __future__ import annotations
 
-import math
 from typing import Sequence
 
 import numpy as np
@@ -22,6 +21,7 @@ from ..codebook import Codebook
 from ..config import check_outliers
 from ..errors import NotFittedError
 from ..schema import UNASSIGNED, UNASSIGNED_ID
+from .sizing import cluster_size_for, max_cluster_size_for
 from ._bertopic import (
     ExactNeighbourUMAP, KnownTexts, SmallSafeHDBSCAN, labelled_later_bertopic, quiet_libraries,
     zeroshot_topic_mapping,
@@ -49,23 +49,6 @@ MIN_DOCS_FOR_UMAP = 30
 #: (benchmarks/RESULTS.md, 2026-12-06).
 LARGE_FIT_ABOVE = 10_000
 LARGE_FIT_EPOCHS = 100
-
-
-def cluster_size_for(n_docs: int) -> int:
-    """HDBSCAN min_cluster_size scaled to the corpus: about half the square root of its size.
-
-    BERTopic's fixed default (10) finds nothing in a few dozen paragraphs and hundreds of tiny
-    topics in tens of thousands; sqrt scaling keeps the number of narratives readable.
-    """
-    return int(min(500, max(3, round(0.5 * math.sqrt(max(n_docs, 1))))))
-
-
-def max_cluster_size_for(n_docs: int, min_cluster: int, share: float | None) -> int:
-    """HDBSCAN ``max_cluster_size`` for ``share`` of the ``n_docs`` paragraphs it clusters (0 = no
-    cap, as in hdbscan); never below four minimum clusters, so small inputs still form clusters."""
-    if not share:
-        return 0
-    return max(4 * min_cluster, int(share * n_docs))
 
 
 class NarrativeModel:

@@ -20,6 +20,7 @@ from typing import Sequence
 import numpy as np
 
 from ..schema import UNASSIGNED_ID
+from .sizing import max_cluster_size_for
 
 __all__ = [
     "ExactNeighbourUMAP", "KnownTexts", "SmallSafeHDBSCAN", "labelled_later_bertopic",
@@ -249,8 +250,6 @@ class SmallSafeHDBSCAN:
 
     def fit(self, X, y=None):
         X = np.asarray(X)
-        from . import max_cluster_size_for
-
         self.model.max_cluster_size = max_cluster_size_for(
             len(X), self.model.min_cluster_size, self.max_share
         )

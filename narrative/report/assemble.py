@@ -170,7 +170,7 @@ def assemble_report(
         plot_outlet_small_multiples, plot_share_over_time, save_figure,
     )
     from . import sections as build
-    from ..pipeline import narrative_table
+    from ..runs import narrative_table
 
     run = store.run(run_id)
     articles = store.articles()

@@ -89,7 +89,7 @@ def code_salt() -> str:
     that draws the figures, lays out the map and scores NPMI."""
     import matplotlib
 
-    from .. import __version__
+    from .._version import __version__
     from .. import figures
 
     package = Path(figures.__file__).parent.parent

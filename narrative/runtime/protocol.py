@@ -62,7 +62,7 @@ def is_ours(path: Path, sock: socket.socket) -> bool:
 
 def fingerprint() -> str:
     """Identity of the code this process runs: interpreter, version, every package file's size and mtime."""
-    from .. import __version__
+    from .._version import __version__
 
     package = Path(__file__).resolve().parent.parent  # the whole narrative package
     digest = hashlib.sha256(f"{sys.executable}\0{__version__}".encode())

@@ -76,12 +76,12 @@ class _Identity(NamedTuple):
     env: Dict[str, str]  # import-time variables (:data:`IMPORT_TIME_ENV`) as the server started
 
 
-def serve(path: Path, *, preload: Sequence[str] = PRELOAD, log: Callable[[str], None] = print,
-          run: Optional[Callable[[List[str]], int]] = None) -> None:
+def serve(path: Path, *, run: Callable[[List[str]], int], preload: Sequence[str] = PRELOAD,
+          log: Callable[[str], None] = print) -> None:
     """Import ``preload``, listen on ``path`` and fork one child per request until SIGINT/SIGTERM.
 
-    ``run`` executes a command's argv in the child and returns its exit status (default: the
-    ``narrative`` CLI).
+    ``run`` executes a command's argv in the child and returns its exit status (the CLI passes
+    its own entry point: this module imports nothing above it).
     """
     if not hasattr(os, "fork") or not hasattr(socket, "recv_fds"):
         raise ServeError("narrative serve needs a POSIX system (fork and Unix sockets)")
@@ -95,7 +95,7 @@ def serve(path: Path, *, preload: Sequence[str] = PRELOAD, log: Callable[[str], 
         own = _Identity(fingerprint(), import_time_env(before))
         log(f"narrative serve: listening on {path} ({imported} modules imported in "
             f"{time.perf_counter() - started:.1f} s); Ctrl-C stops")
-        _loop(listener, own, run or _run_cli, log, lambda: _unlink_if(path, bound))
+        _loop(listener, own, run, log, lambda: _unlink_if(path, bound))
     finally:
         listener.close()
         _unlink_if(path, bound)
@@ -523,19 +523,3 @@ def _reopen_standard_streams() -> None:
     sys.stdin = open(0, "r", encoding="utf-8", closefd=False)
     sys.stdout = open(1, "w", encoding="utf-8", closefd=False, buffering=1 if os.isatty(1) else -1)
     sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1)
-
-
-def _run_cli(argv: List[str]) -> int:
-    """Run the ``narrative`` CLI on ``argv`` as the console script would; its exit status."""
-    from ..cli import app
-
-    try:
-        app(args=argv, prog_name="narrative")
-    except SystemExit as exc:
-        if exc.code is None:
-            return 0
-        if isinstance(exc.code, int):
-            return exc.code
-        print(exc.code, file=sys.stderr)
-        return 1
-    return 0

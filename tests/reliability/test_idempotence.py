@@ -30,7 +30,7 @@ class CountingEmbedder:
 
 def _ingest_and_embed(sources, store, embedder):
     from narrative.embed import embed_paragraphs
-    from narrative.pipeline import ingest
+    from narrative.pipeline import ingest_articles as ingest
 
     summary = ingest(sources, store)
     distinct = store.paragraphs().drop_duplicates("text_hash").sort_values("text_hash")
