@@ -27,7 +27,7 @@ from .ingest.stream import StreamSummary as IngestSummary  # counts of one inges
 from .schema import UNASSIGNED, content_hash
 from .store import RunRecord, Store, StoreError
 from .update import map_ids
-from .errors import InputError  # noqa: F401 (defined in errors, raised here)
+from .errors import ConfigError, InputError
 
 log = logging.getLogger("narrative")
 
@@ -513,8 +513,6 @@ def compute_drift(store: Store, run_id: str, *, settings: Settings = Settings())
         embeddings = dict(zip(distinct["text_hash"], vectors))
     except StoreError:  # embeddings of another model only: framing shift is left empty
         embeddings = None
-    if settings.shares not in ("hard", "soft"):
-        raise ValueError(f"shares must be 'hard' or 'soft'; got {settings.shares!r}")
     distribution = None
     if settings.shares == "soft":
         stored = store.distributions(run_id)
@@ -573,10 +571,10 @@ def soft_distribution_frame(
 
 def write_drift(frames: DriftFrames, out_dir: Path) -> dict[str, Path]:
     """shares.csv, changepoints.csv (DESIGN.md columns first), divergence, emerging, framing CSVs."""
-    from .io import atomic_write_text
+    from .io import atomic_write_text, prepare_output_dir
     from .schema import CHANGEPOINT_COLUMNS, SHARES_COLUMNS
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = prepare_output_dir(out_dir)
     paths = {}
     for name, first in (("shares", SHARES_COLUMNS), ("changepoints", CHANGEPOINT_COLUMNS),
                         ("divergence", []), ("emerging", []), ("framing", []),
@@ -594,6 +592,27 @@ def write_drift(frames: DriftFrames, out_dir: Path) -> dict[str, Path]:
 
 
 # -- report -----------------------------------------------------------------------------------
+#: The report files ``write_report`` can write.
+REPORT_FORMATS = ("html", "pdf")
+
+
+def report_formats(formats: str | Sequence[str]) -> list[str]:
+    """The report formats asked for (``"html,pdf"`` or a list), checked: at least one, each
+    known, else a :class:`ConfigError` naming the valid ones. A report with no format would
+    write no report at all."""
+    items = formats.split(",") if isinstance(formats, str) else list(formats)
+    asked = list(dict.fromkeys(str(f).strip().lower() for f in items if str(f).strip()))
+    unknown = [f for f in asked if f not in REPORT_FORMATS]
+    if unknown:
+        problem = f"unknown report format(s) {', '.join(map(repr, unknown))}"
+    elif not asked:
+        problem = f"no report format in {formats!r}"
+    else:
+        return asked
+    raise ConfigError(f"{problem}; valid formats: {', '.join(REPORT_FORMATS)} "
+                      "(comma-separated, e.g. --format html,pdf)")
+
+
 def write_report(
     store: Store,
     run_id: str,
@@ -606,13 +625,11 @@ def write_report(
     title: str | None = None,
 ) -> dict[str, Path]:
     """Figures, shares.csv, changepoints.csv and the report files for one run under ``out_dir``."""
+    from .io import prepare_output_dir
     from .report.assemble import assemble_report
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    unknown = set(formats) - {"html", "pdf"}
-    if unknown:
-        raise ValueError(f"unknown report format(s) {', '.join(sorted(unknown))}; use html and/or pdf")
+    formats = report_formats(formats)
+    out_dir = prepare_output_dir(out_dir)
     drift = drift or compute_drift(store, run_id, settings=settings)
     paths = write_drift(drift, out_dir)
     model = assemble_report(
@@ -666,10 +683,15 @@ def build(
     A store that already holds a run with the same model settings and codebook is updated: new
     paragraphs are assigned with the saved model. ``refit=True`` clusters everything afresh.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    from .embed.sentence import resolve_model_path
+    from .io import prepare_output_dir
+
+    # Everything the user gave is checked before any long work.
+    formats = report_formats(formats)
+    out_dir = prepare_output_dir(out_dir)
     store_path = Path(store_path) if store_path else out_dir / "narrative.duckdb"
-    codebook = load_codebook(codebook_path)  # validate before any long work
+    codebook = load_codebook(codebook_path)
+    resolve_model_path(settings.embedding_model)
     timer = StageTimer()
     embedder = _start_embedder(settings)  # loads while this process ingests
     with (
