@@ -1,9 +1,10 @@
-"""Small, safe file-system helpers: atomic writes, output folders, and file names derived from
-untrusted text.
+"""Small, safe file-system helpers: atomic writes, output folders, CSV files, and file names derived
+from untrusted text.
 
 Reports, figures and models are written next to the user's other files, so a crash or a Ctrl-C must
 never leave a half-written file under the final name, a narrative or outlet name (which comes from
-article text or a codebook) must never become a path that escapes the output folder, and an output that cannot be written (a file where a folder should be, a read-only
+article text or a codebook) must never become a path that escapes the output folder nor a formula a
+spreadsheet runs, and an output that cannot be written (a file where a folder should be, a read-only
 or full disk) is an :class:`~narrative.errors.OutputError` naming the path, not a traceback.
 """
 
@@ -16,16 +17,25 @@ import re
 import tempfile
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 from .errors import OutputError
 
-__all__ = ["CODE_SUFFIXES", "atomic_write_bytes", "atomic_write_text", "check_output_file",
-           "from_the_os", "fsync_dir", "output_error", "prepare_output_dir",
-           "remove_stale_temporaries", "safe_filename", "temp_prefix"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["CODE_SUFFIXES", "FORMULA_STARTS", "atomic_write_bytes", "atomic_write_text",
+           "check_output_file", "csv_safe", "from_the_os", "fsync_dir", "output_error",
+           "prepare_output_dir", "remove_stale_temporaries", "safe_filename", "temp_prefix",
+           "write_csv"]
 
 #: Suffixes of file formats that can run code when loaded (pickle and its relatives: joblib,
 #: torch ``.bin``/``.pt``, numpy object arrays): model folders holding one are refused.
 CODE_SUFFIXES = frozenset({".pkl", ".pickle", ".bin", ".joblib", ".pt", ".pth", ".ckpt", ".npy",
                            ".npz", ".dill", ".sav", ".cloudpickle"})
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 #: What to do about an output that cannot be written, by errno.
 _ADVICE = {
@@ -163,6 +173,37 @@ def check_output_file(path: str | os.PathLike[str]) -> Path:
                           f"e.g. {target / 'suggested.yaml'}")
     prepare_output_dir(target.parent)
     return target
+
+
+def csv_safe(value: Any) -> Any:
+    """``value`` with a ``'`` in front when it is text a spreadsheet would run as a formula
+    (starting with ``= + - @``, a tab or a carriage return: OWASP's guidance); anything else,
+    numbers included, unchanged. The text stays readable: ``'=HYPERLINK(...)``."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def write_csv(path: str | os.PathLike[str], frame: "pd.DataFrame", *,
+              float_format: str | None = None) -> Path:
+    """Write ``frame`` (no index) as CSV to ``path`` atomically, every text cell and column name
+    passed through :func:`csv_safe`: the one way the package writes a CSV file.
+
+    Number columns are written as numbers (a negative share or magnitude stays ``-0.25``); only
+    text can be read as a formula.
+    """
+    import pandas as pd
+
+    types = pd.api.types
+    safe = frame.copy()
+    for column in safe.columns:
+        values = safe[column]
+        if not (types.is_numeric_dtype(values) or types.is_datetime64_any_dtype(values)
+                or types.is_timedelta64_dtype(values)):  # these keep their own formatting
+            safe[column] = values.map(csv_safe)
+    safe.columns = [csv_safe(c) for c in safe.columns]
+    text = safe.to_csv(index=False, float_format=float_format, lineterminator="\n")
+    return atomic_write_text(path, text)
 
 
 def temp_prefix(target: str | os.PathLike[str]) -> str:

@@ -571,7 +571,7 @@ def soft_distribution_frame(
 
 def write_drift(frames: DriftFrames, out_dir: Path) -> dict[str, Path]:
     """shares.csv, changepoints.csv (DESIGN.md columns first), divergence, emerging, framing CSVs."""
-    from .io import atomic_write_text, prepare_output_dir
+    from .io import prepare_output_dir, write_csv
     from .schema import CHANGEPOINT_COLUMNS, SHARES_COLUMNS
 
     out_dir = prepare_output_dir(out_dir)
@@ -587,7 +587,7 @@ def write_drift(frames: DriftFrames, out_dir: Path) -> dict[str, Path]:
         for col in frame.columns:  # lists (top terms) as "a; b; c"
             if frame[col].map(lambda v: isinstance(v, (list, tuple))).any():
                 frame[col] = frame[col].map(lambda v: "; ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
-        paths[name] = atomic_write_text(out_dir / f"{name}.csv", frame.to_csv(index=False, float_format="%.4f"))
+        paths[name] = write_csv(out_dir / f"{name}.csv", frame, float_format="%.4f")
     return paths
 
 
