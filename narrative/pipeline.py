@@ -466,6 +466,8 @@ class DriftFrames:
     paragraphs: pd.DataFrame  # labelled paragraphs
     tables: dict[str, pd.DataFrame]
     narrative_order: list[str]
+    left_out: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LEFT_OUT_COLUMNS))
+    """Articles left out of the time views for a suspicious date (see :func:`suspicious_dates`)."""
 
     @property
     def shares(self) -> pd.DataFrame:
@@ -491,14 +493,53 @@ def narrative_table(store: Store, run_id: str) -> pd.DataFrame:
     return narratives
 
 
+#: Columns of :attr:`DriftFrames.left_out`.
+LEFT_OUT_COLUMNS = ["article_id", "outlet", "date", "reason"]
+
+
+def suspicious_dates(articles: pd.DataFrame) -> pd.DataFrame:
+    """The articles whose date the ingest flagged as suspicious (``meta["date_flag"]``: before
+    1900, or after the day it was ingested), with the flag as ``reason``.
+
+    Such a date is kept in the store (it may be right), but it is left out of the time views: one
+    article dated 0001-01-01 or 9999-12-31 would stretch every time axis over millennia (beyond
+    what matplotlib can draw) and add periods holding one article. It still counts in the totals.
+    """
+    if "meta" not in articles or articles.empty:
+        return pd.DataFrame(columns=LEFT_OUT_COLUMNS)
+    flags = articles["meta"].map(_date_flag)
+    flagged = articles[flags.notna() & articles["date"].notna()]
+    return pd.DataFrame({
+        "article_id": flagged["article_id"].to_numpy(), "outlet": flagged["outlet"].to_numpy(),
+        "date": [str(d)[:10] for d in flagged["date"]], "reason": flags[flagged.index].to_numpy(),
+    }, columns=LEFT_OUT_COLUMNS)
+
+
+def _date_flag(meta: object) -> str | None:
+    """The ingest's ``date_flag`` in an article's meta (a JSON text), or None."""
+    try:
+        value = json.loads(meta) if isinstance(meta, str) else meta
+    except ValueError:
+        return None
+    flag = value.get("date_flag") if isinstance(value, dict) else None
+    return str(flag) if flag else None
+
+
 def compute_drift(store: Store, run_id: str, *, settings: Settings = Settings()) -> DriftFrames:
-    """Shares with intervals, change points, divergence, emerging narratives, framing drift."""
+    """Shares with intervals, change points, divergence, emerging narratives, framing drift.
+
+    Articles with a suspicious date (:func:`suspicious_dates`) count as undated here: left out of
+    the time views, still counted in the outlet totals; ``left_out`` lists them.
+    """
     from .drift import distribution_frame, drift_tables, labelled_paragraphs
 
     narratives = narrative_table(store, run_id)
     paragraphs = store.paragraphs()
+    articles = store.articles()
+    left_out = suspicious_dates(articles)
+    articles.loc[isin(articles["article_id"], left_out["article_id"]), "date"] = None
     labelled = labelled_paragraphs(
-        store.articles(), paragraphs, store.assignments(run_id), narratives, period=settings.period
+        articles, paragraphs, store.assignments(run_id), narratives, period=settings.period
     )
     run = store.run(run_id)
     model_run = run["stats"].get("model_run", run_id)
@@ -527,7 +568,7 @@ def compute_drift(store: Store, run_id: str, *, settings: Settings = Settings())
         embeddings=embeddings, texts=dict(zip(distinct["text_hash"], distinct["text"])),
         workers=settings.workers,
     )
-    return DriftFrames(paragraphs=labelled, tables=tables, narrative_order=order)
+    return DriftFrames(paragraphs=labelled, tables=tables, narrative_order=order, left_out=left_out)
 
 
 def _narrative_order(narratives: pd.DataFrame, fitted_sizes: pd.Series | None = None) -> list[str]:
