@@ -66,8 +66,6 @@ def _run(fn):
         _fail(interrupted, 130)
     except _user_errors() as exc:
         _fail(next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__))
-    except ValueError as exc:  # bad settings values
-        _fail(str(exc))
     except Exception as exc:
         if _duckdb_interrupt(exc):
             _fail(interrupted, 130)
@@ -79,6 +77,26 @@ def _duckdb_interrupt(exc: Exception) -> bool:
     if type(exc).__name__ == "InterruptException":
         return True
     return isinstance(exc, RuntimeError) and str(exc).strip() == "Query interrupted"
+
+
+def _at_least(flag: str, value: Optional[int], low: int) -> None:
+    """A whole-number flag below its floor is a one-line error, before any work."""
+    if value is not None and value < low:
+        from .errors import ConfigError
+
+        raise ConfigError(f"{flag} must be a whole number >= {low}; got {value}")
+
+
+def _formats(text: str) -> list[str]:
+    from .pipeline import report_formats
+
+    return report_formats(text)
+
+
+def _out_dir(out: Path) -> Path:
+    from .io import prepare_output_dir
+
+    return prepare_output_dir(out)
 
 
 def _settings(config: Optional[Path], *, base: Optional[dict] = None, **overrides):
@@ -210,17 +228,20 @@ def build(
     def go():
         from .distributed.scheduler import resolve_scheduler
 
+        _at_least("--partitions", partitions, 1)
         common = dict(
             store_path=store, manifest=manifest, codebook_path=codebook,
-            settings=_settings(config, seed=seed),
-            formats=[f.strip() for f in format.split(",") if f.strip()],
+            settings=_settings(config, seed=seed), formats=_formats(format),
             echo=(lambda s: None) if quiet else _echo,
             options=_ingest_options(
                 boilerplate, keep_boilerplate, day_first, text=text_col, date=date_col,
                 outlet=outlet_col, title=title_col, id=id_col,
             ),
         )
+        _out_dir(out)
         address = resolve_scheduler(scheduler)
+        if address:
+            _check_address(address)
         from .pipeline import build as run_build
 
         result = run_build(sources, out, progress=_progress(quiet), refit=refit,
@@ -228,6 +249,20 @@ def build(
         _report_done(result)
 
     _run(go)
+
+
+def _check_address(address: str) -> None:
+    """A scheduler address Dask cannot parse (``foo``: no port) is a one-line error."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    from .errors import SchedulerUnreachable
+
+    try:
+        scheme, location = parse_address(address)
+        if scheme in ("tcp", "tls"):
+            parse_host_port(location)
+    except ValueError as exc:
+        raise SchedulerUnreachable(f"scheduler address {address!r}: {exc}; give tcp://HOST:PORT") from exc
 
 
 def _report_done(result) -> None:
@@ -257,8 +292,12 @@ def demo(
     def go():
         from .pipeline import demo as run_demo
 
+        _at_least("--weeks", weeks, 1)
+        _at_least("--per-week", per_week, 1)
+        settings = _settings(config, base={"stability_seeds": 2}, seed=seed)
+        _out_dir(out)
         result = run_demo(
-            out, seed=seed, settings=_settings(config, base={"stability_seeds": 2}, seed=seed),
+            out, seed=seed, settings=settings,
             n_weeks=weeks,
             articles_per_outlet_week=per_week, progress=_progress(quiet),
             echo=(lambda s: None) if quiet else _echo,
@@ -288,12 +327,13 @@ def drift(
         from .pipeline import compute_drift, write_drift
         from .store import Store
 
-        _settings(config)  # a bad config file fails before the store is opened
+        _settings(config, period=period)  # bad settings fail before the store is opened
         with Store(store, read_only=True) as st:
             stored = st.run(run)
             run_id = stored["run_id"]
             # The run's own settings, unless the config file, environment or a flag says otherwise.
             settings = _settings(config, base=stored["settings"], period=period)
+            _out_dir(out)
             paths = write_drift(compute_drift(st, run_id, settings=settings), out)
         for p in paths.values():
             typer.echo(str(p))
@@ -319,15 +359,14 @@ def report(
         from .store import Store
 
         _settings(config)  # a bad config file fails before the store is opened
+        formats = _formats(format)
         with Store(store, read_only=True) as st:
             stored = st.run(run)
             run_id = stored["run_id"]
             # The run's own settings, unless the config file, environment or a flag says otherwise.
             settings = _settings(config, base=stored["settings"])
-            paths = write_report(
-                st, run_id, out, settings=settings,
-                formats=[f.strip() for f in format.split(",") if f.strip()],
-            )
+            _out_dir(out)
+            paths = write_report(st, run_id, out, settings=settings, formats=formats)
         for p in paths.values():
             typer.echo(str(p))
 
@@ -350,11 +389,18 @@ def evaluate(
     """
 
     def go():
+        from .io import check_output_file
         from .labelled import evaluate_corpus, write_json
 
+        if unit not in ("article", "paragraph"):
+            from .errors import ConfigError
+
+            raise ConfigError(f"--unit must be 'article' or 'paragraph'; got {unit!r}")
+        settings = _settings(config, seed=seed)
+        check_output_file(json_out)
         result = evaluate_corpus(
             corpus, label_field=label_field or None, codebook_path=codebook,
-            settings=_settings(config, seed=seed), unit=unit,
+            settings=settings, unit=unit,
         )
         write_json(result, json_out)
         summary = ", ".join(
@@ -392,6 +438,10 @@ def codebook_suggest(
         from .store import Store
 
         _settings(config)  # validated like every command's, though suggesting reads no setting
+        if out is not None:
+            from .io import check_output_file
+
+            check_output_file(out)
         with Store(store, read_only=True) as st:
             run_id = st.run(run)["run_id"]
             narratives = narrative_table(st, run_id)

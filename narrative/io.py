@@ -1,21 +1,53 @@
-"""Small, safe file-system helpers: atomic writes and file names derived from untrusted text.
+"""Small, safe file-system helpers: atomic writes, output folders, CSV files, and file names derived
+from untrusted text.
 
 Reports, figures and models are written next to the user's other files, so a crash or a Ctrl-C must
-never leave a half-written file under the final name, and a narrative or outlet name (which comes from
-article text or a codebook) must never become a path that escapes the output folder.
+never leave a half-written file under the final name, a narrative or outlet name (which comes from
+article text or a codebook) must never become a path that escapes the output folder nor a formula a
+spreadsheet runs, and an output that cannot be written (a file where a folder should be, a read-only
+or full disk) is an :class:`~narrative.errors.OutputError` naming the path, not a traceback.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
 import tempfile
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "fsync_dir", "remove_stale_temporaries", "safe_filename",
-           "temp_prefix"]
+from .errors import OutputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["CODE_SUFFIXES", "FORMULA_STARTS", "atomic_write_bytes", "atomic_write_text",
+           "check_output_file", "csv_safe", "from_the_os", "fsync_dir", "output_error",
+           "prepare_output_dir", "remove_stale_temporaries", "safe_filename", "temp_prefix",
+           "write_csv"]
+
+#: Suffixes of file formats that can run code when loaded (pickle and its relatives: joblib,
+#: torch ``.bin``/``.pt``, numpy object arrays): model folders holding one are refused.
+CODE_SUFFIXES = frozenset({".pkl", ".pickle", ".bin", ".joblib", ".pt", ".pth", ".ckpt", ".npy",
+                           ".npz", ".dill", ".sav", ".cloudpickle"})
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+#: What to do about an output that cannot be written, by errno.
+_ADVICE = {
+    errno.ENOSPC: "free some disk space or choose another output folder",
+    errno.EDQUOT: "free some disk space or choose another output folder",
+    errno.EROFS: "choose an output folder on a writable disk",
+    errno.EACCES: "choose an output folder you may write to",
+    errno.EPERM: "choose an output folder you may write to",
+    errno.EISDIR: "it is a folder: give a file name",
+    errno.ENOTDIR: "a part of the path is a file, not a folder: choose another path",
+    errno.EEXIST: "a file is in the way of a folder: choose another path",
+}
 
 # Names Windows reserves for devices, with or without an extension ("con.png" is still CON).
 _WINDOWS_RESERVED = frozenset(
@@ -53,7 +85,18 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"data must be bytes; got {type(data).__name__} (use atomic_write_text for str)")
     target = Path(path)
+    try:
+        return _atomic_write(target, data)
+    except OSError as exc:
+        if not from_the_os(exc):
+            raise
+        raise output_error(target, exc) from exc
+
+
+def _atomic_write(target: Path, data: bytes) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_dir():  # os.replace would report the temporary file's name, not this one
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
     try:
         mode = target.stat().st_mode & 0o7777  # keep the permissions of the file we replace
     except FileNotFoundError:
@@ -82,6 +125,85 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "
     if not isinstance(text, str):
         raise TypeError(f"text must be str; got {type(text).__name__}")
     return atomic_write_bytes(path, text.encode(encoding))
+
+
+def from_the_os(exc: OSError) -> bool:
+    """Whether ``exc`` is the file system refusing (it carries an errno: full, read-only, a file in
+    the way), which an :class:`OutputError` reports in one line; an OSError without one was raised
+    by code, not by the OS, and keeps its traceback."""
+    return exc.errno is not None and not isinstance(exc, OutputError)
+
+
+def output_error(path: str | os.PathLike[str], exc: OSError) -> OutputError:
+    """``exc`` (raised while writing ``path``) as a one-line :class:`OutputError` that names the
+    path, the reason and what to do."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    advice = _ADVICE.get(exc.errno or 0, "check the path and the disk")
+    return OutputError(f"cannot write {path}: {reason}; {advice}")
+
+
+def prepare_output_dir(path: str | os.PathLike[str]) -> Path:
+    """Create the output folder ``path`` if needed and check that files can be written in it.
+
+    Called before any long work, so that a file in the way, a read-only disk or a missing
+    permission is an :class:`OutputError` naming the folder at once, not after the ingest.
+    """
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"cannot write to {folder}: it is a file, not a folder; "
+                          "give --out a folder (new or existing)")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=temp_prefix(folder / "probe"), suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        if not from_the_os(exc):
+            raise
+        raise output_error(folder, exc) from exc
+    return folder
+
+
+def check_output_file(path: str | os.PathLike[str]) -> Path:
+    """Check, before any work, that ``path`` can be written as a file: not a folder, and its
+    folder can be created and written in (:func:`prepare_output_dir`)."""
+    target = Path(path)
+    if target.is_dir():
+        raise OutputError(f"cannot write {target}: it is a folder; give a file name, "
+                          f"e.g. {target / 'suggested.yaml'}")
+    prepare_output_dir(target.parent)
+    return target
+
+
+def csv_safe(value: Any) -> Any:
+    """``value`` with a ``'`` in front when it is text a spreadsheet would run as a formula
+    (starting with ``= + - @``, a tab or a carriage return: OWASP's guidance); anything else,
+    numbers included, unchanged. The text stays readable: ``'=HYPERLINK(...)``."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def write_csv(path: str | os.PathLike[str], frame: "pd.DataFrame", *,
+              float_format: str | None = None) -> Path:
+    """Write ``frame`` (no index) as CSV to ``path`` atomically, every text cell and column name
+    passed through :func:`csv_safe`: the one way the package writes a CSV file.
+
+    Number columns are written as numbers (a negative share or magnitude stays ``-0.25``); only
+    text can be read as a formula.
+    """
+    import pandas as pd
+
+    types = pd.api.types
+    safe = frame.copy()
+    for column in safe.columns:
+        values = safe[column]
+        if not (types.is_numeric_dtype(values) or types.is_datetime64_any_dtype(values)
+                or types.is_timedelta64_dtype(values)):  # these keep their own formatting
+            safe[column] = values.map(csv_safe)
+    safe.columns = [csv_safe(c) for c in safe.columns]
+    text = safe.to_csv(index=False, float_format=float_format, lineterminator="\n")
+    return atomic_write_text(path, text)
 
 
 def temp_prefix(target: str | os.PathLike[str]) -> str:

@@ -7,8 +7,9 @@ notebooks call these functions.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -17,7 +18,8 @@ import pandas as pd
 
 from .codebook import load_codebook
 from .config import Settings
-from .errors import InputError, StoreError
+from .errors import ConfigError, InputError, StoreError
+from .frames import isin
 from .ingest.options import ReadOptions
 from .ingest.stream import StreamSummary as IngestSummary  # counts of one ingest
 from .model.lineage import map_ids
@@ -58,6 +60,8 @@ class DriftFrames:
     paragraphs: pd.DataFrame  # labelled paragraphs
     tables: dict[str, pd.DataFrame]
     narrative_order: list[str]
+    left_out: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LEFT_OUT_COLUMNS))
+    """Articles left out of the time views for a suspicious date (see :func:`suspicious_dates`)."""
 
     @property
     def shares(self) -> pd.DataFrame:
@@ -72,14 +76,53 @@ class DriftFrames:
         return self.tables["changepoints"]
 
 
+#: Columns of :attr:`DriftFrames.left_out`.
+LEFT_OUT_COLUMNS = ["article_id", "outlet", "date", "reason"]
+
+
+def suspicious_dates(articles: pd.DataFrame) -> pd.DataFrame:
+    """The articles whose date the ingest flagged as suspicious (``meta["date_flag"]``: before
+    1900, or after the day it was ingested), with the flag as ``reason``.
+
+    Such a date is kept in the store (it may be right), but it is left out of the time views: one
+    article dated 0001-01-01 or 9999-12-31 would stretch every time axis over millennia (beyond
+    what matplotlib can draw) and add periods holding one article. It still counts in the totals.
+    """
+    if "meta" not in articles or articles.empty:
+        return pd.DataFrame(columns=LEFT_OUT_COLUMNS)
+    flags = articles["meta"].map(_date_flag)
+    flagged = articles[flags.notna() & articles["date"].notna()]
+    return pd.DataFrame({
+        "article_id": flagged["article_id"].to_numpy(), "outlet": flagged["outlet"].to_numpy(),
+        "date": [str(d)[:10] for d in flagged["date"]], "reason": flags[flagged.index].to_numpy(),
+    }, columns=LEFT_OUT_COLUMNS)
+
+
+def _date_flag(meta: object) -> str | None:
+    """The ingest's ``date_flag`` in an article's meta (a JSON text), or None."""
+    try:
+        value = json.loads(meta) if isinstance(meta, str) else meta
+    except ValueError:
+        return None
+    flag = value.get("date_flag") if isinstance(value, dict) else None
+    return str(flag) if flag else None
+
+
 def compute_drift(store: Store, run_id: str, *, settings: Settings = Settings()) -> DriftFrames:
-    """Shares with intervals, change points, divergence, emerging narratives, framing drift."""
+    """Shares with intervals, change points, divergence, emerging narratives, framing drift.
+
+    Articles with a suspicious date (:func:`suspicious_dates`) count as undated here: left out of
+    the time views, still counted in the outlet totals; ``left_out`` lists them.
+    """
     from .drift import distribution_frame, drift_tables, labelled_paragraphs
 
     narratives = narrative_table(store, run_id)
     paragraphs = store.paragraphs()
+    articles = store.articles()
+    left_out = suspicious_dates(articles)
+    articles.loc[isin(articles["article_id"], left_out["article_id"]), "date"] = None
     labelled = labelled_paragraphs(
-        store.articles(), paragraphs, store.assignments(run_id), narratives, period=settings.period
+        articles, paragraphs, store.assignments(run_id), narratives, period=settings.period
     )
     run = store.run(run_id)
     model_run = run_stats(store, run_id).model_run
@@ -94,8 +137,6 @@ def compute_drift(store: Store, run_id: str, *, settings: Settings = Settings())
         embeddings = dict(zip(distinct["text_hash"], vectors))
     except StoreError:  # embeddings of another model only: framing shift is left empty
         embeddings = None
-    if settings.shares not in ("hard", "soft"):
-        raise ValueError(f"shares must be 'hard' or 'soft'; got {settings.shares!r}")
     distribution = None
     if settings.shares == "soft":
         stored = store.distributions(run_id)
@@ -110,7 +151,7 @@ def compute_drift(store: Store, run_id: str, *, settings: Settings = Settings())
         embeddings=embeddings, texts=dict(zip(distinct["text_hash"], distinct["text"])),
         workers=settings.workers,
     )
-    return DriftFrames(paragraphs=labelled, tables=tables, narrative_order=order)
+    return DriftFrames(paragraphs=labelled, tables=tables, narrative_order=order, left_out=left_out)
 
 
 def _narrative_order(narratives: pd.DataFrame, fitted_sizes: pd.Series | None = None) -> list[str]:
@@ -154,10 +195,10 @@ def soft_distribution_frame(
 
 def write_drift(frames: DriftFrames, out_dir: Path) -> dict[str, Path]:
     """shares.csv, changepoints.csv (DESIGN.md columns first), divergence, emerging, framing CSVs."""
-    from .io import atomic_write_text
+    from .io import prepare_output_dir, write_csv
     from .schema import CHANGEPOINT_COLUMNS, SHARES_COLUMNS
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = prepare_output_dir(out_dir)
     paths = {}
     for name, first in (("shares", SHARES_COLUMNS), ("changepoints", CHANGEPOINT_COLUMNS),
                         ("divergence", []), ("emerging", []), ("framing", []),
@@ -170,11 +211,32 @@ def write_drift(frames: DriftFrames, out_dir: Path) -> dict[str, Path]:
         for col in frame.columns:  # lists (top terms) as "a; b; c"
             if frame[col].map(lambda v: isinstance(v, (list, tuple))).any():
                 frame[col] = frame[col].map(lambda v: "; ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
-        paths[name] = atomic_write_text(out_dir / f"{name}.csv", frame.to_csv(index=False, float_format="%.4f"))
+        paths[name] = write_csv(out_dir / f"{name}.csv", frame, float_format="%.4f")
     return paths
 
 
 # -- report -----------------------------------------------------------------------------------
+#: The report files ``write_report`` can write.
+REPORT_FORMATS = ("html", "pdf")
+
+
+def report_formats(formats: str | Sequence[str]) -> list[str]:
+    """The report formats asked for (``"html,pdf"`` or a list), checked: at least one, each
+    known, else a :class:`ConfigError` naming the valid ones. A report with no format would
+    write no report at all."""
+    items = formats.split(",") if isinstance(formats, str) else list(formats)
+    asked = list(dict.fromkeys(str(f).strip().lower() for f in items if str(f).strip()))
+    unknown = [f for f in asked if f not in REPORT_FORMATS]
+    if unknown:
+        problem = f"unknown report format(s) {', '.join(map(repr, unknown))}"
+    elif not asked:
+        problem = f"no report format in {formats!r}"
+    else:
+        return asked
+    raise ConfigError(f"{problem}; valid formats: {', '.join(REPORT_FORMATS)} "
+                      "(comma-separated, e.g. --format html,pdf)")
+
+
 def write_report(
     store: Store,
     run_id: str,
@@ -187,13 +249,11 @@ def write_report(
     title: str | None = None,
 ) -> dict[str, Path]:
     """Figures, shares.csv, changepoints.csv and the report files for one run under ``out_dir``."""
+    from .io import prepare_output_dir
     from .report.assemble import assemble_report
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    unknown = set(formats) - {"html", "pdf"}
-    if unknown:
-        raise ValueError(f"unknown report format(s) {', '.join(sorted(unknown))}; use html and/or pdf")
+    formats = report_formats(formats)
+    out_dir = prepare_output_dir(out_dir)
     drift = drift or compute_drift(store, run_id, settings=settings)
     paths = write_drift(drift, out_dir)
     model = assemble_report(
@@ -253,10 +313,15 @@ def build(
     embedding and assignment run on that cluster (:mod:`narrative.distributed`); the stored
     result is the same.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    from .embed.sentence import resolve_model_path
+    from .io import prepare_output_dir
+
+    # Everything the user gave is checked before any long work.
+    formats = report_formats(formats)
+    out_dir = prepare_output_dir(out_dir)
     store_path = Path(store_path) if store_path else out_dir / "narrative.duckdb"
-    codebook = load_codebook(codebook_path)  # validate before any long work
+    codebook = load_codebook(codebook_path)
+    resolve_model_path(settings.embedding_model)
     timer = StageTimer()
     on_cluster = scheduler is not None or client is not None
     embedder = None if on_cluster else _start_embedder(settings)  # loads while this process ingests

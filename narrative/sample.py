@@ -52,7 +52,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from narrative.io import atomic_write_text
+from narrative.io import atomic_write_text, write_csv
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -513,7 +513,7 @@ def write_demo_corpus(corpus: DemoCorpus, out_dir: Path) -> tuple[Path, Path]:
         record["date"] = article["date"].isoformat()
         lines.append(json.dumps(record, ensure_ascii=False))
     jsonl = atomic_write_text(out_dir / "demo_corpus.jsonl", "".join(line + "\n" for line in lines))
-    truth = atomic_write_text(out_dir / "truth.csv", corpus.truth.to_csv(index=False, lineterminator="\n"))
+    truth = write_csv(out_dir / "truth.csv", corpus.truth)
     return jsonl, truth
 
 

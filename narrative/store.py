@@ -1,7 +1,9 @@
 """The DuckDB store: one file holding every stage's tables, keyed by content hashes.
 
 Writes are transactions, so a crash leaves the store as it was before the write. DuckDB allows one
-writing process per file; a second one gets :class:`StoreLockedError` with a clear message.
+writing process per file; a second one gets :class:`StoreLockedError` with a clear message. A file
+that DuckDB cannot read (truncated, bit-flipped) or write (a full disk) is a :class:`StoreError`
+naming the file and what to do, whichever query met the damage (see :meth:`Store.__exit__`).
 """
 
 from __future__ import annotations
@@ -90,6 +92,30 @@ PARAGRAPH_SKETCH_COLUMNS = ["paragraph_id", "article_id", "position", *SKETCH_CO
 
 
 
+#: Words of DuckDB's messages for a file it cannot read back: cut short or altered on disk.
+_DAMAGE_WORDS = ("corrupt", "checksum", "could not read enough bytes", "not a valid duckdb")
+
+
+def _store_failure(path: str, exc: BaseException | None) -> StoreError | None:
+    """``exc`` as a :class:`StoreError` when it is DuckDB failing to read or write the file itself
+    (damage, a full disk), else None: a DuckDB error of any other kind is a bug and keeps its
+    traceback."""
+    import duckdb
+
+    if exc is None or isinstance(exc, StoreError) or not isinstance(exc, duckdb.Error):
+        return None
+    message = " ".join(str(exc).split())
+    if any(word in message.lower() for word in _DAMAGE_WORDS):
+        return StoreError(
+            f"{path}: the store file is damaged ({message}); restore it from a backup, or move it "
+            "away and run `narrative build` again to rebuild it from the sources"
+        )
+    if isinstance(exc, duckdb.IOException):
+        return StoreError(f"{path}: cannot read or write the store ({message}); check the disk "
+                          "(free space, permissions) and run again")
+    return None
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
 
@@ -114,20 +140,31 @@ class Store:
         self.path = str(path)
         self._depth = 0  # nesting of transaction() blocks
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             if read_only and not Path(self.path).exists():
                 raise StoreError(f"{self.path}: no such store; run `narrative build` or `ingest` first")
+            if not read_only:
+                from .io import prepare_output_dir
+
+                prepare_output_dir(Path(self.path).parent)
         try:
             self.con = duckdb.connect(self.path, read_only=read_only)
-        except duckdb.IOException as exc:
-            if "lock" in str(exc).lower():
+        except duckdb.Error as exc:
+            if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
                 raise StoreLockedError(
                     f"{self.path} is in use by another narrative process; wait for it to finish "
                     "or use another --store"
                 ) from exc
-            raise StoreError(f"{self.path}: cannot open store ({exc})") from exc
+            failure = _store_failure(self.path, exc)
+            raise failure or StoreError(f"{self.path}: cannot open store ({exc})") from exc
         if not read_only:
-            self._migrate()
+            try:
+                self._migrate()
+            except BaseException as exc:
+                self.con.close()
+                failure = _store_failure(self.path, exc)
+                if failure is None:
+                    raise
+                raise failure from exc
 
     # -- lifecycle -----------------------------------------------------------------------------
     def _migrate(self) -> None:
@@ -150,8 +187,13 @@ class Store:
     def __enter__(self) -> "Store":
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        """Close the store; a DuckDB error that means the file cannot be read or written (damaged,
+        a full disk) leaves the ``with`` block as a :class:`StoreError` naming the file."""
         self.close()
+        failure = _store_failure(self.path, exc)
+        if failure is not None:
+            raise failure from exc
 
     def one(self, sql: str, params: list | None = None) -> tuple | None:
         """First row of a query (the result is consumed fully, as DuckDB requires)."""

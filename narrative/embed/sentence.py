@@ -15,6 +15,8 @@ from typing import Sequence
 import numpy as np
 
 from ..config import DEFAULT_EMBEDDING_MODEL
+from ..errors import ConfigError, ModelFileError
+from ..io import CODE_SUFFIXES
 
 #: Inference precisions: fp32, or bf16 autocast (2-2.6x fp32 with AMX or AMD avx512_bf16, slower
 #: than fp32 elsewhere, see narrative.runtime.cpu; measured agreement with fp32 on ukraine_media_2022 paragraphs: cosine >= 0.9999,
@@ -43,16 +45,34 @@ def packaged_model_path() -> Path:
 
 
 def resolve_model_path(name: str | None) -> tuple[str, Path]:
-    """Map a model name or a local directory to (model_id, directory). Never a hub download."""
+    """Map a model name or a local directory to (model_id, directory). Never a hub download.
+
+    Cheap (no torch): callers check ``embedding_model`` with it before any long work. A local
+    folder holding a file that could run code when loaded (a pickled ``pytorch_model.bin``...)
+    is refused before any library opens it (:class:`ModelFileError`).
+    """
     if name is None or name in _ALIASES or name.lower() in _ALIASES:
         return DEFAULT_EMBEDDING_MODEL, packaged_model_path()
     path = Path(name)
     if path.is_dir() and (path / "modules.json").exists():
+        refuse_code_files(path)
         return path.name, path
-    raise ValueError(
+    raise ConfigError(
         f"embedding model {name!r} is neither the packaged {DEFAULT_EMBEDDING_MODEL} nor a local "
         "sentence-transformers directory; narrative never downloads models"
     )
+
+
+def refuse_code_files(folder: Path) -> None:
+    """Raise :class:`ModelFileError` if ``folder`` (or a folder inside it) holds weights in a
+    format that runs code when loaded: such a file is never opened, whatever else is there."""
+    found = sorted(str(p.relative_to(folder)) for p in folder.rglob("*")
+                   if p.suffix.lower() in CODE_SUFFIXES and not p.is_dir())
+    if found:
+        raise ModelFileError(
+            f"{folder}: refusing to load an embedding model folder holding {', '.join(found)} "
+            "(pickle-like files can run code when loaded); keep its weights as .safetensors only"
+        )
 
 
 class SentenceEmbedder:
@@ -66,7 +86,7 @@ class SentenceEmbedder:
 
         precision = resolve_precision(precision)
         if precision not in PRECISIONS:
-            raise ValueError(
+            raise ConfigError(
                 f"precision must be one of {', '.join(PRECISIONS)} or auto; got {precision!r}"
             )
         base_id, self.path = resolve_model_path(name)
@@ -77,11 +97,11 @@ class SentenceEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
+            raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
         if backend == "auto":
             backend = "torch" if bert.supports(self.path) else "sentence-transformers"
         elif backend == "torch" and not bert.supports(self.path):
-            raise ValueError(f"{self.path}: not a BERT + mean pooling checkpoint; use sentence-transformers")
+            raise ConfigError(f"{self.path}: not a BERT + mean pooling checkpoint; use sentence-transformers")
         self.backend = backend
         if backend == "torch":
             self.model = bert.BertEncoder(self.path)

@@ -10,6 +10,7 @@ refuses any directory holding a file that could execute code when loaded (pickle
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -20,8 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..io import fsync_dir, remove_stale_temporaries, temp_prefix
-from ..errors import ModelFileError  # noqa: F401 (defined in errors, raised here)
+from ..errors import ConfigError, ModelFileError
+from ..io import (CODE_SUFFIXES, from_the_os, fsync_dir, output_error, remove_stale_temporaries,
+                 temp_prefix)
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -29,8 +31,7 @@ CONFIG = "model.json"
 TENSORS = "centroids.safetensors"
 ALLOWED = {MANIFEST, CONFIG, TENSORS}
 #: Suffixes of formats that can run code on load; a model directory holding one is refused.
-UNSAFE_SUFFIXES = {".pkl", ".pickle", ".bin", ".joblib", ".pt", ".pth", ".ckpt", ".npy", ".npz",
-                   ".dill", ".sav", ".cloudpickle"}
+UNSAFE_SUFFIXES = CODE_SUFFIXES
 
 
 
@@ -59,7 +60,6 @@ def save_model(model, path: str | Path) -> Path:
 
     model._check_fitted()
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     narratives = model.narratives_.copy()
     config = {
         "format_version": FORMAT_VERSION,
@@ -91,6 +91,17 @@ def save_model(model, path: str | Path) -> Path:
         arrays["subcentroids"] = np.ascontiguousarray(model.subcentroids_, dtype=np.float32)
         arrays["subcentroid_keys"] = np.ascontiguousarray(model.subcentroid_keys_, dtype=np.int64)
     tensors = save_tensors(arrays)
+    try:
+        return _write_model(path, config, tensors)
+    except OSError as exc:  # a full or read-only disk: one line naming the folder
+        if not from_the_os(exc):
+            raise
+        raise output_error(path, exc) from exc
+
+
+def _write_model(path: Path, config: dict, tensors: bytes) -> Path:
+    """Write the three files into a temporary folder beside ``path`` and rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(path)  # folders left by a save that was killed midway
     old = path.with_name(f".{path.name}.old")
     tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent))
@@ -152,7 +163,8 @@ def _check_directory(path: Path) -> dict:
 
 
 def _read_config(path: Path) -> dict:
-    """The model's JSON config, checked for the keys the loader needs."""
+    """The model's JSON config, checked for the keys the loader needs and their types: a manifest
+    that matches proves only that the files belong together, not that they make sense."""
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
@@ -163,17 +175,67 @@ def _read_config(path: Path) -> dict:
         or not isinstance(config.get("narratives"), list)
     ):
         raise ModelFileError(f"{path}: expected a JSON object with 'params' and 'narratives'")
+    config["params"] = _checked_params(config["params"], path)
+    for key in ("narratives", "subnarratives"):
+        _check_rows(config.get(key, []), key, path)
+    for key in ("codebook", "subnarratives"):
+        if not isinstance(config.get(key, []), (list, type(None))):
+            raise ModelFileError(f"{path}: '{key}' must be a list; got {type(config[key]).__name__}")
+    if not isinstance(config.get("embedding_model"), (str, type(None))):
+        raise ModelFileError(f"{path}: 'embedding_model' must be a text or null")
     return config
+
+
+#: The :class:`~narrative.config.Settings` field each model parameter comes from, where the names
+#: differ; ``refine_iter`` is no setting: a whole number >= 0.
+_SETTING_OF_PARAM = {"random_state": "seed", "refine_iter": None}
+
+
+def _checked_params(params: dict, path: Path) -> dict:
+    """The saved model parameters, each checked like the setting it comes from (names this
+    version does not know are left to the constructor, which refuses them)."""
+    from .config import Settings, check_setting
+
+    settings = {f.name for f in dataclasses.fields(Settings)}
+    checked = dict(params)
+    for name, value in params.items():
+        setting = _SETTING_OF_PARAM.get(name, name)
+        try:
+            if name == "random_state" and value is None:
+                continue
+            if setting in settings:
+                checked[name] = check_setting(setting, value)
+            elif name in _SETTING_OF_PARAM and (
+                    isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise ConfigError(f"{name} must be a whole number >= 0; got {value!r}")
+        except ConfigError as exc:
+            raise ModelFileError(f"{path}: parameter {exc}") from exc
+    return checked
+
+
+#: The type of each column of the saved narratives and sub-narratives tables the loader uses.
+_ROW_TYPES = {"narrative_id": int, "sub_id": int, "label": str, "size": int}
+
+
+def _check_rows(rows: object, key: str, path: Path) -> None:
+    """Every row of a saved table is an object whose known columns have their type."""
+    if not isinstance(rows, list):
+        return  # reported by the caller
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise ModelFileError(f"{path}: {key}[{i}] must be an object; got {type(row).__name__}")
+        for column, kind in _ROW_TYPES.items():
+            value = row.get(column)
+            if column in row and value is not None and (
+                    isinstance(value, bool) or not isinstance(value, kind)):
+                raise ModelFileError(f"{path}: {key}[{i}].{column} must be "
+                                     f"{'a whole number' if kind is int else 'a text'}; got {value!r}")
+        if key == "narratives" and not {"narrative_id", "label"} <= row.keys():
+            raise ModelFileError(f"{path}: {key}[{i}] needs 'narrative_id' and 'label'")
 
 
 def _radii(radii: np.ndarray | None, outliers: object, k: int, path: Path) -> np.ndarray | None:
     """The saved narrative radii, checked against the model's outlier strategy and centroids."""
-    from ..config import check_outliers
-
-    try:
-        outliers = check_outliers(outliers)
-    except ValueError as exc:
-        raise ModelFileError(f"{path / CONFIG}: {exc}") from exc
     if outliers == "reduce":
         if radii is not None:
             raise ModelFileError(f"{path / TENSORS}: radii saved for a model with outliers='reduce'")

@@ -98,6 +98,18 @@ def _latest_interval(shares: pd.DataFrame, narrative: str, outlet: str) -> str:
     )
 
 
+def left_out_sentence(left_out: pd.DataFrame, shown: int = 3) -> str:
+    """Why articles are missing from the time views: how many, which dates, the ingest's flag."""
+    examples = [f"{r.date} ({str(r.reason).replace('_', ' ')})"
+                for r in left_out.sort_values("date").drop_duplicates("date").head(shown).itertuples()]
+    more = ", ..." if left_out["date"].nunique() > shown else ""
+    n = len(left_out)
+    return (f"{n} {'article has' if n == 1 else 'articles have'} a suspicious date "
+            f"({', '.join(examples)}{more}, as flagged at ingest): {'it counts' if n == 1 else 'they count'} "
+            "in the totals and outlet comparisons but not in the time views, and as undated in "
+            "the coverage table.")
+
+
 def summary_sentences(
     drift: "DriftFrames", narratives: pd.DataFrame, n_paragraphs: int, period: str = "week",
     *, articles: pd.DataFrame | None = None, stats: dict | None = None,
@@ -276,7 +288,10 @@ def assemble_report(
         order = {name: i for i, name in enumerate(drift.narrative_order)}
         sections.sort(key=lambda s: order.get(s.label, len(order)))
 
-        dates = pd.to_datetime(articles["date"], errors="coerce")
+        left_out = drift.left_out
+        # The date range of the time views: a suspicious date (0001-01-01) is left out of it.
+        dates = pd.to_datetime(articles["date"].where(~isin(articles["article_id"],
+                                                            left_out["article_id"])), errors="coerce")
         corpus = {
             "articles": int(len(articles)),
             "paragraphs": int(len(paragraphs)),
@@ -284,7 +299,8 @@ def assemble_report(
             "outlets": int(articles["outlet"].nunique()),
             "first date": None if dates.isna().all() else str(dates.min().date()),
             "last date": None if dates.isna().all() else str(dates.max().date()),
-            "undated articles": int(dates.isna().sum()),
+            "undated articles": int(articles["date"].isna().sum()),
+            "articles with a suspicious date": int(len(left_out)),
             "syndicated copies": int(articles["duplicate_of"].notna().sum()),
             "rejected records": store.count("rejects"),
         }
@@ -329,6 +345,8 @@ def assemble_report(
                 f"{corpus['undated articles']} articles have no date: they count in totals but not in "
                 "the time views."
             )
+        if len(left_out):
+            warnings.append(left_out_sentence(left_out))
         if corpus["rejected records"]:
             warnings.append(
                 f"{corpus['rejected records']} input records were rejected; see the store's rejects table."

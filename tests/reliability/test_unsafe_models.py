@@ -20,7 +20,7 @@ import pytest
 
 from narrative.model.persist import ModelFileError, load_model, save_model
 
-from .conftest import hand_made_model
+from .conftest import REPO, hand_made_model
 
 
 class Payload:
@@ -149,3 +149,58 @@ def test_embedding_model_folder_with_a_pickled_bin_never_runs_it(tmp_path):
     assert "weights_only" in str(error.value) or "pickle" in str(error.value).lower() or "Unpickl" in type(error.value).__name__, (
         f"unclear error: {type(error.value).__name__}: {error.value}"
     )
+
+
+@pytest.mark.parametrize("where, value, named", [
+    (("params", "assign_min_similarity"), "high", "assign_min_similarity must be"),
+    (("params", "random_state"), -5, "seed must be"),
+    (("params", "umap_neighbors"), 1.5, "umap_neighbors must be"),
+    (("params", "zeroshot_min_similarity"), float("nan"), "zeroshot_min_similarity must be"),
+    (("params", "guided"), "yes", "guided must be"),
+    (("params", "refine_iter"), "2", "refine_iter must be"),
+    (("params", "outliers"), "drop", "outliers must be one of"),
+    (("narratives",), [1, 2, 3], "narratives[0] must be an object"),
+    (("narratives",), [{"narrative_id": "0", "label": "a"}], "narratives[0].narrative_id"),
+    (("narratives",), [{"narrative_id": 0, "label": 7}], "narratives[0].label"),
+    (("narratives",), [{"narrative_id": 0}], "needs 'narrative_id' and 'label'"),
+    (("subnarratives",), {"a": 1}, "'subnarratives' must be a list"),
+    (("embedding_model",), 5, "'embedding_model' must be"),
+])
+def test_model_config_with_bad_types_fails_clearly_even_with_a_matching_manifest(saved, where, value,
+                                                                                  named):
+    """A model.json edited by hand (or by an attacker) and re-hashed: each value is checked like
+    the setting it comes from, before the model is built (issue 24, case 8)."""
+    config = json.loads((saved / "model.json").read_text())
+    target = config
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = value
+    (saved / "model.json").write_text(json.dumps(config))
+    _rehash(saved)
+    with pytest.raises(ModelFileError) as error:
+        load_model(saved)
+    assert str(saved / "model.json") in str(error.value)
+    assert named in str(error.value)
+
+
+def test_embedding_model_folder_with_a_pickled_bin_is_refused_before_any_library_opens_it(tmp_path):
+    """Fast twin of the test above: refused by name, torch and sentence-transformers untouched."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "evil-model"
+    (folder / "2_Dense").mkdir(parents=True)
+    (folder / "modules.json").write_text("[]")
+    sentinel = tmp_path / "pwned"
+    (folder / "2_Dense" / "pytorch_model.bin").write_bytes(_evil_pickle(sentinel))
+    code = ("import sys\nfrom narrative.embed.sentence import SentenceEmbedder\n"
+            "from narrative.errors import ModelFileError\n"
+            "try:\n    SentenceEmbedder(sys.argv[1])\n"
+            "except ModelFileError as exc:\n    print(exc)\n"
+            "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True,
+                         check=True, timeout=120, cwd=REPO).stdout.splitlines()
+    assert out[0].startswith(f"{folder}: refusing to load an embedding model folder holding "
+                             "2_Dense/pytorch_model.bin")
+    assert out[1] == "False False", "nothing was imported to read it"
+    assert not sentinel.exists()
