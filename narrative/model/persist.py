@@ -194,7 +194,7 @@ _SETTING_OF_PARAM = {"random_state": "seed", "refine_iter": None}
 def _checked_params(params: dict, path: Path) -> dict:
     """The saved model parameters, each checked like the setting it comes from (names this
     version does not know are left to the constructor, which refuses them)."""
-    from .config import Settings, check_setting
+    from ..config import Settings, check_setting
 
     settings = {f.name for f in dataclasses.fields(Settings)}
     checked = dict(params)
