@@ -131,7 +131,7 @@ def test_a_full_disk_while_writing_outputs_is_one_line(command, tiny, corpus, tm
 
 def test_a_full_disk_while_saving_a_model_names_its_folder(tmp_path, monkeypatch):
     from narrative.errors import OutputError
-    from narrative.persist import save_model
+    from narrative.model.persist import save_model
 
     from .reliability.conftest import hand_made_model
 

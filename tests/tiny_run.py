@@ -62,7 +62,7 @@ def build_store(folder: Path, recs: list[dict], *, labels: tuple[str, str] = ("H
                 "Orchard harvest")) -> Path:
     """Ingest ``recs`` into ``folder/narrative.duckdb`` and save run ``run1`` that assigns
     harbour paragraphs to ``labels[0]`` (named) and orchard ones to ``labels[1]`` (discovered)."""
-    from narrative.pipeline import ingest
+    from narrative.pipeline import ingest_articles as ingest
     from narrative.store import RunRecord, Store
 
     corpus = folder / "corpus.jsonl"
