@@ -130,6 +130,8 @@ def test_missing_source_raises_naming_it(tmp_path: Path) -> None:
 
 RECORD = {"id": "r1", "outlet": "Daily  Planet", "date": "2022-03-04T10:15:00Z", "title": "Grain",
           "url": "https://example.org/1", "text": BODY, "author": ["Lois Lane", "Clark Kent"]}
+# another article (same text and another id would be one article read twice: see test_assembly)
+SECOND = {**RECORD, "id": "r2", "text": BODY + " Talks resume next week."}
 
 
 def test_jsonl_fields_and_line_sources(tmp_path: Path) -> None:
@@ -152,7 +154,7 @@ def test_jsonl_fields_and_line_sources(tmp_path: Path) -> None:
 def test_jsonl_gz(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl.gz"
     with gzip.open(path, "wt", encoding="utf-8") as handle:
-        handle.write(json.dumps(RECORD) + "\n" + json.dumps({**RECORD, "id": "r2"}) + "\n")
+        handle.write(json.dumps(RECORD) + "\n" + json.dumps(SECOND) + "\n")
     result = ingest_sources([tmp_path])
     assert [a.source_id for a in result.articles] == ["r1", "r2"]
     assert result.articles[1].source.endswith("c.jsonl.gz:2")
@@ -160,7 +162,7 @@ def test_jsonl_gz(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("codec", "encoding"), [("utf-16", "utf-16"), ("utf-8-sig", "utf-8-sig")])
 def test_jsonl_with_bom(tmp_path: Path, codec: str, encoding: str) -> None:
-    lines = json.dumps(RECORD, ensure_ascii=False) + "\n" + json.dumps({**RECORD, "id": "r2"})
+    lines = json.dumps(RECORD, ensure_ascii=False) + "\n" + json.dumps(SECOND)
     (tmp_path / "c.jsonl").write_bytes(lines.encode(codec))
     result = ingest_sources([tmp_path])
     assert result.rejects == [] and [a.source_id for a in result.articles] == ["r1", "r2"]

@@ -5,6 +5,18 @@ markup cleaning, metadata merge (manifest > record field > the text itself, each
 kept in ``meta``), date sanity flags, then boilerplate removal (rules from
 :mod:`narrative.ingest.boilerplate`; the cuts go to ``removed`` with the final article id).
 
+Nothing is lost without a word:
+
+- Boilerplate rules never eat a record's only text. When their cuts would leave nothing, or
+  only the title, the text is kept uncut (runs of :data:`OVERLONG_TOKEN` excepted), with a
+  warning and the sparing rules in ``meta["boilerplate_kept"]``.
+- Two records that give one article (same outlet, date and cleaned text, hence one
+  ``article_id``) but name it differently (another id, title, url or author) are not merged
+  silently: the first read is the article, the other a reject whose excerpt holds its own
+  values. The article id stays the plain content hash, whatever the input order, and the
+  analysis counts the text once, as it would count a same-outlet copy. Records that add
+  nothing of their own (exact repeats, or a missing value) merge as before.
+
 Column mapping for tabular and JSON inputs lives here too (:class:`ColumnMap`): each field has an
 explicit column or is auto-detected from a list of common names, case-insensitively.
 """
@@ -20,11 +32,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from narrative.ingest.boilerplate import Rule, remove_boilerplate
+from narrative.ingest.boilerplate import Cut, Rule, remove_boilerplate
 from narrative.ingest.clean import clean_text, excerpt
 from narrative.ingest.manifest import MANIFEST_FIELDS, join_authors, parse_date
 from narrative.ingest.metadata import date_flag, find_dates, infer_metadata
-from narrative.schema import Article, Reject
+from narrative.schema import Article, Reject, normalize_for_matching
 from narrative.segment import MAX_WORD_CHARS
 
 __all__ = ["AUTO_COLUMNS", "OVERLONG_TOKEN", "Assembler", "ColumnMap", "IngestOptions",
@@ -143,6 +155,67 @@ def parse_field_date(value: Any, *, day_first: bool | None = None) -> dt.date | 
     raise ValueError("expected YYYY-MM-DD or a date like 'September 2, 2025'")
 
 
+#: What tells apart two records that give one article; ``id`` is the record's own id (the file
+#: name of a document is not: two files of one text are one article).
+IDENTITY_FIELDS = ("id", "title", "url", "author")
+_DIGEST_BITS = 32  # per field; a miss (two values, one digest) only merges silently as before
+
+
+def _field_value(name: str, value: Any) -> str | None:
+    """A record's title, url or author as the article stores it (whitespace and author lists
+    normalised), None when empty."""
+    if value is None:
+        return None
+    if name == "author":
+        return join_authors(value)
+    return " ".join(str(value).split()) or None
+
+
+def _identity(fields: Mapping[str, Any] | None, entry: Mapping[str, Any] | None,
+              source_id: str | None, position: str) -> dict[str, str | None]:
+    """The values of :data:`IDENTITY_FIELDS` a record gives (a manifest entry's first)."""
+    given = {"id": None if position == "file" else _field_value("id", source_id)}
+    for name in IDENTITY_FIELDS[1:]:
+        value = (entry or {}).get(name)
+        given[name] = _field_value(name, value if value is not None else (fields or {}).get(name))
+    return given
+
+
+def _digest(identity: Mapping[str, str | None]) -> int:
+    """One small int per record (32 bits per field, 0 for no value): memory for big corpora."""
+    packed = 0
+    for i, name in enumerate(IDENTITY_FIELDS):
+        value = identity[name]
+        if value is not None:
+            h = hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=4).digest()
+            packed |= (int.from_bytes(h, "big") or 1) << (_DIGEST_BITS * i)
+    return packed
+
+
+def _differing(first: int, other: int) -> list[str]:
+    """Fields where ``other`` has a value and ``first`` another (or none)."""
+    mask = (1 << _DIGEST_BITS) - 1
+    out = []
+    for i, name in enumerate(IDENTITY_FIELDS):
+        a, b = (first >> (_DIGEST_BITS * i)) & mask, (other >> (_DIGEST_BITS * i)) & mask
+        if b and a != b:
+            out.append(name)
+    return out
+
+
+def _spared_rules(cut_text: str, cuts: Sequence[Cut], title: str | None) -> list[str]:
+    """The rules whose cuts are undone because they would leave nothing of the record, or only
+    its title: a rule matches what is usually boilerplate, and a record that is nothing else
+    (a gallery headline, a one-line item) is still all the record has."""
+    rules = sorted({cut[3] for cut in cuts if cut[3] != OVERLONG_TOKEN.name})
+    if not rules:
+        return []
+    if not cut_text or (title and normalize_for_matching(cut_text)
+                        == normalize_for_matching(title)):
+        return rules
+    return []
+
+
 def _author_names(value: str | None) -> list[str]:
     if not value:
         return []
@@ -181,6 +254,10 @@ class Assembler:
     record comes back as a :class:`KnownArticle` without being built again. ``keys``, when
     given, receives the key and id of every article built (16 + 16 bytes each, compact for big
     corpora), for the store to remember them.
+
+    Each article id read is remembered with a digest of its first record's
+    :data:`IDENTITY_FIELDS` (one small int), so that a later record of the same article with
+    values of its own becomes a reject rather than vanishing into the article.
     """
 
     def __init__(self, options: IngestOptions, warnings: list[str], removed: list[dict], *,
@@ -191,6 +268,7 @@ class Assembler:
         self.removed = removed
         self.known = known or {}
         self.keys = keys
+        self._claimed: dict[str, int] = {}  # article id -> digest of its first record's identity
         rules = [repr(rule) for rule in options.rules]
         self._salt = json.dumps([_code_salt(), rules, repr(options.columns), options.day_first,
                                  options.max_chars, options.infer]).encode()
@@ -216,24 +294,59 @@ class Assembler:
         may be unparsed), ``entry`` the manifest row, ``origin`` the label for field values
         (``"field"``, ``"text:heading"``, ``"field:html"``).
         """
+        identity = _identity(fields, entry, source_id, position)
         key = None
         if self.known or self.keys is not None:
             key = self.record_key(raw, fields=fields, entry=entry, source_id=source_id, lang=lang,
                                   meta=meta, origin=origin)
             hit = self.known.get(key)
             if hit is not None:
+                differing = self._claim(hit[0], identity)
+                if differing:  # the other record came first here, but this one is stored
+                    self.warnings.append(
+                        f"{source}: its stored article {hit[0]} is also given by a record read "
+                        f"before it, with another {', '.join(differing)}; one of the two "
+                        "records' values is not in the store")
                 return KnownArticle(hit[0], hit[1], source)
-        article = self._build(raw, source=source, position=position, fields=fields, entry=entry,
-                              source_id=source_id, lang=lang, meta=meta, origin=origin)
-        if key is not None and self.keys is not None and isinstance(article, Article):
+        built = self._build(raw, source=source, position=position, fields=fields, entry=entry,
+                            source_id=source_id, lang=lang, meta=meta, origin=origin)
+        if isinstance(built, Reject):
+            return built
+        article, cuts = built
+        differing = self._claim(article.article_id, identity)
+        if differing:
+            return self._second_record(article.article_id, identity, differing, source,
+                                       position)
+        if cuts:
+            self.removed.extend({"article_id": article.article_id, "start": s, "end": e,
+                                 "text": t, "rule": r} for s, e, t, r in cuts)
+        if key is not None and self.keys is not None:
             self.keys += bytes.fromhex(key) + article.article_id.encode("ascii")
         return article
+
+    def _claim(self, article_id: str, identity: Mapping[str, str | None]) -> list[str]:
+        """Remember the first record of ``article_id``; for a later one, the fields in which it
+        names the article otherwise (empty: it adds nothing and merges)."""
+        digest = _digest(identity)
+        first = self._claimed.setdefault(article_id, digest)
+        return [] if first == digest else _differing(first, digest)
+
+    @staticmethod
+    def _second_record(article_id: str, identity: Mapping[str, str | None],
+                       differing: list[str], source: str, position: str) -> Reject:
+        """The reject of a record whose article an earlier record gave: its values kept."""
+        values = {name: value for name, value in identity.items() if value is not None}
+        kept = json.dumps({"article_id": article_id, **values}, ensure_ascii=False)
+        return Reject(source, position,
+                      "same outlet, date and text as an earlier record but another "
+                      f"{', '.join(differing)}: counted once, as that record's article (this "
+                      "record's values are in the excerpt)", excerpt(kept, limit=500))
 
     def _build(
         self, raw: str, *, source: str, position: str, fields: Mapping[str, Any] | None,
         entry: Mapping[str, Any] | None, source_id: str | None, lang: str | None,
         meta: Mapping[str, Any] | None, origin: str,
-    ) -> Article | Reject:
+    ) -> tuple[Article, list[Cut]] | Reject:
         opts = self.options
         if len(raw) > opts.max_chars:
             return Reject(source, position, f"article too long: {len(raw):,} characters "
@@ -251,10 +364,8 @@ class Assembler:
                 except (ValueError, OverflowError, OSError) as err:
                     self.warnings.append(f"{source}: bad date {value!r} ({err}); date left empty")
                     continue
-            elif name == "author":
-                value = join_authors(value)
             else:
-                value = " ".join(str(value).split()) or None
+                value = _field_value(name, value)
             if value is not None:
                 found[name] = (value, origin)
         inferred: dict[str, tuple[Any, str]] = {}
@@ -283,15 +394,20 @@ class Assembler:
             self.warnings.append(f"{source}: suspicious date {values['date']} ({flag}); kept")
         article_meta.update(meta or {})
         authors = _author_names(values["author"]) + _author_names(article_meta.get("editor"))
-        text, cuts = remove_boilerplate(text, [*opts.rules, OVERLONG_TOKEN], authors=authors)
+        cut_text, cuts = remove_boilerplate(text, [*opts.rules, OVERLONG_TOKEN], authors=authors)
+        spared = _spared_rules(cut_text, cuts, values["title"])
+        if spared:
+            left = "only the title" if cut_text else "nothing"
+            cut_text, cuts = remove_boilerplate(text, [OVERLONG_TOKEN])
+            article_meta["boilerplate_kept"] = spared
+            self.warnings.append(f"{source}: boilerplate rule(s) {', '.join(spared)} would "
+                                 f"leave {left}; text kept uncut")
+        text = cut_text
         overlong = [c for c in cuts if c[3] == OVERLONG_TOKEN.name]
-        if not text:
-            if len(overlong) == len(cuts):
-                return Reject(source, position, "no prose: only runs of over "
-                              f"{MAX_WORD_CHARS:,} characters without a space (longest "
-                              f"{max(len(c[2].strip()) for c in overlong):,})", excerpt(raw))
-            return Reject(source, position, "empty after boilerplate removal (rules: "
-                          f"{', '.join(sorted({c[3] for c in cuts}))})", excerpt(raw))
+        if not text:  # only overlong runs: never prose, whatever the rules
+            return Reject(source, position, "no prose: only runs of over "
+                          f"{MAX_WORD_CHARS:,} characters without a space (longest "
+                          f"{max(len(c[2].strip()) for c in overlong):,})", excerpt(raw))
         if overlong:
             self.warnings.append(
                 f"{source}: cut {len(overlong)} run(s) of over {MAX_WORD_CHARS:,} characters "
@@ -299,8 +415,4 @@ class Assembler:
                 "in the removed table")
         article = Article(text=text, source=source, source_id=source_id, lang=lang,
                           meta=article_meta, **values)
-        if cuts:
-            article_id = article.article_id
-            self.removed.extend({"article_id": article_id, "start": s, "end": e, "text": t,
-                                 "rule": r} for s, e, t, r in cuts)
-        return article
+        return article, cuts

@@ -1,10 +1,14 @@
 """Boilerplate removal driven by a rules file (``narrative/data/boilerplate.yaml``).
 
-Rules are data: each names a regex, how it matches (whole ``line``, ``inline`` span, or ``to_end``
-of the text) and where (``any``/``head``/``tail``/``edges``); see the YAML file's header for the
-format and the user-override semantics. :func:`remove_boilerplate` cuts what the rules match from a
-*cleaned* text and returns every cut as ``(start, end, text, rule)`` with offsets into the text it
-was given, so ``given[start:end] == cut_text``: the cut is auditable and reversible.
+Rules are data: each names a regex, how it matches (whole ``line``, ``inline`` span, ``to_end`` of
+the text from a whole line, or ``inline_to_end`` from a span inside a line) and where
+(``any``/``head``/``tail``/``edges``); see the YAML file's header for the format and the
+user-override semantics. Scraped text often has no line breaks at all (a whole article is one
+line), so the rules for promotions, captions and forms inside paragraphs are ``inline`` spans that
+start a sentence (``{start}``), end where the span itself says, and run only around their
+``trigger`` words. :func:`remove_boilerplate` cuts what the rules match from a *cleaned* text and
+returns every cut as ``(start, end, text, rule)`` with offsets into the text it was given, so
+``given[start:end] == cut_text``: the cut is auditable and reversible.
 
 Removal repeats until no rule matches (a footer line can become the last line only after the
 line below it went), which makes it idempotent; cuts made in later passes are mapped back to the
@@ -15,7 +19,9 @@ it unchanged.
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,16 +32,38 @@ from typing import Any
 import yaml
 
 from narrative.ingest.metadata import DATE_PATTERN
+from narrative.segment import ABBREVIATIONS
 from narrative.errors import BoilerplateError  # noqa: F401 (defined in errors, raised here)
 
 __all__ = ["BoilerplateError", "Cut", "Rule", "load_rules", "remove_boilerplate"]
 
-_MATCH_KINDS = ("line", "inline", "to_end")
+_MATCH_KINDS = ("line", "inline", "to_end", "inline_to_end")
 _WHERE = ("any", "head", "tail", "edges")
+_WORD = re.compile(r"\S+")
 _NAME = r"[A-Z][\w'’-]*\.?(?:\s+(?:[A-Z][\w'’-]*\.?|(?:van|von|de|der|da|di|al|bin|el|la|le)(?=\s+[A-Z]))){1,3}"
-_MACROS = {"{name}": _NAME, "{names}": rf"{_NAME}(?:\s*(?:,|;|&|\band\b)\s*{_NAME})*",
-           "{date}": DATE_PATTERN}
 
+
+def _after(words: frozenset[str], *, negative: bool, tail: str = "") -> list[str]:
+    """Lookbehinds for "right after one of ``words`` (+ ``tail``)", one per word length (a
+    lookbehind needs a fixed width), case-insensitive, the initial word boundary included."""
+    by_width: dict[int, list[str]] = {}
+    for word in sorted(words):
+        by_width.setdefault(len(word), []).append(re.escape(word))
+    sign = "!" if negative else "="
+    return [f"(?<{sign}\\b(?i:{'|'.join(alts)}){tail})" for _, alts in sorted(by_width.items())]
+
+
+# Full stops that end no sentence: after a known abbreviation ("Gov.", "U.S.", "Aug.") or a
+# single capital (an initial).
+_STEMS = frozenset(word[:-1] for word in ABBREVIATIONS)
+_ABBREVIATION_DOT = "(?:" + "|".join([r"(?<=\b[A-Z])", *_after(_STEMS, negative=False)]) + r")\."
+# A sentence starts at the start of the text or of a line, or after a sentence end (., !, ?, …,
+# maybe closed by a quote or bracket) and one whitespace (clean text has single spaces), but not
+# after an abbreviation's or an initial's full stop.
+_START = (r"(?:(?<![^\n])|(?:(?<=[.!?\u2026]\s)|(?<=[.!?\u2026][\"'\u201d\u2019)\]]\s))"
+          + "".join(_after(_STEMS, negative=True, tail=r"\.\s")) + r"(?<!\b[A-Z]\.\s))")
+_MACROS = {"{name}": _NAME, "{names}": rf"{_NAME}(?:\s*(?:,|;|&|\band\b)\s*{_NAME})*",
+           "{date}": DATE_PATTERN, "{start}": _START, "{abbreviation_dot}": _ABBREVIATION_DOT}
 
 
 @dataclass(frozen=True)
@@ -49,6 +77,7 @@ class Rule:
     lines: int = 12
     max_words: int = 40
     case_sensitive: bool = False
+    trigger: tuple[str, ...] = ()
 
     def compiled(self, authors: Sequence[str] = ()) -> re.Pattern[str] | None:
         """The regex with macros expanded; None when it needs ``{author}`` and none is known."""
@@ -66,21 +95,34 @@ class Rule:
 Cut = tuple[int, int, str, str]  # start, end, removed text, rule name
 
 
+def _trigger_words(value: Any, name: str, where: str) -> tuple[str, ...]:
+    """A rule's ``trigger``: one string or a list of them, none empty."""
+    words = [] if value is None else [value] if isinstance(value, str) else value
+    if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
+        raise BoilerplateError(f"{where}: rule {name!r}: trigger must be a string or a list of "
+                               f"strings (got {value!r})")
+    return tuple(words)
+
+
 def _rule(raw: Any, where: str) -> Rule:
     if not isinstance(raw, dict) or not raw.get("name") or not raw.get("pattern"):
         raise BoilerplateError(f"{where}: each rule needs 'name' and 'pattern' (got {raw!r})")
     name = str(raw["name"])
-    unknown = set(raw) - {"name", "pattern", "match", "where", "lines", "max_words", "case"}
+    unknown = set(raw) - {"name", "pattern", "match", "where", "lines", "max_words", "case",
+                          "trigger"}
     if unknown:
         raise BoilerplateError(f"{where}: rule {name!r}: unknown key(s) {sorted(unknown)}")
     rule = Rule(name=name, pattern=str(raw["pattern"]), match=str(raw.get("match", "line")),
                 where=str(raw.get("where", "any")), lines=int(raw.get("lines", 12)),
                 max_words=int(raw.get("max_words", 40)),
-                case_sensitive=str(raw.get("case", "insensitive")) == "sensitive")
+                case_sensitive=str(raw.get("case", "insensitive")) == "sensitive",
+                trigger=_trigger_words(raw.get("trigger"), name, where))
     if rule.match not in _MATCH_KINDS:
         raise BoilerplateError(f"{where}: rule {name!r}: match must be one of {_MATCH_KINDS}")
     if rule.where not in _WHERE:
         raise BoilerplateError(f"{where}: rule {name!r}: where must be one of {_WHERE}")
+    if rule.trigger and rule.match not in ("inline", "inline_to_end"):
+        raise BoilerplateError(f"{where}: rule {name!r}: a trigger is for inline rules only")
     try:
         rule.compiled(["A B"])
     except re.error as err:
@@ -150,12 +192,73 @@ def _in_window(rule: Rule, index: int, n_lines: int) -> bool:
     return {"any": True, "head": head, "tail": tail, "edges": head or tail}[rule.where]
 
 
+#: How far a match of a rule with a trigger may reach before or after the trigger.
+TRIGGER_REACH = 1000
+
+
+def _trigger_hits(text: str, start: int, end: int, words: Sequence[str]) -> list[tuple[int, int]]:
+    """Spans of ``text[start:end]`` where one of ``words`` occurs, in order."""
+    hits = []
+    for word in words:
+        at = text.find(word, start, end)
+        while at >= 0:
+            hits.append((at, at + len(word)))
+            at = text.find(word, at + 1, end)
+    return sorted(hits)
+
+
+def _inline_matches(text: str, start: int, end: int, pattern: re.Pattern[str],
+                    trigger: Sequence[str]) -> list[re.Match[str]]:
+    """The matches of ``pattern`` in ``text[start:end]``, in order. With a trigger, the pattern
+    runs only around the trigger words (windows of :data:`TRIGGER_REACH` characters on either
+    side, merged) and keeps the matches that contain one: scanning every position of a long
+    unbroken text with a pattern that looks behind is what costs."""
+    if not trigger:
+        return [m for m in pattern.finditer(text, start, end) if m.end() > m.start()]
+    hits = _trigger_hits(text, start, end, trigger)
+    windows: list[list[int]] = []
+    for hit_start, hit_end in hits:
+        lo, hi = max(start, hit_start - TRIGGER_REACH), min(end, hit_end + TRIGGER_REACH)
+        if windows and lo <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], hi)
+        else:
+            windows.append([lo, hi])
+    found = []
+    for lo, hi in windows:
+        for m in pattern.finditer(text, lo, hi):
+            first = bisect.bisect_left(hits, (m.start(), -1))
+            if m.end() > m.start() and first < len(hits) and hits[first][1] <= m.end():
+                found.append(m)
+    return found
+
+
+def _tail_start(text: str, lines: list[tuple[int, int]],
+                compiled: list[tuple[Rule, re.Pattern[str]]]) -> tuple[int, str] | None:
+    """Where the earliest ``inline_to_end`` match starts, and its rule: the text from there on
+    goes, when it is at most the rule's ``max_words`` words (a trigger early in a long text is
+    prose that mentions it, not a form at the end)."""
+    best: tuple[int, str] | None = None
+    for rule, pattern in compiled:
+        if rule.match != "inline_to_end":
+            continue
+        for i, (start, end) in enumerate(lines):
+            if not _in_window(rule, i, len(lines)) or (best and start >= best[0]):
+                continue
+            for m in _inline_matches(text, start, end, pattern, rule.trigger):
+                words = itertools.islice(_WORD.finditer(text, m.start()), rule.max_words + 1)
+                if sum(1 for _ in words) <= rule.max_words:
+                    if best is None or m.start() < best[0]:
+                        best = (m.start(), rule.name)
+                    break
+    return best
+
+
 def _find(text: str, compiled: list[tuple[Rule, re.Pattern[str]]]) -> list[tuple[int, int, str]]:
     """Non-overlapping ``(start, end, rule)`` spans of ``text`` to cut, in order."""
     lines = _lines(text)
     owner: dict[int, str] = {}  # line index -> rule
     for rule, pattern in compiled:
-        if rule.match == "inline":
+        if rule.match not in ("line", "to_end"):
             continue
         for i, (start, end) in enumerate(lines):
             if i in owner or not _in_window(rule, i, len(lines)):
@@ -182,9 +285,15 @@ def _find(text: str, compiled: list[tuple[Rule, re.Pattern[str]]]) -> list[tuple
         for rule, pattern in compiled:
             if rule.match != "inline":
                 continue
-            for m in pattern.finditer(text, start, end):
-                if m.end() > m.start():
-                    spans.append((m.start(), m.end(), rule.name))
+            for m in _inline_matches(text, start, end, pattern, rule.trigger):
+                spans.append((m.start(), m.end(), rule.name))
+    tail = _tail_start(text, lines, compiled)
+    if tail is not None:
+        cut_from, rule_name = tail
+        spans = [span for span in spans if span[0] < cut_from]
+        cut_from = max([cut_from, *(end for _, end, _ in spans)])  # a span across it stays
+        if cut_from < lines[-1][1]:
+            spans.append((cut_from, lines[-1][1], rule_name))
     spans.sort()
     merged: list[tuple[int, int, str]] = []
     for span in spans:
