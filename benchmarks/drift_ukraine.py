@@ -33,7 +33,8 @@ def open_store(path: str, tries: int = 30):
 def load(path: str, run_id: str | None, period: str):
     from narrative.config import DEFAULT_EMBEDDING_MODEL
     from narrative.drift import labelled_paragraphs
-    from narrative.pipeline import _narrative_order, narrative_table
+    from narrative.drift import _narrative_order
+    from narrative.runs import narrative_table
 
     with open_store(path) as store:
         run_id = run_id or store.latest_run_id()
@@ -63,8 +64,9 @@ def main() -> None:
     parser.add_argument("--bootstrap", type=int, default=200)
     args = parser.parse_args()
 
-    from narrative.drift import article_matrix, bootstrap_shares, drift_tables
-    from narrative.drift_compare import compare_groups, overlap_periods
+    from narrative.drift import drift_tables
+    from narrative.drift.compare import compare_groups, overlap_periods
+    from narrative.drift.shares import article_matrix, bootstrap_shares
 
     t0 = time.perf_counter()
     labelled, order, kinds, embeddings, texts = load(args.store, args.run, args.period)

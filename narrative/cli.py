@@ -324,7 +324,8 @@ def drift(
         _fail(f"--by {by}: only 'outlet' is supported")
 
     def go():
-        from .pipeline import compute_drift, write_drift
+        from .drift import compute_drift
+        from .pipeline import write_drift
         from .store import Store
 
         _settings(config, period=period)  # bad settings fail before the store is opened

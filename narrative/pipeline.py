@@ -7,24 +7,20 @@ notebooks call these functions.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-import numpy as np
-import pandas as pd
 
 from .codebook import load_codebook
 from .config import Settings
-from .errors import ConfigError, InputError, StoreError
-from .frames import isin
+from .drift import DriftFrames, compute_drift
+from .errors import ConfigError, InputError
 from .ingest.options import ReadOptions
 from .ingest.stream import StreamSummary as IngestSummary  # counts of one ingest
-from .model.lineage import map_ids
 from .progress import ProgressFactory, StageTimer, no_progress
-from .runs import FitResult, fit_run, load_run_model, narrative_table, run_stats
+from .runs import FitResult, fit_run
 from .store import Store
 
 log = logging.getLogger("narrative")
@@ -53,146 +49,6 @@ def ingest_articles(
 
 
 # -- drift ------------------------------------------------------------------------------------
-@dataclass
-class DriftFrames:
-    """Every drift table of one run (see :func:`narrative.drift.drift_tables`)."""
-
-    paragraphs: pd.DataFrame  # labelled paragraphs
-    tables: dict[str, pd.DataFrame]
-    narrative_order: list[str]
-    left_out: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LEFT_OUT_COLUMNS))
-    """Articles left out of the time views for a suspicious date (see :func:`suspicious_dates`)."""
-
-    @property
-    def shares(self) -> pd.DataFrame:
-        return self.tables["shares"]
-
-    @property
-    def outlet_shares(self) -> pd.DataFrame:
-        return self.tables["outlet_shares"]
-
-    @property
-    def changepoints(self) -> pd.DataFrame:
-        return self.tables["changepoints"]
-
-
-#: Columns of :attr:`DriftFrames.left_out`.
-LEFT_OUT_COLUMNS = ["article_id", "outlet", "date", "reason"]
-
-
-def suspicious_dates(articles: pd.DataFrame) -> pd.DataFrame:
-    """The articles whose date the ingest flagged as suspicious (``meta["date_flag"]``: before
-    1900, or after the day it was ingested), with the flag as ``reason``.
-
-    Such a date is kept in the store (it may be right), but it is left out of the time views: one
-    article dated 0001-01-01 or 9999-12-31 would stretch every time axis over millennia (beyond
-    what matplotlib can draw) and add periods holding one article. It still counts in the totals.
-    """
-    if "meta" not in articles or articles.empty:
-        return pd.DataFrame(columns=LEFT_OUT_COLUMNS)
-    flags = articles["meta"].map(_date_flag)
-    flagged = articles[flags.notna() & articles["date"].notna()]
-    return pd.DataFrame({
-        "article_id": flagged["article_id"].to_numpy(), "outlet": flagged["outlet"].to_numpy(),
-        "date": [str(d)[:10] for d in flagged["date"]], "reason": flags[flagged.index].to_numpy(),
-    }, columns=LEFT_OUT_COLUMNS)
-
-
-def _date_flag(meta: object) -> str | None:
-    """The ingest's ``date_flag`` in an article's meta (a JSON text), or None."""
-    try:
-        value = json.loads(meta) if isinstance(meta, str) else meta
-    except ValueError:
-        return None
-    flag = value.get("date_flag") if isinstance(value, dict) else None
-    return str(flag) if flag else None
-
-
-def compute_drift(store: Store, run_id: str, *, settings: Settings = Settings()) -> DriftFrames:
-    """Shares with intervals, change points, divergence, emerging narratives, framing drift.
-
-    Articles with a suspicious date (:func:`suspicious_dates`) count as undated here: left out of
-    the time views, still counted in the outlet totals; ``left_out`` lists them.
-    """
-    from .drift import distribution_frame, drift_tables, labelled_paragraphs
-
-    narratives = narrative_table(store, run_id)
-    paragraphs = store.paragraphs()
-    articles = store.articles()
-    left_out = suspicious_dates(articles)
-    articles.loc[isin(articles["article_id"], left_out["article_id"]), "date"] = None
-    labelled = labelled_paragraphs(
-        articles, paragraphs, store.assignments(run_id), narratives, period=settings.period
-    )
-    run = store.run(run_id)
-    model_run = run_stats(store, run_id).model_run
-    order = _narrative_order(narratives, None if model_run == run_id else
-                             store.narratives(model_run).set_index("narrative_id")["size"])
-    model_id = run["settings"].get("embedding_model", settings.embedding_model)
-    if run["settings"].get("precision", "fp32") != "fp32":
-        model_id = f"{model_id}@{run['settings']['precision']}"
-    distinct = paragraphs.drop_duplicates("text_hash")
-    try:
-        vectors = store.get_embeddings(distinct["text_hash"].tolist(), model_id)
-        embeddings = dict(zip(distinct["text_hash"], vectors))
-    except StoreError:  # embeddings of another model only: framing shift is left empty
-        embeddings = None
-    distribution = None
-    if settings.shares == "soft":
-        stored = store.distributions(run_id)
-        distribution = (distribution_frame(stored) if len(stored)  # runs stored before: compute
-                        else soft_distribution_frame(store, run_id, labelled, embeddings))
-    tables = drift_tables(
-        labelled, narratives=order, period=settings.period, weighting=settings.weighting,
-        distribution=distribution,
-        copies=settings.copies, n_bootstrap=settings.n_bootstrap,
-        min_articles=settings.min_articles, seed=settings.seed,
-        kinds=dict(zip(narratives["label"], narratives["kind"])),
-        embeddings=embeddings, texts=dict(zip(distinct["text_hash"], distinct["text"])),
-        workers=settings.workers,
-    )
-    return DriftFrames(paragraphs=labelled, tables=tables, narrative_order=order, left_out=left_out)
-
-
-def _narrative_order(narratives: pd.DataFrame, fitted_sizes: pd.Series | None = None) -> list[str]:
-    """Named narratives first (codebook order = id order), then discovered by size, unassigned last.
-
-    ``fitted_sizes`` (by narrative id): the sizes when the model was fitted, which an update run
-    ranks by, so that assigning new paragraphs never reorders the narratives (nor, so, changes
-    their colours in every figure).
-    """
-    kind_rank = {"named": 0, "discovered": 1, "unassigned": 2}
-    size = narratives["size"]
-    if fitted_sizes is not None:
-        size = narratives["narrative_id"].map(fitted_sizes).fillna(size)
-    ordered = narratives.assign(_k=narratives["kind"].map(kind_rank), _size=size).sort_values(
-        ["_k", "_size", "narrative_id"], ascending=[True, False, True]
-    )
-    return ordered["label"].tolist()
-
-
-def soft_distribution_frame(
-    store: Store, run_id: str, labelled: pd.DataFrame, embeddings: dict[str, np.ndarray] | None
-) -> pd.DataFrame:
-    """Each assigned paragraph's soft narrative mixture, from the run's saved centroids: the soft
-    shares of a run stored before runs kept their mixtures (``Store.distributions``).
-
-    Unassigned paragraphs are left out, so they keep counting as ``unassigned``: soft shares
-    spread the assigned mass, they do not hide the paragraphs no narrative claims.
-    """
-    if embeddings is None:
-        raise StoreError(f"run {run_id}: no embeddings in the store for soft shares")
-    model, id_map = load_run_model(store, run_id)
-    columns = map_ids(model.centroid_ids_, id_map)
-    assigned = labelled[labelled["narrative_id"] != -1]
-    vectors = np.stack([embeddings[h] for h in assigned["text_hash"]]) if len(assigned) else None
-    if vectors is None:
-        return pd.DataFrame(columns=columns)
-    return pd.DataFrame(
-        model.distribution(vectors), index=assigned["paragraph_id"].to_numpy(), columns=columns,
-    )
-
-
 def write_drift(frames: DriftFrames, out_dir: Path) -> dict[str, Path]:
     """shares.csv, changepoints.csv (DESIGN.md columns first), divergence, emerging, framing CSVs."""
     from .io import prepare_output_dir, write_csv

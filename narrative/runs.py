@@ -388,7 +388,7 @@ def _record_fit(store: Store, record: RunRecord, fitted: _Fitted, paragraphs: pd
                 previous: str | None, settings: Settings, codebook: Codebook | None, embedder,
                 timer: StageTimer) -> FitResult:
     """Save a fresh fit's model, then its run: narratives, assignments, sub-narratives, mixtures."""
-    from .drift import distribution_rows
+    from .model.assign import distribution_rows
 
     model = fitted.model
     id_map, lineage_events = None, []
@@ -441,7 +441,7 @@ def _update_run(store: Store, record: RunRecord, base_id: str, paragraphs: pd.Da
                 distinct: pd.DataFrame, vectors: np.ndarray, n_embedded: int, *,
                 settings: Settings, runner: Runner) -> FitResult:
     """Assign the paragraphs the base run has not seen with its saved model; record a new run."""
-    from .drift import distribution_rows
+    from .model.assign import distribution_rows
 
     base = run_stats(store, base_id)
     model, id_map = load_run_model(store, base_id)

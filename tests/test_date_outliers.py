@@ -13,7 +13,8 @@ import json
 import pandas as pd
 import pytest
 
-from narrative.pipeline import compute_drift, write_report
+from narrative.drift import compute_drift
+from narrative.pipeline import write_report
 from narrative.store import Store
 
 from . import tiny_run
@@ -32,7 +33,7 @@ def odd_store(tmp_path_factory):
 
 
 def test_the_ingest_keeps_the_odd_dates_and_flags_them(odd_store):
-    from narrative.pipeline import suspicious_dates
+    from narrative.drift import suspicious_dates
 
     with Store(odd_store, read_only=True) as st:
         articles = st.articles()
@@ -77,7 +78,7 @@ def test_the_report_command_succeeds(odd_store, tmp_path):
 
 
 def test_a_date_without_a_flag_stays_in_the_time_views():
-    from narrative.pipeline import suspicious_dates
+    from narrative.drift import suspicious_dates
 
     articles = pd.DataFrame({"article_id": ["a", "b", "c"], "outlet": ["X"] * 3,
                              "date": pd.to_datetime(["2025-01-01", "1850-05-05", None]),

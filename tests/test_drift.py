@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from narrative.drift import (
-    bootstrap_shares, change_points, labelled_paragraphs, narrative_shares, outlet_shares,
-    period_start,
+from narrative.drift import change_points
+from narrative.drift.shares import (
+    bootstrap_shares, labelled_paragraphs, narrative_shares, outlet_shares, period_start,
 )
 
 

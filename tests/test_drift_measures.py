@@ -13,12 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from narrative.drift import (
-    drift_tables, labelled_paragraphs, narrative_shares, paragraph_matrix, select_copies,
+from narrative.drift import drift_tables
+from narrative.drift.shares import (
+    labelled_paragraphs, narrative_shares, paragraph_matrix, select_copies,
 )
-from narrative.drift_change import change_points, divergence, emerging, js_divergence
-from narrative.drift_compare import compare_groups, coverage_table, lead_lag, outlet_comparison
-from narrative.drift_framing import _largest, class_tfidf, framing_drift, null_shifts
+from narrative.drift.change import change_points, divergence, emerging, js_divergence
+from narrative.drift.compare import compare_groups, coverage_table, lead_lag, outlet_comparison
+from narrative.drift.framing import _largest, class_tfidf, framing_drift, null_shifts
 from narrative.schema import CHANGEPOINT_COLUMNS, SHARES_COLUMNS
 
 NAMES = ["n1", "n2", "unassigned"]
@@ -312,7 +313,7 @@ def test_framing_drift_beside_the_other_tables_gives_the_same_tables(tiny):
 
 
 def test_wide_by_narrative_is_a_pivot_table_per_narrative():
-    from narrative.drift_compare import _wide_by_narrative
+    from narrative.drift.compare import _wide_by_narrative
 
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({
@@ -331,7 +332,7 @@ def test_wide_by_narrative_is_a_pivot_table_per_narrative():
 
 
 def test_resampled_sums_are_the_sums_of_the_resampled_rows():
-    from narrative.drift import resampled_sums
+    from narrative.drift.shares import resampled_sums
 
     rng = np.random.default_rng(0)
     counts = rng.integers(0, 6, size=(37, 5))

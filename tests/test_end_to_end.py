@@ -124,7 +124,7 @@ def test_seeds_each_named_narrative_gets_a_paragraph_from_an_article_that_discus
 def test_soft_shares_spread_assigned_paragraphs_and_keep_unassigned(demo_run):
     out, result = demo_run
     from narrative.config import Settings
-    from narrative.pipeline import compute_drift
+    from narrative.drift import compute_drift
     from narrative.store import Store
 
     with Store(result.store_path, read_only=True) as st:

@@ -169,7 +169,7 @@ def test_an_update_report_scores_npmi_on_the_fitted_texts_and_reuses_it(reduce_r
 def test_an_update_keeps_the_fitted_order_of_narratives(reduce_run):
     """Discovered narratives rank by their size at the fit: an update that makes one outgrow
     another does not reorder them (nor recolour every figure)."""
-    from narrative.pipeline import _narrative_order
+    from narrative.drift import _narrative_order
     from narrative.runs import narrative_table
 
     store, embedder, settings, fit = reduce_run

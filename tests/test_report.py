@@ -502,7 +502,7 @@ def test_report_pdf_has_the_new_sections(synthetic_report):
 
 def test_stability_not_measured_and_no_copies(tmp_path, monkeypatch):
     monkeypatch.setattr(FAST_LAYOUT, _fast_layout)
-    from narrative.pipeline import compute_drift
+    from narrative.drift import compute_drift
     from narrative.report.assemble import assemble_report
 
     store, settings = _synthetic_run(tmp_path, stability=None)

@@ -156,7 +156,7 @@ def test_rerun_into_the_same_folder_keeps_the_map_and_places_added_texts(tmp_pat
     and a relabelled run keeps the layout; only the narrative names on the map change."""
     from tests.test_report import FAST_LAYOUT, _fast_layout, _synthetic_run
 
-    from narrative.pipeline import compute_drift
+    from narrative.drift import compute_drift
     from narrative.report.assemble import assemble_report
 
     layouts = []
@@ -196,7 +196,7 @@ def test_report_reuses_every_figure_on_an_unchanged_rerun_and_redraws_on_change(
     changed drift setting (month instead of week) redraws the figures that show time."""
     from tests.test_report import FAST_LAYOUT, _fast_layout, _synthetic_run
 
-    from narrative.pipeline import compute_drift
+    from narrative.drift import compute_drift
     from narrative.report.assemble import assemble_report
 
     layouts = []
@@ -245,7 +245,7 @@ def test_figures_drawn_in_worker_processes_are_the_same_files(tmp_path, monkeypa
     """Two worker processes draw the same bytes as the building process does."""
     from tests.test_report import FAST_LAYOUT, _fast_layout, _synthetic_run
 
-    from narrative.pipeline import compute_drift
+    from narrative.drift import compute_drift
     from narrative.report import cache as cache_module
     from narrative.report.assemble import assemble_report
 
@@ -414,7 +414,7 @@ def test_a_figure_is_redrawn_only_when_the_rows_it_shows_change(tmp_path, monkey
 
     import narrative.figures as figures_pkg
     from narrative.figures import plot_outlet_small_multiples, save_figure
-    from narrative.pipeline import compute_drift
+    from narrative.drift import compute_drift
     from narrative.report.assemble import assemble_report
 
     monkeypatch.setattr(FAST_LAYOUT, _fast_layout)

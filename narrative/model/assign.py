@@ -18,9 +18,11 @@ only within that narrative's radius (:func:`narrative_radii`, ``radii`` in
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-from .neighbours import unit_rows
 from ..schema import UNASSIGNED_ID
+from .lineage import map_ids
+from .neighbours import unit_rows
 
 #: A narrative's radius is this percentile of its fitted members' similarity to its centroid: a new
 #: paragraph must be at least as close as all but the farthest 5% of them (``outliers="keep"``).
@@ -187,3 +189,44 @@ def sparse_distribution(
     kept /= kept.sum(axis=1, keepdims=True)
     rows, cols = np.nonzero(keep)
     return rows, cols, kept[rows, cols]
+
+
+def distribution_rows(
+    model,
+    vectors: np.ndarray,
+    text_hashes,
+    paragraphs: pd.DataFrame,
+    assignments: pd.DataFrame,
+    *,
+    id_map: dict[int, int] | None = None,
+    min_weight: float = MIN_STORED_WEIGHT,
+    chunk_size: int = 65_536,
+) -> pd.DataFrame:
+    """The soft narrative mixture of every assigned paragraph in ``assignments``, sparse: the
+    ``paragraph_id, narrative_id, weight`` rows ``Store.save_run`` stores as ``distributions``.
+
+    ``vectors`` has one row per distinct text in ``text_hashes``; ``paragraphs`` maps each
+    paragraph_id to its text_hash. Weights are ``model.distribution`` (softmax over centroid
+    similarity; columns mapped to the run's narrative ids by ``id_map``) pruned and rescaled by
+    :func:`sparse_distribution`. Unassigned paragraphs get no rows, so they keep
+    counting as unassigned in soft shares. Texts are weighted in chunks to bound memory.
+    """
+    assigned = assignments.loc[assignments["narrative_id"] != UNASSIGNED_ID, ["paragraph_id"]].merge(
+        paragraphs[["paragraph_id", "text_hash"]], on="paragraph_id", how="inner"
+    )
+    hashes = assigned["text_hash"].drop_duplicates().to_numpy()
+    row_of = pd.Index(list(text_hashes)).get_indexer(hashes)
+    if (row_of < 0).any():
+        raise ValueError(f"{int((row_of < 0).sum())} assigned paragraph text(s) have no vector")
+    columns = np.asarray(map_ids(model.centroid_ids_, id_map), dtype=int)
+    parts = [pd.DataFrame({"text_hash": hashes[:0], "narrative_id": columns[:0], "weight": 0.0})]
+    for start in range(0, len(hashes), chunk_size):
+        rows, cols, weights = sparse_distribution(
+            model.distribution(np.asarray(vectors)[row_of[start:start + chunk_size]]),
+            min_weight=min_weight,
+        )
+        parts.append(pd.DataFrame({"text_hash": hashes[start:start + chunk_size][rows],
+                                   "narrative_id": columns[cols], "weight": weights}))
+    per_text = pd.concat(parts, ignore_index=True)
+    out = assigned.merge(per_text, on="text_hash")[["paragraph_id", "narrative_id", "weight"]]
+    return out.sort_values(["paragraph_id", "narrative_id"], ignore_index=True)

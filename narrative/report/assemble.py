@@ -16,7 +16,7 @@ from .cache import FigureFiles, Plot, ReportCache
 from .model import Evidence, FigureRef, NarrativeSection, ReportModel, Section, Table
 
 if TYPE_CHECKING:
-    from ..pipeline import DriftFrames
+    from ..drift import DriftFrames
     from ..store import Store
 
 

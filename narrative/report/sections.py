@@ -21,7 +21,7 @@ from .model import Section, Table
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from ..pipeline import DriftFrames
+    from ..drift import DriftFrames
     from ..store import Store
 
 #: ``add(key, plot, title, caption)``: draw a :class:`~narrative.report.cache.Plot` (or reuse its

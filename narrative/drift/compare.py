@@ -12,9 +12,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .drift import ALL_OUTLETS, article_matrix, resampled_sums, select_copies
-from .drift_change import bh_cutoff
-from .frames import isin
+from ..frames import isin
+from .change import bh_cutoff
+from .shares import ALL_OUTLETS, article_matrix, resampled_sums, select_copies
 
 _Z95 = 1.959964
 

@@ -1,29 +1,22 @@
 """Narrative weights by outlet and period, with bootstrap intervals over articles.
 
 Pure functions over DataFrames. Unassigned paragraphs (narrative ``unassigned``) are a share of
-their own, never dropped, so shares in a cell sum to one. The measures built on the shares live in
-``drift_change`` (divergence, change points, emerging), ``drift_compare`` (coverage windows, outlet
-comparison, lead-lag) and ``drift_framing`` (terms and centroid per period); :func:`drift_tables`
-computes them all.
+their own, never dropped, so shares in a cell sum to one.
 """
 
 from __future__ import annotations
 
 import functools
 import zlib
-from typing import Callable, Iterator, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from .model.assign import MIN_STORED_WEIGHT, sparse_distribution
-from .drift_change import change_points, divergence, emerging, js_divergence
-from .schema import SHARES_COLUMNS, UNASSIGNED, UNASSIGNED_ID
-from .model.lineage import map_ids
+from ..schema import SHARES_COLUMNS, UNASSIGNED, UNASSIGNED_ID
 
 __all__ = [
-    "article_matrix", "bootstrap_shares", "cell_rng", "change_points", "distribution_frame",
-    "distribution_rows", "divergence", "drift_tables", "emerging", "js_divergence",
+    "ALL_OUTLETS", "article_matrix", "bootstrap_shares", "cell_rng", "distribution_frame",
     "labelled_paragraphs", "narrative_shares", "outlet_shares", "paragraph_matrix", "period_start",
     "select_copies",
 ]
@@ -154,47 +147,6 @@ def paragraph_matrix(
     have &= total[:, 0] > 0
     soft = np.divide(soft, total, out=np.zeros_like(soft), where=total > 0)
     return np.where(have[:, None], soft, hard)
-
-
-def distribution_rows(
-    model,
-    vectors: np.ndarray,
-    text_hashes,
-    paragraphs: pd.DataFrame,
-    assignments: pd.DataFrame,
-    *,
-    id_map: dict[int, int] | None = None,
-    min_weight: float = MIN_STORED_WEIGHT,
-    chunk_size: int = 65_536,
-) -> pd.DataFrame:
-    """The soft narrative mixture of every assigned paragraph in ``assignments``, sparse: the
-    ``paragraph_id, narrative_id, weight`` rows ``Store.save_run`` stores as ``distributions``.
-
-    ``vectors`` has one row per distinct text in ``text_hashes``; ``paragraphs`` maps each
-    paragraph_id to its text_hash. Weights are ``model.distribution`` (softmax over centroid
-    similarity; columns mapped to the run's narrative ids by ``id_map``) pruned and rescaled by
-    :func:`narrative.model.assign.sparse_distribution`. Unassigned paragraphs get no rows, so they keep
-    counting as unassigned in soft shares. Texts are weighted in chunks to bound memory.
-    """
-    assigned = assignments.loc[assignments["narrative_id"] != UNASSIGNED_ID, ["paragraph_id"]].merge(
-        paragraphs[["paragraph_id", "text_hash"]], on="paragraph_id", how="inner"
-    )
-    hashes = assigned["text_hash"].drop_duplicates().to_numpy()
-    row_of = pd.Index(list(text_hashes)).get_indexer(hashes)
-    if (row_of < 0).any():
-        raise ValueError(f"{int((row_of < 0).sum())} assigned paragraph text(s) have no vector")
-    columns = np.asarray(map_ids(model.centroid_ids_, id_map), dtype=int)
-    parts = [pd.DataFrame({"text_hash": hashes[:0], "narrative_id": columns[:0], "weight": 0.0})]
-    for start in range(0, len(hashes), chunk_size):
-        rows, cols, weights = sparse_distribution(
-            model.distribution(np.asarray(vectors)[row_of[start:start + chunk_size]]),
-            min_weight=min_weight,
-        )
-        parts.append(pd.DataFrame({"text_hash": hashes[start:start + chunk_size][rows],
-                                   "narrative_id": columns[cols], "weight": weights}))
-    per_text = pd.concat(parts, ignore_index=True)
-    out = assigned.merge(per_text, on="text_hash")[["paragraph_id", "narrative_id", "weight"]]
-    return out.sort_values(["paragraph_id", "narrative_id"], ignore_index=True)
 
 
 def distribution_frame(rows: pd.DataFrame) -> pd.DataFrame:
@@ -423,113 +375,3 @@ def outlet_shares(
     return pd.DataFrame(
         rows, columns=["outlet", "narrative", "share", "n_articles", "ci_low", "ci_high", "n_undated"]
     )
-
-
-def drift_tables(
-    labelled: pd.DataFrame,
-    *,
-    narratives: list[str],
-    period: Period,
-    weighting: Weighting = "paragraph",
-    copies: Copies = "per_outlet",
-    n_bootstrap: int,
-    min_articles: int,
-    seed: int,
-    distribution: pd.DataFrame | None = None,
-    embeddings: dict[str, np.ndarray] | None = None,
-    texts: dict[str, str] | None = None,
-    kinds: dict[str, str] | None = None,
-    baseline_periods: int = 4,
-    emerging_periods: int = 3,
-    workers: int = 1,
-) -> dict[str, pd.DataFrame]:
-    """Every drift table from one labelled frame (:func:`labelled_paragraphs` output).
-
-    Keys: shares, outlet_shares, changepoints, divergence, emerging, framing, outlet_comparison,
-    lead_lag, coverage. ``embeddings`` and ``texts`` are keyed by paragraph_id or text_hash; without
-    them ``framing`` has no centroid shift / no terms. ``kinds`` maps narrative name to
-    named/discovered/unassigned (marks late-appearing discovered narratives as ``new``).
-    With ``workers > 1`` (Linux), framing drift, the slowest table (a term count per narrative),
-    runs in a forked process beside the others; the tables are the same.
-    """
-    from .drift_compare import coverage_table, lead_lag, outlet_comparison
-    from .drift_framing import framing_drift
-
-    if period != labelled.attrs.get("period", period):
-        labelled = labelled.assign(period=period_start(labelled["date"], period))
-    labelled.attrs["period"] = period
-    kept = select_copies(labelled, copies)
-    framing_job = functools.partial(
-        framing_drift, kept, texts=texts, embeddings=embeddings, seed=seed
-    )
-    framing = _framing_beside(framing_job, narratives, kept) if workers > 1 else None
-    common = dict(narratives=narratives, weighting=weighting, distribution=distribution)
-    shares = narrative_shares(
-        kept, n_bootstrap=n_bootstrap, min_articles=min_articles, seed=seed, period=period, **common
-    )
-    tables = {
-        "shares": shares,
-        "outlet_shares": outlet_shares(
-            kept, min_articles=min_articles, n_bootstrap=n_bootstrap, seed=seed, **common
-        ),
-        "changepoints": change_points(shares, seed=seed),
-        "divergence": divergence(shares, baseline_periods=baseline_periods),
-        "emerging": emerging(
-            shares, n_periods=emerging_periods, baseline_periods=baseline_periods, kinds=kinds
-        ),
-        "coverage": coverage_table(labelled, kept, period=period),
-    }
-    comparison = outlet_comparison(
-        kept, n_bootstrap=n_bootstrap, min_articles=min_articles, seed=seed, **common
-    )
-    tables["outlet_comparison"] = comparison
-    tables["lead_lag"] = lead_lag(shares, seed=seed)
-    tables["framing"] = framing() if framing is not None else framing_job(narratives=narratives)
-    return tables
-
-
-def _framing_beside(job: Callable[..., pd.DataFrame], narratives: list[str],
-                    labelled: pd.DataFrame) -> Callable[[], pd.DataFrame] | None:
-    """Framing drift shared with a forked process: it starts on the narratives now, largest
-    first, while this process computes the other tables; then this process takes narratives
-    too, from the same counter, until none is left. Returns a function that does this process's
-    part and gives the whole table (the same table: each narrative has its own random draws).
-    If the other process died, the narratives it took are computed here. None where fork is
-    unavailable."""
-    import multiprocessing
-
-    from .runtime.workers import available, run_beside
-
-    if not available():
-        return None
-    size = labelled["narrative"].value_counts()
-    order = sorted(narratives, key=lambda n: -int(size.get(n, 0)))  # stable: ties keep order
-    counter = multiprocessing.get_context("fork").Value("i", 0)
-
-    def claim() -> Iterator[str]:
-        while True:
-            with counter.get_lock():
-                i = counter.value
-                counter.value += 1
-            if i >= len(order):
-                return
-            yield order[i]
-
-    mine: list[str] = []
-    beside = run_beside(lambda: job(narratives=claim()), name="narrative-framing")
-    if beside is None:
-        return None
-
-    def taken_here() -> Iterator[str]:
-        for name in claim():
-            mine.append(name)
-            yield name
-
-    def result() -> pd.DataFrame:
-        here = job(narratives=taken_here())
-        theirs = beside.result(lambda: job(narratives=[n for n in order if n not in mine]))
-        parts = [part for part in (here, theirs) if len(part)] or [here]
-        return pd.concat(parts, ignore_index=True).sort_values(
-            ["narrative", "outlet", "period"], ignore_index=True)
-
-    return result

@@ -16,8 +16,8 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from .drift import ALL_OUTLETS, cell_rng
-from .schema import UNASSIGNED
+from ..schema import UNASSIGNED
+from .shares import ALL_OUTLETS, cell_rng
 
 COLUMNS = ["narrative", "outlet", "period", "n_paragraphs", "top_terms", "new_terms",
            "centroid_shift", "shift_null", "shift_excess", "insufficient"]

@@ -1,6 +1,6 @@
 """Change over time in narrative shares: divergence, change points, emerging and fading narratives.
 
-Pure functions over the shares frame of :func:`narrative.drift.narrative_shares`. They use only
+Pure functions over the shares frame of :func:`narrative.drift.shares.narrative_shares`. They use only
 cells with enough articles (``insufficient`` is False) and take their noise level from the cells'
 bootstrap intervals, so a move counts as change only when it is larger than the shares' own
 uncertainty.
@@ -13,7 +13,7 @@ from typing import Iterator, NamedTuple
 import numpy as np
 import pandas as pd
 
-from .schema import CHANGEPOINT_COLUMNS, UNASSIGNED
+from ..schema import CHANGEPOINT_COLUMNS, UNASSIGNED
 
 _Z95 = 1.959964
 
