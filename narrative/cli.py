@@ -245,7 +245,8 @@ def build(
         from .pipeline import build as run_build
 
         result = run_build(sources, out, progress=_progress(quiet), refit=refit,
-                           scheduler=address, n_partitions=partitions, **common)
+                           scheduler=address, n_partitions=partitions, config_path=config,
+                           command=_command(), **common)
         _report_done(result)
 
     _run(go)
@@ -263,6 +264,13 @@ def _check_address(address: str) -> None:
             parse_host_port(location)
     except ValueError as exc:
         raise SchedulerUnreachable(f"scheduler address {address!r}: {exc}; give tcp://HOST:PORT") from exc
+
+
+def _command() -> str:
+    """This invocation's command line, for the run's record."""
+    from .provenance import command_line
+
+    return command_line(sys.argv[1:])
 
 
 def _report_done(result) -> None:
@@ -300,7 +308,7 @@ def demo(
             out, seed=seed, settings=settings,
             n_weeks=weeks,
             articles_per_outlet_week=per_week, progress=_progress(quiet),
-            echo=(lambda s: None) if quiet else _echo,
+            echo=(lambda s: None) if quiet else _echo, command=_command(), config_path=config,
         )
         _report_done(result)
 

@@ -20,6 +20,7 @@ from .errors import ConfigError, InputError
 from .ingest.options import ReadOptions
 from .ingest.stream import StreamSummary as IngestSummary  # counts of one ingest
 from .progress import ProgressFactory, StageTimer, no_progress
+from .provenance import build_provenance
 from .runs import FitResult, fit_run
 from .store import Store
 
@@ -160,6 +161,8 @@ def build(
     scheduler: str | None = None,
     client=None,
     n_partitions: int | None = None,
+    command: str | None = None,
+    config_path: str | Path | None = None,
 ) -> BuildResult:
     """Ingest + fit (or update) + drift + report: a folder of articles to ``out_dir/report.html``.
 
@@ -167,7 +170,8 @@ def build(
     paragraphs are assigned with the saved model. ``refit=True`` clusters everything afresh.
     With a Dask ``scheduler`` address or ``client``, ingest (in ``n_partitions`` partitions),
     embedding and assignment run on that cluster (:mod:`narrative.distributed`); the stored
-    result is the same.
+    result is the same. ``command`` (the command line) and the hashes of the manifest, codebook
+    and ``config_path`` files are recorded with a new run, for the report's methods.
     """
     from .embed.sentence import resolve_model_path
     from .io import prepare_output_dir
@@ -178,6 +182,8 @@ def build(
     store_path = Path(store_path) if store_path else out_dir / "narrative.duckdb"
     codebook = load_codebook(codebook_path)
     resolve_model_path(settings.embedding_model)
+    provenance = build_provenance(command=command, manifest=manifest, codebook=codebook_path,
+                                  config=config_path)
     timer = StageTimer()
     on_cluster = scheduler is not None or client is not None
     embedder = None if on_cluster else _start_embedder(settings)  # loads while this process ingests
@@ -191,7 +197,7 @@ def build(
             result = build_distributed(
                 sources, store, settings=settings, codebook=codebook, client=client,
                 scheduler=scheduler, n_partitions=n_partitions, manifest=manifest,
-                options=options, refit=refit, timer=timer,
+                options=options, refit=refit, timer=timer, provenance=provenance,
             )
             summary, fit = result.ingest, result.fit
             _echo_ingest(summary, echo, partitions=result.n_partitions)
@@ -204,7 +210,7 @@ def build(
                 reasons = ", ".join(f"{k}: {v}" for k, v in summary.reasons().items()) or "no input files"
                 raise InputError(f"no readable article in {', '.join(map(str, sources))} ({reasons})")
             fit = fit_run(store, settings=settings, codebook=codebook, progress=progress,
-                          timer=timer, refit=refit, embedder=embedder)
+                          timer=timer, refit=refit, embedder=embedder, provenance=provenance)
         if embedder is not None:
             embedder.close()  # done with the model: its memory back before drift and report
         echo(_fit_message(fit))

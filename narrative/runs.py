@@ -331,11 +331,13 @@ def fit_run(
     timer: StageTimer | None = None,
     refit: bool = False,
     runner: Runner = IN_PROCESS,
+    provenance: dict | None = None,
 ) -> FitResult:
     """Embed what is missing, then fit the narrative model or update the last compatible run.
 
     ``refit=True`` fits afresh even when a compatible run exists, keeping narrative ids stable.
     ``runner`` decides where the embedding and the assignment run (this process by default).
+    ``provenance`` (:func:`narrative.provenance.build_provenance`) is recorded with a new run.
     """
     timer = timer or StageTimer()
     paragraphs = store.paragraphs()
@@ -367,7 +369,7 @@ def fit_run(
     record = RunRecord(
         run_id=run_id, settings=settings.to_dict(), codebook_hash=_codebook_hash(codebook),
         versions=library_versions(), seed=settings.seed,
-        input_fingerprint=input_fingerprint(paragraphs), stats={},
+        input_fingerprint=input_fingerprint(paragraphs), stats={"provenance": provenance or {}},
     )
     if previous is not None and not refit:
         with timer.stage("assign"):
@@ -418,6 +420,7 @@ def _record_fit(store: Store, record: RunRecord, fitted: _Fitted, paragraphs: pd
                   for n in (codebook.narratives if codebook is not None else ())],
         previous_run=previous, lineage=lineage_events,
         id_map={str(k): v for k, v in (id_map or {}).items()},
+        provenance=record.stats.get("provenance", {}),
     )
     if store.path != ":memory:":  # the model first: a stored run always has its model files
         from .model.persist import save_model
@@ -477,6 +480,7 @@ def _update_run(store: Store, record: RunRecord, base_id: str, paragraphs: pd.Da
     stats.n_new_paragraphs, stats.new_unassigned_share = len(added), new_unassigned
     stats.unassigned_share = float((assignments["narrative_id"] == -1).mean())
     stats.refit_proposed, stats.refit_check = proposal, advice.reason
+    stats.provenance = record.stats.get("provenance", {})
     # Soft mixtures: the base run's rows for the paragraphs it had, the saved model's for the new
     # ones (for every paragraph when the base run was stored without them).
     carried = store.distributions(base_id)

@@ -150,6 +150,7 @@ class RunStats:
     new_unassigned_share: float | None = None
     refit_proposed: str | None = None  # update: why a refit is advised (None: not advised)
     refit_check: str | None = None  # update: what the refit check found
+    provenance: dict = field(default_factory=dict)  # command line, input files' hashes (the build's)
 
     @classmethod
     def from_dict(cls, stats: dict[str, Any], *, run_id: str | None = None) -> "RunStats":

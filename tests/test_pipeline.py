@@ -3,12 +3,14 @@ update, soft shares from the store and their fallback) and the outlier setting e
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from narrative.model.assign import MIN_STORED_WEIGHT
-from narrative.pipeline import compute_drift
+from narrative.drift import compute_drift
 from narrative.runs import fit_run, load_run_model
 from narrative.store import Store
 
@@ -228,3 +230,26 @@ def test_a_fit_imports_its_libraries_while_the_texts_are_embedded(tmp_path, monk
         update = fit_run(store, settings=settings, embedder=embedder)
         assert update.mode == "update"
         assert [e[0] for e in events] == ["import", "embed", "embed"]
+
+
+def test_a_run_records_its_command_line_and_input_files(tmp_path):
+    """The methods section cites how a run was made: the command line and the SHA-256 of the
+    manifest, codebook and config files (not the article files: the input fingerprint covers
+    those)."""
+    import hashlib
+
+    from narrative.provenance import build_provenance, command_line
+
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("file,outlet\na.txt,X\n", encoding="utf-8")
+    store, embedder, settings, _ = _fit(tmp_path, "provenance")
+    command = command_line(["build", "my articles/", "--manifest", str(manifest)])
+    assert command.startswith("narrative build 'my articles/' --manifest ")
+    provenance = build_provenance(command=command, manifest=manifest, codebook=None)
+    with store:
+        fit = fit_run(store, settings=settings.replace(seed=settings.seed + 1), embedder=embedder,
+                      provenance=provenance)
+        stats = json.loads(store.one("SELECT stats FROM runs WHERE run_id = ?", [fit.run_id])[0])
+    assert stats["provenance"]["command"] == command
+    assert stats["provenance"]["files"] == {"manifest": {
+        "name": "manifest.csv", "sha256": hashlib.sha256(manifest.read_bytes()).hexdigest()}}

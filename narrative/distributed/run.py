@@ -93,6 +93,7 @@ def build_distributed(
     embed_chunk: int = EMBED_CHUNK,
     refit: bool = False,
     timer: StageTimer | None = None,
+    provenance: dict | None = None,
 ) -> DistributedResult:
     """Ingest ``sources`` into ``store`` in partitions on a cluster, then fit (or update) the run
     with :func:`narrative.runs.fit_run`, embedding and assigning on the cluster.
@@ -119,7 +120,7 @@ def build_distributed(
             return build_distributed(
                 sources, store, settings=settings, codebook=codebook, client=own_client,
                 n_partitions=n_partitions, manifest=manifest, options=options,
-                embed_chunk=embed_chunk, refit=refit, timer=timer,
+                embed_chunk=embed_chunk, refit=refit, timer=timer, provenance=provenance,
             )
     spec = EmbedderSpec.from_settings(settings)
     runner = DaskRunner(client, spec=spec, chunk_size=embed_chunk)
@@ -132,7 +133,7 @@ def build_distributed(
                 options=options or ReadOptions(), n_partitions=n_partitions or 2 * runner.n_threads,
             )
     fit = fit_run(store, settings=settings, codebook=codebook, embedder=cached_embedder(spec),
-                  timer=timer, refit=refit, runner=runner)
+                  timer=timer, refit=refit, runner=runner, provenance=provenance)
     return DistributedResult(fit, summary, used_partitions, timer.seconds)
 
 
