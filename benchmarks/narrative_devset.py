@@ -1,8 +1,9 @@
 """Named narratives against a hand-labelled development set: precision, recall, F1, confusion.
 
 Usage:
-    python benchmarks/narrative_devset.py STORE.duckdb [--run ID] [--soft-threshold W] [--json OUT]
-    python benchmarks/narrative_devset.py --fit [--work DIR] [--codebook YAML] [--json OUT]
+    python benchmarks/narrative_devset.py STORE.duckdb [--run ID] [--soft-threshold W]
+        [--by-discovered] [--json OUT] [--rows CSV]
+    python benchmarks/narrative_devset.py --fit [--work DIR] [--codebook YAML] [...]
 
 The development set (``benchmarks/devset/ukraine_labels.csv``, see its README) holds references
 only: a ukraine_media_2022 record id, character offsets into that record's raw ``text`` and the
@@ -19,7 +20,8 @@ also when its stored soft weight (table ``distributions``) for it is at least W.
 hold several narratives. Printed as Markdown: per named narrative precision, recall, F1, support,
 how many dev paragraphs the run put there and the share of those a reader labelled "none"; the
 micro-average; and a confusion table of gold labels against the hard assignment (named
-narratives, discovered ones pooled, ``unassigned``).
+narratives, discovered ones pooled or, with ``--by-discovered``, one column each, ``unassigned``).
+``--rows CSV`` writes each dev row's match and assignment (ids and labels only) for a closer look.
 """
 
 from __future__ import annotations
@@ -212,7 +214,8 @@ def follow_copies(paragraph_ids: pd.Series, paragraphs: pd.DataFrame,
 def run_predictions(store, run_id: str, matched: pd.DataFrame, paragraphs: pd.DataFrame,
                     soft_threshold: float | None = None) -> pd.DataFrame:
     """Each dev row's hard assignment (``assigned``: a codebook name, ``discovered``,
-    ``unassigned`` or ``unmatched``) and the named narratives it carries (``predicted``)."""
+    ``unassigned`` or ``unmatched``; ``assigned_detail`` names the discovered narrative) and the
+    named narratives it carries (``predicted``)."""
     narratives = store.narratives(run_id)
     named = {int(i): str(n) for i, n in zip(narratives["narrative_id"], narratives["codebook_name"])
              if isinstance(n, str) and n.strip()}  # blank names may arrive as None or NaN
@@ -225,17 +228,21 @@ def run_predictions(store, run_id: str, matched: pd.DataFrame, paragraphs: pd.Da
         dist = dist[(dist["weight"] >= soft_threshold) & dist["narrative_id"].isin(list(named))]
         for p, n in zip(dist["paragraph_id"], dist["narrative_id"]):
             soft.setdefault(p, set()).add(named[int(n)])
-    assigned, predicted = [], []
+    labels = dict(zip(narratives["narrative_id"].astype(int), narratives["label"]))
+    assigned, detail, predicted = [], [], []
     for p in pid:
         if not isinstance(p, str) or p not in hard:  # a missing id may arrive as None or NaN
             assigned.append(UNASSIGNED if isinstance(p, str) else UNMATCHED)
+            detail.append(assigned[-1])
             predicted.append(frozenset())
             continue
         n = hard[p]
         label = named.get(n, UNASSIGNED if n == -1 else DISCOVERED)
         assigned.append(label)
+        detail.append(f"{DISCOVERED}: {labels.get(n, n)}" if label == DISCOVERED else label)
         predicted.append(frozenset(({label} if n in named else set()) | soft.get(p, set())))
-    return matched.assign(store_paragraph=pid, assigned=assigned, predicted=predicted)
+    return matched.assign(store_paragraph=pid, assigned=assigned, assigned_detail=detail,
+                          predicted=predicted)
 
 
 # -- scores --------------------------------------------------------------------------------------
@@ -276,9 +283,13 @@ def score(gold: Sequence[frozenset], predicted: Sequence[frozenset],
 def confusion(gold: Sequence[frozenset], assigned: Sequence[str],
               names: Sequence[str]) -> pd.DataFrame:
     """Counts of gold label (rows: each named narrative, then ``none``) against the hard
-    assignment (columns: each named narrative, ``discovered``, ``unassigned``, and ``unmatched``
-    when any). A paragraph with two gold labels counts in both rows."""
-    columns = [*names, DISCOVERED, UNASSIGNED] + ([UNMATCHED] if UNMATCHED in assigned else [])
+    assignment (columns: each named narrative, then the other values of ``assigned`` by
+    frequency (``discovered``, or one column per discovered narrative), ``unassigned``, and
+    ``unmatched`` when any). A paragraph with two gold labels counts in both rows."""
+    tail = [UNASSIGNED] + ([UNMATCHED] if UNMATCHED in assigned else [])
+    others = [v for v in pd.Series(list(assigned)).value_counts().index
+              if v not in names and v not in tail]
+    columns = [*names, *(others or [DISCOVERED]), *tail]
     table = pd.DataFrame(0, index=[*names, NONE], columns=columns)
     for labels, column in zip(gold, assigned):
         for row in labels or {NONE}:
@@ -330,34 +341,51 @@ def fit_store(corpus: Path, work: Path, codebook: str | None) -> tuple[Path, str
 
 
 def evaluate(store_path: Path, run_id: str | None, labels: pd.DataFrame, texts: dict[str, str],
-             soft_threshold: float | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
-    """Scores, confusion table and per-row predictions of a stored run on the dev set."""
-    from narrative.store import Store
+             soft_threshold: float | None, *, by_discovered: bool = False,
+             ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
+    """Scores, confusion table and per-row predictions of a stored run on the dev set
+    (``by_discovered``: one confusion column per discovered narrative instead of one pooled)."""
+    from narrative.store import Store, StoreError
 
     with Store(store_path, read_only=True) as store:
         run_id = run_id or store.latest_run_id()
         if run_id is None:
-            raise SystemExit(f"{store_path}: no run in the store; run `narrative build` first")
+            raise StoreError(f"{store_path}: no run in the store; run `narrative build` first")
         paragraphs = store_paragraphs(store, texts)
         matched = match_paragraphs(labels, paragraphs)
         rows = run_predictions(store, run_id, matched, paragraphs, soft_threshold)
     names = codebook_names()
     return (score(rows["gold"].tolist(), rows["predicted"].tolist(), names),
-            confusion(rows["gold"].tolist(), rows["assigned"].tolist(), names), rows, run_id)
+            confusion(rows["gold"].tolist(),
+                      rows["assigned_detail" if by_discovered else "assigned"].tolist(), names),
+            rows, run_id)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from narrative.errors import NarrativeError
+
+    try:
+        return _main(argv)
+    except NarrativeError as exc:  # a bad label file, a locked or empty store: say so, no traceback
+        print(f"narrative_devset: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("store", nargs="?", help="a store written by `narrative build`")
     parser.add_argument("--run", default=None, help="run id (default: the store's latest run)")
     parser.add_argument("--fit", action="store_true",
                         help="ingest the corpus and fit the current model instead of reading STORE")
-    parser.add_argument("--work", default=None, help="folder for --fit's store (default: a temp dir)")
+    parser.add_argument("--work", default=None,
+                        help="folder for --fit's store (default: a new temp dir)")
     parser.add_argument("--codebook", default=None, help="codebook for --fit (default: shipped)")
     parser.add_argument("--corpus", default=str(CORPUS), help="ukraine_media_2022.jsonl")
     parser.add_argument("--labels", default=str(LABELS), help="the label file")
     parser.add_argument("--soft-threshold", type=float, default=None, metavar="W",
                         help="also count a named narrative whose soft weight is >= W")
+    parser.add_argument("--by-discovered", action="store_true",
+                        help="one confusion column per discovered narrative")
     parser.add_argument("--json", default=None, metavar="OUT", help="also write the scores as JSON")
     parser.add_argument("--rows", default=None, metavar="CSV",
                         help="also write each dev row's match and assignment (ids only)")
@@ -379,7 +407,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         store_path, run_id = fit_store(corpus, work, args.codebook)
     else:
         store_path, run_id = Path(args.store), args.run
-    scores, table, rows, run_id = evaluate(store_path, run_id, labels, texts, args.soft_threshold)
+    scores, table, rows, run_id = evaluate(store_path, run_id, labels, texts, args.soft_threshold,
+                                           by_discovered=args.by_discovered)
     counts = rows["match"].value_counts().to_dict()
     rule = "hard assignment" + (f" or soft weight >= {args.soft_threshold}"
                                 if args.soft_threshold is not None else "")
@@ -394,7 +423,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         Path(args.json).write_text(json.dumps(as_json(scores, table, meta), indent=2,
                                               ensure_ascii=False), encoding="utf-8")
     if args.rows:
-        out = rows[["record_id", "start", "end", "labels", "match", "store_paragraph", "assigned"]]
+        out = rows[["record_id", "start", "end", "labels", "match", "store_paragraph",
+                    "assigned_detail"]].rename(columns={"assigned_detail": "assigned"})
         out.assign(predicted=[LABEL_SEPARATOR.join(sorted(p)) for p in rows["predicted"]]).to_csv(
             args.rows, index=False)
     return 0

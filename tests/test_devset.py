@@ -221,6 +221,14 @@ def test_evaluate_maps_by_hash_then_offsets_and_scores_hard_assignments(tmp_path
     assert table.loc[devset.NONE, devset.UNASSIGNED] == 1
 
 
+def test_evaluate_can_name_each_discovered_narrative(tmp_path):
+    _synthetic_store(tmp_path / "s.duckdb")
+    _, table, *_ = devset.evaluate(tmp_path / "s.duckdb", None, _dev_labels(tmp_path),
+                                   {"rec-1": RAW}, None, by_discovered=True)
+    assert table.loc[SANCTIONS, "discovered: weather"] == 1
+    assert devset.DISCOVERED not in table.columns
+
+
 def test_evaluate_counts_soft_weights_over_the_threshold(tmp_path):
     _synthetic_store(tmp_path / "s.duckdb")
     labels = _dev_labels(tmp_path)
