@@ -17,7 +17,8 @@ With ``STORE`` it scores a run of ``narrative build`` (the latest run unless ``-
 ``--fit`` it ingests the corpus into ``--work`` and fits the current code's model first. A dev
 paragraph carries a named narrative when that is its hard assignment; with ``--soft-threshold W``
 also when its stored soft weight (table ``distributions``) for it is at least W. Gold labels may
-hold several narratives. Printed as Markdown: per named narrative precision, recall, F1, support,
+hold several narratives. A reference with no store paragraph (``unmatched``, counted in the header
+and in its own confusion column) carries nothing: it costs recall rather than leaving the set. Printed as Markdown: per named narrative precision, recall, F1, support,
 how many dev paragraphs the run put there and the share of those a reader labelled "none"; the
 micro-average; and a confusion table of gold labels against the hard assignment (named
 narratives, discovered ones pooled or, with ``--by-discovered``, one column each, ``unassigned``).
@@ -401,7 +402,8 @@ def _main(argv: Sequence[str] | None) -> int:
     problems = check_references(labels, texts)
     if len(problems):
         print(f"warning: {len(problems)} of {len(labels)} references do not resolve "
-              f"(first: {problems.iloc[0].to_dict()}); they are scored by offsets", file=sys.stderr)
+              f"(first: {problems.iloc[0].to_dict()}); they match by offsets where they can, "
+              "else count as unmatched", file=sys.stderr)
     if args.fit:
         work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="devset-"))
         store_path, run_id = fit_store(corpus, work, args.codebook)
