@@ -334,6 +334,7 @@ def drift(
     def go():
         from .drift import compute_drift
         from .pipeline import write_drift
+        from .runtime.workers import sharer
         from .store import Store
 
         _settings(config, period=period)  # bad settings fail before the store is opened
@@ -343,7 +344,8 @@ def drift(
             # The run's own settings, unless the config file, environment or a flag says otherwise.
             settings = _settings(config, base=stored["settings"], period=period)
             _out_dir(out)
-            paths = write_drift(compute_drift(st, run_id, settings=settings), out)
+            frames = compute_drift(st, run_id, settings=settings, share=sharer(settings.workers))
+            paths = write_drift(frames, out)
         for p in paths.values():
             typer.echo(str(p))
 
@@ -443,7 +445,7 @@ def codebook_suggest(
         import yaml
 
         from .codebook import suggest_entries
-        from .pipeline import narrative_table
+        from .runs import narrative_table
         from .store import Store
 
         _settings(config)  # validated like every command's, though suggesting reads no setting

@@ -21,6 +21,7 @@ from .ingest.options import ReadOptions
 from .ingest.stream import StreamSummary as IngestSummary  # counts of one ingest
 from .progress import ProgressFactory, StageTimer, no_progress
 from .provenance import build_provenance
+from .runtime.workers import sharer
 from .runs import FitResult, fit_run
 from .store import Store
 
@@ -111,7 +112,8 @@ def write_report(
 
     formats = report_formats(formats)
     out_dir = prepare_output_dir(out_dir)
-    drift = drift or compute_drift(store, run_id, settings=settings)
+    drift = drift or compute_drift(store, run_id, settings=settings,
+                                   share=sharer(settings.workers))
     paths = write_drift(drift, out_dir)
     model = assemble_report(
         store, run_id, drift, out_dir=out_dir, settings=settings, timings=timings or {},
@@ -204,20 +206,16 @@ def build(
         else:
             with timer.stage("ingest"):
                 summary = ingest_articles(sources, store, manifest=manifest, settings=settings,
-                                      options=options)
-            _echo_ingest(summary, echo)
-            if summary.n_ingested == 0:
-                reasons = ", ".join(f"{k}: {v}" for k, v in summary.reasons().items()) or "no input files"
-                raise InputError(f"no readable article in {', '.join(map(str, sources))} ({reasons})")
+                                          options=options)
+            _echo_ingest(summary, echo, sources=sources)
             fit = fit_run(store, settings=settings, codebook=codebook, progress=progress,
                           timer=timer, refit=refit, embedder=embedder, provenance=provenance)
         if embedder is not None:
             embedder.close()  # done with the model: its memory back before drift and report
-        echo(_fit_message(fit))
-        if fit.refit_proposal:
-            echo(f"refit proposed: {fit.refit_proposal}; run again with --refit to cluster afresh")
+        _echo_fit(fit, echo)
         with timer.stage("drift"):
-            drift = compute_drift(store, fit.run_id, settings=settings)
+            drift = compute_drift(store, fit.run_id, settings=settings,
+                                  share=sharer(settings.workers))
         with timer.stage("report"):
             paths = write_report(
                 store, fit.run_id, out_dir, settings=settings, formats=formats, drift=drift,
@@ -227,7 +225,9 @@ def build(
 
 
 def _echo_ingest(summary: IngestSummary, echo: Callable[[str], None], *,
-                 partitions: int | None = None) -> None:
+                 partitions: int | None = None, sources: Sequence | None = None) -> None:
+    """The ingest's summary line and its first warnings; an :class:`InputError` naming
+    ``sources`` when nothing could be ingested."""
     where = f" in {partitions} partition(s)" if partitions else ""
     echo(
         f"ingest: {summary.n_read} read, {summary.n_ingested} ingested "
@@ -238,6 +238,15 @@ def _echo_ingest(summary: IngestSummary, echo: Callable[[str], None], *,
         echo(f"warning: {warning}")
     if summary.n_warnings > 20:
         echo(f"warning: ... and {summary.n_warnings - 20} more warnings (see the store)")
+    if sources is not None and summary.n_ingested == 0:
+        reasons = ", ".join(f"{k}: {v}" for k, v in summary.reasons().items()) or "no input files"
+        raise InputError(f"no readable article in {', '.join(map(str, sources))} ({reasons})")
+
+
+def _echo_fit(fit: FitResult, echo: Callable[[str], None]) -> None:
+    echo(_fit_message(fit))
+    if fit.refit_proposal:
+        echo(f"refit proposed: {fit.refit_proposal}; run again with --refit to cluster afresh")
 
 
 def _start_embedder(settings: Settings):

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from narrative.drift import drift_tables
+from narrative.runtime.workers import share_beside
 from narrative.drift.shares import (
     labelled_paragraphs, narrative_shares, paragraph_matrix, select_copies,
 )
@@ -306,7 +307,7 @@ def test_framing_drift_beside_the_other_tables_gives_the_same_tables(tiny):
     emb = {"p1": np.array([1.0, 0.0]), "p2": np.array([2.0, 0.0]), "h6": np.array([0.0, 3.0])}
     common = dict(narratives=NAMES, period="week", n_bootstrap=20, min_articles=1, seed=0,
                   texts=texts, embeddings=emb)
-    here, beside = drift_tables(tiny, **common), drift_tables(tiny, workers=2, **common)
+    here, beside = drift_tables(tiny, **common), drift_tables(tiny, share=share_beside, **common)
     assert set(here) == set(beside)
     for name in here:
         pd.testing.assert_frame_equal(here[name], beside[name])
@@ -379,7 +380,7 @@ def test_framing_split_between_two_processes_is_the_in_process_table():
     common = dict(narratives=names, period="week", n_bootstrap=10, min_articles=2, seed=3,
                   texts=texts, embeddings=embeddings)
     here = drift_tables(labelled, **common)["framing"]
-    beside = drift_tables(labelled, workers=2, **common)["framing"]
+    beside = drift_tables(labelled, share=share_beside, **common)["framing"]
     assert here["shift_null"].notna().sum() > 20 and set(here["narrative"]) == set(names[:-1])
     pd.testing.assert_frame_equal(here, beside)
     # each narrative's rows depend on its own data and the seed only, not on what else is asked
@@ -392,7 +393,7 @@ def test_framing_split_between_two_processes_is_the_in_process_table():
 def test_framing_narratives_a_dead_worker_took_are_computed_here():
     import functools
 
-    from narrative.drift import _framing_beside
+    from narrative.drift import _framing_shared
 
     labelled, names, texts, embeddings = _many_narratives(seed=1)
     parent = os.getpid()
@@ -408,5 +409,5 @@ def test_framing_narratives_a_dead_worker_took_are_computed_here():
         time.sleep(0.5)  # here: let the worker claim first
         return job(narratives=narratives)
 
-    got = _framing_beside(takes_two_then_dies, names, kept)()
+    got = _framing_shared(takes_two_then_dies, names, kept, share_beside)()
     pd.testing.assert_frame_equal(got, full)

@@ -296,12 +296,12 @@ class _Payload:
 @pytest.mark.parametrize("error", [RuntimeError("a bug"), ValueError("another bug"),
                                    OSError(errno.EIO, "I/O error in a bug")])
 def test_an_unexpected_error_inside_a_command_keeps_its_traceback(error, tiny, tmp_path, monkeypatch):
-    import narrative.pipeline
+    import narrative.drift
 
     def broken(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr(narrative.pipeline, "compute_drift", broken)
+    monkeypatch.setattr(narrative.drift, "compute_drift", broken)
     result = runner.invoke(app, ["drift", "--store", str(tiny), "--out", str(tmp_path / "o")])
     assert result.exception is error, "the exception escapes the command as it was raised"
     assert "narrative: error" not in result.stderr
@@ -312,7 +312,7 @@ def test_a_bug_shows_a_traceback_from_the_command_line(tiny, tmp_path):
     import subprocess
     import sys
 
-    code = ("import narrative.pipeline as p, sys\n"
+    code = ("import narrative.drift as p, sys\n"
             "def broken(*a, **k): raise RuntimeError('a bug')\n"
             "p.compute_drift = broken\n"
             "from narrative.cli import app\n"

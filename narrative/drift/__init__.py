@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pandas as pd
@@ -93,11 +93,13 @@ def _date_flag(meta: object) -> str | None:
     return str(flag) if flag else None
 
 
-def compute_drift(store: Store, run_id: str, *, settings: Settings = Settings()) -> DriftFrames:
+def compute_drift(store: Store, run_id: str, *, settings: Settings = Settings(),
+                  share: Callable | None = None) -> DriftFrames:
     """Shares with intervals, change points, divergence, emerging narratives, framing drift.
 
     Articles with a suspicious date (:func:`suspicious_dates`) count as undated here: left out of
-    the time views, still counted in the outlet totals; ``left_out`` lists them.
+    the time views, still counted in the outlet totals; ``left_out`` lists them. ``share``: see
+    :func:`drift_tables` (``narrative.runtime.workers.sharer(settings.workers)``).
     """
     narratives = narrative_table(store, run_id)
     paragraphs = store.paragraphs()
@@ -132,7 +134,7 @@ def compute_drift(store: Store, run_id: str, *, settings: Settings = Settings())
         min_articles=settings.min_articles, seed=settings.seed,
         kinds=dict(zip(narratives["label"], narratives["kind"])),
         embeddings=embeddings, texts=dict(zip(distinct["text_hash"], distinct["text"])),
-        workers=settings.workers,
+        share=share,
     )
     return DriftFrames(paragraphs=labelled, tables=tables, narrative_order=order, left_out=left_out)
 
@@ -192,7 +194,7 @@ def drift_tables(
     kinds: dict[str, str] | None = None,
     baseline_periods: int = 4,
     emerging_periods: int = 3,
-    workers: int = 1,
+    share: Callable | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every drift table from one labelled frame (:func:`labelled_paragraphs` output).
 
@@ -200,8 +202,9 @@ def drift_tables(
     lead_lag, coverage. ``embeddings`` and ``texts`` are keyed by paragraph_id or text_hash; without
     them ``framing`` has no centroid shift / no terms. ``kinds`` maps narrative name to
     named/discovered/unassigned (marks late-appearing discovered narratives as ``new``).
-    With ``workers > 1`` (Linux), framing drift, the slowest table (a term count per narrative),
-    runs in a forked process beside the others; the tables are the same.
+    With ``share`` (:func:`narrative.runtime.workers.share_beside`, handed in so that drift
+    imports no process machinery), framing drift, the slowest table (a term count per
+    narrative), runs in a forked process beside the others too; the tables are the same.
     """
     from .compare import coverage_table, lead_lag, outlet_comparison
     from .framing import framing_drift
@@ -213,7 +216,7 @@ def drift_tables(
     framing_job = functools.partial(
         framing_drift, kept, texts=texts, embeddings=embeddings, seed=seed
     )
-    framing = _framing_beside(framing_job, narratives, kept) if workers > 1 else None
+    framing = _framing_shared(framing_job, narratives, kept, share) if share else None
     common = dict(narratives=narratives, weighting=weighting, distribution=distribution)
     shares = narrative_shares(
         kept, n_bootstrap=n_bootstrap, min_articles=min_articles, seed=seed, period=period, **common
@@ -239,47 +242,20 @@ def drift_tables(
     return tables
 
 
-def _framing_beside(job: Callable[..., pd.DataFrame], narratives: list[str],
-                    labelled: pd.DataFrame) -> Callable[[], pd.DataFrame] | None:
-    """Framing drift shared with a forked process: it starts on the narratives now, largest
-    first, while this process computes the other tables; then this process takes narratives
-    too, from the same counter, until none is left. Returns a function that does this process's
-    part and gives the whole table (the same table: each narrative has its own random draws).
-    If the other process died, the narratives it took are computed here. None where fork is
-    unavailable."""
-    import multiprocessing
-
-    from ..runtime.workers import available, run_beside
-
-    if not available():
-        return None
+def _framing_shared(job: Callable[..., pd.DataFrame], narratives: list[str],
+                    labelled: pd.DataFrame, share: Callable) -> Callable[[], pd.DataFrame] | None:
+    """Framing drift shared by ``share`` (:func:`narrative.runtime.workers.share_beside`) with a
+    forked process: both take narratives, largest first, while this process computes the other
+    tables. Returns a function that finishes this process's part and gives the whole table (the
+    same table: each narrative has its own random draws). None when ``share`` cannot fork here."""
     size = labelled["narrative"].value_counts()
     order = sorted(narratives, key=lambda n: -int(size.get(n, 0)))  # stable: ties keep order
-    counter = multiprocessing.get_context("fork").Value("i", 0)
-
-    def claim() -> Iterator[str]:
-        while True:
-            with counter.get_lock():
-                i = counter.value
-                counter.value += 1
-            if i >= len(order):
-                return
-            yield order[i]
-
-    mine: list[str] = []
-    beside = run_beside(lambda: job(narratives=claim()), name="narrative-framing")
-    if beside is None:
+    finish = share(lambda names: job(narratives=names), order, name="narrative-framing")
+    if finish is None:
         return None
 
-    def taken_here() -> Iterator[str]:
-        for name in claim():
-            mine.append(name)
-            yield name
-
     def result() -> pd.DataFrame:
-        here = job(narratives=taken_here())
-        theirs = beside.result(lambda: job(narratives=[n for n in order if n not in mine]))
-        parts = [part for part in (here, theirs) if len(part)] or [here]
+        parts = [part for part in finish() if len(part)] or [job(narratives=[])]
         return pd.concat(parts, ignore_index=True).sort_values(
             ["narrative", "outlet", "period"], ignore_index=True)
 

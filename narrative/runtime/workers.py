@@ -28,12 +28,13 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
 __all__ = ["Beside", "available", "exit_if_orphaned", "run_beside", "worker_pool"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
@@ -154,3 +155,49 @@ def _run_job(job: Callable[[], Any], writer: Any, parent: int) -> None:
     except Exception as exc:  # noqa: BLE001 - a result or error that cannot be pickled
         writer.send(("error", RuntimeError(f"the job's outcome cannot be sent back: {exc!r}"),
                      traceback.format_exc()))
+
+
+def share_beside(job: Callable[[Iterable[T]], R], items: Sequence[T], *,
+                 name: str = "narrative-share") -> Callable[[], list[R]] | None:
+    """Run ``job`` over ``items`` in this process and a forked one at once, each claiming the
+    next item from a shared counter; None where :func:`available` is false.
+
+    The fork starts now. The returned function runs this process's part and returns the results
+    of both parts (this process's first); items a dead fork had claimed are run here again.
+    """
+    if not available():
+        return None
+    import multiprocessing
+
+    counter = multiprocessing.get_context("fork").Value("i", 0)
+
+    def claim() -> Iterator[T]:
+        while True:
+            with counter.get_lock():
+                i = counter.value
+                counter.value += 1
+            if i >= len(items):
+                return
+            yield items[i]
+
+    beside = run_beside(lambda: job(claim()), name=name)
+    if beside is None:
+        return None
+    mine: list[T] = []
+
+    def taken_here() -> Iterator[T]:
+        for item in claim():
+            mine.append(item)
+            yield item
+
+    def finish() -> list[R]:
+        here = job(taken_here())
+        return [here, beside.result(lambda: job([i for i in items if i not in mine]))]
+
+    return finish
+
+
+def sharer(workers: int) -> Callable | None:
+    """:func:`share_beside` when ``workers`` > 1 and workers fork here, else None: what a caller
+    hands to :func:`narrative.drift.compute_drift`, which imports no process machinery."""
+    return share_beside if workers > 1 and available() else None
