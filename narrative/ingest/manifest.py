@@ -93,7 +93,6 @@ def read_manifest(path: str | Path, *, warnings: list[str] | None = None) -> dic
     """
     path = Path(path)
     sink = warnings if warnings is not None else []
-    base = path.resolve().parent
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as err:
@@ -102,52 +101,61 @@ def read_manifest(path: str | Path, *, warnings: list[str] | None = None) -> dic
     with handle:
         reader = csv.reader(handle)
         try:
-            header = next(reader, None)
-            if header is None:
-                raise ManifestError(f"{path}: line 1: empty manifest; expected a header "
-                                    f"'file,{','.join(MANIFEST_FIELDS)}'")
-            columns = [h.strip().lower() for h in header]
-            if "file" not in columns:
-                raise ManifestError(
-                    f"{path}: line 1: header has no 'file' column (got {', '.join(header)!r}); "
-                    f"expected 'file,{','.join(MANIFEST_FIELDS)}'")
-            dupes = sorted({c for c in columns if c and columns.count(c) > 1})
-            if dupes:
-                raise ManifestError(f"{path}: line 1: duplicate column(s) {', '.join(dupes)}")
-            index = {name: columns.index(name) for name in ("file", *MANIFEST_FIELDS)
-                     if name in columns}
+            columns, index = _header(path, next(reader, None))
             line = reader.line_num
             for row in reader:
                 start, line = line + 1, reader.line_num
-                if not any(cell.strip() for cell in row):
-                    continue
-                where = f"{path}: line {start}"
-                if len(row) > len(columns):
-                    sink.append(f"{where}: {len(row)} cells but the header has {len(columns)}; "
-                                "extra cells ignored")
-                cells = {name: _clean_cell(row[i]) if i < len(row) else None
-                         for name, i in index.items()}
-                if not cells["file"]:
-                    sink.append(f"{where}: empty 'file' cell; row ignored")
-                    continue
-                target = (base / cells["file"]).resolve()
-                if target in entries:
-                    first = entries[target]["line"]
-                    sink.append(f"{where}: {cells['file']} already listed on line {first}; "
-                                "row ignored")
-                    continue
-                entry: dict[str, Any] = {name: cells.get(name) for name in MANIFEST_FIELDS}
-                entry["author"] = join_authors(entry["author"])
-                try:
-                    entry["date"] = parse_date(entry["date"])
-                except ValueError as err:
-                    sink.append(f"{where}: bad date {cells['date']!r} ({err}); date left empty")
-                    entry["date"] = None
-                entry["line"] = start
-                entries[target] = entry
+                if any(cell.strip() for cell in row):
+                    _add_row(entries, row, columns, index, path=path, line=start, warnings=sink)
         except UnicodeDecodeError as err:
             raise ManifestError(f"{path}: near line {reader.line_num + 1}: not UTF-8 text "
                                 f"({err.reason}); save the manifest as UTF-8") from err
         except csv.Error as err:
             raise ManifestError(f"{path}: line {reader.line_num}: malformed CSV: {err}") from err
     return entries
+
+
+def _header(path: Path, header: list[str] | None) -> tuple[list[str], dict[str, int]]:
+    """The header's column names (lower case) and the index of each known one; a
+    :class:`ManifestError` when it is missing, lacks ``file`` or repeats a column."""
+    if header is None:
+        raise ManifestError(f"{path}: line 1: empty manifest; expected a header "
+                            f"'file,{','.join(MANIFEST_FIELDS)}'")
+    columns = [h.strip().lower() for h in header]
+    if "file" not in columns:
+        raise ManifestError(
+            f"{path}: line 1: header has no 'file' column (got {', '.join(header)!r}); "
+            f"expected 'file,{','.join(MANIFEST_FIELDS)}'")
+    dupes = sorted({c for c in columns if c and columns.count(c) > 1})
+    if dupes:
+        raise ManifestError(f"{path}: line 1: duplicate column(s) {', '.join(dupes)}")
+    return columns, {name: columns.index(name) for name in ("file", *MANIFEST_FIELDS)
+                     if name in columns}
+
+
+def _add_row(entries: dict[Path, dict], row: list[str], columns: list[str],
+             index: dict[str, int], *, path: Path, line: int, warnings: list[str]) -> None:
+    """Add one data row's entry, keyed by its file's absolute path; what is wrong with it but
+    does not stop the read goes to ``warnings``."""
+    where = f"{path}: line {line}"
+    if len(row) > len(columns):
+        warnings.append(f"{where}: {len(row)} cells but the header has {len(columns)}; "
+                        "extra cells ignored")
+    cells = {name: _clean_cell(row[i]) if i < len(row) else None for name, i in index.items()}
+    if not cells["file"]:
+        warnings.append(f"{where}: empty 'file' cell; row ignored")
+        return
+    target = (path.resolve().parent / cells["file"]).resolve()
+    if target in entries:
+        warnings.append(f"{where}: {cells['file']} already listed on line "
+                        f"{entries[target]['line']}; row ignored")
+        return
+    entry: dict[str, Any] = {name: cells.get(name) for name in MANIFEST_FIELDS}
+    entry["author"] = join_authors(entry["author"])
+    try:
+        entry["date"] = parse_date(entry["date"])
+    except ValueError as err:
+        warnings.append(f"{where}: bad date {cells['date']!r} ({err}); date left empty")
+        entry["date"] = None
+    entry["line"] = line
+    entries[target] = entry
