@@ -100,24 +100,74 @@ def _kind(path: Path) -> str | None:
     return None
 
 
-def _walk(folder: Path) -> list[Path]:
-    """Every non-hidden file below ``folder``, sorted by relative path (deterministic)."""
-    found: list[tuple[tuple[str, ...], Path]] = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        rel = Path(root).relative_to(folder).parts
-        found.extend(((*rel, f), Path(root, f)) for f in files if not f.startswith("."))
-    return [path for _, path in sorted(found)]
+def _inside(target: Path, roots: Sequence[Path]) -> bool:
+    return any(target == root or target.is_relative_to(root) for root in roots)
+
+
+def _may_follow(link: Path, roots: Sequence[Path], follow_links: bool,
+                warnings: list[str]) -> bool:
+    """Whether to read through ``link``: its target lies inside one of ``roots``, or
+    ``follow_links``; a link not followed is named in ``warnings``."""
+    target = Path(os.path.realpath(link))
+    if follow_links or _inside(target, roots):
+        return True
+    warnings.append(f"{display_path(link)}: skipped: a link to {target.as_posix()}, outside the "
+                    "sources given; pass follow_links=True (--follow-links) to read it")
+    return False
+
+
+def _walk(folder: Path, roots: Sequence[Path], follow_links: bool,
+          warnings: list[str]) -> list[Path]:
+    """Every non-hidden file below ``folder``, sorted by relative path (deterministic).
+
+    The real tree is walked first; then each link in it, to a file or a folder, is read
+    through under the rule of :func:`_may_follow`, unless its target lies in a tree walked
+    already (it is read under its own name; this also ends link loops). Every link skipped
+    is named in ``warnings``.
+    """
+    found: list[Path] = []
+    walked: list[Path] = []
+    pending = [folder]
+    while pending:
+        top = pending.pop(0)
+        walked.append(Path(os.path.realpath(top)))
+        links: list[Path] = []
+        for root, dirs, files in os.walk(top):  # does not descend into links to folders
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            links.extend(Path(root, d) for d in dirs if Path(root, d).is_symlink())
+            dirs[:] = [d for d in dirs if Path(os.path.realpath(Path(root, d))) not in walked]
+            for name in files:
+                if not name.startswith("."):
+                    path = Path(root, name)
+                    (links if path.is_symlink() else found).append(path)
+        for link in sorted(links):
+            if not _may_follow(link, roots, follow_links, warnings):
+                continue
+            target = Path(os.path.realpath(link))
+            if not target.exists():
+                warnings.append(f"{display_path(link)}: skipped: a link to "
+                                f"{target.as_posix()}, which does not exist")
+            elif _inside(target, walked):
+                warnings.append(f"{display_path(link)}: skipped: a link to "
+                                f"{target.as_posix()}, which is read already")
+            elif target.is_dir():
+                pending.append(link)
+            else:
+                found.append(link)
+    return sorted(found, key=lambda path: path.relative_to(folder).parts)
 
 
 def collect_files(
-    sources: Sequence[str | Path], *, skip: Sequence[Path] = (), warnings: list[str] | None = None
+    sources: Sequence[str | Path], *, skip: Sequence[Path] = (), warnings: list[str] | None = None,
+    follow_links: bool = False,
 ) -> list[Path]:
     """Expand files and folders (walked recursively) into the readable input files, in order.
 
     Hidden files and folders inside a walked folder are ignored, as is any path in ``skip``
     (the manifest, a rules file); files of other types are skipped with a warning; a file
-    reached twice is read once.
+    reached twice is read once. A link inside a walked folder, to a file or a folder, is
+    followed only when its target lies inside one of ``sources`` (or with ``follow_links``);
+    each link skipped is named in a warning. Sources themselves are read wherever they point.
 
     Raises
     ------
@@ -128,11 +178,13 @@ def collect_files(
     missing = [str(s) for s in sources if not Path(s).exists()]
     if missing:
         raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
+    roots = [Path(os.path.realpath(s)) for s in sources]
     skipped = {Path(p).resolve() for p in skip}
     seen: set[Path] = set()
     files: list[Path] = []
     for source in map(Path, sources):
-        candidates = _walk(source) if source.is_dir() else [source]
+        candidates = (_walk(source, roots, follow_links, sink) if source.is_dir()
+                      else [source])
         n_before = len(files)
         for path in candidates:
             resolved = path.resolve()
@@ -372,14 +424,15 @@ def iter_records(
     options: IngestOptions | None = None, warnings: list[str] | None = None,
     removed: list[dict] | None = None,
     known: Mapping[str, tuple[str, dt.date | None]] | None = None,
-    keys: bytearray | None = None,
+    keys: bytearray | None = None, follow_links: bool = False,
 ) -> Iterator[Article | Reject | KnownArticle]:
     """Every article or reject in ``sources``, one at a time (bounded memory).
 
     ``warnings`` and ``removed`` receive what :class:`IngestResult` would hold; empty them
     between batches to keep memory bounded on huge inputs. ``known`` and ``keys``: see
     :class:`~narrative.ingest.assemble.Assembler` (records assembled before come back as
-    :class:`~narrative.ingest.assemble.KnownArticle`).
+    :class:`~narrative.ingest.assemble.KnownArticle`). ``follow_links``: see
+    :func:`collect_files`.
     """
     warnings = warnings if warnings is not None else []
     removed = removed if removed is not None else []
@@ -387,7 +440,7 @@ def iter_records(
     entries = read_manifest(manifest, warnings=warnings) if manifest is not None else None
     skip = [Path(manifest)] if manifest is not None else []
     used: set[Path] = set()
-    for path in collect_files(sources, skip=skip, warnings=warnings):
+    for path in collect_files(sources, skip=skip, warnings=warnings, follow_links=follow_links):
         source = display_path(path)
         entry = None
         if entries is not None:
@@ -436,6 +489,7 @@ def ingest_sources(
     boilerplate: str | Path | Sequence[Rule] | bool | None = True,
     columns: ColumnMap | None = None, day_first: bool | None = None,
     max_chars: int = IngestOptions.max_chars, infer_metadata: bool = True,
+    follow_links: bool = False,
 ) -> IngestResult:
     """Read every article in ``sources`` (files or folders), merged with ``manifest`` metadata.
 
@@ -457,6 +511,9 @@ def ingest_sources(
         Raw texts longer than this are rejected.
     infer_metadata : bool, default True
         Read date, author and outlet off the text where no manifest or field gives them.
+    follow_links : bool, default False
+        Read through links in the folders walked even where they point outside ``sources``
+        (by default such links are skipped, each with a warning).
 
     Returns
     -------
@@ -485,7 +542,8 @@ def ingest_sources(
                             max_chars=max_chars, infer=infer_metadata)
     result = IngestResult()
     for record in iter_records(sources, manifest=manifest, options=options,
-                               warnings=result.warnings, removed=result.removed):
+                               warnings=result.warnings, removed=result.removed,
+                               follow_links=follow_links):
         result.n_read += 1
         if isinstance(record, Article):
             result.articles.append(record)
