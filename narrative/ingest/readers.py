@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-import gzip
 import io
 import json
 import os
@@ -38,7 +37,10 @@ from narrative.ingest.assemble import (
 )
 from narrative.ingest.boilerplate import Rule, load_rules
 from narrative.ingest.clean import clean_text, excerpt
-from narrative.ingest.decode import UTF16_BOMS, DecodeError, decode_bytes
+from narrative.ingest.compressed import open_input, read_limited
+from narrative.ingest.decode import (
+    UTF16_BOMS, DecodeError, decode_bytes, keep_bytes, undecodable_byte,
+)
 from narrative.ingest.manifest import read_manifest
 from narrative.schema import Article, Reject
 
@@ -230,11 +232,15 @@ def _default_assembler(warnings: list[str] | None) -> Assembler:
 
 # -- documents ----------------------------------------------------------------------------------
 
-def _read_bytes(path: Path) -> bytes:
-    if path.name.lower().endswith(".gz"):
-        with gzip.open(path, "rb") as handle:
-            return handle.read()
-    return path.read_bytes()
+def _record_limit(max_chars: int) -> int:
+    """The longest JSONL line (bytes) or CSV row (characters) read for a ``max_chars`` limit:
+    room for JSON's ``\\uXXXX`` escapes and the other fields; a longer record cannot hold an
+    article short enough, and is rejected without being held in memory."""
+    return 6 * max_chars
+
+
+def _too_long(size: str, max_chars: int) -> str:
+    return f"article too long: {size} (limit {max_chars:,} characters; {TOO_LONG_HINT})"
 
 
 def read_text_file(
@@ -242,15 +248,16 @@ def read_text_file(
 ) -> Article | Reject | KnownArticle:
     """Read one document (``.txt``, ``.md``, ``.html``; maybe gzipped). ``entry``: manifest row."""
     assembler = assembler or _default_assembler(None)
+    max_chars = assembler.options.max_chars
+    limit = 4 * max_chars  # UTF-8 takes at most 4 bytes a character
     try:
-        data = _read_bytes(path)
+        data = read_limited(path, limit)
     except (OSError, EOFError, zlib.error) as err:
         return Reject(source, "file", f"cannot read: {getattr(err, 'strerror', None) or err}")
     if not data:
         return Reject(source, "file", "empty file (0 bytes)")
-    if len(data) > 4 * assembler.options.max_chars:
-        return Reject(source, "file", f"article too long: {len(data):,} bytes (limit "
-                      f"{assembler.options.max_chars:,} characters; {TOO_LONG_HINT})",
+    if len(data) > limit:
+        return Reject(source, "file", _too_long(f"over {limit:,} bytes", max_chars),
                       _raw_excerpt(data))
     try:
         raw, encoding, guessed = decode_bytes(data)
@@ -335,28 +342,63 @@ def _jsonl_line(line: str, *, source: str, lineno: int, entry: dict | None, enco
                    entry=entry, encoding=encoding, assembler=assembler, raw_line=line)
 
 
+def _bounded_lines(stream: Any, cap: int) -> Iterator[bytes | str | None]:
+    """The lines of ``stream``, None in place of a line over ``cap`` bytes (or characters),
+    which is read past without being held in memory."""
+    while True:
+        line = stream.readline(cap + 1)
+        if not line:
+            return
+        if len(line) <= cap or line[-1:] in (b"\n", "\n"):
+            yield line
+            continue
+        while line and line[-1:] not in (b"\n", "\n"):
+            line = stream.readline(_SNIFF_BYTES * 128)
+        yield None
+
+
+def _jsonl_text(item: bytes | str, *, source: str, lineno: int, encoding: str) -> str | Reject:
+    """One raw JSONL line as text, or a reject when a byte of it does not decode."""
+    if isinstance(item, str):  # UTF-16, decoded keeping bad bytes
+        found = undecodable_byte(item)
+        if found is None:
+            return item
+        return Reject(source, f"line {lineno}", f"undecodable: not UTF-16 (byte "
+                      f"0x{found[1]:02x} at column {found[0] + 1})", excerpt(item))
+    if lineno == 1 and encoding == "utf-8-sig":
+        item = item[len(codecs.BOM_UTF8):]
+    try:
+        return item.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return Reject(source, f"line {lineno}", f"undecodable: not UTF-8 (byte "
+                      f"0x{item[err.start]:02x} at column {err.start + 1})", _raw_excerpt(item))
+
+
 def read_jsonl_file(
     path: Path, *, source: str, entry: dict | None = None, warnings: list[str] | None = None,
     assembler: Assembler | None = None,
 ) -> Iterator[Article | Reject | KnownArticle]:
     """Stream one ``.jsonl`` / ``.jsonl.gz`` file, one record per non-blank line.
 
-    Lines are read one at a time (the file is never loaded whole). A bad line becomes a reject
-    and reading goes on; a file that breaks off (corrupt gzip, bad UTF-16) yields one reject for
-    the unread rest, after the records read before the break.
+    Lines are read one at a time (the file is never loaded whole), each up to
+    :func:`_record_limit` bytes. A bad line (undecodable, not JSON, too long) becomes a reject
+    and reading goes on; a file that breaks off (corrupt gzip, a decompression bomb) yields one
+    reject for the unread rest, after the records read before the break.
     """
     assembler = assembler or _default_assembler(warnings)
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    max_chars = assembler.options.max_chars
+    cap = _record_limit(max_chars)
     lineno = 0
     n_yielded = 0
     whitespace_seen = False
     try:
-        with opener(path, "rb") as handle:
+        with open_input(path) as handle:
             head = handle.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
-            lines: Iterator[bytes] | io.TextIOWrapper
+            lines: Any = handle
             if head.startswith(UTF16_BOMS):
                 encoding = "utf-16"
-                lines = io.TextIOWrapper(handle, encoding="utf-16", newline="\n")
+                lines = io.TextIOWrapper(handle, encoding="utf-16", errors=keep_bytes(),
+                                         newline="\n")
             else:
                 nul = head.find(b"\x00")
                 if nul >= 0:
@@ -364,22 +406,18 @@ def read_jsonl_file(
                                  _raw_excerpt(head))
                     return
                 encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
-                lines = handle
-            for item in lines:
+            for item in _bounded_lines(lines, cap):
                 lineno += 1
-                if isinstance(item, bytes):
-                    if lineno == 1 and encoding == "utf-8-sig":
-                        item = item[len(codecs.BOM_UTF8):]
-                    try:
-                        line = item.decode("utf-8")
-                    except UnicodeDecodeError as err:
-                        n_yielded += 1
-                        yield Reject(source, f"line {lineno}",
-                                     f"undecodable: not UTF-8 (byte 0x{item[err.start]:02x} at "
-                                     f"column {err.start + 1})", _raw_excerpt(item))
-                        continue
-                else:
-                    line = item
+                if item is None:
+                    n_yielded += 1
+                    yield Reject(source, f"line {lineno}",
+                                 _too_long(f"the line is over {cap:,} bytes", max_chars))
+                    continue
+                line = _jsonl_text(item, source=source, lineno=lineno, encoding=encoding)
+                if isinstance(line, Reject):
+                    n_yielded += 1
+                    yield line
+                    continue
                 if not line.strip():
                     whitespace_seen = whitespace_seen or bool(line)
                     continue
@@ -391,7 +429,7 @@ def read_jsonl_file(
                     continue
                 yield _jsonl_line(line, source=source, lineno=lineno, entry=entry,
                                   encoding=encoding, assembler=assembler)
-    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as err:
+    except (OSError, EOFError, zlib.error) as err:
         reason = getattr(err, "strerror", None) or str(err) or type(err).__name__
         position = "file" if n_yielded == 0 and lineno == 0 else f"line {lineno + 1}"
         what = "cannot read the file" if position == "file" else "cannot read the rest of the file"
