@@ -444,8 +444,12 @@ def _read_table(path: Path, *, source: str, entry: dict | None,
                 assembler: Assembler) -> Iterator[Article | Reject | KnownArticle]:
     from narrative.ingest.tables import read_csv_rows, read_parquet_rows
 
-    reader = read_csv_rows if _kind(path) == "csv" else read_parquet_rows
-    for item in reader(path, source=source):
+    if _kind(path) == "csv":
+        items = read_csv_rows(path, source=source,
+                              max_row_chars=_record_limit(assembler.options.max_chars))
+    else:
+        items = read_parquet_rows(path, source=source)
+    for item in items:
         if isinstance(item, Reject):
             yield item
             continue
