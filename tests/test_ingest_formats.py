@@ -154,3 +154,17 @@ def test_bad_input_battery(tmp_path: Path) -> None:
     joined = "\n".join(result.warnings)
     assert "duplicate id 'k1'" in joined and "bad date 'not a date'" in joined
     assert "suspicious date 2999-01-01" in joined
+
+
+def test_utf16_jsonl_bad_unit_costs_only_its_line(tmp_path: Path) -> None:
+    lines = [json.dumps({"id": f"u{i}", "text": f"{BODY} Number {i}."}) for i in range(3)]
+    bad = "\ud800".encode("utf-16-le", "surrogatepass")  # a lone high surrogate
+    data = (b"\xff\xfe" + (lines[0] + "\n").encode("utf-16-le")
+            + (lines[1][:20]).encode("utf-16-le") + bad + (lines[1][20:] + "\n").encode("utf-16-le")
+            + (lines[2] + "\n").encode("utf-16-le"))
+    (tmp_path / "wide.jsonl").write_bytes(data)
+    result = ingest_sources([tmp_path / "wide.jsonl"])
+    counts_add_up(result)
+    assert [a.source_id for a in result.articles] == ["u0", "u2"]
+    (reject,) = result.rejects
+    assert reject.position == "line 2" and "not UTF-16" in reject.reason

@@ -6,19 +6,51 @@ is guessed: among charset-normalizer's candidates that are common news encodings
 texts fit several code pages equally); failing that, Windows-1252 when every byte is defined in
 it and the text is mostly letters. The guess is recorded (``encoding_guessed``) so a reader can audit
 it. NUL bytes mean binary data and are never guessed at.
+
+Streams (CSV, UTF-16 JSONL) are decoded with the error handler named by :func:`keep_bytes`, which
+turns each undecodable byte into the lone surrogate U+DC00 + byte instead of failing: decoding goes
+on, and :func:`undecodable_byte` finds the damage in the one record that holds it (a lone surrogate
+never comes out of a successful decode), so a bad byte costs its record, not the rest of the file.
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 
-__all__ = ["DecodeError", "GUESSABLE", "UTF16_BOMS", "decode_bytes", "guess_encoding"]
+__all__ = ["DecodeError", "GUESSABLE", "UTF16_BOMS", "decode_bytes", "guess_encoding",
+           "keep_bytes", "undecodable_byte"]
 
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 #: Encodings a guess may return (codec names as charset-normalizer spells them).
 GUESSABLE = ("cp1252", "latin_1", "iso8859_15", "cp1250", "iso8859_2", "cp1251", "koi8_r",
              "iso8859_5", "cp1253", "cp1254", "iso8859_9", "cp1257", "mac_roman")
 _MAX_CHAOS = 0.1
+_KEEP_BYTES = "narrative-keep-bytes"
+_KEPT_BYTE = re.compile("[\udc00-\udcff]")
+
+
+def _keep_bytes(err: UnicodeError) -> tuple[str, int]:
+    if not isinstance(err, UnicodeDecodeError):
+        raise err
+    return "".join(chr(0xDC00 + b) for b in err.object[err.start:err.end]), err.end
+
+
+def keep_bytes() -> str:
+    """The name of a codec error handler (``errors=``) that keeps each undecodable byte as the
+    lone surrogate U+DC00 + byte; registered on first use."""
+    codecs.register_error(_KEEP_BYTES, _keep_bytes)
+    return _KEEP_BYTES
+
+
+def undecodable_byte(text: str) -> tuple[int, int] | None:
+    """``(index, byte)`` of the first byte kept by :func:`keep_bytes` in ``text``, or None."""
+    try:
+        text.encode("utf-8")  # fails at the first surrogate; far quicker than a search
+        return None
+    except UnicodeEncodeError as err:
+        match = _KEPT_BYTE.search(text, err.start)
+    return (match.start(), ord(match.group()) - 0xDC00) if match else None
 
 
 class DecodeError(ValueError):

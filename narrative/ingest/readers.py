@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-import gzip
 import io
 import json
 import os
@@ -38,7 +37,10 @@ from narrative.ingest.assemble import (
 )
 from narrative.ingest.boilerplate import Rule, load_rules
 from narrative.ingest.clean import clean_text, excerpt
-from narrative.ingest.decode import UTF16_BOMS, DecodeError, decode_bytes
+from narrative.ingest.compressed import open_input, read_limited
+from narrative.ingest.decode import (
+    UTF16_BOMS, DecodeError, decode_bytes, keep_bytes, undecodable_byte,
+)
 from narrative.ingest.manifest import read_manifest
 from narrative.schema import Article, Reject
 
@@ -100,24 +102,74 @@ def _kind(path: Path) -> str | None:
     return None
 
 
-def _walk(folder: Path) -> list[Path]:
-    """Every non-hidden file below ``folder``, sorted by relative path (deterministic)."""
-    found: list[tuple[tuple[str, ...], Path]] = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        rel = Path(root).relative_to(folder).parts
-        found.extend(((*rel, f), Path(root, f)) for f in files if not f.startswith("."))
-    return [path for _, path in sorted(found)]
+def _inside(target: Path, roots: Sequence[Path]) -> bool:
+    return any(target == root or target.is_relative_to(root) for root in roots)
+
+
+def _may_follow(link: Path, roots: Sequence[Path], follow_links: bool,
+                warnings: list[str]) -> bool:
+    """Whether to read through ``link``: its target lies inside one of ``roots``, or
+    ``follow_links``; a link not followed is named in ``warnings``."""
+    target = Path(os.path.realpath(link))
+    if follow_links or _inside(target, roots):
+        return True
+    warnings.append(f"{display_path(link)}: skipped: a link to {target.as_posix()}, outside the "
+                    "sources given; pass follow_links=True (--follow-links) to read it")
+    return False
+
+
+def _walk(folder: Path, roots: Sequence[Path], follow_links: bool,
+          warnings: list[str]) -> list[Path]:
+    """Every non-hidden file below ``folder``, sorted by relative path (deterministic).
+
+    The real tree is walked first; then each link in it, to a file or a folder, is read
+    through under the rule of :func:`_may_follow`, unless its target lies in a tree walked
+    already (it is read under its own name; this also ends link loops). Every link skipped
+    is named in ``warnings``.
+    """
+    found: list[Path] = []
+    walked: list[Path] = []
+    pending = [folder]
+    while pending:
+        top = pending.pop(0)
+        walked.append(Path(os.path.realpath(top)))
+        links: list[Path] = []
+        for root, dirs, files in os.walk(top):  # does not descend into links to folders
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            links.extend(Path(root, d) for d in dirs if Path(root, d).is_symlink())
+            dirs[:] = [d for d in dirs if Path(os.path.realpath(Path(root, d))) not in walked]
+            for name in files:
+                if not name.startswith("."):
+                    path = Path(root, name)
+                    (links if path.is_symlink() else found).append(path)
+        for link in sorted(links):
+            if not _may_follow(link, roots, follow_links, warnings):
+                continue
+            target = Path(os.path.realpath(link))
+            if not target.exists():
+                warnings.append(f"{display_path(link)}: skipped: a link to "
+                                f"{target.as_posix()}, which does not exist")
+            elif _inside(target, walked):
+                warnings.append(f"{display_path(link)}: skipped: a link to "
+                                f"{target.as_posix()}, which is read already")
+            elif target.is_dir():
+                pending.append(link)
+            else:
+                found.append(link)
+    return sorted(found, key=lambda path: path.relative_to(folder).parts)
 
 
 def collect_files(
-    sources: Sequence[str | Path], *, skip: Sequence[Path] = (), warnings: list[str] | None = None
+    sources: Sequence[str | Path], *, skip: Sequence[Path] = (), warnings: list[str] | None = None,
+    follow_links: bool = False,
 ) -> list[Path]:
     """Expand files and folders (walked recursively) into the readable input files, in order.
 
     Hidden files and folders inside a walked folder are ignored, as is any path in ``skip``
     (the manifest, a rules file); files of other types are skipped with a warning; a file
-    reached twice is read once.
+    reached twice is read once. A link inside a walked folder, to a file or a folder, is
+    followed only when its target lies inside one of ``sources`` (or with ``follow_links``);
+    each link skipped is named in a warning. Sources themselves are read wherever they point.
 
     Raises
     ------
@@ -128,11 +180,13 @@ def collect_files(
     missing = [str(s) for s in sources if not Path(s).exists()]
     if missing:
         raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
+    roots = [Path(os.path.realpath(s)) for s in sources]
     skipped = {Path(p).resolve() for p in skip}
     seen: set[Path] = set()
     files: list[Path] = []
     for source in map(Path, sources):
-        candidates = _walk(source) if source.is_dir() else [source]
+        candidates = (_walk(source, roots, follow_links, sink) if source.is_dir()
+                      else [source])
         n_before = len(files)
         for path in candidates:
             resolved = path.resolve()
@@ -178,11 +232,15 @@ def _default_assembler(warnings: list[str] | None) -> Assembler:
 
 # -- documents ----------------------------------------------------------------------------------
 
-def _read_bytes(path: Path) -> bytes:
-    if path.name.lower().endswith(".gz"):
-        with gzip.open(path, "rb") as handle:
-            return handle.read()
-    return path.read_bytes()
+def _record_limit(max_chars: int) -> int:
+    """The longest JSONL line (bytes) or CSV row (characters) read for a ``max_chars`` limit:
+    room for JSON's ``\\uXXXX`` escapes and the other fields; a longer record cannot hold an
+    article short enough, and is rejected without being held in memory."""
+    return 6 * max_chars
+
+
+def _too_long(size: str, max_chars: int) -> str:
+    return f"article too long: {size} (limit {max_chars:,} characters; {TOO_LONG_HINT})"
 
 
 def read_text_file(
@@ -190,15 +248,16 @@ def read_text_file(
 ) -> Article | Reject | KnownArticle:
     """Read one document (``.txt``, ``.md``, ``.html``; maybe gzipped). ``entry``: manifest row."""
     assembler = assembler or _default_assembler(None)
+    max_chars = assembler.options.max_chars
+    limit = 4 * max_chars  # UTF-8 takes at most 4 bytes a character
     try:
-        data = _read_bytes(path)
+        data = read_limited(path, limit)
     except (OSError, EOFError, zlib.error) as err:
         return Reject(source, "file", f"cannot read: {getattr(err, 'strerror', None) or err}")
     if not data:
         return Reject(source, "file", "empty file (0 bytes)")
-    if len(data) > 4 * assembler.options.max_chars:
-        return Reject(source, "file", f"article too long: {len(data):,} bytes (limit "
-                      f"{assembler.options.max_chars:,} characters; {TOO_LONG_HINT})",
+    if len(data) > limit:
+        return Reject(source, "file", _too_long(f"over {limit:,} bytes", max_chars),
                       _raw_excerpt(data))
     try:
         raw, encoding, guessed = decode_bytes(data)
@@ -283,28 +342,63 @@ def _jsonl_line(line: str, *, source: str, lineno: int, entry: dict | None, enco
                    entry=entry, encoding=encoding, assembler=assembler, raw_line=line)
 
 
+def _bounded_lines(stream: Any, cap: int) -> Iterator[bytes | str | None]:
+    """The lines of ``stream``, None in place of a line over ``cap`` bytes (or characters),
+    which is read past without being held in memory."""
+    while True:
+        line = stream.readline(cap + 1)
+        if not line:
+            return
+        if len(line) <= cap or line[-1:] in (b"\n", "\n"):
+            yield line
+            continue
+        while line and line[-1:] not in (b"\n", "\n"):
+            line = stream.readline(_SNIFF_BYTES * 128)
+        yield None
+
+
+def _jsonl_text(item: bytes | str, *, source: str, lineno: int, encoding: str) -> str | Reject:
+    """One raw JSONL line as text, or a reject when a byte of it does not decode."""
+    if isinstance(item, str):  # UTF-16, decoded keeping bad bytes
+        found = undecodable_byte(item)
+        if found is None:
+            return item
+        return Reject(source, f"line {lineno}", f"undecodable: not UTF-16 (byte "
+                      f"0x{found[1]:02x} at column {found[0] + 1})", excerpt(item))
+    if lineno == 1 and encoding == "utf-8-sig":
+        item = item[len(codecs.BOM_UTF8):]
+    try:
+        return item.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return Reject(source, f"line {lineno}", f"undecodable: not UTF-8 (byte "
+                      f"0x{item[err.start]:02x} at column {err.start + 1})", _raw_excerpt(item))
+
+
 def read_jsonl_file(
     path: Path, *, source: str, entry: dict | None = None, warnings: list[str] | None = None,
     assembler: Assembler | None = None,
 ) -> Iterator[Article | Reject | KnownArticle]:
     """Stream one ``.jsonl`` / ``.jsonl.gz`` file, one record per non-blank line.
 
-    Lines are read one at a time (the file is never loaded whole). A bad line becomes a reject
-    and reading goes on; a file that breaks off (corrupt gzip, bad UTF-16) yields one reject for
-    the unread rest, after the records read before the break.
+    Lines are read one at a time (the file is never loaded whole), each up to
+    :func:`_record_limit` bytes. A bad line (undecodable, not JSON, too long) becomes a reject
+    and reading goes on; a file that breaks off (corrupt gzip, a decompression bomb) yields one
+    reject for the unread rest, after the records read before the break.
     """
     assembler = assembler or _default_assembler(warnings)
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    max_chars = assembler.options.max_chars
+    cap = _record_limit(max_chars)
     lineno = 0
     n_yielded = 0
     whitespace_seen = False
     try:
-        with opener(path, "rb") as handle:
+        with open_input(path) as handle:
             head = handle.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
-            lines: Iterator[bytes] | io.TextIOWrapper
+            lines: Any = handle
             if head.startswith(UTF16_BOMS):
                 encoding = "utf-16"
-                lines = io.TextIOWrapper(handle, encoding="utf-16", newline="\n")
+                lines = io.TextIOWrapper(handle, encoding="utf-16", errors=keep_bytes(),
+                                         newline="\n")
             else:
                 nul = head.find(b"\x00")
                 if nul >= 0:
@@ -312,22 +406,18 @@ def read_jsonl_file(
                                  _raw_excerpt(head))
                     return
                 encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
-                lines = handle
-            for item in lines:
+            for item in _bounded_lines(lines, cap):
                 lineno += 1
-                if isinstance(item, bytes):
-                    if lineno == 1 and encoding == "utf-8-sig":
-                        item = item[len(codecs.BOM_UTF8):]
-                    try:
-                        line = item.decode("utf-8")
-                    except UnicodeDecodeError as err:
-                        n_yielded += 1
-                        yield Reject(source, f"line {lineno}",
-                                     f"undecodable: not UTF-8 (byte 0x{item[err.start]:02x} at "
-                                     f"column {err.start + 1})", _raw_excerpt(item))
-                        continue
-                else:
-                    line = item
+                if item is None:
+                    n_yielded += 1
+                    yield Reject(source, f"line {lineno}",
+                                 _too_long(f"the line is over {cap:,} bytes", max_chars))
+                    continue
+                line = _jsonl_text(item, source=source, lineno=lineno, encoding=encoding)
+                if isinstance(line, Reject):
+                    n_yielded += 1
+                    yield line
+                    continue
                 if not line.strip():
                     whitespace_seen = whitespace_seen or bool(line)
                     continue
@@ -339,7 +429,7 @@ def read_jsonl_file(
                     continue
                 yield _jsonl_line(line, source=source, lineno=lineno, entry=entry,
                                   encoding=encoding, assembler=assembler)
-    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as err:
+    except (OSError, EOFError, zlib.error) as err:
         reason = getattr(err, "strerror", None) or str(err) or type(err).__name__
         position = "file" if n_yielded == 0 and lineno == 0 else f"line {lineno + 1}"
         what = "cannot read the file" if position == "file" else "cannot read the rest of the file"
@@ -354,8 +444,12 @@ def _read_table(path: Path, *, source: str, entry: dict | None,
                 assembler: Assembler) -> Iterator[Article | Reject | KnownArticle]:
     from narrative.ingest.tables import read_csv_rows, read_parquet_rows
 
-    reader = read_csv_rows if _kind(path) == "csv" else read_parquet_rows
-    for item in reader(path, source=source):
+    if _kind(path) == "csv":
+        items = read_csv_rows(path, source=source,
+                              max_row_chars=_record_limit(assembler.options.max_chars))
+    else:
+        items = read_parquet_rows(path, source=source)
+    for item in items:
         if isinstance(item, Reject):
             yield item
             continue
@@ -372,14 +466,15 @@ def iter_records(
     options: IngestOptions | None = None, warnings: list[str] | None = None,
     removed: list[dict] | None = None,
     known: Mapping[str, tuple[str, dt.date | None]] | None = None,
-    keys: bytearray | None = None,
+    keys: bytearray | None = None, follow_links: bool = False,
 ) -> Iterator[Article | Reject | KnownArticle]:
     """Every article or reject in ``sources``, one at a time (bounded memory).
 
     ``warnings`` and ``removed`` receive what :class:`IngestResult` would hold; empty them
     between batches to keep memory bounded on huge inputs. ``known`` and ``keys``: see
     :class:`~narrative.ingest.assemble.Assembler` (records assembled before come back as
-    :class:`~narrative.ingest.assemble.KnownArticle`).
+    :class:`~narrative.ingest.assemble.KnownArticle`). ``follow_links``: see
+    :func:`collect_files`.
     """
     warnings = warnings if warnings is not None else []
     removed = removed if removed is not None else []
@@ -387,7 +482,7 @@ def iter_records(
     entries = read_manifest(manifest, warnings=warnings) if manifest is not None else None
     skip = [Path(manifest)] if manifest is not None else []
     used: set[Path] = set()
-    for path in collect_files(sources, skip=skip, warnings=warnings):
+    for path in collect_files(sources, skip=skip, warnings=warnings, follow_links=follow_links):
         source = display_path(path)
         entry = None
         if entries is not None:
@@ -436,6 +531,7 @@ def ingest_sources(
     boilerplate: str | Path | Sequence[Rule] | bool | None = True,
     columns: ColumnMap | None = None, day_first: bool | None = None,
     max_chars: int = IngestOptions.max_chars, infer_metadata: bool = True,
+    follow_links: bool = False,
 ) -> IngestResult:
     """Read every article in ``sources`` (files or folders), merged with ``manifest`` metadata.
 
@@ -457,6 +553,9 @@ def ingest_sources(
         Raw texts longer than this are rejected.
     infer_metadata : bool, default True
         Read date, author and outlet off the text where no manifest or field gives them.
+    follow_links : bool, default False
+        Read through links in the folders walked even where they point outside ``sources``
+        (by default such links are skipped, each with a warning).
 
     Returns
     -------
@@ -485,7 +584,8 @@ def ingest_sources(
                             max_chars=max_chars, infer=infer_metadata)
     result = IngestResult()
     for record in iter_records(sources, manifest=manifest, options=options,
-                               warnings=result.warnings, removed=result.removed):
+                               warnings=result.warnings, removed=result.removed,
+                               follow_links=follow_links):
         result.n_read += 1
         if isinstance(record, Article):
             result.articles.append(record)

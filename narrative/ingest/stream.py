@@ -25,9 +25,10 @@ segmentation and :func:`~narrative.dedup.mark_duplicate_paragraphs`): the same a
    write nothing.
 
 Peak memory is one batch of articles plus the copy indexes (a few hundred bytes per distinct
-article and paragraph; see :mod:`narrative.dedup`). The spool holds the cleaned text on disk and
-is deleted at the end. Warnings are counted and the first :data:`KEEP` kept (all rejects are in
-the store's ``rejects`` table).
+article and paragraph; see :mod:`narrative.dedup`). The spool holds the cleaned text on disk, in
+an unnamed temporary file that the system frees when the ingest ends or is killed; it holds only
+articles that passed the readers' bounds (see :mod:`narrative.ingest.compressed`). Warnings are
+counted and the first :data:`KEEP` kept (all rejects are in the store's ``rejects`` table).
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import os
 import tempfile
 import time
 from array import array
@@ -136,14 +136,23 @@ def _from_json(line: bytes) -> Article:
 
 
 class _Spool:
-    """Articles appended to a temporary JSONL file; read back by offset in any order."""
+    """Articles appended to a temporary JSONL file; read back by offset in any order.
 
-    def __init__(self, folder: str) -> None:
-        self.path = os.path.join(folder, "articles.jsonl")
-        self._out = open(self.path, "wb")
+    The file has no name (``tempfile.TemporaryFile``: unlinked as it is made), so it goes with
+    the process however that ends, a kill included, and is never left behind.
+    """
+
+    def __init__(self, folder: str | Path | None) -> None:
+        self._out = tempfile.TemporaryFile(prefix="narrative-ingest-", dir=folder)
         self.offsets = array("q")
         self.dates = array("l")
         self.ids = bytearray()
+
+    def __enter__(self) -> _Spool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._out.close()
 
     def __len__(self) -> int:
         return len(self.offsets)
@@ -164,21 +173,20 @@ class _Spool:
         """Spool positions in first-occurrence order: date (undated last), id, then input order."""
         import numpy as np
 
-        self._out.close()
+        self._out.flush()
         n = len(self.offsets)
         ids = np.frombuffer(bytes(self.ids), dtype="S16") if n else np.zeros(0, "S16")
         return np.lexsort((np.arange(n), ids, np.asarray(self.dates, dtype=np.int64)))
 
     def read(self, positions: Sequence[int]) -> list[Article]:
-        with open(self.path, "rb") as handle:
-            out = []
-            for pos in positions:
-                if self.offsets[pos] < 0:
-                    raise RuntimeError(f"spooled article {pos} was known by its record and "
-                                       "has no text here; it should have been read from the store")
-                handle.seek(self.offsets[pos])
-                out.append(_from_json(handle.readline()))
-            return out
+        out = []
+        for pos in positions:
+            if self.offsets[pos] < 0:
+                raise RuntimeError(f"spooled article {pos} was known by its record and "
+                                   "has no text here; it should have been read from the store")
+            self._out.seek(self.offsets[pos])
+            out.append(_from_json(self._out.readline()))
+        return out
 
 
 def _batches(order: Any, ids: bytes, size: int) -> Iterator[list[int]]:
@@ -223,7 +231,7 @@ def ingest_into_store(
     columns: ColumnMap | Mapping[str, str] | None = None, day_first: bool | None = None,
     settings: Any = None, batch_articles: int = 2000,
     max_chars: int = IngestOptions.max_chars, infer_metadata: bool = True,
-    spool_dir: str | Path | None = None,
+    spool_dir: str | Path | None = None, follow_links: bool = False,
 ) -> StreamSummary:
     """Read ``sources``, clean, link copies, segment, and add what is new to ``store``.
 
@@ -242,7 +250,10 @@ def ingest_into_store(
     batch_articles : int, default 2000
         Articles held in memory at a time.
     spool_dir : path, optional
-        Where the temporary spool file goes (default: the system temporary folder).
+        Where the temporary spool file goes (default: the system temporary folder); it has no
+        name there and never outlives the process.
+    follow_links : bool, default False
+        As for :func:`~narrative.ingest.ingest_sources`.
 
     Raises
     ------
@@ -282,10 +293,10 @@ def ingest_into_store(
         linker = BatchLinker(store, segment_kw)  # (drops sketches made under other settings)
         known = store.known_records()
     keys = bytearray()  # (record key, article id) of each article built here, 16 + 16 bytes
-    with tempfile.TemporaryDirectory(prefix="narrative-ingest-", dir=spool_dir) as folder:
-        spool = _Spool(folder)
+    with _Spool(spool_dir) as spool:
         records = iter_records(sources, manifest=manifest, options=options, warnings=warnings,
-                               removed=removed, known=known, keys=keys)
+                               removed=removed, known=known, keys=keys,
+                               follow_links=follow_links)
         for record in records:
             summary.n_read += 1
             if isinstance(record, Reject):

@@ -7,6 +7,7 @@ a budget; going over the cap raises MemoryError there and fails the test.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import random
@@ -66,13 +67,15 @@ def _prose(rng: random.Random, n_words: int) -> str:
 
 
 def run_capped(tmp_path: Path, source: Path, *, budget_mb: int, batch: int = 500,
-               trace: bool = False) -> dict:
+               trace: bool = False, temp_dir: Path | None = None) -> dict:
     warmup = tmp_path / "warmup.jsonl"
     rng = random.Random(1)
     warmup.write_text("\n".join(json.dumps({"text": _prose(rng, 80), "date": "2024-01-02"})
                                 for _ in range(3)) + "\n", encoding="utf-8")
     store = tmp_path / f"store{len(list(tmp_path.glob('store*.duckdb')))}.duckdb"
     env = {**os.environ, "MALLOC_ARENA_MAX": "2", "OMP_NUM_THREADS": "1"}
+    if temp_dir is not None:
+        env["TMPDIR"] = str(temp_dir)
     done = subprocess.run(
         [sys.executable, "-c", RUNNER, str(source), str(warmup), str(store),
          str(budget_mb), str(batch), "trace" if trace else "-"],
@@ -164,3 +167,71 @@ def test_ingest_memory_grows_far_slower_than_the_input(tmp_path: Path) -> None:
     print(f"input {small_in:.1f} -> {big_in:.1f} MiB: traced peak {small_peak:.1f} -> "
           f"{big_peak:.1f} MiB")
     assert big_peak - small_peak < 0.5 * (big_in - small_in)
+
+
+def gzip_bomb(path: Path, head: bytes, unit: bytes, n_units: int, tail: bytes = b"") -> Path:
+    """A gzip file that inflates to ``head + unit * n_units + tail``: one member per piece
+    (gzip readers join members), each unit compressed once, so a 200 MB bomb takes a moment."""
+    member = gzip.compress(unit, 6)
+    with path.open("wb") as out:
+        out.write(gzip.compress(head))
+        for _ in range(n_units):
+            out.write(member)
+        out.write(gzip.compress(tail))
+    return path
+
+
+@pytest.mark.parametrize("name", ["doc.txt.gz", "line.jsonl.gz", "blank.jsonl.gz", "rows.csv.gz",
+                                  "blank.csv.gz"])
+def test_decompression_bombs_are_rejected_in_bounded_memory(tmp_path: Path, name: str) -> None:
+    megabyte = b"word " * (2**20 // 5)
+    head, unit, tail = {
+        "doc.txt.gz": (b"", megabyte, b""),                      # one 200 MB article
+        "line.jsonl.gz": (b'{"text": "', megabyte, b'"}\n'),    # one 200 MB record
+        "blank.jsonl.gz": (b"", b"\n" * 2**20, b""),            # 200 MB of blank lines
+        "rows.csv.gz": (b"id,text\n", (b"1," + b"word " * 40 + b"\n") * 5000, b""),  # rows
+        "blank.csv.gz": (b"id,text\n1,", megabyte, b"\n"),     # one 200 MB cell
+    }[name]
+    bomb = gzip_bomb(tmp_path / name, head, unit, 200, tail)
+    assert bomb.stat().st_size < 2 * 2**20
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    result = run_capped(tmp_path, bomb, budget_mb=150, temp_dir=temp)
+    assert result["n_ingested"] + result["n_rejected"] == result["n_read"]
+    reasons = " | ".join(result["reasons"])
+    assert "decompression bomb" in reasons or "article too long" in reasons, reasons
+    assert result["n_ingested"] < 20_000  # the rows before the guard stopped the file
+    assert list(temp.iterdir()) == []
+
+
+KILLED = textwrap.dedent("""
+    import sys
+    from narrative.ingest.stream import ingest_into_store
+    from narrative.store import Store
+
+    with Store(sys.argv[2]) as store:
+        print("ingesting", flush=True)
+        ingest_into_store([sys.argv[1]], store, batch_articles=100)
+""")
+
+
+def test_a_killed_ingest_leaves_no_spool_behind(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    rng = random.Random(0)
+    feed = tmp_path / "feed.jsonl"
+    with feed.open("w", encoding="utf-8") as out:
+        for i in range(20_000):
+            out.write(json.dumps({"id": f"a{i}", "text": _prose(rng, 150),
+                                  "date": f"2023-{1 + i % 12:02d}-01"}) + "\n")
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+    child = subprocess.Popen([sys.executable, "-c", KILLED, str(feed), str(tmp_path / "s.duckdb")],
+                             stdout=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    assert child.stdout.readline().strip() == "ingesting"
+    time.sleep(3)  # well into reading: articles are being spooled
+    child.send_signal(signal.SIGKILL)
+    assert child.wait(timeout=30) == -signal.SIGKILL  # it was killed, not finished
+    assert list(temp.iterdir()) == []
