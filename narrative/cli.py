@@ -38,6 +38,7 @@ _DATE_COL = typer.Option(None, "--date-col", help="Column or field holding the d
 _OUTLET_COL = typer.Option(None, "--outlet-col", help="Column or field holding the outlet [default: auto-detect].")
 _TITLE_COL = typer.Option(None, "--title-col", help="Column or field holding the title [default: auto-detect].")
 _ID_COL = typer.Option(None, "--id-col", help="Column or field holding the record id [default: auto-detect].")
+_FOLLOW_LINKS = typer.Option(False, "--follow-links", help="Read links that point outside the sources given [default: skip them, with a warning].")
 _DAY_FIRST = typer.Option(None, "--day-first/--month-first", help="Read 03/04/2025 as 3 April / March 4 [default: month first with '/', day first with '.' or '-'].")
 
 
@@ -114,13 +115,13 @@ def _progress(quiet: bool):
     return factory
 
 
-def _ingest_options(boilerplate, keep_boilerplate, day_first, **columns):
+def _ingest_options(boilerplate, keep_boilerplate, day_first, follow_links, **columns):
     from .ingest.options import ReadOptions
 
     return ReadOptions(
         boilerplate=False if keep_boilerplate else (boilerplate or True),
         columns={k: v for k, v in columns.items() if v},
-        day_first=day_first,
+        day_first=day_first, follow_links=follow_links,
     )
 
 
@@ -144,6 +145,7 @@ def ingest(
     title_col: Optional[str] = _TITLE_COL,
     id_col: Optional[str] = _ID_COL,
     day_first: Optional[bool] = _DAY_FIRST,
+    follow_links: bool = _FOLLOW_LINKS,
 ) -> None:
     """Read articles into a store (clean, split paragraphs, link copies), printing a summary.
 
@@ -160,7 +162,7 @@ def ingest(
             summary = ingest_articles(
                 sources, st, manifest=manifest, settings=settings,
                 options=_ingest_options(
-                    boilerplate, keep_boilerplate, day_first, text=text_col, date=date_col,
+                    boilerplate, keep_boilerplate, day_first, follow_links, text=text_col, date=date_col,
                     outlet=outlet_col, title=title_col, id=id_col,
                 ),
             )
@@ -200,6 +202,7 @@ def build(
     title_col: Optional[str] = _TITLE_COL,
     id_col: Optional[str] = _ID_COL,
     day_first: Optional[bool] = _DAY_FIRST,
+    follow_links: bool = _FOLLOW_LINKS,
     scheduler: Optional[str] = typer.Option(
         None, "--scheduler",
         help="Dask scheduler (tcp://HOST:PORT): ingest, embed and assign on that cluster "
@@ -234,7 +237,7 @@ def build(
             settings=_settings(config, seed=seed), formats=_formats(format),
             echo=(lambda s: None) if quiet else _echo,
             options=_ingest_options(
-                boilerplate, keep_boilerplate, day_first, text=text_col, date=date_col,
+                boilerplate, keep_boilerplate, day_first, follow_links, text=text_col, date=date_col,
                 outlet=outlet_col, title=title_col, id=id_col,
             ),
         )

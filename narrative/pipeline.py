@@ -47,6 +47,7 @@ def ingest_articles(
     return ingest_into_store(
         sources, store, manifest=manifest, boilerplate=options.boilerplate,
         columns=options.columns or None, day_first=options.day_first, settings=settings,
+        follow_links=options.follow_links,
     )
 
 

@@ -89,3 +89,34 @@ def test_a_source_given_as_a_link_is_read(tree: Path) -> None:
     (tree / "given.txt").symlink_to(tree / "outside" / "secret.txt")
     (article,) = ingest_sources([tree / "given.txt"]).articles
     assert "outside file" in article.text
+
+
+def test_the_cli_flag_follows_a_link_outside_the_sources(tmp_path):
+    """`--follow-links` reaches the readers: without it the outside file is skipped with a
+    warning naming the link; with it the article is ingested."""
+    from typer.testing import CliRunner
+
+    from narrative.cli import app
+    from narrative.store import Store
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "far.txt").write_text("A paragraph about sanctions on oil exports and the price "
+                                      "cap that several governments agreed this week.",
+                                      encoding="utf-8")
+    sources = tmp_path / "in"
+    sources.mkdir()
+    (sources / "near.txt").write_text("A paragraph about security guarantees for Ukraine that "
+                                      "ministers discussed at the summit on Tuesday.",
+                                      encoding="utf-8")
+    (sources / "link.txt").symlink_to(outside / "far.txt")
+    counts = {}
+    for flag in ([], ["--follow-links"]):
+        store = tmp_path / f"s{len(flag)}.duckdb"
+        result = CliRunner().invoke(app, ["ingest", str(sources), "--store", str(store), *flag])
+        assert result.exit_code == 0, result.output
+        with Store(store, read_only=True) as st:
+            counts[bool(flag)] = st.count("articles")
+        if not flag:
+            assert "link.txt" in result.output
+    assert counts == {False: 1, True: 2}

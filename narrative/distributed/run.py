@@ -147,7 +147,8 @@ def _ingest(sources, store: Store, runner: DaskRunner, *, settings: Settings, ma
     warnings: list[str] = []
     skip = [Path(manifest)] if manifest is not None else []
     # Absolute paths: workers may start in another directory.
-    files = [str(Path(f).resolve()) for f in collect_files(sources, skip=skip, warnings=warnings)]
+    files = [str(Path(f).resolve()) for f in collect_files(
+        sources, skip=skip, warnings=warnings, follow_links=options.follow_links)]
     groups = partition_files(files, n_partitions) if files else []
     parts = runner.map(ingest_partition, groups, manifest=str(manifest) if manifest else None,
                        options=options, settings=settings)
