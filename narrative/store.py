@@ -405,6 +405,13 @@ class Store:
     def articles(self) -> pd.DataFrame:
         return self.con.execute("SELECT * FROM articles ORDER BY article_id").df()
 
+    def article_identities(self, article_ids: Sequence[str]) -> pd.DataFrame:
+        """``article_id, source, source_id, title, url, author`` of the stored articles among
+        ``article_ids`` (what names a record: see ``ingest.assemble.stored_collision``)."""
+        return self.con.execute(
+            "SELECT article_id, source, source_id, title, url, author FROM articles "
+            "WHERE article_id IN (SELECT unnest(?::VARCHAR[]))", [list(article_ids)]).df()
+
     def stored_counts(self, article_ids: Iterable[str]) -> dict[str, int]:
         """What the store holds of these articles: ``articles`` (distinct ids stored), and, with
         an id counted as often as it is given, ``article_copies``, ``paragraphs`` and

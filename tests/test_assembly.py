@@ -111,6 +111,45 @@ def test_a_colliding_record_read_in_a_later_ingest_is_kept_as_a_reject(tmp_path:
     assert json.loads(excerpt)["id"] == "p2"
 
 
+@pytest.mark.parametrize("field", ["id", "url", "author"])
+def test_a_colliding_record_of_a_later_ingest_alone_is_kept_as_a_reject(tmp_path: Path,
+                                                                        field: str) -> None:
+    """Only the new file is given: its record's article is already stored from another
+    record, with other metadata. It becomes a reject with its values, not a silent no-op."""
+    from narrative.ingest.stream import ingest_into_store
+    from narrative.store import Store
+
+    first = record(id="p1", url="https://planet.example/a", author="Ann Smith")
+    second = dict(first, **{field: {"id": "p2", "url": "https://planet.example/b",
+                                    "author": "Bob Jones"}[field]})
+    with Store(tmp_path / "s.duckdb") as store:
+        ingest_into_store([jsonl(tmp_path / "a.jsonl", [first])], store)
+        articles = rows(store, "articles")
+        summary = ingest_into_store([jsonl(tmp_path / "b.jsonl", [second])], store)
+        rejects = store.con.execute("SELECT source, position, reason, excerpt FROM rejects").fetchall()
+        assert rows(store, "articles") == articles  # the stored article is unchanged
+        again = ingest_into_store([tmp_path / "b.jsonl"], store)  # idempotent
+        assert store.count("rejects") == 1
+    assert (summary.n_read, summary.n_ingested, summary.n_rejected) == (1, 0, 1)
+    assert (again.n_read, again.n_ingested, again.n_rejected) == (1, 0, 1)
+    ((source, position, reason, excerpt),) = rejects
+    assert source.endswith("b.jsonl") and position == "line 1"
+    assert f"another {field}" in reason and "stored" in reason
+    assert json.loads(excerpt)[field] == second[field]
+
+
+def test_the_same_record_read_again_by_a_later_ingest_is_no_reject(tmp_path: Path) -> None:
+    from narrative.ingest.stream import ingest_into_store
+    from narrative.store import Store
+
+    same = record(id="p1", url="https://planet.example/a")
+    with Store(tmp_path / "s.duckdb") as store:
+        ingest_into_store([jsonl(tmp_path / "a.jsonl", [same])], store)
+        summary = ingest_into_store([jsonl(tmp_path / "b.jsonl", [same, record(id="p1")])], store)
+        assert store.count("rejects") == 0
+    assert (summary.n_read, summary.n_ingested, summary.n_rejected) == (2, 2, 0)
+
+
 # -- case 5: boilerplate rules never eat a record's only text -------------------------------------
 
 @pytest.mark.parametrize("headline", ["In pictures: Kyiv's metro becomes a shelter",

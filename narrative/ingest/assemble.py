@@ -27,6 +27,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,6 +202,42 @@ def _differing(first: int, other: int) -> list[str]:
         if b and a != b:
             out.append(name)
     return out
+
+
+_RECORD_POSITION = re.compile(r":(row)?(\d+)$")
+
+
+def article_identity(source: str, source_id: str | None, title: str | None, url: str | None,
+                     author: str | None) -> dict[str, str | None]:
+    """The :data:`IDENTITY_FIELDS` values of an article as built or stored (the id counts for
+    records of JSONL and tables only: a document's is its file name)."""
+    record = _RECORD_POSITION.search(source) is not None
+    return {"id": _field_value("id", source_id) if record else None,
+            "title": _field_value("title", title), "url": _field_value("url", url),
+            "author": _field_value("author", author)}
+
+
+def stored_collision(article: Article, stored: Mapping[str, Any]) -> Reject | None:
+    """The reject of a record built in this ingest whose article (same outlet, date and text)
+    is already stored from another record with other values of :data:`IDENTITY_FIELDS`; None
+    when it adds nothing of its own (the same record read again, or fewer values)."""
+    new = article_identity(article.source, article.source_id, article.title, article.url,
+                           article.author)
+    old = article_identity(str(stored["source"]), stored["source_id"], stored["title"],
+                           stored["url"], stored["author"])
+    differing = _differing(_digest(old), _digest(new))
+    if not differing:
+        return None
+    match = _RECORD_POSITION.search(article.source)
+    source = article.source[:match.start()] if match else article.source
+    position = ("row " if match.group(1) else "line ") + match.group(2) if match else "file"
+    values = {name: value for name, value in new.items() if value is not None}
+    kept = json.dumps({"article_id": article.article_id, **values}, ensure_ascii=False)
+    return Reject(source, position,
+                  "same outlet, date and text as an article already stored (from "
+                  f"{stored['source']}) but another {', '.join(differing)}: counted once, as the "
+                  "stored article (this record's values are in the excerpt)",
+                  excerpt(kept, limit=500))
 
 
 def _spared_rules(cut_text: str, cuts: Sequence[Cut], title: str | None) -> list[str]:

@@ -44,7 +44,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from narrative.ingest.assemble import ColumnMap, IngestOptions, KnownArticle
+from narrative.ingest.assemble import ColumnMap, IngestOptions, KnownArticle, stored_collision
 from narrative.ingest.boilerplate import Rule, load_rules
 from narrative.ingest.readers import _RECORD_SOURCE, iter_records
 from narrative.schema import Article, Reject
@@ -323,6 +323,7 @@ def ingest_into_store(
                             "all kept")
         flush()
         first_id.clear()
+        _reject_stored_collisions(spool, store, summary, keys)
         clock = summary._time("read", clock)
         if _all_stored(spool, store, summary):
             _remember_records(store, keys)
@@ -360,6 +361,33 @@ def ingest_into_store(
         summary._time("store", clock)
     return summary
 
+
+def _reject_stored_collisions(spool: _Spool, store: Any, summary: StreamSummary,
+                              keys: bytearray) -> None:
+    """Records built here whose article is already stored from another record with other
+    metadata become rejects (:func:`~narrative.ingest.assemble.stored_collision`): a record of
+    an earlier ingest that is not read again here cannot claim the article in the Assembler.
+    Their record keys are dropped from ``keys``, so that a later ingest checks them again."""
+    built = [pos for pos, offset in enumerate(spool.offsets) if offset >= 0]
+    if not built or not store.count("articles"):
+        return
+    raw = bytes(spool.ids)
+    ids = {raw[16 * pos:16 * pos + 16].decode("ascii"): pos for pos in built}
+    stored = store.article_identities(list(ids))
+    rejects, rejected = [], set()
+    for row in stored.to_dict("records"):
+        (article,) = spool.read([ids[row["article_id"]]])
+        reject = stored_collision(article, row)
+        if reject is not None:
+            rejects.append(reject)
+            rejected.add(row["article_id"].encode("ascii"))
+            summary.n_ingested -= 1
+            summary._reject(reject)
+    if rejected:  # (record key, article id) pairs, 32 bytes each
+        kept = [bytes(keys[i:i + 32]) for i in range(0, len(keys), 32)
+                if bytes(keys[i + 16:i + 32]) not in rejected]
+        keys[:] = b"".join(kept)
+    store.add_rejects(rejects)
 
 def _remember_records(store: Any, keys: bytearray) -> None:
     """Store the record key of each article built in this ingest (see
