@@ -116,3 +116,20 @@ PARAGRAPH_COLUMNS = [
 ]
 SHARES_COLUMNS = ["period", "outlet", "narrative", "share", "ci_low", "ci_high", "n_articles"]
 CHANGEPOINT_COLUMNS = ["narrative", "outlet", "period", "direction", "magnitude"]
+#: Columns of ``changepoints.csv`` after :data:`CHANGEPOINT_COLUMNS` (see
+#: :func:`narrative.drift_change.change_points`).
+CHANGE_DETAIL_COLUMNS = [
+    "kind", "end_period", "before", "before_low", "before_high", "after", "after_low", "after_high",
+    "z", "p_value", "n_articles_before", "n_articles_after", "n_carrying_before", "n_carrying_after",
+    "evidence", "dispersion",
+]
+#: Columns of the ``diffusion`` table (see :func:`narrative.drift_diffusion.diffusion`).
+DIFFUSION_COLUMNS = [
+    "narrative", "outlet", "rank", "onset", "onset_low", "onset_high", "share_before", "share_after",
+    "z", "p_value", "first_seen", "n_carrying", "n_copied", "copied_from",
+]
+#: Columns of the ``lead_lag`` table (see :func:`narrative.drift_diffusion.lead_lag`).
+LEAD_LAG_COLUMNS = [
+    "narrative", "leader", "follower", "lag_days", "lag_low", "lag_high", "p_value", "significant",
+    "leader_onset", "follower_onset", "n_copies", "copy_delay_days", "evidence",
+]
