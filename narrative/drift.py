@@ -441,18 +441,27 @@ def drift_tables(
     kinds: dict[str, str] | None = None,
     baseline_periods: int = 4,
     emerging_periods: int = 3,
+    alpha: float = 0.05,
     workers: int = 1,
 ) -> dict[str, pd.DataFrame]:
     """Every drift table from one labelled frame (:func:`labelled_paragraphs` output).
 
-    Keys: shares, outlet_shares, changepoints, divergence, emerging, framing, outlet_comparison,
-    lead_lag, coverage. ``embeddings`` and ``texts`` are keyed by paragraph_id or text_hash; without
-    them ``framing`` has no centroid shift / no terms. ``kinds`` maps narrative name to
-    named/discovered/unassigned (marks late-appearing discovered narratives as ``new``).
-    With ``workers > 1`` (Linux), framing drift, the slowest table (a term count per narrative),
-    runs in a forked process beside the others; the tables are the same.
+    Keys: shares, outlet_shares, changepoints, divergence, emerging, diffusion, lead_lag,
+    framing, outlet_comparison, coverage. Change points, emerging narratives, diffusion and
+    lead-lag are tested on the articles themselves, with the false discovery rate held at
+    ``alpha`` (see :mod:`narrative.drift_change` and :mod:`narrative.drift_diffusion`); diffusion
+    and lead-lag work day by day whatever ``period`` is, and count syndicated copies (from
+    ``labelled``, before ``copies`` drops any) as direct evidence. ``embeddings`` and ``texts`` are
+    keyed by paragraph_id or text_hash; without them ``framing`` has no centroid shift / no terms
+    and change points pick evidence paragraphs by how much their articles carry the narrative.
+    ``kinds`` maps narrative name to named/discovered/unassigned (marks late-appearing discovered
+    narratives as ``new``). With ``workers > 1`` (Linux), framing drift, the slowest table (a
+    term count per narrative), runs in a forked process beside the others; the tables are the
+    same.
     """
-    from .drift_compare import coverage_table, lead_lag, outlet_comparison
+    from .drift_change import detect_changes
+    from .drift_compare import coverage_table, outlet_comparison
+    from .drift_diffusion import diffusion, lead_lag, uptake
     from .drift_framing import framing_drift
 
     if period != labelled.attrs.get("period", period):
@@ -467,23 +476,25 @@ def drift_tables(
     shares = narrative_shares(
         kept, n_bootstrap=n_bootstrap, min_articles=min_articles, seed=seed, period=period, **common
     )
+    changes = detect_changes(kept, alpha=alpha, n_bootstrap=n_bootstrap, embeddings=embeddings,
+                             seed=seed, **common)
+    taken_up = uptake(kept, alpha=alpha, n_bootstrap=n_bootstrap, seed=seed, **common)
     tables = {
         "shares": shares,
         "outlet_shares": outlet_shares(
             kept, min_articles=min_articles, n_bootstrap=n_bootstrap, seed=seed, **common
         ),
-        "changepoints": change_points(shares, seed=seed),
+        "changepoints": changes.changes,
         "divergence": divergence(shares, baseline_periods=baseline_periods),
-        "emerging": emerging(
-            shares, n_periods=emerging_periods, baseline_periods=baseline_periods, kinds=kinds
-        ),
+        "emerging": emerging(changes, n_periods=emerging_periods, kinds=kinds),
+        "diffusion": diffusion(kept, copies_from=labelled, found=taken_up),
+        "lead_lag": lead_lag(kept, copies_from=labelled, found=taken_up, alpha=alpha),
         "coverage": coverage_table(labelled, kept, period=period),
     }
     comparison = outlet_comparison(
         kept, n_bootstrap=n_bootstrap, min_articles=min_articles, seed=seed, **common
     )
     tables["outlet_comparison"] = comparison
-    tables["lead_lag"] = lead_lag(shares, seed=seed)
     tables["framing"] = framing() if framing is not None else framing_job(narratives=narratives)
     return tables
 
