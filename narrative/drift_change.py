@@ -20,7 +20,13 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from .drift_segments import (
+    ArticleSeries, Split, article_series, best_splits, bh_cutoff, dispersion_factor,
+)
 from .schema import CHANGE_DETAIL_COLUMNS, CHANGEPOINT_COLUMNS, UNASSIGNED
+
+__all__ = ["ChangeDetection", "bh_cutoff", "change_points", "detect_changes", "divergence", "emerging",
+           "js_divergence"]
 
 
 def js_divergence(p: np.ndarray, q: np.ndarray) -> float:
@@ -84,244 +90,6 @@ def divergence(shares: pd.DataFrame, *, baseline_periods: int = 4) -> pd.DataFra
     return pd.DataFrame(rows, columns=cols)
 
 
-# -- article groups -----------------------------------------------------------------------------
-@dataclass
-class _Group:
-    """The articles of one outlet, or of all outlets, binned by period, for every narrative.
-
-    Clusters are the units the bootstrap draws: an article, except that over all outlets a
-    syndicated copy joins its original when both fall in one period (one story counted twice is
-    not two independent draws). Per-bin sums of the clusters' weights, squares and products give
-    every segment's share and its cluster-robust variance without touching the articles again.
-    """
-
-    outlet: str
-    periods: np.ndarray  # the bins' period labels, sorted
-    bin_of: np.ndarray  # clusters: bin index
-    y: np.ndarray  # clusters × narratives: narrative weight
-    n: np.ndarray  # clusters: total weight (paragraphs, or 1 per article)
-    n_articles: np.ndarray  # bins: articles
-    carrying: np.ndarray  # bins × narratives: articles with some weight on the narrative
-    dispersion: float = 1.0
-
-    def __post_init__(self) -> None:
-        bins, k = len(self.periods), self.y.shape[1]
-        self.Y, self.Syy, self.Syn = (np.zeros((bins, k)) for _ in range(3))
-        self.N, self.Snn, self.G = (np.zeros(bins) for _ in range(3))
-        np.add.at(self.Y, self.bin_of, self.y)
-        np.add.at(self.Syy, self.bin_of, self.y**2)
-        np.add.at(self.Syn, self.bin_of, self.y * self.n[:, None])
-        np.add.at(self.N, self.bin_of, self.n)
-        np.add.at(self.Snn, self.bin_of, self.n**2)
-        np.add.at(self.G, self.bin_of, 1.0)
-
-    def variance(self, a: int, b: int, share: np.ndarray, ks: np.ndarray | slice = slice(None)) -> np.ndarray:
-        """Per-bin variance of the narratives' weight sums over bins [a, b) around ``share``
-        (bins × narratives): the clusters' squared residuals, times the dispersion and the
-        small-sample factor G/(G-1) of a cluster-robust variance."""
-        var = self.Syy[a:b, ks] - 2 * share * self.Syn[a:b, ks] + share**2 * self.Snn[a:b, None]
-        clusters = float(self.G[a:b].sum())
-        return np.clip(var, 0.0, None) * self.dispersion * clusters / max(clusters - 1.0, 1.0)
-
-    def share(self, a: int, b: int, k: int) -> float:
-        total = self.N[a:b].sum()
-        return float(self.Y[a:b, k].sum() / total) if total > 0 else float("nan")
-
-    def standard_error(self, a: int, b: int, k: int) -> float:
-        """Cluster-robust standard error of the pooled share over bins [a, b)."""
-        share = self.share(a, b, k)
-        var = self.variance(a, b, np.array([share]), np.array([k]))
-        return float(np.sqrt(var.sum()) / self.N[a:b].sum())
-
-
-def _groups(labelled: pd.DataFrame, narratives: list[str], *, weighting: str,
-            distribution: pd.DataFrame | None, include_all: bool) -> list[_Group]:
-    """One :class:`_Group` per outlet (sorted) and, with ``include_all``, one for all outlets."""
-    from .drift import ALL_OUTLETS, article_matrix  # drift imports this module at its top
-
-    meta, matrix = article_matrix(labelled, narratives, weighting=weighting,  # type: ignore[arg-type]
-                                  distribution=distribution)
-    dated = meta["period"].notna().to_numpy()
-    meta, matrix = meta[dated].reset_index(drop=True), matrix[dated]
-    article = meta["article_id"].to_numpy(dtype=object)
-    story = article
-    if "duplicate_of" in labelled:
-        original = labelled.drop_duplicates("article_id").set_index("article_id")["duplicate_of"]
-        original = original.reindex(article).to_numpy(dtype=object)
-        present = pd.Index(article).get_indexer(original) >= 0
-        story = np.where(present, original, article)
-    members = sorted(meta.groupby("outlet").indices.items())
-    if include_all and len(meta):
-        members.append((ALL_OUTLETS, np.arange(len(meta))))
-    groups = []
-    for outlet, idx in members:
-        periods, bin_of = np.unique(meta["period"].to_numpy()[idx], return_inverse=True)
-        rows = matrix[idx]
-        carrying = np.zeros((len(periods), len(narratives)))
-        np.add.at(carrying, bin_of, (rows > 0).astype(float))
-        units = (story if outlet == ALL_OUTLETS else article)[idx]
-        codes = pd.factorize(pd.Series(units, dtype=object) + "\x1f" + bin_of.astype(str))[0]
-        y = np.zeros((codes.max() + 1, len(narratives)))
-        np.add.at(y, codes, rows)
-        cluster_bin = np.zeros(len(y), dtype=int)
-        cluster_bin[codes] = bin_of
-        groups.append(_Group(outlet, periods, cluster_bin, y, y.sum(axis=1),
-                             np.bincount(bin_of, minlength=len(periods)).astype(float), carrying))
-    return groups
-
-
-def bh_cutoff(pvalues: list[float], alpha: float) -> float:
-    """Largest p-value that Benjamini–Hochberg rejects at false-discovery rate ``alpha`` (0 if none)."""
-    if not pvalues:
-        return 0.0
-    p = np.sort(np.asarray(pvalues))
-    ok = p <= alpha * np.arange(1, len(p) + 1) / len(p)
-    return float(p[np.flatnonzero(ok)[-1]]) if ok.any() else 0.0
-
-
-# -- one split, tested --------------------------------------------------------------------------
-def _valid_splits(N: np.ndarray, G: np.ndarray, min_segment: int, min_clusters: int) -> np.ndarray:
-    """Splits s (first bin of the right side) leaving ``min_segment`` bins and ``min_clusters``
-    clusters with some weight on each side."""
-    splits = np.arange(min_segment, len(N) - min_segment + 1)
-    if not len(splits):
-        return splits
-    cG, cN = np.cumsum(G), np.cumsum(N)
-    left_g, left_n = cG[splits - 1], cN[splits - 1]
-    ok = ((left_g >= min_clusters) & (cG[-1] - left_g >= min_clusters)
-          & (left_n > 0) & (cN[-1] - left_n > 0))
-    return splits[ok]
-
-
-def _split_z(cY: np.ndarray, cN: np.ndarray, spread: np.ndarray, splits: np.ndarray) -> np.ndarray:
-    """z of (share after − share before) at each split, from cumulative sums over the bins of the
-    narratives' weights ``cY`` (..., bins, narratives) and of the total weight ``cN`` (...,
-    bins); ``spread`` (..., narratives) is the variance per unit of weight, so that a side of
-    weight N has variance spread / N. Returns (..., splits, narratives).
-
-    One spread for the whole segment makes this the least-squares change statistic: the split it
-    picks does not follow a short side whose own variance happens to be small.
-    """
-    i = splits - 1
-    left_n = cN[..., i, None]
-    right_n = cN[..., -1:, None] - left_n
-    left, total = cY[..., i, :], cY[..., -1:, :]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        diff = (total - left) / right_n - left / left_n
-        v = spread[..., None, :] * (1 / left_n + 1 / right_n)
-        z = diff / np.sqrt(v)
-    return np.where(np.isfinite(z) & (v > 0), z, 0.0)
-
-
-class _Split(NamedTuple):
-    at: int  # first bin after the split
-    z: float
-    p: float
-
-
-def _best_splits(group: _Group, a: int, b: int, ks: np.ndarray, *, min_segment: int,
-                 min_clusters: int, n_perm: int, max_perm: int, rng: np.random.Generator,
-                 rises_only: bool = False) -> list[_Split | None]:
-    """For each narrative in ``ks``: the split of bins [a, b) with the largest |z| (the largest
-    z with ``rises_only``), and the p-value of that maximum when nothing changes (None where no
-    split is possible).
-
-    z uses the segment's cluster-robust variance per unit of weight (:func:`_split_z`). The null
-    is a permutation of the clusters (articles) over the bins, each bin keeping its number of
-    clusters: without change they are exchangeable. Every permutation takes the maximum over all
-    splits, so the search for the split is paid for, and small shares keep their skewed
-    distribution. The observed z is divided by the square root of the group's dispersion, which
-    the shuffled series lose. Narratives with fewer than 10 permutations at or
-    above their maximum get more, in batches, up to ``max_perm``.
-    """
-    N = group.N[a:b]
-    splits = _valid_splits(N, group.G[a:b], min_segment, min_clusters)
-    if not len(splits) or N.sum() <= 0:
-        return [None] * len(ks)
-    share = group.Y[a:b, ks].sum(axis=0) / N.sum()
-    spread = group.variance(a, b, share, ks).sum(axis=0) / N.sum()  # the dispersion included
-
-    def size(z: np.ndarray) -> np.ndarray:
-        return z if rises_only else np.abs(z)
-
-    z = _split_z(np.cumsum(group.Y[a:b, ks], axis=0), np.cumsum(N), spread, splits)
-    best = np.argmax(size(z), axis=0)
-    top = np.clip(size(z[best, np.arange(len(ks))]), 0.0, None)
-    inside = (group.bin_of >= a) & (group.bin_of < b)
-    y, n = group.y[inside][:, ks], group.n[inside]
-    clusters = len(n)
-    spread = spread / group.dispersion  # shuffled series have no period-to-period excess
-    ends = np.cumsum(group.G[a:b]).astype(int) - 1  # each bin's last cluster in the shuffled order
-    exceed, done = np.zeros(len(ks)), np.zeros(len(ks))
-    todo = top > 0
-    while todo.any():
-        batch = n_perm if not done.any() else min(n_perm * 4, max_perm - int(done[todo].max()))
-        cols = np.flatnonzero(todo)
-        chunk = max(1, 4_000_000 // max(clusters * len(cols), 1))
-        for start in range(0, batch, chunk):
-            order = np.argsort(rng.random((min(chunk, batch - start), clusters)), axis=1)
-            cY = np.cumsum(y[:, cols][order], axis=1)[:, ends]
-            cN = np.cumsum(n[order], axis=1)[:, ends]
-            null = size(_split_z(cY, cN, spread[cols], splits)).max(axis=1)
-            exceed[cols] += (null >= top[cols] - 1e-9).sum(axis=0)
-        done[cols] += batch
-        todo &= (exceed < 10) & (done < max_perm)
-    p = (1 + exceed) / (1 + done)
-    return [None if top[j] == 0 else _Split(a + int(splits[best[j]]), float(z[best[j], j]), float(p[j]))
-            for j in range(len(ks))]
-
-
-def _piecewise(group: _Group, k: int, *, splits: int, min_segment: int) -> list[int]:
-    """Bounds of the least-squares fit of narrative ``k``'s bin shares (weighted by the bins'
-    weight) with ``splits`` more levels, each split where it removes the most squared error."""
-    bounds = [0, len(group.periods)]
-    for _ in range(splits):
-        best = (0.0, None)
-        for a, b in zip(bounds[:-1], bounds[1:]):
-            cands = _valid_splits(group.N[a:b], group.G[a:b], min_segment, 1)
-            if not len(cands):
-                continue
-            gain = _split_z(np.cumsum(group.Y[a:b, [k]], axis=0), np.cumsum(group.N[a:b]),
-                            np.ones(1), cands)[:, 0] ** 2
-            if gain.max() > best[0]:
-                best = (float(gain.max()), a + int(cands[np.argmax(gain)]))
-        if best[1] is None:
-            break
-        bounds = sorted([*bounds, best[1]])
-    return bounds
-
-
-def _dispersion(group: _Group, *, min_segment: int, max_changes: int = 3, min_share: float = 0.01) -> float:
-    """Period-to-period variance beyond what the articles explain (news cycles), as one factor
-    per group: for each narrative, the bins' squared residuals around a piecewise-constant fit
-    with up to ``max_changes`` splits, over the sum of their clusters' squared residuals (each
-    residual scaled by 1 / (1 - leverage), so fitting the levels biases neither); the median over
-    the narratives, at least 1. Real steps are absorbed by the fit; independent articles give
-    about 1."""
-    bins = len(group.periods)
-    if bins < 2 * min_segment + 1 or group.N.sum() <= 0:
-        return 1.0
-    shares = group.Y.sum(axis=0) / group.N.sum()
-    ratios = []
-    for k in np.flatnonzero(shares >= min_share):
-        bounds = _piecewise(group, int(k), splits=min(max_changes, bins // (2 * min_segment + 1)),
-                            min_segment=min_segment)
-        segment = np.searchsorted(bounds, np.arange(bins), side="right") - 1  # of each bin
-        totals = np.array([group.N[a:b].sum() for a, b in zip(bounds[:-1], bounds[1:])])
-        levels = np.array([group.share(a, b, k) for a, b in zip(bounds[:-1], bounds[1:])])
-        # residuals of bins and of clusters, each over 1 - its leverage in its segment's mean
-        bin_resid = group.Y[:, k] - levels[segment] * group.N
-        bin_lever = group.N / totals[segment]
-        of = segment[group.bin_of]
-        cluster_resid = group.y[:, k] - levels[of] * group.n
-        cluster_lever = group.n / totals[of]
-        between = (bin_resid**2 / np.clip(1 - bin_lever, 1e-9, None)).sum()
-        within = (cluster_resid**2 / np.clip(1 - cluster_lever, 1e-9, None)).sum()
-        if within > 0:
-            ratios.append(between / within)
-    return max(1.0, float(np.median(ratios))) if ratios else 1.0
-
-
 # -- segments of one series ---------------------------------------------------------------------
 class _Change(NamedTuple):
     kind: str  # step, trend or pulse
@@ -333,22 +101,22 @@ class _Change(NamedTuple):
     p: float
 
 
-def _binary_segmentation(group: _Group, k: int, first: _Split, cutoff: float, *, max_changes: int,
-                         rng: np.random.Generator, **test) -> list[_Split]:
+def _binary_segmentation(group: ArticleSeries, k: int, first: Split, cutoff: float, *, max_changes: int,
+                         rng: np.random.Generator, **test) -> list[Split]:
     """Splits of narrative ``k``'s series: the first (already tested), then each side split again
     while its best split passes the same cutoff (at most ``max_changes``), sorted."""
     found = {first.at: first}
     queue = [(0, first.at), (first.at, len(group.periods))]
     while queue and len(found) < max_changes:
         a, b = queue.pop(0)
-        split = _best_splits(group, a, b, np.array([k]), rng=rng, **test)[0]
+        split = best_splits(group, a, b, np.array([k]), rng=rng, **test)[0]
         if split is not None and split.p <= cutoff:
             found[split.at] = split
             queue += [(a, split.at), (split.at, b)]
     return [found[at] for at in sorted(found)]
 
 
-def _classify(group: _Group, k: int, splits: list[_Split], *, z_cut: float, max_pulse: int,
+def _classify(group: ArticleSeries, k: int, splits: list[Split], *, z_cut: float, max_pulse: int,
               trend_alpha: float, n_sim: int, rng: np.random.Generator) -> list[_Change]:
     """Turn a series' splits into changes: two opposite splits around a short segment whose two
     sides agree are one pulse; a run of splits in one direction is one trend when a linear ramp
@@ -389,7 +157,7 @@ def _classify(group: _Group, k: int, splits: list[_Split], *, z_cut: float, max_
     return sorted(changes, key=lambda c: c.start)
 
 
-def _trend(group: _Group, k: int, a: int, b: int, *, alpha: float, n_sim: int,
+def _trend(group: ArticleSeries, k: int, a: int, b: int, *, alpha: float, n_sim: int,
            rng: np.random.Generator) -> tuple[int, int] | None:
     """(first bin off the old level, first bin at the new one) of a linear ramp over bins [a, b),
     when a ramp through at least two intermediate bins fits significantly better than the best
@@ -442,7 +210,7 @@ def _trend(group: _Group, k: int, a: int, b: int, *, alpha: float, n_sim: int,
 
 
 # -- rows ---------------------------------------------------------------------------------------
-def _level(group: _Group, k: int, bins: tuple[int, int], *, n_bootstrap: int, seed: int,
+def _level(group: ArticleSeries, k: int, bins: tuple[int, int], *, n_bootstrap: int, seed: int,
            narrative: str) -> tuple[float, float, float]:
     """Pooled share of narrative ``k`` over ``bins`` and its percentile interval from a bootstrap
     over the clusters (seeded by the series and the bins, so it does not depend on other series)."""
@@ -571,18 +339,18 @@ def detect_changes(
     from .drift import cell_rng
 
     names = list(narratives or sorted(labelled["narrative"].dropna().unique().tolist()))
-    groups = _groups(labelled, names, weighting=weighting, distribution=distribution,
+    groups = article_series(labelled, names, weighting=weighting, distribution=distribution,
                      include_all=include_all)
     # p-values below alpha / (number of series) all lead to the same decision: resolving them
     # further would only cost permutations
     n_series = sum(int((g.Y.sum(axis=0) > 0).sum()) for g in groups)
     enough = max(n_perm, min(max_perm, int(np.ceil(2 * n_series / alpha))))
     test = dict(min_segment=min_segment, min_clusters=2, n_perm=n_perm, max_perm=enough)
-    tested: list[tuple[_Group, int, _Split]] = []
+    tested: list[tuple[ArticleSeries, int, Split]] = []
     for group in groups:
-        group.dispersion = _dispersion(group, min_segment=min_segment)
+        group.dispersion = dispersion_factor(group, min_segment=min_segment)
         present = np.flatnonzero(group.Y.sum(axis=0) > 0)
-        firsts = _best_splits(group, 0, len(group.periods), present,
+        firsts = best_splits(group, 0, len(group.periods), present,
                               rng=cell_rng(seed, "changes", group.outlet), **test)
         tested += [(group, int(k), s) for k, s in zip(present, firsts) if s is not None]
     cutoff = bh_cutoff([s.p for *_, s in tested], alpha)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .drift_change import _best_splits, _Group, _groups, _split_z, _valid_splits, bh_cutoff
+from .drift_segments import ArticleSeries, article_series, best_splits, bh_cutoff, split_z, valid_splits
 from .schema import DIFFUSION_COLUMNS, LEAD_LAG_COLUMNS
 
 __all__ = ["Uptake", "diffusion", "lead_lag", "syndication_links", "uptake"]
@@ -44,7 +44,7 @@ def _day_text(number: float) -> str:
     return str(np.datetime64(int(number), "D"))
 
 
-def _onset_draws(group: _Group, k: int, splits: np.ndarray, n_bootstrap: int,
+def _onset_draws(group: ArticleSeries, k: int, splits: np.ndarray, n_bootstrap: int,
                  rng: np.random.Generator) -> np.ndarray:
     """Bin of the best rise in each of ``n_bootstrap`` resamples of the group's clusters."""
     clusters, bins = len(group.n), len(group.periods)
@@ -58,7 +58,7 @@ def _onset_draws(group: _Group, k: int, splits: np.ndarray, n_bootstrap: int,
     total = np.maximum(N.sum(axis=1), 1e-12)
     share = Y.sum(axis=1) / total
     spread = (times * (y[None, :] - share[:, None] * n[None, :]) ** 2).sum(axis=1) / total
-    z = _split_z(np.cumsum(Y, axis=1)[..., None], np.cumsum(N, axis=1), spread[:, None], splits)[..., 0]
+    z = split_z(np.cumsum(Y, axis=1)[..., None], np.cumsum(N, axis=1), spread[:, None], splits)[..., 0]
     return splits[np.argmax(z, axis=1)]
 
 
@@ -91,13 +91,13 @@ def uptake(
 
     names = list(narratives or sorted(labelled["narrative"].dropna().unique().tolist()))
     daily = labelled.assign(period=period_start(labelled["date"], "day"))
-    groups = _groups(daily, names, weighting=weighting, distribution=distribution, include_all=False)
+    groups = article_series(daily, names, weighting=weighting, distribution=distribution, include_all=False)
     n_series = sum(int((g.Y.sum(axis=0) > 0).sum()) for g in groups)
     enough = max(n_perm, min(max_perm, int(np.ceil(2 * max(n_series, 1) / alpha))))
     tested = []
     for group in groups:
         present = np.flatnonzero(group.Y.sum(axis=0) > 0)
-        rises = _best_splits(group, 0, len(group.periods), present, min_segment=min_days,
+        rises = best_splits(group, 0, len(group.periods), present, min_segment=min_days,
                              min_clusters=2, n_perm=n_perm, max_perm=enough, rises_only=True,
                              rng=cell_rng(seed, "uptake", group.outlet))
         tested += [(group, int(k), s) for k, s in zip(present, rises) if s is not None]
@@ -108,7 +108,7 @@ def uptake(
         before, after = group.share(0, rise.at, k), group.share(rise.at, bins, k)
         if rise.p > cutoff or after - before < min_rise:
             continue
-        splits = _valid_splits(group.N, group.G, min_days, 2)
+        splits = valid_splits(group.N, group.G, min_days, 2)
         rng = cell_rng(seed, "onset", group.outlet, names[k])
         onsets = _day_numbers(group.periods[_onset_draws(group, k, splits, n_bootstrap, rng)])
         draws[(group.outlet, names[k])] = onsets

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from narrative.drift_change import _groups, change_points, detect_changes, emerging
+from narrative.drift_change import change_points, detect_changes, emerging
+from narrative.drift_segments import article_series, dispersion_factor
 from narrative.schema import CHANGE_DETAIL_COLUMNS, CHANGEPOINT_COLUMNS
 
 NAMES = ["n1", "n2", "unassigned"]
@@ -52,11 +53,9 @@ def test_news_cycles_are_not_read_as_steps():
     swings = 0.3 + np.random.default_rng(4).choice([-0.15, 0.15], size=16)
     found = detect_changes(labelled(swings, per_week=10, seed=4), narratives=NAMES, include_all=False)
     assert found.changes.empty
-    group = _groups(labelled(swings, per_week=10, seed=4), NAMES, weighting="paragraph",
-                    distribution=None, include_all=False)[0]
-    from narrative.drift_change import _dispersion
-
-    assert _dispersion(group, min_segment=2) > 2
+    group = article_series(labelled(swings, per_week=10, seed=4), NAMES, weighting="paragraph",
+                           distribution=None, include_all=False)[0]
+    assert dispersion_factor(group, min_segment=2) > 2
 
 
 def test_copies_join_their_original_only_over_all_outlets():
@@ -65,8 +64,8 @@ def test_copies_join_their_original_only_over_all_outlets():
     copy = frame[frame["article_id"] == original].assign(
         article_id="copy", outlet="Y", duplicate_of=original,
         paragraph_id=lambda d: "copy-" + d["paragraph_id"])
-    groups = {g.outlet: g for g in _groups(pd.concat([frame, copy]), NAMES, weighting="paragraph",
-                                           distribution=None, include_all=True)}
+    groups = {g.outlet: g for g in article_series(pd.concat([frame, copy]), NAMES, weighting="paragraph",
+                                                  distribution=None, include_all=True)}
     assert len(groups["Y"].n) == 33  # its own 32 articles and the copy
     assert len(groups["all"].n) == 64  # the copy is the same story as its original (same week)
     assert groups["all"].N.sum() == 64 * 5 + 5  # but its paragraphs still count
