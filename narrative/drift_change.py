@@ -5,10 +5,10 @@ Change points work on the articles themselves (:func:`narrative.drift.labelled_p
 segments: a week of three articles says little, a run of weeks says more. Each (outlet,
 narrative) series, and each narrative over all outlets, is split where its share moves most
 (binary segmentation weighted by the paragraphs behind each period); a split counts only when it
-beats what the same series gives with its articles shuffled over the periods, with the false discovery
-rate controlled across all series (Benjamini–Hochberg). A move spread over several periods is
-reported as a trend, a move that comes straight back as a pulse. Emerging and fading narratives
-are read off the same segments, so they answer to the same null.
+beats what the same series gives with its articles shuffled over the periods, with the false
+discovery rate controlled across all series (Benjamini–Hochberg). A move spread over several
+periods is reported as a trend, a move that comes straight back as a pulse. Emerging and fading
+narratives are read off the same segments, so they answer to the same null.
 """
 
 from __future__ import annotations
