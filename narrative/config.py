@@ -140,6 +140,9 @@ class Settings:
     """Bootstrap resamples over articles for share intervals."""
     min_articles: int = 3
     """Cells with fewer articles are reported as insufficient (share intervals left empty)."""
+    alpha: float = 0.05
+    """False discovery rate of the drift findings (change points, emerging and fading, uptake and
+    lead-lag), held by Benjamini-Hochberg across every series tested."""
 
     # report
     evidence_per_narrative: int = 2
@@ -179,7 +182,7 @@ class Settings:
 
 #: Settings read after the fit only: changing them reuses the fitted run.
 NOT_MODEL_SETTINGS = frozenset({
-    "period", "shares", "weighting", "copies", "n_bootstrap", "min_articles",
+    "period", "shares", "weighting", "copies", "n_bootstrap", "min_articles", "alpha",
     "evidence_per_narrative", "refit_margin", "refit_growth", "stability_seeds", "report_workers",
 })
 
@@ -254,6 +257,7 @@ LIMITS: dict[str, Bounds] = {
     "refit_growth": Bounds(0),
     "n_bootstrap": Bounds(0),
     "min_articles": Bounds(0),
+    "alpha": Bounds(0, 1, low_open=True),
     "evidence_per_narrative": Bounds(0),
     "report_workers": Bounds(0),
 }

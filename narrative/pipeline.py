@@ -55,13 +55,14 @@ def ingest_articles(
 def write_drift(frames: DriftFrames, out_dir: Path) -> dict[str, Path]:
     """shares.csv, changepoints.csv (DESIGN.md columns first), divergence, emerging, framing CSVs."""
     from .io import prepare_output_dir, write_csv
-    from .schema import CHANGEPOINT_COLUMNS, SHARES_COLUMNS
+    from .schema import CHANGEPOINT_COLUMNS, DIFFUSION_COLUMNS, LEAD_LAG_COLUMNS, SHARES_COLUMNS
 
     out_dir = prepare_output_dir(out_dir)
     paths = {}
     for name, first in (("shares", SHARES_COLUMNS), ("changepoints", CHANGEPOINT_COLUMNS),
                         ("divergence", []), ("emerging", []), ("framing", []),
-                        ("outlet_comparison", []), ("coverage", [])):
+                        ("outlet_comparison", []), ("coverage", []),
+                        ("diffusion", DIFFUSION_COLUMNS), ("lead_lag", LEAD_LAG_COLUMNS)):
         frame = frames.tables.get(name)
         if frame is None:
             continue
@@ -284,13 +285,14 @@ def demo(
     **build_kw,
 ) -> BuildResult:
     """Generate the demo corpus under ``out_dir`` and build its report."""
-    from .sample import generate_demo_corpus, write_demo_corpus
+    from .sample import generate_demo_corpus, write_demo_corpus, write_demo_events
 
     out_dir = Path(out_dir)
     corpus = generate_demo_corpus(
         seed, n_weeks=n_weeks, articles_per_outlet_week=articles_per_outlet_week
     )
     corpus_path, _truth = write_demo_corpus(corpus, out_dir)
+    write_demo_events(corpus, out_dir)
     # The demo measures its own stability across seeds (two extra fits), for the report's methods.
     settings = settings or Settings(seed=seed, stability_seeds=2)
     return build(

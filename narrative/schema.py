@@ -176,3 +176,22 @@ class RunStats:
     def id_map_ints(self) -> dict[int, int] | None:
         """``id_map`` with int keys, or None when the run keeps the model's own ids."""
         return {int(k): int(v) for k, v in self.id_map.items()} or None
+
+
+#: Columns of ``changepoints.csv`` after :data:`CHANGEPOINT_COLUMNS` (see
+#: :func:`narrative.drift.change.change_points`).
+CHANGE_DETAIL_COLUMNS = [
+    "kind", "end_period", "before", "before_low", "before_high", "after", "after_low", "after_high",
+    "z", "p_value", "n_articles_before", "n_articles_after", "n_carrying_before", "n_carrying_after",
+    "evidence", "dispersion",
+]
+#: Columns of the ``diffusion`` table (see :func:`narrative.drift.diffusion.diffusion`).
+DIFFUSION_COLUMNS = [
+    "narrative", "outlet", "rank", "onset", "onset_low", "onset_high", "share_before", "share_after",
+    "z", "p_value", "first_seen", "n_carrying", "n_copied", "copied_from",
+]
+#: Columns of the ``lead_lag`` table (see :func:`narrative.drift.diffusion.lead_lag`).
+LEAD_LAG_COLUMNS = [
+    "narrative", "leader", "follower", "lag_days", "lag_low", "lag_high", "p_value", "significant",
+    "leader_onset", "follower_onset", "n_copies", "copy_delay_days", "evidence",
+]

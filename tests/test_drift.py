@@ -103,29 +103,33 @@ def test_bootstrap_is_seeded(tiny):
     pd.testing.assert_frame_equal(a, b)
 
 
-def _series(values, outlet="all", narrative="n1", width=0.04):
-    periods = pd.date_range("2025-01-06", periods=len(values), freq="7D").strftime("%Y-%m-%d")
-    return pd.DataFrame(
-        {
-            "period": periods, "outlet": outlet, "narrative": narrative, "share": values,
-            "ci_low": np.array(values) - width, "ci_high": np.array(values) + width,
-            "n_articles": 20, "n_paragraphs": 100, "insufficient": False,
-        }
-    )
+def _weekly(shares, *, per_week=8, outlet="X", seed=0):
+    """Labelled paragraphs of one outlet: ``per_week`` articles a week, 5 paragraphs each, each
+    paragraph n1 with that week's probability in ``shares``, else n2."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for week, share in enumerate(shares):
+        day = pd.Timestamp("2025-01-06") + pd.Timedelta(weeks=week)
+        for i in range(per_week):
+            ids = (rng.random(5) < share).astype(int) * -1 + 1  # 0 (n1) with probability share
+            rows.append((f"w{week}a{i}", outlet, str((day + pd.Timedelta(days=i % 5)).date()), list(ids)))
+    return _labelled(rows)
 
 
 def test_change_point_found_at_the_step():
-    values = [0.10, 0.12, 0.09, 0.11, 0.10, 0.30, 0.31, 0.29, 0.30, 0.32]
-    cps = change_points(_series(values))
-    assert len(cps) == 1
-    cp = cps.iloc[0]
-    assert cp.period == "2025-02-10" and cp.direction == "up"
-    assert cp.magnitude == pytest.approx(np.mean(values[5:]) - np.mean(values[:5]))
+    values = [0.15] * 6 + [0.45] * 6
+    cps = change_points(_weekly(values), narratives=["n1", "n2", "unassigned"], include_all=False)
+    cp = cps[cps["narrative"] == "n1"]
+    assert len(cp) == 1
+    cp = cp.iloc[0]
+    assert cp.period == "2025-02-17" and cp.direction == "up" and cp.kind == "step"
+    assert cp.magnitude == pytest.approx(0.3, abs=0.08)
+    assert cp.before_low <= cp.before <= cp.before_high and cp.after_low <= cp.after <= cp.after_high
 
 
-def test_no_change_point_in_a_flat_noisy_series():
-    values = [0.20, 0.22, 0.18, 0.21, 0.19, 0.20, 0.23, 0.18, 0.21, 0.20]
-    assert change_points(_series(values)).empty
+def test_no_change_point_in_a_flat_series():
+    cps = change_points(_weekly([0.3] * 12, seed=1), narratives=["n1", "n2", "unassigned"])
+    assert cps.empty and cps.attrs["n_series"] == 4  # n1 and n2, in X and over all outlets
 
 
 def _labelled(rows):

@@ -329,3 +329,114 @@ def test_paragraph_frame(corpus):
     frame = corpus.paragraph_frame()
     assert len(frame) == sum(len(a["paragraphs"]) for a in corpus.articles)
     assert set(frame.narrative) == set(PLANTED_LABELS) | {BOILERPLATE}
+
+
+# --- scenarios ---------------------------------------------------------------------------------
+
+from narrative.sample.design import (  # noqa: E402
+    DEFAULT_SCENARIO,
+    EVENT_COLUMNS,
+    PlantedEvent,
+    Scenario,
+    events_frame,
+    flat_scenario,
+    hard_scenario,
+)
+from narrative.sample import write_demo_events  # noqa: E402
+
+
+def test_default_scenario_is_the_published_design(corpus):
+    """The scenario machinery reproduces the planted shares and change points of the default
+    design (the default corpus is unchanged: its articles draw from the same mixes)."""
+    for outlet in (*OUTLETS, "all"):
+        for week in (0, 5, 6, 7, 8, 13):
+            for label in PLANTED_LABELS:
+                assert DEFAULT_SCENARIO.week_share(outlet, week, label) == planted_share(outlet, week, label)
+    steps = corpus.events[corpus.events["outlet"] != "all"]
+    assert list(corpus.events.columns) == EVENT_COLUMNS
+    assert set(steps["kind"]) == {"step"} and (steps["lead_days"] == 0).all()
+    pd.testing.assert_frame_equal(
+        steps[["narrative", "outlet", "period", "direction", "magnitude"]]
+        .sort_values(["period", "narrative", "outlet"], ignore_index=True),
+        planted_changepoints().sort_values(["period", "narrative", "outlet"], ignore_index=True),
+    )
+    everywhere = corpus.events[corpus.events["outlet"] == "all"].set_index(["period", "narrative"])
+    assert everywhere.loc[("2025-07-28", "Security guarantees"), "magnitude"] == pytest.approx(0.08)
+
+
+def test_default_corpus_is_unchanged_by_the_scenario_knobs():
+    """Spelled out or left to its default, the default design gives the same corpus."""
+    a = generate_demo_corpus(4, n_weeks=10)
+    b = generate_demo_corpus(4, n_weeks=10, scenario=DEFAULT_SCENARIO)
+    assert a.articles == b.articles
+    pd.testing.assert_frame_equal(a.truth, b.truth)
+
+
+def test_flat_scenario_plants_nothing():
+    flat = generate_demo_corpus(2, n_weeks=6, scenario=flat_scenario())
+    assert flat.events.empty and flat.changepoints.empty
+    per_series = flat.truth.groupby(["outlet", "narrative"])["planted_share"].nunique()
+    assert (per_series == 1).all()
+
+
+def test_hard_scenario_is_deterministic_and_plants_every_kind():
+    for seed in range(6):
+        scenario = hard_scenario(seed)
+        assert scenario == hard_scenario(seed)
+        corpus = generate_demo_corpus(seed, scenario=scenario)
+        events = corpus.events[corpus.events["outlet"] != "all"]
+        assert {"step", "trend", "pulse"} <= set(events["kind"])
+        assert FLAT not in set(events["narrative"]) and not set(events["narrative"]) & set(NOISE_TOPICS)
+        lead = events[(events["event"] == "lead") & (events["magnitude"] > 0)]
+        assert lead["outlet"].nunique() == 2 and 2 <= lead["lead_days"].max() <= 5
+        # the leader's and follower's planted shares really move that many days apart
+        first = lead.sort_values("lead_days").iloc[0]
+        follower = lead.sort_values("lead_days").iloc[1]
+        day = (dt.date.fromisoformat(follower.start) - dt.date(2025, 6, 2)).days
+        assert scenario.share(first.outlet, day, first.narrative) > scenario.share(first.outlet, 0, first.narrative)
+        assert scenario.share(follower.outlet, day - 1, first.narrative) == scenario.share(follower.outlet, 0, first.narrative)
+        # thin cells: one outlet publishes 1-2 articles a week, and plants nothing
+        thin = [o for o, (low, high) in scenario.per_week.items() if high <= 2]
+        assert len(thin) == 1 and thin[0] not in set(events["outlet"])
+        weekly = Counter((a["outlet"], a["date"].isocalendar()[1]) for a in _originals(corpus))
+        assert {n for (o, _), n in weekly.items() if o == thin[0]} <= {1, 2}
+        # every planted mix is a distribution on every day
+        for outlet in OUTLETS:
+            for day in range(0, 98, 3):
+                mix = scenario.mix(outlet, day)
+                assert min(mix) >= 0 and sum(mix) == pytest.approx(1.0)
+    assert hard_scenario(0) != hard_scenario(1)
+
+
+def test_trends_and_pulses_shape_the_planted_share():
+    ramp = PlantedEvent("r", "trend", "Northern Ledger", "Security guarantees", "Sanctions leverage", 14, 0.14, days=14)
+    pulse = PlantedEvent("p", "pulse", "Eastern Meridian", "Peace talks and summits", "Russia–China axis", 21, 0.2, days=5)
+    scenario = Scenario("shapes", events=(ramp, pulse))
+    guarantees = [scenario.share("Northern Ledger", d, "Security guarantees") for d in (13, 14, 20, 27, 40)]
+    assert guarantees == pytest.approx([0.16, 0.17, 0.23, 0.30, 0.30])
+    talks = [scenario.share("Eastern Meridian", d, "Peace talks and summits") for d in (20, 21, 25, 26)]
+    assert talks == pytest.approx([0.24, 0.44, 0.44, 0.24])
+    rows = events_frame(scenario, n_weeks=6).set_index(["event", "narrative"])
+    assert rows.loc[("r", "Security guarantees"), "end"].iloc[0] == "2025-06-29"
+    assert rows.loc[("p", "Russia–China axis"), "direction"].iloc[0] == "down"
+
+
+def test_impossible_scenarios_are_refused():
+    with pytest.raises(ValueError, match="leave"):
+        Scenario("bad", events=(PlantedEvent("x", "step", "Northern Ledger", "Security guarantees",
+                                             "Russia–China axis", 7, 0.3),))
+    with pytest.raises(ValueError, match="unknown outlet"):
+        Scenario("bad", events=(PlantedEvent("x", "step", "Nowhere", "Security guarantees",
+                                             "Russia–China axis", 7, 0.01),))
+    with pytest.raises(ValueError, match="per_week"):
+        Scenario("bad", per_week={"Northern Ledger": (0, 2)})
+
+
+def test_events_csv_and_labelled_frame(tmp_path, corpus):
+    path = write_demo_events(corpus, tmp_path)
+    assert pd.read_csv(path).shape == corpus.events.shape
+    labelled = corpus.labelled()
+    assert len(labelled) == len(_planted_paragraphs(corpus))
+    assert labelled["paragraph_id"].is_unique and labelled.attrs["period"] == "week"
+    copies = labelled.dropna(subset=["duplicate_of"]).drop_duplicates("article_id")
+    assert len(copies) == sum(1 for a in corpus.articles if a.get("syndicated_from"))

@@ -27,14 +27,17 @@ from .shares import (
     ALL_OUTLETS, Copies, Period, Weighting, distribution_frame, labelled_paragraphs,
     narrative_shares, outlet_shares, period_start, select_copies,
 )
+from .change import detect_changes
+from .diffusion import diffusion, lead_lag, uptake
 
 if TYPE_CHECKING:
     from ..store import Store
 
 __all__ = [
-    "ALL_OUTLETS", "DriftFrames", "change_points", "compute_drift", "divergence", "drift_tables",
-    "emerging", "js_divergence", "labelled_paragraphs", "narrative_shares", "outlet_shares",
-    "period_start", "suspicious_dates",
+    "ALL_OUTLETS", "DriftFrames", "change_points", "compute_drift", "detect_changes", "diffusion",
+    "divergence", "drift_tables", "emerging", "js_divergence", "labelled_paragraphs", "lead_lag",
+    "narrative_shares", "outlet_shares", "period_start", "select_copies", "suspicious_dates",
+    "uptake",
 ]
 
 
@@ -134,7 +137,7 @@ def compute_drift(store: Store, run_id: str, *, settings: Settings = Settings(),
         min_articles=settings.min_articles, seed=settings.seed,
         kinds=dict(zip(narratives["label"], narratives["kind"])),
         embeddings=embeddings, texts=dict(zip(distinct["text_hash"], distinct["text"])),
-        share=share,
+        alpha=settings.alpha, share=share,
     )
     return DriftFrames(paragraphs=labelled, tables=tables, narrative_order=order, left_out=left_out)
 
@@ -194,19 +197,26 @@ def drift_tables(
     kinds: dict[str, str] | None = None,
     baseline_periods: int = 4,
     emerging_periods: int = 3,
+    alpha: float = 0.05,
     share: Callable | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every drift table from one labelled frame (:func:`labelled_paragraphs` output).
 
-    Keys: shares, outlet_shares, changepoints, divergence, emerging, framing, outlet_comparison,
-    lead_lag, coverage. ``embeddings`` and ``texts`` are keyed by paragraph_id or text_hash; without
-    them ``framing`` has no centroid shift / no terms. ``kinds`` maps narrative name to
-    named/discovered/unassigned (marks late-appearing discovered narratives as ``new``).
-    With ``share`` (:func:`narrative.runtime.workers.share_beside`, handed in so that drift
-    imports no process machinery), framing drift, the slowest table (a term count per
-    narrative), runs in a forked process beside the others too; the tables are the same.
+    Keys: shares, outlet_shares, changepoints, divergence, emerging, diffusion, lead_lag,
+    framing, outlet_comparison, coverage. Change points, emerging narratives, diffusion and
+    lead-lag are tested on the articles themselves, with the false discovery rate held at
+    ``alpha`` (see :mod:`.change` and :mod:`.diffusion`); diffusion and lead-lag work day by
+    day whatever ``period`` is, and count syndicated copies (from ``labelled``, before
+    ``copies`` drops any) as direct evidence. ``embeddings`` and ``texts`` are keyed by
+    paragraph_id or text_hash; without them ``framing`` has no centroid shift / no terms and
+    change points pick evidence paragraphs by how much their articles carry the narrative.
+    ``kinds`` maps narrative name to named/discovered/unassigned (marks late-appearing
+    discovered narratives as ``new``). With ``share``
+    (:func:`narrative.runtime.workers.share_beside`, handed in so that drift imports no process
+    machinery), framing drift, the slowest table (a term count per narrative), runs in a forked
+    process beside the others too; the tables are the same.
     """
-    from .compare import coverage_table, lead_lag, outlet_comparison
+    from .compare import coverage_table, outlet_comparison
     from .framing import framing_drift
 
     if period != labelled.attrs.get("period", period):
@@ -221,23 +231,24 @@ def drift_tables(
     shares = narrative_shares(
         kept, n_bootstrap=n_bootstrap, min_articles=min_articles, seed=seed, period=period, **common
     )
+    changes = detect_changes(kept, alpha=alpha, n_bootstrap=n_bootstrap, embeddings=embeddings,
+                             seed=seed, **common)
+    taken_up = uptake(kept, alpha=alpha, n_bootstrap=n_bootstrap, seed=seed, **common)
     tables = {
         "shares": shares,
         "outlet_shares": outlet_shares(
             kept, min_articles=min_articles, n_bootstrap=n_bootstrap, seed=seed, **common
         ),
-        "changepoints": change_points(shares, seed=seed),
+        "changepoints": changes.changes,
         "divergence": divergence(shares, baseline_periods=baseline_periods),
-        "emerging": emerging(
-            shares, n_periods=emerging_periods, baseline_periods=baseline_periods, kinds=kinds
-        ),
+        "emerging": emerging(changes, n_periods=emerging_periods, kinds=kinds),
+        "diffusion": diffusion(kept, copies_from=labelled, found=taken_up),
+        "lead_lag": lead_lag(kept, copies_from=labelled, found=taken_up, alpha=alpha),
         "coverage": coverage_table(labelled, kept, period=period),
+        "outlet_comparison": outlet_comparison(
+            kept, n_bootstrap=n_bootstrap, min_articles=min_articles, seed=seed, **common
+        ),
     }
-    comparison = outlet_comparison(
-        kept, n_bootstrap=n_bootstrap, min_articles=min_articles, seed=seed, **common
-    )
-    tables["outlet_comparison"] = comparison
-    tables["lead_lag"] = lead_lag(shares, seed=seed)
     tables["framing"] = framing() if framing is not None else framing_job(narratives=narratives)
     return tables
 

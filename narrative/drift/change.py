@@ -1,21 +1,32 @@
 """Change over time in narrative shares: divergence, change points, emerging and fading narratives.
 
-Pure functions over the shares frame of :func:`narrative.drift.shares.narrative_shares`. They use only
-cells with enough articles (``insufficient`` is False) and take their noise level from the cells'
-bootstrap intervals, so a move counts as change only when it is larger than the shares' own
-uncertainty.
+:func:`divergence` compares the share vectors of :func:`narrative.drift.shares.narrative_shares`.
+Change points work on the articles themselves (:func:`narrative.drift.shares.labelled_paragraphs`), as
+segments: a week of three articles says little, a run of weeks says more. Each (outlet,
+narrative) series, and each narrative over all outlets, is split where its share moves most
+(binary segmentation weighted by the paragraphs behind each period); a split counts only when it
+beats what the same series gives with its articles shuffled over the periods, with the false
+discovery rate controlled across all series (Benjamini–Hochberg). A move spread over several
+periods is reported as a trend, a move that comes straight back as a pulse. Emerging and fading
+narratives are read off the same segments, so they answer to the same null.
 """
 
 from __future__ import annotations
 
-from typing import Iterator, NamedTuple
+import functools
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from ..schema import CHANGEPOINT_COLUMNS, UNASSIGNED
+from ..schema import CHANGE_DETAIL_COLUMNS, CHANGEPOINT_COLUMNS, UNASSIGNED
+from .segments import (
+    ArticleSeries, Split, article_series, best_splits, bh_cutoff, dispersion_factor,
+)
 
-_Z95 = 1.959964
+__all__ = ["ChangeDetection", "bh_cutoff", "change_points", "detect_changes", "divergence", "emerging",
+           "js_divergence"]
 
 
 def js_divergence(p: np.ndarray, q: np.ndarray) -> float:
@@ -41,40 +52,6 @@ def _usable(shares: pd.DataFrame) -> pd.DataFrame:
     if "insufficient" in shares:
         return shares[~shares["insufficient"].astype(bool)]
     return shares
-
-
-class _Series(NamedTuple):
-    """One (narrative, outlet) series of usable cells, in period order."""
-
-    narrative: str
-    outlet: str
-    periods: np.ndarray
-    share: np.ndarray
-    ci_low: np.ndarray  # NaN where a cell has no interval
-    ci_high: np.ndarray
-    n: np.ndarray  # paragraphs (articles in frames without paragraph counts) behind each cell
-
-
-def _series(shares: pd.DataFrame) -> Iterator[_Series]:
-    """Every (narrative, outlet) series of usable cells, by narrative then outlet (the order of a
-    sorted groupby), cut from one sorted copy: a groupby hands each of hundreds of series over
-    as a DataFrame, whose pandas overhead was most of the time change points took."""
-    usable = _usable(shares)
-    usable = usable[usable["narrative"].notna() & usable["outlet"].notna()]
-    if usable.empty:
-        return
-    usable = usable.sort_values(["narrative", "outlet", "period"], kind="stable")
-    narratives = usable["narrative"].to_numpy(dtype=object)
-    outlets = usable["outlet"].to_numpy(dtype=object)
-    periods = usable["period"].to_numpy()
-    share = usable["share"].to_numpy(dtype=float)
-    low, high = (usable[c].to_numpy(dtype=float) for c in ("ci_low", "ci_high"))
-    n = usable["n_paragraphs" if "n_paragraphs" in usable else "n_articles"].to_numpy(dtype=float)
-    starts = np.flatnonzero(np.r_[True, (narratives[1:] != narratives[:-1])
-                                  | (outlets[1:] != outlets[:-1])])
-    for a, b in zip(starts, np.r_[starts[1:], len(usable)]):
-        yield _Series(narratives[a], outlets[a], periods[a:b], share[a:b], low[a:b], high[a:b],
-                      n[a:b])
 
 
 def divergence(shares: pd.DataFrame, *, baseline_periods: int = 4) -> pd.DataFrame:
@@ -113,197 +90,398 @@ def divergence(shares: pd.DataFrame, *, baseline_periods: int = 4) -> pd.DataFra
     return pd.DataFrame(rows, columns=cols)
 
 
-# -- change points ------------------------------------------------------------------------------
-def _noise(series: _Series) -> np.ndarray:
-    """Per-period standard error of a share: from the bootstrap interval, floored by the binomial
-    error at the series' mean share (zero-width intervals at 0% or 100% would claim certainty)."""
-    values = series.share
-    half = (series.ci_high - series.ci_low) / 2 / _Z95
-    mean = float(np.clip(values.mean(), 0.005, 0.995))
-    binom = np.sqrt(mean * (1 - mean) / np.maximum(series.n, 1))
-    se = np.where(np.isfinite(half), np.maximum(half, binom), binom)
-    return np.maximum(se, 0.005)
+# -- segments of one series ---------------------------------------------------------------------
+class _Change(NamedTuple):
+    kind: str  # step, trend or pulse
+    start: int  # step: first bin at the new level; trend: first bin off the old level; pulse: first bin
+    end: int  # step: = start; trend: first bin at the full new level; pulse: last bin
+    before: tuple[int, int]  # bins [a, b) of the level before
+    after: tuple[int, int]  # bins of the level after (a pulse: the pulse itself)
+    z: float
+    p: float
 
 
-def _overdispersion(values: np.ndarray, se: np.ndarray, min_segment: int, level: float = 0.95) -> float:
-    """Variance between periods beyond sampling noise (news cycles), added to every period's.
+def _binary_segmentation(group: ArticleSeries, k: int, first: Split, cutoff: float, *, max_changes: int,
+                         rng: np.random.Generator, **test) -> list[Split]:
+    """Splits of narrative ``k``'s series: the first (already tested), then each side split again
+    while its best split passes the same cutoff (at most ``max_changes``), sorted."""
+    found = {first.at: first}
+    queue = [(0, first.at), (first.at, len(group.periods))]
+    while queue and len(found) < max_changes:
+        a, b = queue.pop(0)
+        split = best_splits(group, a, b, np.array([k]), rng=rng, **test)[0]
+        if split is not None and split.p <= cutoff:
+            found[split.at] = split
+            queue += [(a, split.at), (split.at, b)]
+    return [found[at] for at in sorted(found)]
 
-    Residuals around the best one-step fit are compared with the periods' own noise; only when
-    they are too large for it (chi-square test at ``level``) is the excess, by the method of
-    moments, returned, so series that behave as their intervals say keep their full power.
+
+def _classify(group: ArticleSeries, k: int, splits: list[Split], *, z_cut: float, max_pulse: int,
+              trend_alpha: float, n_sim: int, rng: np.random.Generator) -> list[_Change]:
+    """Turn a series' splits into changes: two opposite splits around a short segment whose two
+    sides agree are one pulse; a run of splits in one direction is one trend when a linear ramp
+    fits it better than any single step (:func:`_trend`), else its steps."""
+    bounds = [0, *(s.at for s in splits), len(group.periods)]
+    level = [group.share(bounds[i], bounds[i + 1], k) for i in range(len(bounds) - 1)]
+    up = [level[i] > level[i - 1] for i in range(1, len(level))]  # up[i - 1]: split i
+    se = [group.standard_error(bounds[i], bounds[i + 1], k) for i in range(len(level))]
+    changes, used = [], set()
+    for i in range(1, len(splits)):  # splits i and i + 1 (1-based) around segment i
+        width = bounds[i + 1] - bounds[i]
+        if i in used or up[i - 1] == up[i] or width > max_pulse:
+            continue
+        spread = np.hypot(se[i - 1], se[i + 1])
+        if spread > 0 and abs(level[i + 1] - level[i - 1]) / spread < z_cut:
+            s = min(splits[i - 1], splits[i], key=lambda x: x.p)
+            changes.append(_Change("pulse", bounds[i], bounds[i + 1] - 1, (bounds[i - 1], bounds[i]),
+                                   (bounds[i], bounds[i + 1]), s.z, s.p))
+            used |= {i, i + 1}
+    free = [i for i in range(1, len(splits) + 1) if i not in used]
+    runs: list[list[int]] = []
+    for i in free:
+        if runs and runs[-1][-1] == i - 1 and up[i - 2] == up[i - 1]:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    for run in runs:
+        a, b = bounds[run[0] - 1], bounds[run[-1] + 1]
+        ramp = _trend(group, k, a, b, alpha=trend_alpha, n_sim=n_sim, rng=rng)
+        strongest = min((splits[i - 1] for i in run), key=lambda x: x.p)
+        if ramp is not None:
+            changes.append(_Change("trend", ramp[0], ramp[1], (a, ramp[0]), (ramp[1], b),
+                                   strongest.z, strongest.p))
+            continue
+        for i in run:
+            s = splits[i - 1]
+            changes.append(_Change("step", s.at, s.at, (bounds[i - 1], s.at), (s.at, bounds[i + 1]), s.z, s.p))
+    return sorted(changes, key=lambda c: c.start)
+
+
+def _trend(group: ArticleSeries, k: int, a: int, b: int, *, alpha: float, n_sim: int,
+           rng: np.random.Generator) -> tuple[int, int] | None:
+    """(first bin off the old level, first bin at the new one) of a linear ramp over bins [a, b),
+    when a ramp through at least two intermediate bins fits significantly better than the best
+    step (a step may straddle one bin); None otherwise.
+
+    Both are least-squares fits of the bins' shares, weighted by the paragraphs behind them, to
+    ``level + size * g`` with g a step or a ramp from 0 to 1. The gain of the best ramp over the
+    best step is compared with its distribution in series simulated from that best step, each
+    bin with its cluster-robust noise around the step's levels (a parametric bootstrap), at
+    level ``alpha``.
     """
-    n = len(values)
-    if n < 2 * min_segment + 2:
-        return 0.0
-    from scipy.special import chdtri  # chi-square quantile (scipy.stats costs ~1 s to import)
+    width = b - a
+    N = group.N[a:b]
+    if width < 4 or np.count_nonzero(N) < 4:
+        return None
+    shares = np.divide(group.Y[a:b, k], N, out=np.zeros(width), where=N > 0)
+    t = np.arange(width)
+    # (first bin off the old level, first bin at the new one): a step, or a step whose period
+    # straddles it (one bin in between), against ramps through two or more bins
+    first, full = np.array([(p, q) for p in range(1, width) for q in range(p, width)]).T
+    g = np.clip((t[None, :] - first[:, None] + 1) / (full - first + 1)[:, None], 0.0, 1.0)
+    g = g - (g * N).sum(axis=1, keepdims=True) / N.sum()
+    spread = (N * g**2).sum(axis=1)
+    is_step = full - first <= 1
 
-    t = int(np.argmax(_max_split(values, se**2, min_segment))) + min_segment
-    fitted = np.r_[np.full(t, values[:t].mean()), np.full(n - t, values[t:].mean())]
-    resid = values - fitted
-    q = float(np.sum(resid**2 / se**2))
-    if q <= chdtri(n - 2, 1 - level):
-        return 0.0
-    return max(0.0, float(np.sum(resid**2) / (n - 2) - np.mean(se**2)))
+    def explained(values: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.nan_to_num(((values * N) @ g.T) ** 2 / spread)
 
+    def gain(values: np.ndarray) -> np.ndarray:
+        fits = explained(values)
+        return fits[..., ~is_step].max(axis=-1) - fits[..., is_step].max(axis=-1)
 
-def _max_split(values: np.ndarray, var: np.ndarray, min_segment: int) -> np.ndarray:
-    """|z| of the difference of segment means for every split; rows of ``values`` are series."""
-    n = values.shape[-1]
-    splits = np.arange(min_segment, n - min_segment + 1)
-    csum = np.cumsum(values, axis=-1)
-    cvar = np.cumsum(var)
-    total, total_var = csum[..., -1:], cvar[-1]
-    left = csum[..., splits - 1] / splits
-    right = (total - csum[..., splits - 1]) / (n - splits)
-    err = np.sqrt(cvar[splits - 1] / splits**2 + (total_var - cvar[splits - 1]) / (n - splits) ** 2)
-    return np.abs(right - left) / err
-
-
-def _split_test(
-    values: np.ndarray, var: np.ndarray, min_segment: int, n_sim: int, rng: np.random.Generator
-) -> tuple[int, float, float]:
-    """Best split (index of the first period after it), its |z|, and a p-value for its max-|z|
-    from a Gaussian null with the series' own noise levels (no change)."""
-    z = _max_split(values, var, min_segment)
-    best = int(np.argmax(z))
-    sims = rng.standard_normal((n_sim, len(values))) * np.sqrt(var)
-    null = _max_split(sims, var, min_segment).max(axis=1)
-    p = (1 + np.count_nonzero(null >= z[best])) / (n_sim + 1)
-    return best + min_segment, float(z[best]), float(p)
-
-
-def bh_cutoff(pvalues: list[float], alpha: float) -> float:
-    """Largest p-value that Benjamini–Hochberg rejects at false-discovery rate ``alpha`` (0 if none)."""
-    if not pvalues:
-        return 0.0
-    p = np.sort(np.asarray(pvalues))
-    ok = p <= alpha * np.arange(1, len(p) + 1) / len(p)
-    return float(p[np.flatnonzero(ok)[-1]]) if ok.any() else 0.0
+    fits = explained(shares)
+    observed = float(fits[~is_step].max() - fits[is_step].max())
+    if observed <= 0:
+        return None
+    step = int(np.argmax(np.where(is_step, fits, -1.0)))
+    fitted = (shares * N).sum() / N.sum() + float((shares * N) @ g[step] / spread[step]) * g[step]
+    level = np.clip(fitted, 0.0, 1.0)
+    var = (group.Syy[a:b, k] - 2 * level * group.Syn[a:b, k] + level**2 * group.Snn[a:b])
+    var = np.clip(var, 0.0, None) * group.dispersion
+    noise = np.divide(np.sqrt(var), N, out=np.zeros(width), where=N > 0)
+    p = (1 + np.count_nonzero(gain(fitted + rng.standard_normal((n_sim, width)) * noise) >= observed)
+         ) / (n_sim + 1)
+    if p > alpha:
+        return None
+    best = int(np.argmax(np.where(is_step, -1.0, fits)))
+    return a + int(first[best]), a + int(full[best])
 
 
-def change_points(
-    shares: pd.DataFrame,
+# -- rows ---------------------------------------------------------------------------------------
+def _level(group: ArticleSeries, k: int, bins: tuple[int, int], *, n_bootstrap: int, seed: int,
+           narrative: str) -> tuple[float, float, float]:
+    """Pooled share of narrative ``k`` over ``bins`` and its percentile interval from a bootstrap
+    over the clusters (seeded by the series and the bins, so it does not depend on other series)."""
+    from .shares import bootstrap_shares, cell_rng
+
+    a, b = bins
+    inside = (group.bin_of >= a) & (group.bin_of < b)
+    y, n = group.y[inside, k], group.n[inside]
+    rng = cell_rng(seed, "segment", group.outlet, narrative, str(group.periods[a]), str(group.periods[b - 1]))
+    share, low, high = bootstrap_shares(np.column_stack([y, n - y]), n_bootstrap=n_bootstrap, rng=rng)
+    return float(share[0]), float(low[0]), float(high[0])
+
+
+def _evidence(labelled: pd.DataFrame, outlet: str, narrative: str, first: str, last: str,
+              embeddings: dict | None, n: int) -> str:
+    """Ids (``;``-separated) of up to ``n`` paragraphs of ``narrative`` in ``outlet`` (any outlet
+    for ``all``) between periods ``first`` and ``last``, each from another article: those
+    closest to their centroid when embeddings are given, else from the articles that carry the
+    narrative most (earliest first)."""
+    from .framing import _lookup
+    from .shares import ALL_OUTLETS
+
+    mask = (labelled["narrative"] == narrative) & (labelled["period"] >= first) & (labelled["period"] <= last)
+    if outlet != ALL_OUTLETS:
+        mask &= labelled["outlet"] == outlet
+    rows = labelled[mask.to_numpy(dtype=bool)]
+    if rows.empty or n <= 0:
+        return ""
+    vectors = _lookup(rows, embeddings)
+    if embeddings and all(v is not None for v in vectors):
+        unit = np.asarray(vectors, dtype=float)
+        unit = unit / np.maximum(np.linalg.norm(unit, axis=1, keepdims=True), 1e-12)
+        rows = rows.assign(_rank=-(unit @ unit.mean(axis=0)))
+    else:
+        per_article = rows.groupby("article_id")["paragraph_id"].transform("size")
+        rows = rows.assign(_rank=-per_article)
+    rows = rows.sort_values(["_rank", "date", "paragraph_id"], kind="stable")
+    return ";".join(rows.drop_duplicates("article_id")["paragraph_id"].astype(str).head(n))
+
+
+@dataclass
+class ChangeDetection:
+    """Changes found in every series, and the segments they cut the series into.
+
+    ``changes`` is :func:`change_points`'s frame; ``segments`` has one row per segment of each
+    series with a change (narrative, outlet, period, end_period, n_periods, share, ci_low,
+    ci_high, se, n_articles), which :func:`emerging` compares. ``p_cutoff`` is the largest
+    p-value Benjamini–Hochberg accepted at ``alpha`` over the ``n_series`` series tested.
+    """
+
+    changes: pd.DataFrame
+    segments: pd.DataFrame
+    alpha: float
+    p_cutoff: float
+    n_series: int
+
+
+SEGMENT_COLUMNS = ["narrative", "outlet", "period", "end_period", "n_periods", "share", "ci_low",
+                   "ci_high", "se", "n_articles"]
+
+
+def detect_changes(
+    labelled: pd.DataFrame,
     *,
-    min_segment: int = 2,
+    narratives: list[str] | None = None,
+    weighting: str = "paragraph",
+    distribution: pd.DataFrame | None = None,
+    include_all: bool = True,
     alpha: float = 0.05,
-    n_sim: int = 2000,
-    min_magnitude: float = 0.02,
+    min_segment: int = 2,
     max_changes: int = 3,
+    min_magnitude: float = 0.02,
+    max_pulse: int = 2,
+    n_perm: int = 1000,
+    max_perm: int = 20000,
+    n_sim: int = 1000,
+    n_bootstrap: int = 200,
+    trend_alpha: float = 0.05,
+    embeddings: dict | None = None,
+    n_evidence: int = 3,
     seed: int = 0,
-) -> pd.DataFrame:
-    """Step changes in each (narrative, outlet) share series, with false discoveries controlled.
+) -> ChangeDetection:
+    """Steps, trends and pulses in each (narrative, outlet) share series and in each narrative's
+    series over all outlets, with the false discovery rate controlled across all series.
 
-    Each series (usable cells only) is tested for one step: the split with the largest
-    standardised difference of segment means, where each period's noise is its bootstrap interval
-    (plus any extra period-to-period variance the series shows) and the p-value of that maximum
-    comes from simulating the series without change. Benjamini–Hochberg at ``alpha`` across all
-    series sets the cutoff; rejected series are split again (binary segmentation, at most
-    ``max_changes`` steps, each segment ≥ ``min_segment`` periods). Steps smaller than
-    ``min_magnitude`` are dropped. Columns: narrative, outlet, period (first period at the new
-    level), direction (``up``/``down``), magnitude (mean share of the segment after − before),
-    then before, after, z, p_value.
+    Parameters
+    ----------
+    labelled : DataFrame
+        :func:`narrative.drift.labelled_paragraphs` (syndicated copies already selected); its
+        ``period`` column sets the periods. Undated articles are left out.
+    narratives, weighting, distribution
+        As for :func:`narrative.drift.narrative_shares` (default: every narrative in ``labelled``).
+    alpha : float, default=0.05
+        False discovery rate (Benjamini–Hochberg) over all series; each series's first split
+        is tested, and further splits of a series must pass the same p-value cutoff.
+    min_segment, max_changes : int, default=2, 3
+        Fewest periods on each side of a split; most splits per series (binary segmentation).
+    min_magnitude, max_pulse : float, int, default=0.02, 2
+        Smallest change reported (in share); longest segment read as a pulse when the levels
+        on both sides agree.
+    n_perm, max_perm : int, default=1000, 20000
+        Permutations behind each p-value: ``n_perm`` first, more for the series whose maximum
+        few permutations reach, up to ``max_perm`` or to the count that resolves p-values down
+        to ``alpha`` over the number of series (below that, every p-value is rejected alike).
+    n_sim, trend_alpha : int, float, default=1000, 0.05
+        Simulated series and level of the test of a ramp against a step (:func:`_trend`).
+    n_bootstrap : int, default=200
+        Resamples of articles behind each interval.
+    embeddings, n_evidence : dict, int, default=None, 3
+        Vectors keyed by paragraph_id or text_hash (the evidence paragraphs are then those
+        closest to their centroid); evidence paragraphs per change.
+    seed : int, default=0
+        Seeds every draw (per series: a series's result does not depend on the others).
     """
-    rng = np.random.default_rng(seed)
-    extra = ["before", "after", "z", "p_value"]
-    series_list = []
-    for series in _series(shares):
-        values = series.share
-        if len(values) < 2 * min_segment or np.ptp(values) == 0:
-            continue
-        se = _noise(series)
-        var = se**2 + _overdispersion(values, se, min_segment)
-        split, z, p = _split_test(values, var, min_segment, n_sim, rng)
-        series_list.append((series.narrative, series.outlet, series.periods, values, var, split,
-                            z, p))
-    cutoff = bh_cutoff([s[-1] for s in series_list], alpha)
+    from scipy.special import ndtri
+    names = list(narratives or sorted(labelled["narrative"].dropna().unique().tolist()))
+    groups = article_series(labelled, names, weighting=weighting, distribution=distribution,
+                            include_all=include_all)
+    # p-values below alpha / (number of series) all lead to one decision: no more permutations
+    n_series = sum(int((g.Y.sum(axis=0) > 0).sum()) for g in groups)
+    enough = max(n_perm, min(max_perm, int(np.ceil(2 * n_series / alpha))))
+    test = dict(min_segment=min_segment, min_clusters=2, n_perm=n_perm, max_perm=enough)
+    tested = _first_splits(groups, test, seed=seed)
+    cutoff = bh_cutoff([s.p for *_, s in tested], alpha)
+    z_cut = float(ndtri(1 - cutoff / 2)) if cutoff > 0 else np.inf
+    rows, segments = [], []
+    for group, k, first in tested:
+        if first.p <= cutoff:
+            found = _series_changes(
+                labelled, group, k, first, names[k], cutoff=cutoff, z_cut=z_cut, test=test,
+                max_changes=max_changes, min_magnitude=min_magnitude, max_pulse=max_pulse,
+                trend_alpha=trend_alpha, n_sim=n_sim, n_bootstrap=n_bootstrap,
+                embeddings=embeddings, n_evidence=n_evidence, seed=seed)
+            rows += found[0]
+            segments += found[1]
+    changes = pd.DataFrame(rows, columns=CHANGEPOINT_COLUMNS + CHANGE_DETAIL_COLUMNS)
+    changes = changes.sort_values(["narrative", "outlet", "period"], ignore_index=True)
+    changes.attrs.update(alpha=alpha, n_series=len(tested), p_cutoff=cutoff)
+    return ChangeDetection(changes, pd.DataFrame(segments, columns=SEGMENT_COLUMNS), alpha, cutoff,
+                           len(tested))
+
+
+def _first_splits(groups: list[ArticleSeries], test: dict, *, seed: int
+                  ) -> list[tuple[ArticleSeries, int, Split]]:
+    """Each series' best first split with its permutation p-value: ``(group, narrative
+    column, split)`` for every narrative present in a group."""
+    from .shares import cell_rng
+
+    tested: list[tuple[ArticleSeries, int, Split]] = []
+    for group in groups:
+        group.dispersion = dispersion_factor(group, min_segment=test["min_segment"])
+        present = np.flatnonzero(group.Y.sum(axis=0) > 0)
+        firsts = best_splits(group, 0, len(group.periods), present,
+                             rng=cell_rng(seed, "changes", group.outlet), **test)
+        tested += [(group, int(k), s) for k, s in zip(present, firsts) if s is not None]
+    return tested
+
+
+def _series_changes(labelled: pd.DataFrame, group: ArticleSeries, k: int, first: Split,
+                    narrative: str, *, cutoff: float, z_cut: float, test: dict, max_changes: int,
+                    min_magnitude: float, max_pulse: int, trend_alpha: float, n_sim: int,
+                    n_bootstrap: int, embeddings: dict | None, n_evidence: int, seed: int
+                    ) -> tuple[list[tuple], list[tuple]]:
+    """The change rows and the segment rows of one series whose first split passed ``cutoff``."""
+    from .shares import cell_rng
+
+    periods = group.periods
+    rng = cell_rng(seed, "segments", group.outlet, narrative)
+    splits = _binary_segmentation(group, k, first, cutoff, max_changes=max_changes, rng=rng,
+                                  **test)
+    level = functools.partial(_level, group, k, n_bootstrap=n_bootstrap, seed=seed,
+                              narrative=narrative)
     rows = []
-    for narrative, outlet, periods, values, var, split, z, p in series_list:
-        if p > cutoff:
+    for change in _classify(group, k, splits, z_cut=z_cut, max_pulse=max_pulse,
+                            trend_alpha=trend_alpha, n_sim=n_sim, rng=rng):
+        before, after = level(change.before), level(change.after)
+        magnitude = after[0] - before[0]
+        if abs(magnitude) < min_magnitude:
             continue
-        found = {split: (z, p)}
-        queue = [(0, split), (split, len(values))]
-        while queue and len(found) < max_changes:
-            a, b = queue.pop(0)
-            if b - a < 2 * min_segment:
-                continue
-            s, zz, pp = _split_test(values[a:b], var[a:b], min_segment, n_sim, rng)
-            if pp <= cutoff:
-                found[a + s] = (zz, pp)
-                queue += [(a, a + s), (a + s, b)]
-        bounds = [0, *sorted(found), len(values)]
-        for k, t in enumerate(bounds[1:-1], start=1):
-            before = float(values[bounds[k - 1]:t].mean())
-            after = float(values[t:bounds[k + 1]].mean())
-            magnitude = after - before
-            if abs(magnitude) < min_magnitude:
-                continue
-            rows.append((narrative, outlet, periods[t], "up" if magnitude > 0 else "down",
-                         magnitude, before, after, found[t][0], found[t][1]))
-    out = pd.DataFrame(rows, columns=CHANGEPOINT_COLUMNS + extra)
-    out.attrs.update(alpha=alpha, n_series=len(series_list), p_cutoff=cutoff)
-    return out
+        rich = change.after if magnitude > 0 else change.before
+        rows.append((
+            narrative, group.outlet, periods[change.start], "up" if magnitude > 0 else "down",
+            magnitude, change.kind, periods[change.end], *before, *after, change.z, change.p,
+            int(group.n_articles[slice(*change.before)].sum()),
+            int(group.n_articles[slice(*change.after)].sum()),
+            int(group.carrying[slice(*change.before), k].sum()),
+            int(group.carrying[slice(*change.after), k].sum()),
+            _evidence(labelled, group.outlet, narrative, periods[rich[0]], periods[rich[1] - 1],
+                      embeddings, n_evidence),
+            group.dispersion,
+        ))
+    if not rows:
+        return [], []
+    bounds = [0, *(s.at for s in splits), len(periods)]
+    segments = [(narrative, group.outlet, periods[a], periods[b - 1], b - a, *level((a, b)),
+                 group.standard_error(a, b, k), int(group.n_articles[a:b].sum()))
+                for a, b in zip(bounds[:-1], bounds[1:])]
+    return rows, segments
+
+def change_points(labelled: pd.DataFrame, **options) -> pd.DataFrame:
+    """Changes in narrative shares, one row each: :data:`narrative.schema.CHANGEPOINT_COLUMNS`
+    (narrative, outlet — ``all`` over all outlets —, period, direction, magnitude), then
+    :data:`narrative.schema.CHANGE_DETAIL_COLUMNS`.
+
+    ``period`` is the first period at the new level (a trend: the first period off the old one;
+    a pulse: its first period) and ``end_period`` the first at the full new level (a pulse: its
+    last period); ``kind`` is ``step``, ``trend`` or ``pulse``; ``before``/``after`` are the
+    pooled shares of the segments on either side (a pulse: before and during), with 95%
+    intervals from a bootstrap over articles; ``magnitude`` = after − before; ``z`` and
+    ``p_value`` are those of the split's test; ``n_articles_*`` count the articles of each side and
+    ``n_carrying_*`` those with some weight on the narrative; ``evidence`` lists paragraph ids
+    from the side where the narrative is larger; ``dispersion`` is the series group's
+    period-to-period variance factor (1 = as the articles alone explain). ``attrs`` hold
+    ``alpha``, ``n_series`` and ``p_cutoff``. See :func:`detect_changes` for the method and the
+    options.
+    """
+    return detect_changes(labelled, **options).changes
 
 
 # -- emerging and fading ------------------------------------------------------------------------
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """(start, stop) of each run of True values."""
-    runs, start = [], None
-    for i, flag in enumerate(list(mask) + [False]):
-        if flag and start is None:
-            start = i
-        elif not flag and start is not None:
-            runs.append((start, i))
-            start = None
-    return runs
-
-
 def emerging(
-    shares: pd.DataFrame,
+    detection: ChangeDetection,
     *,
     n_periods: int = 3,
-    baseline_periods: int = 4,
     kinds: dict[str, str] | None = None,
     min_share: float = 0.01,
 ) -> pd.DataFrame:
-    """Narratives that grow or shrink beyond their intervals, and narratives that appear late.
+    """Narratives whose share has moved to a new level and stayed there, from the changes found.
 
-    Per (narrative, outlet) series of usable cells: the baseline is the mean share of the first
-    ``baseline_periods`` periods with a 95% band from their noise; ``emerging`` (``fading``) is a
-    run of at least ``n_periods`` later periods whose whole interval lies above (below) the band;
-    the longest run is reported. ``new``: a narrative (a discovered one when ``kinds`` is given)
-    absent (< ``min_share``) throughout the baseline that later reaches ``min_share`` in at least
-    ``n_periods`` periods. Columns: narrative, outlet, status, period (first period of the run or
-    of the appearance), end_period, n_periods, baseline_share, share (mean over the run),
-    magnitude (share − baseline_share).
+    A series with a step or trend is ``emerging`` (``fading``) when its last segment lasts at
+    least ``n_periods`` periods and lies above (below) its first segment by more than the
+    segments' cluster-robust errors allow at the change detection's own cutoff; a series that
+    went back (a pulse, or up then down) is not. ``new``: an emerging narrative (a discovered
+    one when ``kinds`` is given; never ``unassigned``) whose first segment is below
+    ``min_share``. Flat series have no change, so they are never listed.
+
+    Columns: narrative, outlet, status, period (first period of the move), end_period (last
+    period of the series), n_periods (periods at the new level), baseline_share, share (the new
+    level), magnitude (share − baseline_share), then baseline_low, baseline_high, ci_low,
+    ci_high, z, kind.
     """
-    cols = ["narrative", "outlet", "status", "period", "end_period", "n_periods",
-            "baseline_share", "share", "magnitude"]
+    from scipy.special import ndtri
+
+    cols = ["narrative", "outlet", "status", "period", "end_period", "n_periods", "baseline_share",
+            "share", "magnitude", "baseline_low", "baseline_high", "ci_low", "ci_high", "z", "kind"]
+    if detection.p_cutoff <= 0 or detection.segments.empty:
+        return pd.DataFrame(columns=cols)
+    z_cut = float(ndtri(1 - detection.p_cutoff / 2))
+    changes = detection.changes.groupby(["narrative", "outlet"], sort=False)
     rows = []
-    for series in _series(shares):
-        narrative, outlet, periods, values = series[:4]
-        if len(values) < baseline_periods + n_periods:
+    for (narrative, outlet), segs in detection.segments.groupby(["narrative", "outlet"], sort=True):
+        if (narrative, outlet) not in changes.groups:
             continue
-        se = _noise(series)
-        low = np.where(np.isnan(series.ci_low), values, series.ci_low)
-        high = np.where(np.isnan(series.ci_high), values, series.ci_high)
-        base = values[:baseline_periods].mean()
-        band = _Z95 * np.sqrt(np.mean(se[:baseline_periods] ** 2) / baseline_periods)
-        after = slice(baseline_periods, None)
-        for status, mask in (("emerging", low[after] > base + band),
-                             ("fading", high[after] < base - band)):
-            runs = [r for r in _runs(mask) if r[1] - r[0] >= n_periods]
-            if not runs:
-                continue
-            a, b = max(runs, key=lambda r: r[1] - r[0])
-            a, b = a + baseline_periods, b + baseline_periods
-            mean = float(values[a:b].mean())
-            rows.append((narrative, outlet, status, periods[a], periods[b - 1], b - a,
-                         float(base), mean, mean - float(base)))
-        candidate = narrative != UNASSIGNED and (kinds is None or kinds.get(narrative) == "discovered")
-        later = values[after] >= min_share
-        if candidate and (values[:baseline_periods] < min_share).all() and later.sum() >= n_periods:
-            first = baseline_periods + int(np.argmax(later))
-            present = values[first:][values[first:] >= min_share]
-            rows.append((narrative, outlet, "new", periods[first], periods[-1], int(later.sum()),
-                         float(base), float(present.mean()), float(present.mean() - base)))
+        moves = changes.get_group((narrative, outlet))
+        moves = moves[moves["kind"] != "pulse"]
+        base, last = segs.iloc[0], segs.iloc[-1]
+        spread = float(np.hypot(base["se"], last["se"]))
+        if moves.empty or last["n_periods"] < n_periods or spread <= 0:
+            continue
+        z = (last["share"] - base["share"]) / spread
+        if abs(z) < z_cut:
+            continue
+        direction = "up" if z > 0 else "down"
+        same = moves[moves["direction"] == direction]
+        start = same.iloc[0] if len(same) else moves.iloc[0]
+        status = "emerging" if z > 0 else "fading"
+        discovered = narrative != UNASSIGNED and (kinds is None or kinds.get(narrative) == "discovered")
+        if status == "emerging" and discovered and base["share"] < min_share:
+            status = "new"
+        rows.append((narrative, outlet, status, start["period"], last["end_period"], int(last["n_periods"]),
+                     float(base["share"]), float(last["share"]), float(last["share"] - base["share"]),
+                     float(base["ci_low"]), float(base["ci_high"]), float(last["ci_low"]),
+                     float(last["ci_high"]), float(z), str(start["kind"])))
     return pd.DataFrame(rows, columns=cols)

@@ -1,8 +1,9 @@
-"""Outlets against each other: coverage windows, over/under-weighting with intervals, lead–lag.
+"""Outlets against each other: coverage windows, and over/under-weighting with intervals.
 
 Outlets are often collected over different date ranges; comparing their shares over all their
 articles would confound outlet with time. So every comparison here uses only the periods in which
-both sides have dated articles, and says which periods those were.
+both sides have dated articles, and says which periods those were. Who carried a narrative first
+is :mod:`narrative.drift_diffusion` (``lead_lag`` is re-exported here, where it used to live).
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ import numpy as np
 import pandas as pd
 
 from ..frames import isin
-from .change import bh_cutoff
+from .diffusion import lead_lag
 from .shares import ALL_OUTLETS, article_matrix, resampled_sums, select_copies
+
+__all__ = ["compare_groups", "coverage_note", "coverage_table", "lead_lag", "outlet_comparison",
+           "overlap_periods"]
 
 _Z95 = 1.959964
 
@@ -205,88 +209,3 @@ def outlet_comparison(
         "articles (overlap_first to overlap_last), not over their whole collection windows."
     )
     return out[cols]
-
-
-def lead_lag(
-    shares: pd.DataFrame,
-    *,
-    max_lag: int = 3,
-    min_periods: int = 8,
-    alpha: float = 0.05,
-    n_perm: int = 500,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Which outlet takes a narrative up first, reported only where the data support it.
-
-    For each narrative and pair of outlets with at least ``min_periods`` common usable periods,
-    the changes of their share series are cross-correlated at lags 1..``max_lag`` both ways; the
-    best lag's correlation gets a permutation p-value (one series' changes shuffled), and only
-    pairs that pass Benjamini–Hochberg at ``alpha`` over all tested pairs are returned. Columns:
-    narrative, leader, follower, lag_periods, correlation, p_value, n_periods.
-    """
-    cols = ["narrative", "leader", "follower", "lag_periods", "correlation", "p_value", "n_periods"]
-    usable = shares[(shares["outlet"] != ALL_OUTLETS)]
-    if "insufficient" in usable:
-        usable = usable[~usable["insufficient"].astype(bool)]
-    rng = np.random.default_rng(seed)
-    tests = []
-    for narrative, outlets, values in _wide_by_narrative(usable):
-        present = ~np.isnan(values)
-        for i, x_name in enumerate(outlets):
-            for j in range(i + 1, len(outlets)):
-                both = present[:, i] & present[:, j]  # periods where both series have a share
-                n_common = int(both.sum())
-                if n_common < min_periods:
-                    continue
-                y_name = outlets[j]
-                x, y = np.diff(values[both, i]), np.diff(values[both, j])
-                if x.std() == 0 or y.std() == 0:
-                    continue
-                lag, corr = _best_lag(x[None, :], y, max_lag)
-                perms = np.array([rng.permutation(x) for _ in range(n_perm)])
-                _, null = _best_lag(perms, y, max_lag)
-                p = (1 + np.count_nonzero(null >= corr[0])) / (n_perm + 1)
-                leader, follower = (x_name, y_name) if lag[0] > 0 else (y_name, x_name)
-                tests.append((narrative, leader, follower, abs(int(lag[0])), float(corr[0]), p,
-                              n_common))
-    if not tests:
-        return pd.DataFrame(columns=cols)
-    cutoff = bh_cutoff([t[5] for t in tests], alpha)  # 0 when none passes; p-values are > 0
-    return pd.DataFrame([t for t in tests if t[5] <= cutoff], columns=cols)
-
-
-def _wide_by_narrative(shares: pd.DataFrame):
-    """For each narrative (sorted): its outlets (sorted) and a periods × outlets array of shares
-    (NaN where an outlet has none that period; duplicates averaged), as a ``pivot_table`` per
-    narrative gives, from one pass over the frame instead of a pivot per narrative."""
-    shares = shares[shares["share"].notna()]
-    period = shares["period"].to_numpy(dtype=object)
-    outlet = shares["outlet"].to_numpy(dtype=object)
-    share = shares["share"].to_numpy(dtype=float)
-    for narrative, idx in sorted(shares.groupby("narrative", sort=True).indices.items()):
-        periods, p = np.unique(period[idx], return_inverse=True)
-        outlets, o = np.unique(outlet[idx], return_inverse=True)
-        total = np.zeros((len(periods), len(outlets)))
-        count = np.zeros_like(total)
-        np.add.at(total, (p, o), share[idx])
-        np.add.at(count, (p, o), 1)
-        with np.errstate(invalid="ignore"):
-            yield narrative, [str(x) for x in outlets], total / np.where(count > 0, count, np.nan)
-
-
-def _best_lag(x: np.ndarray, y: np.ndarray, max_lag: int) -> tuple[np.ndarray, np.ndarray]:
-    """For each row of ``x``: the lag (+k: x leads y by k; −k: y leads) with the largest positive
-    correlation, and that correlation."""
-    best_corr = np.full(len(x), -np.inf)
-    best_lag = np.zeros(len(x), dtype=int)
-    n = x.shape[1]
-    for k in range(1, min(max_lag, n - 3) + 1):
-        for lag, a, b in ((k, x[:, :-k], y[k:]), (-k, x[:, k:], y[:-k])):
-            a = a - a.mean(axis=1, keepdims=True)
-            b = b - b.mean()
-            denom = np.sqrt((a**2).sum(axis=1) * (b**2).sum())
-            corr = np.where(denom > 0, (a * b).sum(axis=1) / np.where(denom > 0, denom, 1), 0.0)
-            better = corr > best_corr
-            best_corr = np.where(better, corr, best_corr)
-            best_lag = np.where(better, lag, best_lag)
-    return best_lag, best_corr

@@ -34,6 +34,14 @@ Planted design
   republished by Free Voice Republisher 1-2 days later (same week) with typographic punctuation
   (straight quotes to curly, " - " to " – ") and a footer paragraph whose planted narrative is
   ``"boilerplate"``; the copy's ``syndicated_from`` holds the original's id.
+
+Other designs
+-------------
+The design above is :data:`narrative.sample.design.DEFAULT_SCENARIO`. ``generate_demo_corpus(...,
+scenario=...)`` draws from another one: :func:`flat_scenario` (nothing planted) or
+:func:`hard_scenario` (steps on any weekday, a trend, a one-week pulse, a lead of a few days
+between two outlets, thin cells), or any :class:`Scenario`. The corpus's ``events`` frame lists
+every planted move; :func:`write_demo_events` writes it as ``events.csv``.
 """
 
 from __future__ import annotations
@@ -52,6 +60,30 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from narrative.sample.design import (
+    _BY_NAME,
+    _OUTLETS,
+    _REPUBLISHER,
+    _WIRE,
+    ALL_OUTLETS,
+    DEFAULT_SCENARIO,
+    DEFAULT_START,
+    DEMO_NARRATIVES,
+    EVENT_COLUMNS,
+    NOISE_TOPICS,
+    OUTLETS,
+    PLANTED_CHANGES,
+    PLANTED_LABELS,
+    PlantedChange,
+    PlantedEvent,
+    Scenario,
+    _Outlet,
+    events_frame,
+    flat_scenario,
+    hard_scenario,
+    planted_changepoints,
+    planted_share,
+)
 from narrative.io import atomic_write_text, write_csv
 
 if TYPE_CHECKING:
@@ -60,147 +92,41 @@ if TYPE_CHECKING:
 __all__ = [
     "BOILERPLATE",
     "DEMO_NARRATIVES",
-    "DemoCorpus",
-    "DemoTemplates",
+    "EVENT_COLUMNS",
     "NOISE_TOPICS",
     "OUTLETS",
     "PLANTED_CHANGES",
     "PLANTED_LABELS",
-    "PlantedChange",
     "SYNDICATION_FOOTER",
     "TRUTH_COLUMNS",
+    "DemoCorpus",
+    "DemoTemplates",
+    "PlantedChange",
+    "PlantedEvent",
+    "Scenario",
+    "flat_scenario",
     "generate_demo_corpus",
+    "hard_scenario",
     "load_templates",
     "planted_changepoints",
     "planted_share",
     "read_demo_articles",
     "write_demo_corpus",
+    "write_demo_events",
 ]
 
-DEMO_NARRATIVES: tuple[str, ...] = (
-    "Russia–China axis",
-    "Security guarantees",
-    "Sanctions leverage",
-    "Battlefield and territory",
-    "Peace talks and summits",
-    "European unity and division",
-)
-NOISE_TOPICS: tuple[str, ...] = ("Off-topic: sport", "Off-topic: weather", "Off-topic: culture")
-#: Every label a paragraph's narrative is drawn from; the order of the share vectors below.
-PLANTED_LABELS: tuple[str, ...] = DEMO_NARRATIVES + NOISE_TOPICS
 #: Planted narrative of the republisher's footer paragraph (never drawn from shares).
 BOILERPLATE = "boilerplate"
 SYNDICATION_FOOTER = (
     "This story was republished from Atlantic Wire Service under a content-sharing agreement."
 )
 TRUTH_COLUMNS = ["outlet", "period", "narrative", "planted_share", "realized_share", "n_paragraphs"]
-CHANGEPOINT_COLUMNS = ["narrative", "outlet", "period", "direction", "magnitude"]
-ALL_OUTLETS = "all"
-DEFAULT_START = dt.date(2025, 6, 2)
 
-_WIRE = "Atlantic Wire Service"
-_REPUBLISHER = "Free Voice Republisher"
 _MIN_WORDS, _MAX_WORDS = 40, 110
-
-
-@dataclass(frozen=True)
-class _Outlet:
-    name: str
-    code: str
-    domain: str
-    shares: tuple[float, ...]  # base planted shares, in PLANTED_LABELS order; sum to 1
-    authors: tuple[str, ...]
-
-
-#                 axis  guar  sanc  battle talks  EU   sport weath cult
-_WIRE_MIX = (0.12, 0.14, 0.14, 0.16, 0.20, 0.12, 0.04, 0.04, 0.04)
-_OUTLETS: tuple[_Outlet, ...] = (
-    _Outlet("Northern Ledger", "nl", "northernledger.example",
-            (0.10, 0.16, 0.22, 0.16, 0.12, 0.12, 0.04, 0.04, 0.04),
-            ("Harriet Quill", "Simon Ashworth", "Priya Raman", "Oliver Brandt")),
-    _Outlet(_WIRE, "aws", "atlanticwire.example", _WIRE_MIX,
-            ("Maria Costa", "James Okoye", "Lena Fischer", "Tom Reyes")),
-    _Outlet("Eastern Meridian", "em", "easternmeridian.example",
-            (0.26, 0.06, 0.08, 0.16, 0.24, 0.08, 0.04, 0.04, 0.04),
-            ("Dmitri Orlov", "Svetlana Kuzmina", "Igor Vasnetsov")),
-    _Outlet("Continental Review", "cr", "continentalreview.example",
-            (0.08, 0.14, 0.20, 0.16, 0.10, 0.20, 0.03, 0.03, 0.06),
-            ("Claudia Weber", "Étienne Moreau", "Katarzyna Nowak", "Pieter de Vries")),
-    _Outlet("Harbor Times", "ht", "harbortimes.example",
-            (0.12, 0.14, 0.20, 0.16, 0.12, 0.08, 0.08, 0.06, 0.04),
-            ("Bill Donnelly", "Grace Whitaker", "Luis Ortega")),
-    _Outlet(_REPUBLISHER, "fvr", "freevoice.example", _WIRE_MIX,
-            ("Ray Calder", "Nina Holt", "Staff writer")),
-)
-OUTLETS: tuple[str, ...] = tuple(o.name for o in _OUTLETS)
-_BY_NAME: Mapping[str, _Outlet] = MappingProxyType({o.name: o for o in _OUTLETS})
-_WESTERN = ("Northern Ledger", "Continental Review", "Harbor Times")
-
-
-@dataclass(frozen=True)
-class PlantedChange:
-    """A step in ``narrative``'s planted share at ``outlets`` from week index ``week`` on."""
-
-    narrative: str
-    outlets: tuple[str, ...]
-    week: int
-    delta: float
-
-    @property
-    def direction(self) -> str:
-        return "up" if self.delta > 0 else "down"
-
-
-_STEP = 0.16
-PLANTED_CHANGES: tuple[PlantedChange, ...] = (
-    PlantedChange("Sanctions leverage", ("Eastern Meridian",), 6, +_STEP),
-    PlantedChange("Peace talks and summits", ("Eastern Meridian",), 6, -_STEP),
-    PlantedChange("Security guarantees", _WESTERN, 8, +_STEP),
-    PlantedChange("Sanctions leverage", _WESTERN, 8, -_STEP),
-)
-
-
-def planted_share(outlet: str, week: int, narrative: str) -> float:
-    """The probability that a paragraph of ``outlet`` in week index ``week`` carries ``narrative``.
-
-    ``outlet`` may be ``"all"``: the unweighted mean over outlets. ``narrative`` is one of
-    :data:`PLANTED_LABELS` (boilerplate is never drawn, so it has no share).
-    """
-    if narrative not in PLANTED_LABELS:
-        raise ValueError(f"unknown narrative {narrative!r}; expected one of {list(PLANTED_LABELS)}")
-    if not isinstance(week, int) or week < 0:
-        raise ValueError(f"week must be a week index >= 0; got {week!r}")
-    if outlet == ALL_OUTLETS:
-        return round(sum(planted_share(o, week, narrative) for o in OUTLETS) / len(OUTLETS), 10)
-    if outlet not in _BY_NAME:
-        raise ValueError(f"unknown outlet {outlet!r}; expected one of {list(OUTLETS)} or 'all'")
-    share = _BY_NAME[outlet].shares[PLANTED_LABELS.index(narrative)]
-    share += sum(
-        c.delta for c in PLANTED_CHANGES
-        if c.narrative == narrative and outlet in c.outlets and week >= c.week
-    )
-    return round(share, 10)
 
 
 def _period(start: dt.date, week: int) -> str:
     return (start + dt.timedelta(weeks=week)).isoformat()
-
-
-def planted_changepoints(n_weeks: int = 14, start: dt.date = DEFAULT_START) -> pd.DataFrame:
-    """The planted change points that fall inside a corpus of ``n_weeks`` weeks from ``start``.
-
-    One row per (narrative, outlet): ``period`` is the Monday of the first week at the new level,
-    ``direction`` ``up``/``down``, ``magnitude`` the signed step in planted share.
-    """
-    import pandas as pd
-
-    rows = [
-        (c.narrative, outlet, _period(start, c.week), c.direction, c.delta)
-        for c in sorted(PLANTED_CHANGES, key=lambda c: c.week)
-        if 0 < c.week < n_weeks
-        for outlet in c.outlets
-    ]
-    return pd.DataFrame(rows, columns=CHANGEPOINT_COLUMNS)
 
 
 # --- templates ---------------------------------------------------------------------------------
@@ -394,12 +320,20 @@ class DemoCorpus:
         the fraction of the cell's paragraphs (boilerplate excluded) drawn with that label;
         ``n_paragraphs`` is the cell's paragraph count (the denominator).
     changepoints : pandas.DataFrame
-        The planted change points inside the corpus (see :func:`planted_changepoints`).
+        The planted steps of the default design inside the corpus (see
+        :func:`planted_changepoints`); empty for other scenarios (see ``events``).
+    events : pandas.DataFrame
+        Every planted move of the corpus's scenario (:func:`narrative.sample.design.events_frame`):
+        steps, trends, pulses, leads.
+    scenario : Scenario
+        The design the corpus was drawn from.
     """
 
     articles: list[dict[str, Any]]
     truth: pd.DataFrame
     changepoints: pd.DataFrame
+    events: pd.DataFrame | None = None
+    scenario: Scenario = DEFAULT_SCENARIO
 
     def paragraph_frame(self) -> pd.DataFrame:
         """One row per paragraph: id (article), position, outlet, date, period, text, narrative."""
@@ -413,8 +347,32 @@ class DemoCorpus:
         ]
         return pd.DataFrame(rows, columns=["id", "position", "outlet", "date", "period", "text", "narrative"])
 
+    def labelled(self, period: str = "week") -> pd.DataFrame:
+        """The paragraphs as :func:`narrative.drift.labelled_paragraphs` gives them for a model
+        that assigns every paragraph its planted narrative: paragraph_id (``<article id>-<position>``),
+        article_id, outlet, date, period, narrative, duplicate_of (the original of a syndicated
+        copy). The republisher's footer is left out, as ingest strips it as boilerplate. Drift
+        measures run on this frame are checked against the planted truth without fitting a model.
+        """
+        import pandas as pd
 
-def _truth(articles: list[dict[str, Any]], n_weeks: int, start: dt.date) -> pd.DataFrame:
+        from ..drift.shares import period_start
+
+        rows = [
+            (f"{a['id']}-{i}", a["id"], a["outlet"], a["date"], p["narrative"], a["syndicated_from"])
+            for a in self.articles
+            for i, p in enumerate(a["paragraphs"])
+            if p["narrative"] != BOILERPLATE
+        ]
+        frame = pd.DataFrame(rows, columns=["paragraph_id", "article_id", "outlet", "date", "narrative",
+                                            "duplicate_of"])
+        frame["period"] = period_start(frame["date"], period)  # type: ignore[arg-type]
+        frame.attrs["period"] = period
+        return frame
+
+
+def _truth(articles: list[dict[str, Any]], n_weeks: int, start: dt.date,
+           scenario: Scenario = DEFAULT_SCENARIO) -> pd.DataFrame:
     import pandas as pd
 
     counts: dict[tuple[str, int], Counter[str]] = {}
@@ -431,7 +389,7 @@ def _truth(articles: list[dict[str, Any]], n_weeks: int, start: dt.date) -> pd.D
             for label in PLANTED_LABELS:
                 realized = cell[label] / n if n else float("nan")
                 rows.append((outlet, _period(start, week), label,
-                             planted_share(outlet, week, label), realized, n))
+                             scenario.week_share(outlet, week, label), realized, n))
     return pd.DataFrame(rows, columns=TRUTH_COLUMNS)
 
 
@@ -442,6 +400,7 @@ def generate_demo_corpus(
     articles_per_outlet_week: int = 3,
     start: dt.date = DEFAULT_START,
     syndication_rate: float = 0.3,
+    scenario: Scenario | None = None,
 ) -> DemoCorpus:
     """Generate the demo corpus (see the module docstring for the planted design).
 
@@ -452,11 +411,16 @@ def generate_demo_corpus(
     n_weeks : int, default=14
         Weeks of articles, from ``start`` (a Monday).
     articles_per_outlet_week : int, default=3
-        Original articles per outlet and week, dated Monday to Friday; syndicated copies come on top.
+        Original articles per outlet and week, dated Monday to Friday; syndicated copies come on
+        top. A scenario may set other numbers for some outlets.
     start : datetime.date, default=2025-06-02
         Monday of the first week.
     syndication_rate : float, default=0.3
         Probability that a wire article is republished by Free Voice Republisher.
+    scenario : Scenario, optional
+        The planted events and publishing volumes (:mod:`narrative.sample.design`): None is the
+        default design, :func:`flat_scenario` plants nothing, :func:`hard_scenario` is harder.
+        A paragraph's narrative is drawn from its outlet's planted mix on the article's day.
     """
     if not isinstance(n_weeks, int) or n_weeks < 1:
         raise ValueError(f"n_weeks must be an int >= 1; got {n_weeks!r}")
@@ -466,6 +430,7 @@ def generate_demo_corpus(
         raise ValueError(f"start must be a Monday (weeks start on Monday); got {start!r}")
     if not 0.0 <= syndication_rate <= 1.0:
         raise ValueError(f"syndication_rate must be within [0, 1]; got {syndication_rate!r}")
+    scenario = scenario or DEFAULT_SCENARIO
 
     rng = random.Random(seed)
     templates = load_templates()
@@ -473,14 +438,15 @@ def generate_demo_corpus(
     articles: list[dict[str, Any]] = []
     copies: list[dict[str, Any]] = []
     for week in range(n_weeks):
-        monday = start + dt.timedelta(weeks=week)
         for outlet in _OUTLETS:
-            weights = [planted_share(outlet.name, week, label) for label in PLANTED_LABELS]
-            for _ in range(articles_per_outlet_week):
-                day = monday + dt.timedelta(days=rng.randrange(5))
+            low, high = scenario.volume(outlet.name, articles_per_outlet_week)
+            for _ in range(low if low == high else rng.randint(low, high)):
+                day = 7 * week + rng.randrange(5)
+                weights = scenario.mix(outlet.name, day)
                 labels = rng.choices(PLANTED_LABELS, weights=weights, k=rng.randint(3, 7))
                 seq[outlet.name] += 1
-                article = _original(rng, templates, outlet, seq[outlet.name], day, labels)
+                article = _original(rng, templates, outlet, seq[outlet.name],
+                                    start + dt.timedelta(days=day), labels)
                 articles.append(article)
                 if outlet.name == _WIRE and rng.random() < syndication_rate:
                     seq[_REPUBLISHER] += 1
@@ -489,8 +455,11 @@ def generate_demo_corpus(
     articles.sort(key=lambda a: (a["date"], OUTLETS.index(a["outlet"]), a["id"]))
     return DemoCorpus(
         articles=articles,
-        truth=_truth(articles, n_weeks, start),
-        changepoints=planted_changepoints(n_weeks, start),
+        truth=_truth(articles, n_weeks, start, scenario),
+        changepoints=(planted_changepoints(n_weeks, start) if scenario is DEFAULT_SCENARIO
+                      else planted_changepoints(0, start)),
+        events=events_frame(scenario, n_weeks, start),
+        scenario=scenario,
     )
 
 
@@ -515,6 +484,12 @@ def write_demo_corpus(corpus: DemoCorpus, out_dir: Path) -> tuple[Path, Path]:
     jsonl = atomic_write_text(out_dir / "demo_corpus.jsonl", "".join(line + "\n" for line in lines))
     truth = write_csv(out_dir / "truth.csv", corpus.truth)
     return jsonl, truth
+
+
+def write_demo_events(corpus: DemoCorpus, out_dir: Path) -> Path:
+    """Write ``out_dir/events.csv``: every planted move (:data:`EVENT_COLUMNS`), atomically."""
+    events = corpus.events if corpus.events is not None else events_frame(DEFAULT_SCENARIO)
+    return write_csv(Path(out_dir) / "events.csv", events)
 
 
 def read_demo_articles(path: Path) -> list[dict[str, Any]]:

@@ -1,0 +1,105 @@
+"""Change points, emerging narratives and their evidence on small corpora built for each case."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from narrative.drift.change import change_points, detect_changes, emerging
+from narrative.drift.segments import article_series, dispersion_factor
+from narrative.schema import CHANGE_DETAIL_COLUMNS, CHANGEPOINT_COLUMNS
+
+NAMES = ["n1", "n2", "unassigned"]
+
+
+def labelled(weeks, *, per_week=8, outlet="X", seed=0, start="2025-01-06", narrative="n1"):
+    """One outlet's labelled paragraphs: ``per_week`` articles a week of 5 paragraphs, each
+    ``narrative`` with that week's probability in ``weeks``, else n2."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for week, share in enumerate(weeks):
+        monday = pd.Timestamp(start) + pd.Timedelta(weeks=week)
+        for i in range(per_week):
+            article = f"{outlet}-{week}-{i}"
+            for k in range(5):
+                rows.append((f"{article}-{k}", article, outlet, (monday + pd.Timedelta(days=i % 5)).date(),
+                             narrative if rng.random() < share else "n2"))
+    frame = pd.DataFrame(rows, columns=["paragraph_id", "article_id", "outlet", "date", "narrative"])
+    frame["period"] = (pd.to_datetime(frame["date"]) - pd.to_timedelta(pd.to_datetime(frame["date"]).dt.day_of_week, unit="D")).dt.strftime("%Y-%m-%d")
+    frame["duplicate_of"] = None
+    return frame
+
+
+def test_columns_follow_the_design_then_the_details():
+    cps = change_points(labelled([0.1] * 6 + [0.5] * 6), narratives=NAMES)
+    assert list(cps.columns) == CHANGEPOINT_COLUMNS + CHANGE_DETAIL_COLUMNS
+    assert {"alpha", "n_series", "p_cutoff"} <= set(cps.attrs)
+
+
+def test_two_steps_are_both_found():
+    cps = change_points(labelled([0.1] * 6 + [0.45] * 6 + [0.15] * 6), narratives=NAMES,
+                        include_all=False)
+    n1 = cps[cps["narrative"] == "n1"]
+    assert n1["direction"].tolist() == ["up", "down"]
+    assert n1["period"].tolist() == ["2025-02-17", "2025-03-31"]
+    assert n1["kind"].tolist() == ["step", "step"]
+    assert n1["magnitude"].iloc[0] == pytest.approx(0.35, abs=0.08)
+    # the segment after the first step is the one before the second
+    assert n1["after"].iloc[0] == pytest.approx(n1["before"].iloc[1])
+
+
+def test_news_cycles_are_not_read_as_steps():
+    """Weeks whose whole mix swings (every article of a week shares its share) vary far more than
+    their articles say; that excess is measured (dispersion) and no step is claimed."""
+    swings = 0.3 + np.random.default_rng(4).choice([-0.15, 0.15], size=16)
+    found = detect_changes(labelled(swings, per_week=10, seed=4), narratives=NAMES, include_all=False)
+    assert found.changes.empty
+    group = article_series(labelled(swings, per_week=10, seed=4), NAMES, weighting="paragraph",
+                           distribution=None, include_all=False)[0]
+    assert dispersion_factor(group, min_segment=2) > 2
+
+
+def test_copies_join_their_original_only_over_all_outlets():
+    frame = pd.concat([labelled([0.3] * 4, outlet="X"), labelled([0.3] * 4, outlet="Y", seed=1)])
+    original = frame["article_id"].iloc[0]
+    copy = frame[frame["article_id"] == original].assign(
+        article_id="copy", outlet="Y", duplicate_of=original,
+        paragraph_id=lambda d: "copy-" + d["paragraph_id"])
+    groups = {g.outlet: g for g in article_series(pd.concat([frame, copy]), NAMES, weighting="paragraph",
+                                                  distribution=None, include_all=True)}
+    assert len(groups["Y"].n) == 33  # its own 32 articles and the copy
+    assert len(groups["all"].n) == 64  # the copy is the same story as its original (same week)
+    assert groups["all"].N.sum() == 64 * 5 + 5  # but its paragraphs still count
+
+
+def test_evidence_is_the_paragraphs_nearest_their_centre():
+    frame = labelled([0.05] * 5 + [0.6] * 5, seed=2)
+    rng = np.random.default_rng(0)
+    centre = rng.normal(size=8)
+    vectors = {p: centre + rng.normal(scale=0.1, size=8) for p in frame["paragraph_id"]}
+    outliers = frame[(frame["narrative"] == "n1") & (frame["period"] >= "2025-02-10")]["paragraph_id"].iloc[:5]
+    for p in outliers:
+        vectors[p] = -centre
+    cps = change_points(frame, narratives=NAMES, embeddings=vectors, include_all=False)
+    row = cps[cps["narrative"] == "n1"].iloc[0]
+    ids = row["evidence"].split(";")
+    assert len(ids) == 3 and not set(ids) & set(outliers)
+    chosen = frame.set_index("paragraph_id").loc[ids]
+    assert (chosen["narrative"] == "n1").all() and (chosen["period"] >= row["period"]).all()
+    assert chosen["article_id"].is_unique
+
+
+def test_emerging_new_and_fading_come_from_the_changes():
+    frame = pd.concat([
+        labelled([0.1] * 6 + [0.5] * 6, outlet="X"),
+        labelled([0.5] * 6 + [0.1] * 6, outlet="Y", seed=1),
+        labelled([0.0] * 6 + [0.4] * 6, outlet="Z", seed=2, narrative="d1"),
+        labelled([0.1] * 6 + [0.5] * 2 + [0.1] * 4, outlet="W", seed=3),  # up, then back
+    ])
+    found = detect_changes(frame, narratives=["n1", "n2", "d1"], include_all=False)
+    moved = emerging(found, kinds={"n1": "named", "n2": "named", "d1": "discovered"})
+    got = {(r.narrative, r.outlet): r for r in moved.itertuples()}
+    assert got[("n1", "X")].status == "emerging" and got[("n1", "X")].period == "2025-02-17"
+    assert got[("n1", "Y")].status == "fading" and got[("n1", "Y")].n_periods == 6
+    assert got[("d1", "Z")].status == "new" and got[("d1", "Z")].baseline_share == 0
+    assert ("n1", "W") not in got  # it went back: not a new level
+    assert got[("n1", "X")].ci_low > got[("n1", "X")].baseline_high
