@@ -35,6 +35,9 @@ PAYLOADS = [
 ]
 #: Text a spreadsheet would run as a formula (titles and authors of some hostile articles).
 FORMULAS = ["=1+2", "+SUM(1;2)", "-3+4", "@A1", "\t=1+1", "\r=2+2"]
+#: Outlet names with markup plotly would otherwise read (<a href>, <b>) and markup it would not.
+HOSTILE_OUTLETS = ["<script>window.__pwned='outlet'</script>",
+                   "Gazette <a href=\"javascript:window.__pwned='plotly'\">x</a> <b>bold</b>"]
 HOSTILE_URLS = ["javascript:window.__pwned='url'", "JaVaScRiPt:alert(1)", "java\tscript:alert(2)",
                 "data:text/html,<script>alert(3)</script>"]
 
@@ -55,7 +58,7 @@ def build_store(folder: Path, *, hostile: bool = False) -> tuple[Path, Settings]
     settings to compute its drift with."""
     outlets = ["Wire", "Gazette"]
     if hostile:
-        outlets = ["<script>window.__pwned='outlet'</script>", "Gazette <img src=x onerror=alert(1)>"]
+        outlets = HOSTILE_OUTLETS
     articles, paragraphs, topics = [], [], []
     k = 0
     for week in range(6):

@@ -243,7 +243,7 @@
   function drawTime() {
     setText("time-scope", state.outlet >= 0 ? "outlet \u201c" + OUTLETS[state.outlet] + "\u201d" : "all outlets");
     var layout = {
-      font: FONT, margin: { l: 56, r: 10, t: 10, b: 40 }, hovermode: "closest",
+      font: FONT, margin: { l: 56, r: 10, t: 34, b: 40 }, hovermode: "closest",
       xaxis: Object.assign({ type: "date", anchor: "y2", showgrid: false }, periodTicks()),
       yaxis: { domain: [0.3, 1], tickformat: ".0%", title: { text: "share" }, rangemode: "tozero" },
       yaxis2: { domain: [0, 0.2], title: { text: "articles" }, rangemode: "tozero" },
