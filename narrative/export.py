@@ -10,6 +10,7 @@ text, titles and outlet names come from outside.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from dataclasses import dataclass
@@ -43,6 +44,9 @@ _COPY_OPTIONS = {
     "csv": "FORMAT csv, HEADER true",
     "csv.gz": "FORMAT csv, HEADER true, COMPRESSION gzip",
 }
+#: DuckDB's memory during an export: enough for its sort to run in memory-sized blocks, small
+#: enough that a large run spills to disk instead of growing the process.
+MEMORY_LIMIT = "256MB"
 #: Tables whose contract (DESIGN.md) fixes the first columns.
 _FIRST_COLUMNS = {"shares": "SHARES_COLUMNS", "changepoints": "CHANGEPOINT_COLUMNS"}
 
@@ -101,6 +105,7 @@ def export_paragraphs(
     outlet: str | None = None,
     date_from: "str | dt.date | None" = None,
     date_to: "str | dt.date | None" = None,
+    memory_limit: str | None = MEMORY_LIMIT,
 ) -> ExportResult:
     """Write a run's paragraphs with text and metadata to ``path`` (Parquet or CSV, by extension).
 
@@ -108,7 +113,8 @@ def export_paragraphs(
     in the same order (most typical first). The query streams from the store to the file, so
     memory does not grow with the number of paragraphs. CSV text cells are guarded against
     formula injection (see :func:`guard_formula`); Parquet keeps the text as it is, typed.
-    The file appears under its name only once complete.
+    The file appears under its name only once complete. ``memory_limit`` caps DuckDB's memory
+    during the export (the sort and joins spill to disk past it; None: DuckDB's own limit).
     """
     target = Path(path)
     kind = export_format(target)
@@ -116,7 +122,7 @@ def export_paragraphs(
     columns = ", ".join(c if kind == "parquet" or c in NUMERIC_COLUMNS else _guard_sql(c)
                         for c in QUERY_COLUMNS)
     sql = f"SELECT {columns} FROM ({query.sql})"
-    with _temporary_beside(target) as tmp:
+    with _temporary_beside(target) as tmp, _memory_limit(store.con, memory_limit):
         rows = store.con.execute(
             f"COPY ({sql}) TO '{_sql_string(tmp)}' ({_COPY_OPTIONS[kind]})", query.params
         ).fetchall()
@@ -155,6 +161,20 @@ def _join_lists(frame: pd.DataFrame) -> pd.DataFrame:
             out[column] = out[column].map(
                 lambda v: "; ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
     return out
+
+
+@contextlib.contextmanager
+def _memory_limit(con, limit: str | None):
+    """DuckDB's ``memory_limit`` set to ``limit`` inside the block, then put back."""
+    if limit is None:
+        yield
+        return
+    previous = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    con.execute("SET memory_limit = ?", [limit]).fetchall()
+    try:
+        yield
+    finally:
+        con.execute("SET memory_limit = ?", [previous]).fetchall()
 
 
 def _sql_string(path: Path) -> str:

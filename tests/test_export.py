@@ -181,3 +181,27 @@ def test_formula_payloads_are_in_the_hostile_store(built):
     store, _, _ = built
     titles = set(paragraphs(store, RUN_ID)["title"])
     assert set(FORMULAS) & titles
+
+
+def test_memory_limit_is_put_back_after_the_export(built, tmp_path):
+    store, _, _ = built
+    con = store.con
+    before = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    seen = []
+
+    class Spy:
+        def execute(self, sql, params=None):
+            if sql.startswith("COPY"):
+                seen.append(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+            return con.execute(sql, params or [])
+
+        def __getattr__(self, name):
+            return getattr(con, name)
+
+    store.con = Spy()
+    try:
+        export_paragraphs(store, tmp_path / "p.parquet", memory_limit="64MB")
+    finally:
+        store.con = con
+    assert seen and seen[0] != before and "MiB" in seen[0]
+    assert store.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == before
