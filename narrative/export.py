@@ -165,16 +165,21 @@ def _join_lists(frame: pd.DataFrame) -> pd.DataFrame:
 
 @contextlib.contextmanager
 def _memory_limit(con, limit: str | None):
-    """DuckDB's ``memory_limit`` set to ``limit`` inside the block, then put back."""
+    """DuckDB's ``memory_limit`` set to ``limit`` inside the block, then put back: reset to the
+    default when that was it (DuckDB shows the limit rounded, so setting the shown value back
+    would not give the default again), else set to the value shown before."""
     if limit is None:
         yield
         return
-    previous = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    current = "SELECT current_setting('memory_limit')"
+    previous = con.execute(current).fetchall()[0][0]
     con.execute("SET memory_limit = ?", [limit]).fetchall()
     try:
         yield
     finally:
-        con.execute("SET memory_limit = ?", [previous]).fetchall()
+        con.execute("RESET memory_limit").fetchall()
+        if con.execute(current).fetchall()[0][0] != previous:
+            con.execute("SET memory_limit = ?", [previous]).fetchall()
 
 
 def _sql_string(path: Path) -> str:
