@@ -122,7 +122,7 @@ def export_paragraphs(
     columns = ", ".join(c if kind == "parquet" or c in NUMERIC_COLUMNS else _guard_sql(c)
                         for c in QUERY_COLUMNS)
     sql = f"SELECT {columns} FROM ({query.sql})"
-    with _temporary_beside(target) as tmp, _memory_limit(store.con, memory_limit):
+    with _temporary_beside(target) as tmp, _bounded(store.con, memory_limit):
         rows = store.con.execute(
             f"COPY ({sql}) TO '{_sql_string(tmp)}' ({_COPY_OPTIONS[kind]})", query.params
         ).fetchall()
@@ -164,22 +164,33 @@ def _join_lists(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @contextlib.contextmanager
-def _memory_limit(con, limit: str | None):
-    """DuckDB's ``memory_limit`` set to ``limit`` inside the block, then put back: reset to the
-    default when that was it (DuckDB shows the limit rounded, so setting the shown value back
-    would not give the default again), else set to the value shown before."""
-    if limit is None:
+def _bounded(con, memory_limit: str | None):
+    """DuckDB on one thread with at most ``memory_limit`` inside the block (None: unchanged).
+
+    Its sort and joins spill to disk past the limit; one thread, because each thread keeps
+    buffers of its own that do not spill, so more threads need more than the limit. Both
+    settings are put back afterwards.
+    """
+    if memory_limit is None:
         yield
         return
-    current = "SELECT current_setting('memory_limit')"
-    previous = con.execute(current).fetchall()[0][0]
-    con.execute("SET memory_limit = ?", [limit]).fetchall()
+    saved = {name: con.execute(f"SELECT current_setting('{name}')").fetchall()[0][0]
+             for name in ("memory_limit", "threads")}
+    con.execute("SET memory_limit = ?", [memory_limit]).fetchall()
+    con.execute("SET threads = 1").fetchall()
     try:
         yield
     finally:
-        con.execute("RESET memory_limit").fetchall()
-        if con.execute(current).fetchall()[0][0] != previous:
-            con.execute("SET memory_limit = ?", [previous]).fetchall()
+        for name, value in saved.items():
+            _restore(con, name, value)
+
+
+def _restore(con, name: str, value) -> None:
+    """Put a DuckDB setting back: RESET when the default was in force (DuckDB shows a memory
+    limit rounded, so setting the shown value would not give the default back), else SET."""
+    con.execute(f"RESET {name}").fetchall()
+    if con.execute(f"SELECT current_setting('{name}')").fetchall()[0][0] != value:
+        con.execute(f"SET {name} = ?", [value]).fetchall()
 
 
 def _sql_string(path: Path) -> str:

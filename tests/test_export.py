@@ -183,16 +183,17 @@ def test_formula_payloads_are_in_the_hostile_store(built):
     assert set(FORMULAS) & titles
 
 
-def test_memory_limit_is_put_back_after_the_export(built, tmp_path):
+def test_memory_limit_and_threads_are_put_back_after_the_export(built, tmp_path):
     store, _, _ = built
     con = store.con
-    before = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    setting = "SELECT current_setting('memory_limit'), current_setting('threads')"
+    before = con.execute(setting).fetchall()[0]
     seen = []
 
     class Spy:
         def execute(self, sql, params=None):
             if sql.startswith("COPY"):
-                seen.append(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+                seen.append(con.execute(setting).fetchall()[0])
             return con.execute(sql, params or [])
 
         def __getattr__(self, name):
@@ -203,5 +204,5 @@ def test_memory_limit_is_put_back_after_the_export(built, tmp_path):
         export_paragraphs(store, tmp_path / "p.parquet", memory_limit="64MB")
     finally:
         store.con = con
-    assert seen and seen[0] != before and "MiB" in seen[0]
-    assert store.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == before
+    assert seen and seen[0][0] != before[0] and "MiB" in seen[0][0] and seen[0][1] == 1
+    assert store.con.execute(setting).fetchall()[0] == before
