@@ -181,8 +181,8 @@ def test_click_on_a_cell_lists_exactly_its_paragraphs(tiny_page, tiny):
     checked = 0
     for outlet in ("Wire", "Gazette"):
         for narrative in labels():
-            tiny_page.click_chart("outlet-chart", names.index(narrative),
-                                  data["outlets"].index(outlet))
+            tiny_page.click_chart("outlet-chart", data["outlets"].index(outlet),
+                                  names.index(narrative))
             expected = paragraphs(store, RUN_ID, narrative=narrative, outlet=outlet)
             assert len(expected) > 0
             assert tiny_page.listed() == expected["paragraph_id"].tolist(), (outlet, narrative)
@@ -219,7 +219,7 @@ def test_the_selection_form_and_an_outlet_bar(tiny_page, tiny):
     assert tiny_page.listed() == expected["paragraph_id"].tolist()
     tiny_page.tab.click("#clear")
     outlets = sorted({"Wire", "Gazette", "(unknown outlet)"})
-    tiny_page.click_chart("outlet-chart", 3, outlets.index("Wire"), xaxis="xaxis2")
+    tiny_page.click_chart("outlet-chart", outlets.index("Wire"), 3, yaxis="yaxis2")
     assert tiny_page.listed() == paragraphs(store, RUN_ID, outlet="Wire")["paragraph_id"].tolist()
 
 
@@ -273,7 +273,7 @@ def test_hostile_corpus_runs_nothing(browser, hostile):
                          copies="per_outlet")
     for i, outlet in enumerate(data["outlets"]):  # hover and click every cell, then list them
         for j in range(len(data["narratives"])):
-            page.click_chart("outlet-chart", j, i)
+            page.click_chart("outlet-chart", i, j)
             page.listed()
     tab.mouse.move(5, 5)
     tab.locator("#time-chart .legendtoggle").first.hover()
@@ -294,7 +294,7 @@ def test_hostile_corpus_runs_nothing(browser, hostile):
     listed_text = tab.text_content("#paragraph-list")
     assert "<script>window.__pwned = 'script'</script>" in listed_text
     assert "</script><script>window.__pwned='close'</script>" in listed_text
-    ticks = " ".join(tab.eval_on_selector_all("#outlet-chart .ytick text",
+    ticks = " ".join(tab.eval_on_selector_all("#outlet-chart .xtick text",
                                               "els => els.map(e => e.textContent)"))
     assert all(outlet[:39] in ticks for outlet in HOSTILE_OUTLETS), ticks  # labels cut at 40
     tab.close()

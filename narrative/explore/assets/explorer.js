@@ -141,8 +141,9 @@
     if (rows.inSelection.length < total) {
       note.hidden = false;
       note.textContent = "A sample is shown: this file embeds " + rows.inSelection.length.toLocaleString("en") +
-        " of these " + total.toLocaleString("en") + " paragraphs, the " + data.sample.per_cell +
-        " most typical of each narrative \u00d7 outlet \u00d7 " + PERIOD_WORD.toLowerCase() +
+        " of these " + total.toLocaleString("en") + " paragraphs, the " +
+        (data.sample.per_cell === 1 ? "most typical one" : data.sample.per_cell + " most typical") +
+        " of each narrative \u00d7 outlet \u00d7 " + PERIOD_WORD.toLowerCase() +
         ". The word filter searches the embedded ones. `narrative export` writes every paragraph.";
     } else {
       note.hidden = true;
@@ -253,53 +254,57 @@
     return Plotly.react("time-chart", timeTraces(), layout, CONFIG);
   }
   function outletTraces() {
-    var O = data.outlet_shares, z = OUTLETS.map(function () { return NARR.map(function () { return null; }); });
-    var custom = OUTLETS.map(function (outlet) {
-      return NARR.map(function (narrative) { return [plotlyText(outlet), plotlyText(narrative.name), "", 0]; });
+    // narratives are rows (their names can be long and read best level), outlets are columns
+    var O = data.outlet_shares, z = NARR.map(function () { return OUTLETS.map(function () { return null; }); });
+    var custom = NARR.map(function (narrative) {
+      return OUTLETS.map(function (outlet) { return [plotlyText(outlet), plotlyText(narrative.name), "", 0]; });
     });
     var articles = OUTLETS.map(function () { return 0; });
     for (var r = 0; r < O.share.length; r++) {
       var o = O.outlet[r], j = O.narrative[r];
       if (o < 0 || j < 0) continue;
-      z[o][j] = O.share[r];
-      custom[o][j][2] = interval(O.ci_low[r], O.ci_high[r], O.share[r] === null);
-      custom[o][j][3] = O.n_articles[r];
+      z[j][o] = O.share[r];
+      custom[j][o][2] = interval(O.ci_low[r], O.ci_high[r], O.share[r] === null);
+      custom[j][o][3] = O.n_articles[r];
       articles[o] = O.n_articles[r];
     }
-    var index = OUTLETS.map(function (_, i) { return i; });
+    var columns = OUTLETS.map(function (_, i) { return i; });
+    var largest = Math.max.apply(null, z.flat().filter(function (v) { return v !== null; }).concat([0.05]));
     return [{
-      type: "heatmap", z: z, x: NARR.map(function (_, j) { return j; }), y: index, customdata: custom,
-      colorscale: [[0, "#f7fbff"], [0.5, "#6baed6"], [1, "#08306b"]], zmin: 0, zmax: Math.max(0.05, Math.max.apply(null, z.flat().filter(function (v) { return v !== null; }).concat([0]))),
-      xgap: 1, ygap: 1, texttemplate: NARR.length <= 16 ? "%{z:.0%}" : "", textfont: { size: 10 },
-      showscale: NARR.length > 16, colorbar: { tickformat: ".0%", thickness: 10, len: 0.8, x: 1.02 },
+      type: "heatmap", z: z, x: columns, y: NARR.map(function (_, j) { return j; }), customdata: custom,
+      colorscale: [[0, "#f7fbff"], [0.5, "#6baed6"], [1, "#08306b"]], zmin: 0, zmax: largest,
+      xgap: 1, ygap: 1, texttemplate: OUTLETS.length <= 12 ? "%{z:.0%}" : "", textfont: { size: 10 },
+      showscale: OUTLETS.length > 12, colorbar: { tickformat: ".0%", thickness: 10, len: 0.6, y: 0.3 },
       meta: { kind: "cell" },
       hovertemplate: "<b>%{customdata[0]}</b><br>%{customdata[1]}<br>share %{z:.1%} %{customdata[2]}" +
         "<br>%{customdata[3]} articles<extra></extra>"
     }, {
-      type: "bar", orientation: "h", x: articles, y: index, xaxis: "x2", yaxis: "y", meta: { kind: "outlet" },
+      type: "bar", x: columns, y: articles, xaxis: "x", yaxis: "y2", meta: { kind: "outlet" },
       customdata: OUTLETS.map(plotlyText), showlegend: false,
-      marker: { color: index.map(function (i) { return i === state.outlet ? "#1d1d1f" : "#b8bec7"; }) },
-      hovertemplate: "<b>%{customdata}</b><br>%{x} articles \u2014 click for its paragraphs<extra></extra>"
+      marker: { color: columns.map(function (i) { return i === state.outlet ? "#1d1d1f" : "#b8bec7"; }) },
+      hovertemplate: "<b>%{customdata}</b><br>%{y} articles \u2014 click for its paragraphs<extra></extra>"
     }];
   }
   function drawOutlets() {
     var shapes = [];
     if (state.outlet >= 0 && state.narrative >= 0) {
-      shapes.push({ type: "rect", xref: "x", yref: "y", x0: state.narrative - 0.5, x1: state.narrative + 0.5,
-                    y0: state.outlet - 0.5, y1: state.outlet + 0.5, line: { color: "#d55e00", width: 3 } });
+      shapes.push({ type: "rect", xref: "x", yref: "y", x0: state.outlet - 0.5, x1: state.outlet + 0.5,
+                    y0: state.narrative - 0.5, y1: state.narrative + 0.5, line: { color: "#d55e00", width: 3 } });
     }
+    var rows = 22 * NARR.length, bars = 70;
+    var height = Math.max(380, rows + bars + 150);
     var layout = {
-      font: FONT, margin: { l: 10, r: 10, t: 10, b: 10 }, hovermode: "closest",
-      height: Math.max(360, 190 + 30 * OUTLETS.length),
-      xaxis: { domain: [0, 0.8], tickvals: NARR.map(function (_, j) { return j; }), tickangle: -40, automargin: true,
-               ticktext: NARR.map(function (n) { return plotlyText(clip(n.name, 28)); }), showgrid: false },
-      yaxis: { tickvals: OUTLETS.map(function (_, i) { return i; }), autorange: "reversed", automargin: true,
+      font: FONT, margin: { l: 10, r: 10, t: 10, b: 10 }, hovermode: "closest", height: height,
+      xaxis: { tickvals: OUTLETS.map(function (_, i) { return i; }), tickangle: -35, automargin: true,
                ticktext: OUTLETS.map(function (o) { return plotlyText(clip(o, 40)); }), showgrid: false },
-      xaxis2: { domain: [0.84, 1], anchor: "y", title: { text: "articles" }, showgrid: false, nticks: 3,
-                tickangle: 0, automargin: true },
+      yaxis: { domain: [0, 1 - (bars + 20) / height], tickvals: NARR.map(function (_, j) { return j; }),
+               autorange: "reversed", automargin: true, showgrid: false,
+               ticktext: NARR.map(function (n) { return plotlyText(clip(n.name, 40)); }) },
+      yaxis2: { domain: [1 - bars / height, 1], anchor: "x", title: { text: "articles", font: { size: 11 } },
+                nticks: 3, showgrid: false, rangemode: "tozero" },
       shapes: shapes, uirevision: "outlets"
     };
-    document.getElementById("outlet-chart").style.height = layout.height + "px";
+    document.getElementById("outlet-chart").style.height = height + "px";
     return Plotly.react("outlet-chart", outletTraces(), layout, CONFIG);
   }
   function onTimeClick(event) {
@@ -313,8 +318,8 @@
     var point = event.points && event.points[0];
     if (!point) return;
     var meta = point.data.meta || {};
-    if (meta.kind === "cell") select(point.x, point.y, -1);
-    else if (meta.kind === "outlet") select(-1, point.y, -1);
+    if (meta.kind === "cell") select(point.y, point.x, -1);
+    else if (meta.kind === "outlet") select(-1, point.x, -1);
   }
   function onLegendClick(event) {
     var meta = event.data[event.curveNumber].meta || {};
