@@ -248,7 +248,7 @@
       xaxis: Object.assign({ type: "date", anchor: "y2", showgrid: false }, periodTicks()),
       yaxis: { domain: [0.3, 1], tickformat: ".0%", title: { text: "share" }, rangemode: "tozero" },
       yaxis2: { domain: [0, 0.2], title: { text: "articles" }, rangemode: "tozero" },
-      legend: { font: { size: 11 }, itemclick: false, itemdoubleclick: false },
+      legend: { font: { size: 11 }, itemclick: false, itemdoubleclick: false, traceorder: "normal" },
       uirevision: "time"
     };
     return Plotly.react("time-chart", timeTraces(), layout, CONFIG);
