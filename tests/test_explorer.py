@@ -105,6 +105,7 @@ class Page:
 
     def click_chart(self, chart: str, x, y, *, xaxis="xaxis", yaxis="yaxis") -> None:
         """A real mouse click at data coordinates (x, y) of a plotly chart."""
+        self.tab.wait_for_selector("body[data-ready=true]")  # not while the charts redraw
         point = self.tab.evaluate(
             """([id, x, y, xname, yname]) => {
                 const gd = document.getElementById(id);
@@ -113,7 +114,13 @@ class Page:
                 const box = gd.getBoundingClientRect();
                 return [box.left + xa._offset + xa.l2p(xa.d2l(x)), box.top + ya._offset + ya.l2p(ya.d2l(y))];
             }""", [chart, x, y, xaxis, yaxis])
+        # plotly clicks the point it last hovered: leave the chart until that is forgotten, then
+        # hover the target until plotly has it, then click
+        hovered = f"(document.getElementById('{chart}')._hoverdata || []).length"
+        self.tab.mouse.move(1, 1)
+        self.wait_until(lambda: not self.tab.evaluate(hovered))
         self.tab.mouse.move(point[0], point[1])
+        self.wait_until(lambda: self.tab.evaluate(hovered))
         self.tab.mouse.click(point[0], point[1])
 
     def wait_until(self, condition, timeout: float = 10.0) -> None:

@@ -69,6 +69,6 @@ def write_explorer(
 
         drift = compute_drift(store, run_id, settings=settings)
     data = explorer_data(store, run_id, drift, period_kind=settings.period, copies=settings.copies,
-                         max_paragraphs=max_paragraphs, text_chars=text_chars)
+                         min_articles=settings.min_articles, max_paragraphs=max_paragraphs, text_chars=text_chars)
     page = render_explorer(data, title=title or "Narrative explorer")
     return atomic_write_text(Path(out_dir) / EXPLORER_FILE, page)

@@ -39,6 +39,7 @@ def explorer_data(
     *,
     period_kind: str,
     copies: str,
+    min_articles: int = 3,
     max_paragraphs: int = MAX_PARAGRAPHS,
     text_chars: int = TEXT_CHARS,
 ) -> dict[str, Any]:
@@ -70,6 +71,7 @@ def explorer_data(
         "run_id": run_id,
         "period_kind": period_kind,
         "copies": copies,
+        "min_articles": int(min_articles),
         "narratives": [{"name": n, "kind": kind_of.get(n, "unassigned" if n == UNASSIGNED else
                                                         "discovered"), "color": colors[n]}
                        for n in order],

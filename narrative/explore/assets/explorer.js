@@ -191,8 +191,9 @@
         var r = rows[j][p];
         if (r === undefined) return;
         volume[p] = S.n_articles[r];
-        if (S.share[r]) seen = true;
-        x.push(period); y.push(S.share[r]);
+        var enough = !S.insufficient[r];  // too few articles: left out of the line, as in the report
+        if (enough && S.share[r]) seen = true;
+        x.push(period); y.push(enough ? S.share[r] : null);
         custom.push([plotlyText(narrative.name), plotlyText(periodName(p)),
                      interval(S.ci_low[r], S.ci_high[r], S.insufficient[r]), S.n_articles[r], p]);
       });
@@ -203,8 +204,8 @@
         PERIODS.forEach(function (period, p) {
           var r = rows[j][p];
           if (r === undefined) return;
-          hi.push(S.ci_high[r] === null ? S.share[r] : S.ci_high[r]);
-          lo.push(S.ci_low[r] === null ? S.share[r] : S.ci_low[r]);
+          hi.push(S.insufficient[r] ? null : S.ci_high[r]);
+          lo.push(S.insufficient[r] ? null : S.ci_low[r]);
         });
         traces.push({ x: x, y: hi, mode: "lines", line: { width: 0 }, hoverinfo: "skip",
                       showlegend: false, meta: { kind: "band" } });
@@ -236,9 +237,11 @@
   }
   function periodTicks() {
     // Ticks on the first day of periods (plotly's own weekly ticks fall on Sundays).
+    // Over a longer span plotly's own month and year ticks read better.
     var every = Math.max(1, Math.ceil(PERIODS.length / 12));
-    if (data.period_kind === "week" && PERIODS.length) return { tick0: PERIODS[0], dtick: every * 7 * 86400000, tickformat: "%b %d\n%Y" };
-    if (data.period_kind === "month") return { dtick: "M" + every, tickformat: "%b %Y" };
+    if (data.period_kind === "week" && PERIODS.length && PERIODS.length <= 26) {
+      return { tick0: PERIODS[0], dtick: every * 7 * 86400000 };
+    }
     return {};
   }
   function drawTime() {
@@ -331,8 +334,8 @@
   function update() {
     syncControls();
     renderList();
-    drawTime();
-    drawOutlets();
+    document.body.dataset.ready = "false";  // charts redrawing: "true" again once both are done
+    Promise.all([drawTime(), drawOutlets()]).then(function () { document.body.dataset.ready = "true"; });
   }
   function init() {
     var nArticles = A.title.length, total = C.n.reduce(function (a, b) { return a + b; }, 0);
@@ -341,6 +344,8 @@
       " \u00b7 run " + data.run_id + (P.id.length < total ? " \u00b7 embeds " + P.id.length.toLocaleString("en") +
       " paragraphs of " + nArticles.toLocaleString("en") + " articles" : ""));
     setText("period-label", PERIOD_WORD);
+    setText("time-gaps", "Periods with fewer than " + count(data.min_articles, "article") +
+      " (too few for an interval) are left out of the lines; their bars still list them.");
     setText("footer", "Shares count syndicated copies " + (data.copies === "once" ? "once" : "once per outlet") +
       "; copies are marked in the list. Typicality is the paragraph's similarity to its narrative's centre; " +
       "the list is ordered by it. Texts longer than " + data.sample.text_chars + " characters are cut. " +
