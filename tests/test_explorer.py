@@ -303,7 +303,7 @@ def test_hostile_corpus_runs_nothing(browser, hostile):
     assert "</script><script>window.__pwned='close'</script>" in listed_text
     ticks = " ".join(tab.eval_on_selector_all("#outlet-chart .xtick text",
                                               "els => els.map(e => e.textContent)"))
-    assert all(outlet[:39] in ticks for outlet in HOSTILE_OUTLETS), ticks  # labels cut at 40
+    assert all(outlet[:25] in ticks for outlet in HOSTILE_OUTLETS), ticks  # labels cut at 26
     tab.close()
 
 

@@ -199,26 +199,18 @@
       });
       if (!seen) return;
       var dim = state.narrative >= 0 && state.narrative !== j;
-      if (state.narrative === j) {
-        var hi = [], lo = [];
-        PERIODS.forEach(function (period, p) {
-          var r = rows[j][p];
-          if (r === undefined) return;
-          hi.push(S.insufficient[r] ? null : S.ci_high[r]);
-          lo.push(S.insufficient[r] ? null : S.ci_low[r]);
-        });
-        traces.push({ x: x, y: hi, mode: "lines", line: { width: 0 }, hoverinfo: "skip",
-                      showlegend: false, meta: { kind: "band" } });
-        traces.push({ x: x, y: lo, mode: "lines", line: { width: 0 }, fill: "tonexty",
-                      fillcolor: narrative.color + "40", hoverinfo: "skip", showlegend: false,
-                      meta: { kind: "band" } });
+      var errors = null;
+      if (state.narrative === j) {  // the selected narrative shows its intervals
+        errors = { type: "data", symmetric: false, color: narrative.color, thickness: 1.2, width: 3,
+                   array: custom.map(function (c, k) { return y[k] === null ? null : S.ci_high[rows[j][c[4]]] - y[k]; }),
+                   arrayminus: custom.map(function (c, k) { return y[k] === null ? null : y[k] - S.ci_low[rows[j][c[4]]]; }) };
       }
       traces.push({
         type: "scatter", mode: "lines+markers", x: x, y: y, customdata: custom,
         name: plotlyText(clip(narrative.name, 38)), meta: { kind: "share", narrative: j },
         line: { color: narrative.color, width: state.narrative === j ? 3.5 : 2,
                 dash: narrative.kind === "unassigned" ? "dot" : "solid" },
-        marker: { size: state.narrative === j ? 7 : 5 }, opacity: dim ? 0.25 : 1,
+        marker: { size: state.narrative === j ? 7 : 5 }, opacity: dim ? 0.25 : 1, error_y: errors,
         hovertemplate: "<b>%{customdata[0]}</b><br>%{customdata[1]}<br>share %{y:.1%} %{customdata[2]}" +
           "<br>%{customdata[3]} articles<extra></extra>"
       });
@@ -298,8 +290,9 @@
     var height = Math.max(380, rows + bars + 150);
     var layout = {
       font: FONT, margin: { l: 10, r: 10, t: 10, b: 10 }, hovermode: "closest", height: height,
-      xaxis: { tickvals: OUTLETS.map(function (_, i) { return i; }), tickangle: -35, automargin: true,
-               ticktext: OUTLETS.map(function (o) { return plotlyText(clip(o, 40)); }), showgrid: false },
+      xaxis: { tickvals: OUTLETS.map(function (_, i) { return i; }), automargin: true, showgrid: false,
+               tickangle: OUTLETS.length > 8 ? -60 : -35,
+               ticktext: OUTLETS.map(function (o) { return plotlyText(clip(o, 26)); }) },
       yaxis: { domain: [0, 1 - (bars + 20) / height], tickvals: NARR.map(function (_, j) { return j; }),
                autorange: "reversed", automargin: true, showgrid: false,
                ticktext: NARR.map(function (n) { return plotlyText(clip(n.name, 40)); }) },
