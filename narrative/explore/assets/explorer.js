@@ -186,34 +186,44 @@
   function timeTraces() {
     var S = data.shares, rows = sharesOf(state.outlet), traces = [], volume = {};
     NARR.forEach(function (narrative, j) {
-      var x = [], y = [], custom = [], seen = false;
+      // Periods with enough articles make the line; thinner ones (no interval) are hollow
+      // markers off the line, as the report leaves them out of its lines.
+      var x = [], y = [], custom = [], tx = [], ty = [], tcustom = [], seen = false;
       PERIODS.forEach(function (period, p) {
         var r = rows[j][p];
         if (r === undefined) return;
         volume[p] = S.n_articles[r];
-        var enough = !S.insufficient[r];  // too few articles: left out of the line, as in the report
-        if (enough && S.share[r]) seen = true;
-        x.push(period); y.push(enough ? S.share[r] : null);
-        custom.push([plotlyText(narrative.name), plotlyText(periodName(p)),
-                     interval(S.ci_low[r], S.ci_high[r], S.insufficient[r]), S.n_articles[r], p]);
+        if (S.share[r]) seen = true;
+        var point = [plotlyText(narrative.name), plotlyText(periodName(p)),
+                     interval(S.ci_low[r], S.ci_high[r], S.insufficient[r]), S.n_articles[r], p];
+        if (S.insufficient[r]) { tx.push(period); ty.push(S.share[r]); tcustom.push(point); }
+        x.push(period); y.push(S.insufficient[r] ? null : S.share[r]); custom.push(point);
       });
       if (!seen) return;
-      var dim = state.narrative >= 0 && state.narrative !== j;
+      var selected = state.narrative === j, dim = state.narrative >= 0 && !selected;
       var errors = null;
-      if (state.narrative === j) {  // the selected narrative shows its intervals
+      if (selected) {  // the selected narrative shows its intervals
         errors = { type: "data", symmetric: false, color: narrative.color, thickness: 1.2, width: 3,
                    array: custom.map(function (c, k) { return y[k] === null ? null : S.ci_high[rows[j][c[4]]] - y[k]; }),
                    arrayminus: custom.map(function (c, k) { return y[k] === null ? null : y[k] - S.ci_low[rows[j][c[4]]]; }) };
       }
+      var hover = "<b>%{customdata[0]}</b><br>%{customdata[1]}<br>share %{y:.1%} %{customdata[2]}" +
+        "<br>%{customdata[3]} articles<extra></extra>";
       traces.push({
-        type: "scatter", mode: "lines+markers", x: x, y: y, customdata: custom,
+        type: "scatter", mode: "lines+markers", x: x, y: y, customdata: custom, legendgroup: "n" + j,
         name: plotlyText(clip(narrative.name, 38)), meta: { kind: "share", narrative: j },
-        line: { color: narrative.color, width: state.narrative === j ? 3.5 : 2,
+        line: { color: narrative.color, width: selected ? 3.5 : 2,
                 dash: narrative.kind === "unassigned" ? "dot" : "solid" },
-        marker: { size: state.narrative === j ? 7 : 5 }, opacity: dim ? 0.25 : 1, error_y: errors,
-        hovertemplate: "<b>%{customdata[0]}</b><br>%{customdata[1]}<br>share %{y:.1%} %{customdata[2]}" +
-          "<br>%{customdata[3]} articles<extra></extra>"
+        marker: { size: selected ? 7 : 5 }, opacity: dim ? 0.25 : 1, error_y: errors, hovertemplate: hover
       });
+      if (tx.length) {
+        traces.push({
+          type: "scatter", mode: "markers", x: tx, y: ty, customdata: tcustom, legendgroup: "n" + j,
+          showlegend: false, meta: { kind: "share", narrative: j }, hovertemplate: hover,
+          marker: { color: narrative.color, symbol: "circle-open", size: selected ? 8 : 6 },
+          opacity: dim ? 0.2 : 0.7
+        });
+      }
     });
     var px = [], py = [], colors = [];
     PERIODS.forEach(function (period, p) {
@@ -259,7 +269,8 @@
       var o = O.outlet[r], j = O.narrative[r];
       if (o < 0 || j < 0) continue;
       z[j][o] = O.share[r];
-      custom[j][o][2] = interval(O.ci_low[r], O.ci_high[r], O.share[r] === null);
+      custom[j][o][2] = O.share[r] === null ? "too few articles for a share"
+        : "share " + pct(O.share[r]) + " " + interval(O.ci_low[r], O.ci_high[r], false);
       custom[j][o][3] = O.n_articles[r];
       articles[o] = O.n_articles[r];
     }
@@ -271,7 +282,7 @@
       xgap: 1, ygap: 1, texttemplate: OUTLETS.length <= 12 ? "%{z:.0%}" : "", textfont: { size: 10 },
       showscale: OUTLETS.length > 12, colorbar: { tickformat: ".0%", thickness: 10, len: 0.6, y: 0.3 },
       meta: { kind: "cell" },
-      hovertemplate: "<b>%{customdata[0]}</b><br>%{customdata[1]}<br>share %{z:.1%} %{customdata[2]}" +
+      hovertemplate: "<b>%{customdata[0]}</b><br>%{customdata[1]}<br>%{customdata[2]}" +
         "<br>%{customdata[3]} articles<extra></extra>"
     }, {
       type: "bar", x: columns, y: articles, xaxis: "x", yaxis: "y2", meta: { kind: "outlet" },
@@ -291,14 +302,18 @@
     var layout = {
       font: FONT, margin: { l: 10, r: 10, t: 10, b: 10 }, hovermode: "closest", height: height,
       xaxis: { tickvals: OUTLETS.map(function (_, i) { return i; }), automargin: true, showgrid: false,
+               range: [-0.5, OUTLETS.length - 0.5], zeroline: false,
                tickangle: OUTLETS.length > 8 ? -60 : -35,
                ticktext: OUTLETS.map(function (o) { return plotlyText(clip(o, 26)); }) },
       yaxis: { domain: [0, 1 - (bars + 20) / height], tickvals: NARR.map(function (_, j) { return j; }),
-               autorange: "reversed", automargin: true, showgrid: false,
+               range: [NARR.length - 0.5, -0.5], automargin: true, showgrid: false, zeroline: false,
                ticktext: NARR.map(function (n) { return plotlyText(clip(n.name, 40)); }) },
       yaxis2: { domain: [1 - bars / height, 1], anchor: "x", title: { text: "articles", font: { size: 11 } },
                 nticks: 3, showgrid: false, rangemode: "tozero" },
-      shapes: shapes, uirevision: "outlets"
+      shapes: shapes, uirevision: "outlets",
+      annotations: data.outlet_shares.share.some(function (v) { return v !== null; }) ? [] : [{
+        xref: "paper", yref: "paper", x: 0.5, y: 0.4, showarrow: false, font: { size: 13, color: "#5f6368" },
+        text: "No outlet has " + count(data.min_articles, "article") + " or more:<br>too few for shares by outlet" }]
     };
     document.getElementById("outlet-chart").style.height = height + "px";
     return Plotly.react("outlet-chart", outletTraces(), layout, CONFIG);
@@ -338,7 +353,7 @@
       " paragraphs of " + nArticles.toLocaleString("en") + " articles" : ""));
     setText("period-label", PERIOD_WORD);
     setText("time-gaps", "Periods with fewer than " + count(data.min_articles, "article") +
-      " (too few for an interval) are left out of the lines; their bars still list them.");
+      " (too few for an interval) are hollow points off the lines.");
     setText("footer", "Shares count syndicated copies " + (data.copies === "once" ? "once" : "once per outlet") +
       "; copies are marked in the list. Typicality is the paragraph's similarity to its narrative's centre; " +
       "the list is ordered by it. Texts longer than " + data.sample.text_chars + " characters are cut. " +
