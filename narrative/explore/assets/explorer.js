@@ -196,7 +196,8 @@
         if (S.share[r]) seen = true;
         var point = [plotlyText(narrative.name), plotlyText(periodName(p)),
                      interval(S.ci_low[r], S.ci_high[r], S.insufficient[r]), S.n_articles[r], p];
-        if (S.insufficient[r]) { tx.push(period); ty.push(S.share[r]); tcustom.push(point); }
+        // (a thin period where the narrative is absent draws nothing: it has no paragraphs to list)
+        if (S.insufficient[r] && S.share[r]) { tx.push(period); ty.push(S.share[r]); tcustom.push(point); }
         x.push(period); y.push(S.insufficient[r] ? null : S.share[r]); custom.push(point);
       });
       if (!seen) return;
