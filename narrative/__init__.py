@@ -36,6 +36,10 @@ _EXPORTS = {
     "write_report": "narrative.pipeline",
     "build": "narrative.pipeline",
     "demo": "narrative.pipeline",
+    "paragraphs": "narrative.query",
+    "export_paragraphs": "narrative.export",
+    "export_tables": "narrative.export",
+    "write_explorer": "narrative.explore",
 }
 _RENAMED = {"ingest": "ingest_articles"}
 

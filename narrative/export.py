@@ -15,25 +15,22 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
 from .errors import OutputError
-from .io import atomic_write_text, fsync_dir, remove_stale_temporaries, temp_prefix
+from .io import (FORMULA_STARTS, fsync_dir, prepare_output_dir, remove_stale_temporaries,
+                 temp_prefix, write_csv)
 from .query import NUMERIC_COLUMNS, QUERY_COLUMNS, paragraph_query
 
 if TYPE_CHECKING:
     import datetime as dt
 
-    from .pipeline import DriftFrames
+    from .drift import DriftFrames
     from .store import Store
 
-__all__ = ["FORMULA_PREFIXES", "ExportResult", "export_format", "export_paragraphs",
-           "export_tables", "guard_formula", "guard_frame"]
-
-#: First characters that make a spreadsheet read a cell as a formula (OWASP's CSV injection list).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+__all__ = ["ExportResult", "export_format", "export_paragraphs", "export_tables"]
 
 ExportFormat = Literal["parquet", "csv", "csv.gz"]
 _FORMATS: dict[str, ExportFormat] = {
@@ -61,27 +58,9 @@ class ExportResult:
     format: ExportFormat
 
 
-def guard_formula(value: Any) -> Any:
-    """``value`` with a leading ``'`` when it is text a spreadsheet would run as a formula;
-    anything else (numbers included) unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def guard_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` with :func:`guard_formula` applied to every text cell."""
-    out = frame.copy()
-    for column in out.columns:
-        if not (pd.api.types.is_numeric_dtype(out[column]) or pd.api.types.is_bool_dtype(out[column])
-                or pd.api.types.is_datetime64_any_dtype(out[column])):
-            out[column] = out[column].map(guard_formula)
-    return out
-
-
 def _guard_sql(column: str) -> str:
     """The SQL form of :func:`guard_formula` for one text column (applied while streaming)."""
-    chars = "".join(FORMULA_PREFIXES).replace("\t", "\\t").replace("\r", "\\r").replace("-", "\\-")
+    chars = "".join(FORMULA_STARTS).replace("\t", "\\t").replace("\r", "\\r").replace("-", "\\-")
     return (f"CASE WHEN regexp_matches({column}, '^[{chars}]') THEN '''' || {column} "
             f"ELSE {column} END AS {column}")
 
@@ -138,18 +117,12 @@ def export_tables(drift: "DriftFrames", out_dir: str | Path) -> dict[str, Path]:
     """
     from . import schema
 
-    out_dir = Path(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError) as exc:
-        raise OutputError(f"{out_dir}: not a folder; give --out a folder to write the tables to"
-                          ) from exc
+    out_dir = prepare_output_dir(out_dir)
     paths = {}
     for name, frame in sorted(drift.tables.items()):
         first = [c for c in getattr(schema, _FIRST_COLUMNS.get(name, ""), []) if c in frame]
         frame = frame[first + [c for c in frame.columns if c not in first]]
-        text = guard_frame(_join_lists(frame)).to_csv(index=False, float_format="%.4f")
-        paths[name] = atomic_write_text(out_dir / f"{name}.csv", text)
+        paths[name] = write_csv(out_dir / f"{name}.csv", _join_lists(frame), float_format="%.4f")
     return paths
 
 

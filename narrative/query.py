@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 import pandas as pd
 
 from .errors import InputError
-from .schema import UNASSIGNED, UNASSIGNED_ID
+from .schema import UNASSIGNED, UNASSIGNED_ID, UNKNOWN_OUTLET
 
 if TYPE_CHECKING:
     from .store import Store
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 __all__ = ["NUMERIC_COLUMNS", "QUERY_COLUMNS", "UNKNOWN_OUTLET", "ParagraphQuery", "paragraph_query", "paragraphs"]
 
 #: The outlet of articles that name none, as :func:`narrative.drift.labelled_paragraphs` names it.
-UNKNOWN_OUTLET = "(unknown outlet)"
 
 #: Columns of :func:`paragraphs`, in order.
 QUERY_COLUMNS = [

@@ -15,6 +15,8 @@ from typing import Any
 #: Label of paragraphs that no narrative claims (BERTopic's topic -1).
 UNASSIGNED = "unassigned"
 UNASSIGNED_ID = -1
+#: Outlet of articles whose outlet no source gives, in every table and view.
+UNKNOWN_OUTLET = "(unknown outlet)"
 
 
 def content_hash(*parts: object, length: int = 16) -> str:

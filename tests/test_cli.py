@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from narrative.cli import app
 
 runner = CliRunner()
-COMMANDS = ["ingest", "build", "demo", "drift", "report", "evaluate", "serve"]
+COMMANDS = ["ingest", "build", "demo", "drift", "report", "export", "explore", "evaluate", "serve"]
 
 
 def test_top_level_help_lists_every_command():

@@ -18,7 +18,7 @@ import pytest
 
 from narrative.explore import write_explorer
 from narrative.explore.data import explorer_data
-from narrative.pipeline import compute_drift
+from narrative.drift import compute_drift
 from narrative.query import paragraphs
 from narrative.store import Store
 

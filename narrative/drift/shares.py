@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ..schema import SHARES_COLUMNS, UNASSIGNED, UNASSIGNED_ID
+from ..schema import SHARES_COLUMNS, UNASSIGNED, UNASSIGNED_ID, UNKNOWN_OUTLET
 
 __all__ = [
     "ALL_OUTLETS", "article_matrix", "bootstrap_shares", "cell_rng", "distribution_frame",
@@ -85,7 +85,7 @@ def labelled_paragraphs(
         ["duplicate_of"] if "duplicate_of" in articles else []
     )
     frame = frame.merge(articles[art_cols], on="article_id", how="left")
-    frame["outlet"] = frame["outlet"].fillna("(unknown outlet)")
+    frame["outlet"] = frame["outlet"].fillna(UNKNOWN_OUTLET)
     frame["narrative"] = frame["narrative_id"].map(names).fillna(UNASSIGNED)
     frame["period"] = period_start(frame["date"], period)
     frame = frame.sort_values(["article_id", "paragraph_id"]).reset_index(drop=True)

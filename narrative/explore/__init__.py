@@ -19,7 +19,7 @@ from .page import render_explorer
 
 if TYPE_CHECKING:
     from ..config import Settings
-    from ..pipeline import DriftFrames
+    from ..drift import DriftFrames
     from ..store import Store
 
 __all__ = ["explorer_data", "render_explorer", "write_explorer"]
@@ -65,7 +65,7 @@ def write_explorer(
 
     settings = settings or Settings()
     if drift is None:
-        from ..pipeline import compute_drift
+        from ..drift import compute_drift
 
         drift = compute_drift(store, run_id, settings=settings)
     data = explorer_data(store, run_id, drift, period_kind=settings.period, copies=settings.copies,

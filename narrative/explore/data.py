@@ -21,7 +21,7 @@ from ..query import paragraph_query
 from ..schema import UNASSIGNED
 
 if TYPE_CHECKING:
-    from ..pipeline import DriftFrames
+    from ..drift import DriftFrames
     from ..store import Store
 
 #: Paragraphs embedded at most (their text makes the file's size).
@@ -45,7 +45,7 @@ def explorer_data(
 ) -> dict[str, Any]:
     """Everything the page shows, as plain JSON-ready data (columns as lists)."""
     from ..figures.style import narrative_colors
-    from ..pipeline import narrative_table
+    from ..runs import narrative_table
 
     table = narrative_table(store, run_id)
     order = list(drift.narrative_order)

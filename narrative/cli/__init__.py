@@ -11,6 +11,14 @@ from typing import List, Optional
 
 import typer
 
+from ._common import (  # noqa: F401 (the options and helpers the commands share)
+    _BOILERPLATE, _CODEBOOK, _CONFIG, _DATE_COL, _DAY_FIRST, _FOLLOW_LINKS, _ID_COL,
+    _KEEP_BOILERPLATE, _MANIFEST, _OUTLET_COL, _QUIET, _SEED, _SOURCES, _STORE, _TEXT_COL,
+    _TITLE_COL, _at_least, _check_address, _check_sources, _command, _duckdb_interrupt, _echo,
+    _fail, _formats, _ingest_options, _out_dir, _progress, _report_done, _run, _settings,
+    _user_errors,
+)
+
 app = typer.Typer(
     name="narrative",
     help="Find narratives in news articles and measure how outlets weight them over time.",
@@ -21,115 +29,6 @@ app = typer.Typer(
     # drop it) and docstring paragraphs are re-flowed to the terminal's width.
     rich_markup_mode="markdown",
 )
-
-_SOURCES = typer.Argument(
-    ..., help="Files or folders (walked recursively) of .txt/.md/.html/.jsonl/.csv/.parquet articles (also .gz)."
-)
-_STORE = typer.Option(None, "--store", help="DuckDB store file [default: OUT/narrative.duckdb].")
-_MANIFEST = typer.Option(None, "--manifest", help="CSV file,outlet,date,author,title,url; paths relative to it.")
-_CODEBOOK = typer.Option(None, "--codebook", help="YAML codebook of named narratives [default: shipped].")
-_SEED = typer.Option(None, "--seed", help="Random seed [default: 42, or NARRATIVE_SEED].")
-_CONFIG = typer.Option(None, "--config", help="YAML or TOML file of settings; flags override it.")
-_QUIET = typer.Option(False, "--quiet", "-q", help="No progress bars or stage messages.")
-_BOILERPLATE = typer.Option(None, "--boilerplate", help="YAML rules file adding to the shipped boilerplate rules.")
-_KEEP_BOILERPLATE = typer.Option(False, "--keep-boilerplate", help="Cut no boilerplate (footers, bios, share lines).")
-_TEXT_COL = typer.Option(None, "--text-col", help="Column or field holding the text [default: auto-detect].")
-_DATE_COL = typer.Option(None, "--date-col", help="Column or field holding the date [default: auto-detect].")
-_OUTLET_COL = typer.Option(None, "--outlet-col", help="Column or field holding the outlet [default: auto-detect].")
-_TITLE_COL = typer.Option(None, "--title-col", help="Column or field holding the title [default: auto-detect].")
-_ID_COL = typer.Option(None, "--id-col", help="Column or field holding the record id [default: auto-detect].")
-_FOLLOW_LINKS = typer.Option(False, "--follow-links", help="Read links that point outside the sources given [default: skip them, with a warning].")
-_DAY_FIRST = typer.Option(None, "--day-first/--month-first", help="Read 03/04/2025 as 3 April / March 4 [default: month first with '/', day first with '.' or '-'].")
-
-
-def _echo(message: str) -> None:
-    typer.echo(message, err=True)
-
-
-def _fail(message: str, code: int = 1) -> None:
-    typer.echo(f"narrative: error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _user_errors() -> tuple[type[BaseException], ...]:
-    """Exceptions that mean bad input or usage: printed as one line, never as a traceback."""
-    from .errors import NarrativeError
-
-    return (NarrativeError, FileNotFoundError)
-
-
-def _run(fn):
-    """Call ``fn`` turning user errors into a one-line message and exit status 1."""
-    interrupted = "interrupted; finished work is kept in the store, rerun to resume"
-    try:
-        return fn()
-    except KeyboardInterrupt:
-        _fail(interrupted, 130)
-    except _user_errors() as exc:
-        _fail(next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__))
-    except Exception as exc:
-        if _duckdb_interrupt(exc):
-            _fail(interrupted, 130)
-        raise
-
-
-def _duckdb_interrupt(exc: Exception) -> bool:
-    """Whether ``exc`` is Ctrl-C as DuckDB reports it when it arrives during a query."""
-    if type(exc).__name__ == "InterruptException":
-        return True
-    return isinstance(exc, RuntimeError) and str(exc).strip() == "Query interrupted"
-
-
-def _at_least(flag: str, value: Optional[int], low: int) -> None:
-    """A whole-number flag below its floor is a one-line error, before any work."""
-    if value is not None and value < low:
-        from .errors import ConfigError
-
-        raise ConfigError(f"{flag} must be a whole number >= {low}; got {value}")
-
-
-def _formats(text: str) -> list[str]:
-    from .pipeline import report_formats
-
-    return report_formats(text)
-
-
-def _out_dir(out: Path) -> Path:
-    from .io import prepare_output_dir
-
-    return prepare_output_dir(out)
-
-
-def _settings(config: Optional[Path], *, base: Optional[dict] = None, **overrides):
-    from .config import load_settings
-
-    return load_settings(config, base=base, **overrides)
-
-
-def _progress(quiet: bool):
-    from .progress import progress_bar
-
-    def factory(description: str, total: int):
-        return progress_bar(description, total, enabled=not quiet)
-
-    return factory
-
-
-def _ingest_options(boilerplate, keep_boilerplate, day_first, follow_links, **columns):
-    from .ingest.options import ReadOptions
-
-    return ReadOptions(
-        boilerplate=False if keep_boilerplate else (boilerplate or True),
-        columns={k: v for k, v in columns.items() if v},
-        day_first=day_first, follow_links=follow_links,
-    )
-
-
-def _check_sources(sources: List[Path]) -> None:
-    missing = [str(s) for s in sources if not s.exists()]
-    if missing:
-        _fail(f"no such file or folder: {', '.join(missing)}")
-
 
 @app.command()
 def ingest(
@@ -154,8 +53,8 @@ def ingest(
     _check_sources(sources)
 
     def go():
-        from .pipeline import ingest_articles
-        from .store import Store
+        from ..pipeline import ingest_articles
+        from ..store import Store
 
         settings = _settings(config)
         with Store(store) as st:
@@ -229,7 +128,7 @@ def build(
     _check_sources(sources)
 
     def go():
-        from .distributed.scheduler import resolve_scheduler
+        from ..distributed.scheduler import resolve_scheduler
 
         _at_least("--partitions", partitions, 1)
         common = dict(
@@ -245,7 +144,7 @@ def build(
         address = resolve_scheduler(scheduler)
         if address:
             _check_address(address)
-        from .pipeline import build as run_build
+        from ..pipeline import build as run_build
 
         result = run_build(sources, out, progress=_progress(quiet), refit=refit,
                            scheduler=address, n_partitions=partitions, config_path=config,
@@ -253,35 +152,6 @@ def build(
         _report_done(result)
 
     _run(go)
-
-
-def _check_address(address: str) -> None:
-    """A scheduler address Dask cannot parse (``foo``: no port) is a one-line error."""
-    from distributed.comm.addressing import parse_address, parse_host_port
-
-    from .errors import SchedulerUnreachable
-
-    try:
-        scheme, location = parse_address(address)
-        if scheme in ("tcp", "tls"):
-            parse_host_port(location)
-    except ValueError as exc:
-        raise SchedulerUnreachable(f"scheduler address {address!r}: {exc}; give tcp://HOST:PORT") from exc
-
-
-def _command() -> str:
-    """This invocation's command line, for the run's record."""
-    from .provenance import command_line
-
-    return command_line(sys.argv[1:])
-
-
-def _report_done(result) -> None:
-    times = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())
-    _echo(f"stages: {times}")
-    for key in ("html", "pdf", "shares", "changepoints"):
-        if key in result.paths:
-            typer.echo(str(result.paths[key]))
 
 
 @app.command()
@@ -301,7 +171,7 @@ def demo(
     """
 
     def go():
-        from .pipeline import demo as run_demo
+        from ..pipeline import demo as run_demo
 
         _at_least("--weeks", weeks, 1)
         _at_least("--per-week", per_week, 1)
@@ -335,10 +205,10 @@ def drift(
         _fail(f"--by {by}: only 'outlet' is supported")
 
     def go():
-        from .drift import compute_drift
-        from .pipeline import write_drift
-        from .runtime.workers import sharer
-        from .store import Store
+        from ..drift import compute_drift
+        from ..pipeline import write_drift
+        from ..runtime.workers import sharer
+        from ..store import Store
 
         _settings(config, period=period)  # bad settings fail before the store is opened
         with Store(store, read_only=True) as st:
@@ -369,8 +239,8 @@ def report(
     """
 
     def go():
-        from .pipeline import write_report
-        from .store import Store
+        from ..pipeline import write_report
+        from ..store import Store
 
         _settings(config)  # a bad config file fails before the store is opened
         formats = _formats(format)
@@ -383,6 +253,86 @@ def report(
             paths = write_report(st, run_id, out, settings=settings, formats=formats)
         for p in paths.values():
             typer.echo(str(p))
+
+    _run(go)
+
+
+@app.command()
+def export(
+    store: Path = typer.Option(..., "--store", help="DuckDB store with a fitted run."),
+    run: Optional[str] = typer.Option(None, "--run", help="Run id [default: the latest]."),
+    out: Path = typer.Option(..., "--out", help="File to write: .parquet, .csv or .csv.gz (by its extension)."),
+    narrative: Optional[str] = typer.Option(None, "--narrative", help="Only this narrative (its name or label; 'unassigned' too)."),
+    outlet: Optional[str] = typer.Option(None, "--outlet", help="Only this outlet."),
+    date_from: Optional[str] = typer.Option(None, "--from", help="Only articles dated on or after this day (YYYY-MM-DD)."),
+    date_to: Optional[str] = typer.Option(None, "--to", help="Only articles dated on or before this day (YYYY-MM-DD)."),
+    tables: Optional[Path] = typer.Option(None, "--tables", help="Also write every computed table (shares, changepoints, lead_lag, ...) as CSV into this folder."),
+    config: Optional[Path] = _CONFIG,
+) -> None:
+    """Write a run's paragraphs with their text, source and narrative, for a spreadsheet, R or a dashboard.
+
+    One row per paragraph: ids, outlet, date, period, title, author, url, text, narrative,
+    sub-narrative, membership probability (how typical of its narrative), secondary narrative,
+    copy-of; ordered by narrative typicality. Streams, so big runs export in bounded memory; CSV
+    cells that a spreadsheet would run as formulas are guarded.
+
+    Example: narrative export --store out/narrative.duckdb --out rt-sanctions.csv --narrative 'Sanctions leverage' --outlet RT --from 2022-06-20 --to 2022-06-26
+    """
+
+    def go():
+        from ..export import export_paragraphs, export_tables
+        from ..store import Store
+
+        _settings(config)  # a bad config file fails before the store is opened
+        with Store(store, read_only=True) as st:
+            stored = st.run(run)
+            result = export_paragraphs(st, out, stored["run_id"], narrative=narrative,
+                                       outlet=outlet, date_from=date_from, date_to=date_to)
+            _echo(f"{result.n_rows} paragraphs of run {result.run_id}")
+            typer.echo(str(result.path))
+            if tables is not None:
+                from ..drift import compute_drift
+                from ..runtime.workers import sharer
+
+                settings = _settings(config, base=stored["settings"])
+                frames = compute_drift(st, stored["run_id"], settings=settings,
+                                       share=sharer(settings.workers))
+                for path in export_tables(frames, tables).values():
+                    typer.echo(str(path))
+
+    _run(go)
+
+
+@app.command()
+def explore(
+    store: Path = typer.Option(..., "--store", help="DuckDB store with a fitted run."),
+    run: Optional[str] = typer.Option(None, "--run", help="Run id [default: the latest]."),
+    out: Path = typer.Option(..., "--out", help="Folder for explorer.html."),
+    max_paragraphs: int = typer.Option(20000, "--max-paragraphs", help="Paragraphs embedded in the page at most; above, the most typical of every cell (the page says so)."),
+    config: Optional[Path] = _CONFIG,
+) -> None:
+    """Write OUT/explorer.html: an offline page that goes from every share to the paragraphs behind it.
+
+    Charts of shares over time and by outlet (hover for the numbers and intervals); a click on a
+    narrative, outlet, week or cell lists its paragraphs with outlet, date, title and link; a word
+    box filters them. One self-contained file, no network; article text stays inert.
+
+    Example: narrative explore --store out/narrative.duckdb --out out/
+    """
+
+    def go():
+        from ..explore import write_explorer
+        from ..store import Store
+
+        _settings(config)
+        _at_least("--max-paragraphs", max_paragraphs, 1)
+        with Store(store, read_only=True) as st:
+            stored = st.run(run)
+            settings = _settings(config, base=stored["settings"])
+            _out_dir(out)
+            path = write_explorer(st, stored["run_id"], out, settings=settings,
+                                  max_paragraphs=max_paragraphs)
+        typer.echo(str(path))
 
     _run(go)
 
@@ -403,11 +353,11 @@ def evaluate(
     """
 
     def go():
-        from .io import check_output_file
-        from .labelled import evaluate_corpus, write_json
+        from ..io import check_output_file
+        from ..labelled import evaluate_corpus, write_json
 
         if unit not in ("article", "paragraph"):
-            from .errors import ConfigError
+            from ..errors import ConfigError
 
             raise ConfigError(f"--unit must be 'article' or 'paragraph'; got {unit!r}")
         settings = _settings(config, seed=seed)
@@ -447,13 +397,13 @@ def codebook_suggest(
     def go():
         import yaml
 
-        from .codebook import suggest_entries
-        from .runs import narrative_table
-        from .store import Store
+        from ..codebook import suggest_entries
+        from ..runs import narrative_table
+        from ..store import Store
 
         _settings(config)  # validated like every command's, though suggesting reads no setting
         if out is not None:
-            from .io import check_output_file
+            from ..io import check_output_file
 
             check_output_file(out)
         with Store(store, read_only=True) as st:
@@ -468,7 +418,7 @@ def codebook_suggest(
         if out is None:
             typer.echo(text)
         else:
-            from .io import atomic_write_text
+            from ..io import atomic_write_text
 
             atomic_write_text(out, text)
             typer.echo(str(out))
@@ -499,8 +449,8 @@ def serve(
 
     Example: narrative serve &   then   narrative build articles/ --out reports/mine
     """
-    from .errors import ServeError
-    from .runtime.serve import serve as run_server, socket_path as default_path, stop as stop_server
+    from ..errors import ServeError
+    from ..runtime.serve import serve as run_server, socket_path as default_path, stop as stop_server
 
     path = socket_path or default_path()
     if path is None:
@@ -535,7 +485,7 @@ def _run_in_server(argv: List[str]) -> int:
 
 
 def main() -> None:  # pragma: no cover - console script entry point
-    from .runtime.client import forward
+    from ..runtime.client import forward
 
     try:
         status = forward(sys.argv[1:])
