@@ -71,11 +71,9 @@ class Settings:
     min_cluster_size: int | None = None
     """HDBSCAN min_cluster_size; None scales it with the corpus (see ``model.cluster_size_for``)."""
     max_cluster_share: float | None = 0.25
-    """HDBSCAN max_cluster_size as a share of the paragraphs it clusters (None: no cap). Measured on
-    ukraine_media_2022 (benchmarks/stability.py): embeddings re-made at another batch size (bf16,
-    differences up to 1e-3) tipped HDBSCAN into one cluster holding 97% of what zero-shot left,
-    8 narratives instead of 35, ARI 0.21 to the other runs; with this cap the same input gives
-    34 narratives at ARI 0.93, and the unperturbed runs are unchanged."""
+    """HDBSCAN max_cluster_size as a share of the paragraphs it clusters (None: no cap). Without a
+    cap, a tiny perturbation of the embeddings can tip HDBSCAN into one cluster that swallows most
+    of what zero-shot left (docs/performance.md, "Stability")."""
     umap_neighbors: int = 15
     umap_components: int = 5
     top_n_words: int = 10
@@ -86,9 +84,9 @@ class Settings:
     assign_min_similarity: float = 0.3
     """After clustering, a paragraph that matches a codebook narrative zero-shot stays with it; any
     other paragraph joins its nearest narrative centroid if the cosine similarity is at least this,
-    else it is unassigned. This rule is what makes runs stable: on ukraine_media_2022, ARI between
-    seeds 42 and 43 went from 0.82 (nearest centroid for every paragraph, which let discovered
-    centroids that differ by seed pull codebook matches away) to 0.98 (benchmarks/stability.py)."""
+    else it is unassigned. This rule is what makes runs stable across seeds: a codebook match can
+    no longer be pulled away by discovered centroids that differ by seed (docs/performance.md,
+    "Stability")."""
     outliers: Outliers = "reduce"
     """What happens to paragraphs BERTopic's clustering leaves as outliers (-1). ``reduce``
     (default): every paragraph that is not a codebook match joins its nearest narrative centroid
@@ -149,7 +147,7 @@ class Settings:
     report_workers: int = 0
     """Processes that draw the report's figures when more than a few must be drawn: 0 (default)
     one per CPU core, 1 draw them in the building process. matplotlib draws on one core, and a
-    large report has dozens of figures (ukraine_media_2022: 46). Above 1, framing drift is shared
+    large report has dozens of figures. Above 1, framing drift is shared
     with a forked process beside the other drift tables, and ``build`` loads the embedding model
     in a forked process while it ingests (Linux)."""
 

@@ -8,8 +8,8 @@ The same stage functions as the in-process pipeline, cut into tasks:
    format works.
 2. **dedup** on the driver, over every article and paragraph at once. A syndicated copy and its
    original may sit in different partitions, and "the first occurrence" is an order over the whole
-   corpus, so no partition can decide it alone; the MinHash pass is linear (about 1 s per 1,000
-   articles) and returns the same links as the in-process run whatever the partitioning.
+   corpus, so no partition can decide it alone; the MinHash pass is linear in the corpus and
+   returns the same links as the in-process run whatever the partitioning.
 3. **embed** on the workers: one task per chunk of distinct texts not yet in the store, the chunks
    cut in text-hash order. Each text is embedded once, and a chunk (hence its batches, hence its
    vectors, to the bit) does not depend on how the input was partitioned. The model is loaded once

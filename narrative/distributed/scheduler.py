@@ -26,8 +26,8 @@ def resolve_scheduler(scheduler: str | None = None) -> str | None:
     """The scheduler address to use: ``scheduler``, else ``DASK_SCHEDULER_ADDRESS``, else Dask
     config ``scheduler-address``; None means in-process.
 
-    Dask (0.5 s to import) is only imported when a Dask config file may exist, so a plain
-    ``narrative build`` does not pay for it.
+    Dask is only imported when a Dask config file may exist, so a plain ``narrative build`` does
+    not pay for its import.
     """
     if scheduler:
         return scheduler

@@ -1,8 +1,8 @@
 """The embedding model loaded in a forked process, while this one ingests.
 
-Loading the model (importing torch, reading the weights) takes about 2 s on one core, and the
-ingest before it (reading, cleaning, linking copies) another 2-3 s on one core: on a machine with
-a second core the two can overlap. :class:`BackgroundEmbedder` starts the load in a child process
+Loading the model (importing torch, reading the weights) and the ingest before it (reading,
+cleaning, linking copies) each keep one core busy for a while: on a machine with a second core
+the two can overlap. :class:`BackgroundEmbedder` starts the load in a child process
 at once and serves :meth:`encode` from it through a pipe (texts out, vectors and progress back).
 If the child cannot start or dies, the model is loaded here instead and nothing is lost: the texts
 of the batch in flight are embedded again.

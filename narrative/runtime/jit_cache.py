@@ -1,8 +1,8 @@
 """Persistent caching of umap-learn's numba-compiled functions across processes.
 
 pynndescent caches its compiled code on disk (``cache=True``), but most of umap-learn's functions
-are compiled anew in every process: 20–60 s before the first UMAP of each run, more than the whole
-work on a small corpus. Numba dispatchers can switch on the same on-disk cache after definition
+are compiled anew in every process, which costs more than the whole work on a small corpus
+(docs/performance.md). Numba dispatchers can switch on the same on-disk cache after definition
 (``Dispatcher.enable_caching``), which is what this module does for umap's modules, once per process.
 
 The cache lives where numba puts it: ``__pycache__`` beside umap's sources when writable, else the

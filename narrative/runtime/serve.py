@@ -1,7 +1,7 @@
 """A resident ``narrative`` process: imports paid once, each command run in a fork of it.
 
 A fresh ``narrative build`` spends most of a small job importing torch, transformers, BERTopic,
-UMAP and matplotlib (about 8 s on 2 cores, against 7 s for the whole job on the five seed files).
+UMAP and matplotlib (docs/performance.md has the figures).
 ``narrative serve`` imports them once and listens on a Unix socket. The ``narrative`` command,
 when a server answers there, sends it its arguments, working folder, environment and its three
 standard streams (passed as file descriptors, so progress bars and colours reach the terminal);
