@@ -208,3 +208,37 @@ def test_the_dask_runner_stores_the_in_process_run(tmp_path, monkeypatch, outlie
             assert (assignments["narrative_id"] == -1).sum() == (far.sum() if outliers == "keep" else 0)
         assert set(dask["distributions"]["paragraph_id"]) == set(
             assignments.loc[assignments["narrative_id"] != -1, "paragraph_id"])
+
+
+def test_a_record_colliding_across_partitions_is_a_reject_as_in_process(tmp_path):
+    """Two records of one article (same outlet, date, text) with other urls, in two partitions:
+    the later one is a reject with its values, as the in-process ingest makes it; the Dask
+    driver sees what no partition's own check can."""
+    import json
+
+    from narrative.pipeline import ingest_articles
+
+    body = ("The ministers met on Tuesday to discuss the grain corridor and the sanctions package "
+            "that has stalled for several weeks.\n\nA second round of talks follows in spring.")
+    for k, url in enumerate(("https://planet.example/a", "https://planet.example/b")):
+        (tmp_path / f"part-{k}.jsonl").write_text(json.dumps(
+            {"id": "p1", "outlet": "Daily Planet", "date": "2022-06-01", "url": url,
+             "text": body}) + "\n", encoding="utf-8")
+    files = sorted(tmp_path.glob("part-*.jsonl"))
+    counts = {}
+    for name in ("dask", "local"):
+        with Store(tmp_path / f"{name}.duckdb") as store:
+            if name == "dask":
+                from narrative.distributed.run import DaskRunner, _ingest
+                from narrative.ingest.options import ReadOptions
+
+                summary, n_parts = _ingest(files, store, DaskRunner(spec=EmbedderSpec.from_settings(
+                    Settings())), settings=Settings(), manifest=None, options=ReadOptions(),
+                    n_partitions=2)
+                assert n_parts == 2
+            else:
+                summary = ingest_articles(files, store)
+            reasons = [r[0] for r in store.con.execute("SELECT reason FROM rejects").fetchall()]
+            counts[name] = (summary.n_ingested, store.count("articles"), len(reasons))
+            assert len(reasons) == 1 and "another url" in reasons[0]
+    assert counts["dask"] == counts["local"] == (1, 1, 1)

@@ -154,10 +154,11 @@ def _ingest(sources, store: Store, runner: DaskRunner, *, settings: Settings, ma
                        options=options, settings=settings)
     for part in parts:  # a partition sees only its files: manifest rows of others look unused
         warnings.extend(w for w in part.warnings if not (len(parts) > 1 and _MANIFEST_UNUSED in w))
-    articles = mark_duplicate_articles([a for part in parts for a in part.articles])
+    rejects = [r for part in parts for r in part.rejects]
+    articles = mark_duplicate_articles(
+        _without_collisions([a for part in parts for a in part.articles], store, rejects))
     paragraphs = mark_duplicate_paragraphs([p for part in parts for p in part.paragraphs],
                                            [a.article_id for a in articles])
-    rejects = [r for part in parts for r in part.rejects]
     new_articles = store.add_articles(articles)
     store.add_removed([r for part in parts for r in part.removed])
     new_paragraphs = store.add_paragraphs(paragraphs)
@@ -171,3 +172,24 @@ def _ingest(sources, store: Store, runner: DaskRunner, *, settings: Settings, ma
         reasons = ", ".join(f"{k}: {v}" for k, v in summary.reasons().items()) or "no input files"
         raise InputError(f"no readable article in {', '.join(map(str, sources))} ({reasons})")
     return summary, len(groups)
+
+
+def _without_collisions(articles: list, store: Store, rejects: list) -> list:
+    """``articles`` less the records whose article another record gave with other metadata: one
+    read first in another partition, or one already stored (each partition's own records are
+    checked by its Assembler). Those records go to ``rejects`` with their values, as in-process."""
+    from ..ingest.assemble import stored_collision
+
+    stored = store.article_identities(list({a.article_id for a in articles}))
+    first = {row["article_id"]: row for row in stored.to_dict("records")}
+    kept = []
+    for article in articles:
+        seen = first.setdefault(article.article_id, {
+            "source": article.source, "source_id": article.source_id, "title": article.title,
+            "url": article.url, "author": article.author})
+        reject = stored_collision(article, seen) if seen["source"] != article.source else None
+        if reject is None:
+            kept.append(article)
+        else:
+            rejects.append(reject)
+    return kept
