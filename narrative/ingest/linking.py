@@ -118,7 +118,8 @@ class BatchLinker:
     def segment(self, batch: LinkedArticles) -> list[Paragraph]:
         """The paragraphs of the batch's fresh articles, in batch order."""
         return [p for i in sorted(batch.fresh)
-                for p in segment_article(batch.ids[i], batch.fresh[i].text, **self.segment_kw)]
+                for p in segment_article(batch.ids[i], batch.fresh[i].text,
+                                         title=batch.fresh[i].title, **self.segment_kw)]
 
     def link_paragraphs(self, batch: LinkedArticles, fresh: list[Paragraph]) -> LinkedParagraphs:
         """Link every paragraph of the batch, ``fresh`` (:meth:`segment`) and those of stored
