@@ -14,7 +14,9 @@ Two passes, at article and at paragraph level:
 Items are visited in order (articles by date, then id; paragraphs by their article's order, then
 position); a copy links with ``duplicate_of`` to the *first occurrence* (a copy of a copy links to
 the original) and keeps its own outlet and date, so later stages can count a syndicated story
-once or once per outlet.
+once or once per outlet. For articles, the first occurrence only groups the copies: which one is
+the original is then decided on evidence (a copy's "first published in X" beats the dates,
+:mod:`narrative.syndication`), and every copy links to it.
 
 :class:`CopyIndex` does the work incrementally, batch by batch, so the streaming ingest can link a
 copy to an original read many batches earlier. It keeps no text: per original it holds a 64-bit
@@ -562,15 +564,19 @@ def mark_duplicate_articles(
     """Copies of ``articles`` (sorted by date, then id) with ``duplicate_of`` set on copies.
 
     Exact copies after normalisation, and near copies whose 5-word shingles are contained
-    ``>= threshold`` in an earlier article's (``threshold=1`` for exact only), link to the first
-    occurrence. Articles with the same id (the same outlet, date and text read twice) are
-    not linked to each other. ``index``: an :func:`article_index` holding earlier batches
-    (the other parameters are then ignored).
+    ``>= threshold`` in an earlier article's (``threshold=1`` for exact only), are one group;
+    each copy links to the group's *original*, chosen on the evidence of the texts' own claims,
+    then dates (:func:`narrative.syndication.resolve_copies`, which also writes the evidence in
+    each member's meta). Articles with the same id (the same outlet, date and text read twice)
+    are not linked to each other. ``index``: an :func:`article_index` holding earlier batches
+    (the other parameters are then ignored; a group reaching into them keeps the index's link).
     """
+    from .syndication import resolve_copies
+
     ordered = sorted(articles, key=order_key)
     index = index or article_index(threshold=threshold, num_perm=num_perm, shingle=shingle)
-    return link_batch(index, ordered, [a.article_id for a in ordered], [a.text for a in ordered],
-                      _set_article_copy)
+    return resolve_copies(link_batch(index, ordered, [a.article_id for a in ordered],
+                                     [a.text for a in ordered], _set_article_copy))
 
 
 def mark_duplicate_paragraphs(

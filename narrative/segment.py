@@ -2,6 +2,10 @@
 
 Rules, in order:
 
+0. **Title.** When the article's title is given and the text's first line says the same words
+   (case and punctuation aside), that line is the headline, not prose: it starts no paragraph
+   and is not merged into the first one. Nothing else is ever left out, and a text that is
+   only its title keeps it.
 1. **Blocks.** The text splits at line breaks (blank lines and single newlines alike); each block
    is stripped of surrounding whitespace.
 2. **Sentence windows.** A block longer than ``max_words`` words (scraped corpora often have no
@@ -14,13 +18,15 @@ Rules, in order:
    1,000-character marks so that no paragraph carries more than that of it.
 
 Offsets always rebuild the text: ``text[p.start:p.end] == p.text``; spans increase, never overlap
-and together cover every non-whitespace character. The result depends only on the input.
+and together cover every non-whitespace character but a title line (rule 0). The result depends
+only on the input.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 
 from narrative.schema import Article, Paragraph
@@ -43,6 +49,19 @@ _SENTENCE_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019\u00bb)\]]*(?=\s)")
 _OPENERS = "\"'\u201c\u2018\u00ab([\u2014-"
 _INITIALS = re.compile(r"(?:[^\W\d_]\.)+")  # U.S., e.g., J. -- letters each followed by a dot
 _LONG_WORD = re.compile(r"\S{%d,}" % (MAX_WORD_CHARS + 1))
+_WORDS = re.compile(r"\w+")
+#: A line longer than this is prose, whatever title the metadata gives.
+MAX_TITLE_WORDS = 30
+
+
+def _folded_words(text: str) -> list[str]:
+    return _WORDS.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def _same_words(line: str, title: str) -> bool:
+    """Whether ``line`` and ``title`` say the same words (case, punctuation and width aside)."""
+    words = _folded_words(line)
+    return bool(words) and len(words) <= MAX_TITLE_WORDS and words == _folded_words(title)
 
 
 def _n_words(text: str, start: int, end: int) -> int:
@@ -154,7 +173,8 @@ def _cut_long_words(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, 
 
 
 def split_paragraphs(
-    text: str, *, min_words: int = 15, window_sentences: int = 4, max_words: int = 250
+    text: str, *, min_words: int = 15, window_sentences: int = 4, max_words: int = 250,
+    title: str | None = None,
 ) -> list[tuple[int, int]]:
     """Paragraph spans ``(start, end)`` of ``text``; ``text[start:end]`` is a stripped paragraph.
 
@@ -168,6 +188,8 @@ def split_paragraphs(
         Sentences per window when a block without line breaks is too long.
     max_words : int, default=250
         A block with more words than this is cut into sentence windows.
+    title : str, optional
+        The article's title: a first line saying the same words is left out (rule 0).
     """
     if min_words < 0:
         raise ValueError(f"min_words must be >= 0; got {min_words}")
@@ -177,9 +199,14 @@ def split_paragraphs(
         raise ValueError(f"max_words must be >= 1; got {max_words}")
     pieces: list[tuple[int, int]] = []
     position = 0
+    first = True
     for brk in [*_LINE_BREAK.finditer(text), None]:
         stop = brk.start() if brk is not None else len(text)
         start, end = _strip_span(text, position, stop)
+        if start < end and first:
+            first = False
+            if title and _same_words(text[start:end], title) and text[end:].strip():
+                start = end  # the headline (rule 0)
         if start < end:
             if _n_words(text, start, end) > max_words:
                 pieces.extend(_windows(text, start, end, window_sentences))
@@ -190,14 +217,17 @@ def split_paragraphs(
     return _cut_long_words(text, _merge_short(text, pieces, min_words))
 
 
-def segment_article(article_id: str, text: str, **kw: int) -> list[Paragraph]:
+def segment_article(article_id: str, text: str, *, title: str | None = None,
+                    **kw: int) -> list[Paragraph]:
     """The paragraphs of one article, numbered from 0 (keywords as for :func:`split_paragraphs`)."""
     return [
         Paragraph(article_id=article_id, position=i, start=start, end=end, text=text[start:end])
-        for i, (start, end) in enumerate(split_paragraphs(text, **kw))
+        for i, (start, end) in enumerate(split_paragraphs(text, title=title, **kw))
     ]
 
 
 def segment_articles(articles: Sequence[Article], **kw: int) -> list[Paragraph]:
-    """The paragraphs of every article, in article order, keyed by ``article.article_id``."""
-    return [p for a in articles for p in segment_article(a.article_id, a.text, **kw)]
+    """The paragraphs of every article, in article order, keyed by ``article.article_id``; each
+    article's title line is left out (rule 0)."""
+    return [p for a in articles
+            for p in segment_article(a.article_id, a.text, title=a.title, **kw)]

@@ -71,7 +71,10 @@ def test_seeds_000_and_001_are_one_article(boilerplate: bool) -> None:
     result = ingest_sources([SEEDS / "raw"], boilerplate=boilerplate)
     linked = mark_duplicate_articles(result.articles)
     by = {Path(a.source).name[:3]: a for a in linked}
-    assert by["001"].duplicate_of == by["000"].article_id
+    # 000 says it was first published elsewhere (read before the note is cut): 001 is the original
+    assert by["000"].duplicate_of == by["001"].article_id and by["001"].duplicate_of is None
+    assert by["000"].meta["copy_evidence"] == by["001"].meta["copy_evidence"] == "text"
+    assert by["000"].meta["copy_source"] == "International Policy Digest"
     assert sum(a.duplicate_of is not None for a in linked) == 1
 
 

@@ -178,6 +178,41 @@ def test_segment_articles_uses_article_ids_and_keywords() -> None:
         (one.article_id, 0), (one.article_id, 1), (two.article_id, 0), (two.article_id, 1)]
 
 
+# -- the title line -----------------------------------------------------------------------------
+
+HEADLINE = "Ministers Split on Ferry Tariffs. Can the Bloc Agree?"
+
+
+@pytest.mark.parametrize("title", [HEADLINE,
+                                   "ministers split on ferry tariffs -- can the bloc agree",
+                                   "Ministers Split on Ferry Tariffs: Can the Bloc Agree"])
+@pytest.mark.parametrize("separator", ["\n", "\n\n"])
+def test_a_first_line_saying_the_title_is_no_prose(title: str, separator: str) -> None:
+    body = paragraph(1) + "\n" + paragraph(2)
+    text = HEADLINE + separator + body
+    assert texts(text, split_paragraphs(text))[0].startswith(HEADLINE)  # glued, without a title
+    spans = split_paragraphs(text, title=title)
+    assert texts(text, spans) == [paragraph(1), paragraph(2)]
+    article = Article(text=text, source="a.txt", title=title)
+    assert [p.text for p in segment_articles([article])] == [paragraph(1), paragraph(2)]
+
+
+@pytest.mark.parametrize("title", [
+    "Something Else Entirely",  # another title
+    "Alpha bravo charlie",  # the first words only: a prefix is not the line
+    None,
+])
+def test_a_first_sentence_of_prose_is_never_left_out(title: str | None) -> None:
+    text = sentence(0) + "\n" + paragraph(1)
+    spans = split_paragraphs(text, title=title)
+    assert_spans_valid(text, spans)
+    assert texts(text, spans)[0].startswith(sentence(0))
+
+
+def test_a_text_that_is_only_its_title_keeps_it() -> None:
+    assert texts(HEADLINE, split_paragraphs(HEADLINE, title=HEADLINE)) == [HEADLINE]
+
+
 @pytest.mark.parametrize(("kw", "name"), [({"min_words": -1}, "min_words"),
                                           ({"window_sentences": 0}, "window_sentences"),
                                           ({"max_words": 0}, "max_words")])

@@ -17,11 +17,18 @@ are written with it, so the next ingest finds them. The parameters are the index
 sketches describe); when the store's differ, its sketches are deleted and made again. A stored
 article's paragraphs are taken as stored, not segmented again: after a change to the segmenter's
 rules, new paragraphs link to the paragraphs the store holds.
+
+Which copy of a group is the original is decided on evidence, not on the visiting order
+(:mod:`narrative.syndication`), over the whole group: members stored by earlier batches or
+earlier ingests are read back, and their links and copy meta are updated when a new member
+changes the decision (a copy that says "first published in" the new article's outlet, or a new
+copy dated earlier). Paragraph links keep the first occurrence: they only say which texts repeat.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,6 +38,9 @@ import pandas as pd
 from narrative.dedup import CopyIndex, Sketches, article_index, paragraph_index
 from narrative.schema import Article, Paragraph
 from narrative.segment import segment_article
+from narrative.syndication import (
+    Member, claim_of, copy_groups, decide_original, member_of, with_copy_meta,
+)
 
 __all__ = ["BatchLinker"]
 
@@ -112,13 +122,55 @@ class BatchLinker:
         originals = _originals(self.articles, list(ids), merged)
         fresh = {i: dataclasses.replace(articles[i], duplicate_of=originals[i])
                  for i in fresh_rows}
+        fresh = self._direct(list(zip(ids, originals)), fresh)
         sketches = _sketch_frame({"article_id": [ids[i] for i in fresh_rows]}, made)
         return LinkedArticles(list(ids), fresh, sum(o is not None for o in originals), sketches)
+
+    def _direct(self, links: list[tuple[str, str | None]], fresh: dict[int, Article]
+                ) -> dict[int, Article]:
+        """Point every group of copies this batch touches at its original, stored members
+        included (:func:`~narrative.syndication.decide_original`).
+
+        A group may span batches and ingests, so its stored members are read back (outlet, date,
+        meta, link) and those whose link or copy meta changes are updated in the store: the
+        links come out as one pass over all the articles would give them, whatever the batches.
+        The update is committed before the caller writes this batch's articles: a crash in
+        between leaves a stored copy linked to an article not yet stored, which the next ingest
+        of the same sources writes (and links again).
+        """
+        edges = [(aid, dup) for aid, dup in links if dup is not None and dup != aid]
+        if not edges:
+            return fresh
+        stored = _stored_members(self.store, {x for edge in edges for x in edge})
+        members = {row["article_id"]: Member(row["article_id"], row["outlet"], row["date"],
+                                             claim_of(row["meta"])) for row in stored}
+        for article in fresh.values():
+            members.setdefault(article.article_id, member_of(article))
+        edges += [(row["article_id"], row["duplicate_of"]) for row in stored
+                  if row["duplicate_of"] is not None]
+        decided: dict[str, tuple[str | None, dict[str, str]]] = {}
+        for group in copy_groups(edges):
+            decided.update(decide_original(members[x] for x in group if x in members))
+        changed = []
+        for row in stored:
+            if row["article_id"] in decided:
+                dup, copy_meta = decided[row["article_id"]]
+                meta = with_copy_meta(row["meta"], copy_meta)
+                if dup != row["duplicate_of"] or meta != row["meta"]:
+                    changed.append((row["article_id"], dup, meta))
+        _relink_stored(self.store, changed)
+        out = {}
+        for i, article in fresh.items():
+            dup, copy_meta = decided.get(article.article_id, (article.duplicate_of, {}))
+            out[i] = dataclasses.replace(article, duplicate_of=dup,
+                                         meta=with_copy_meta(article.meta, copy_meta))
+        return out
 
     def segment(self, batch: LinkedArticles) -> list[Paragraph]:
         """The paragraphs of the batch's fresh articles, in batch order."""
         return [p for i in sorted(batch.fresh)
-                for p in segment_article(batch.ids[i], batch.fresh[i].text, **self.segment_kw)]
+                for p in segment_article(batch.ids[i], batch.fresh[i].text,
+                                         title=batch.fresh[i].title, **self.segment_kw)]
 
     def link_paragraphs(self, batch: LinkedArticles, fresh: list[Paragraph]) -> LinkedParagraphs:
         """Link every paragraph of the batch, ``fresh`` (:meth:`segment`) and those of stored
@@ -152,6 +204,55 @@ class BatchLinker:
                                   "position": [p.position for p in fresh]}, made)
         return LinkedParagraphs(linked, len(entries), sum(o is not None for o in originals),
                                 sketches)
+
+
+def _stored_members(store: Any, ids: set[str]) -> list[dict[str, Any]]:
+    """The stored articles linked to ``ids``, directly or through other stored links (outlet,
+    date, meta as a dict, duplicate_of), each once.
+
+    Reads the store's connection: a ``Store`` method would be the better home for it.
+    """
+    rows: dict[str, dict[str, Any]] = {}
+    seen, query = set(ids), set(ids)
+    while query:
+        store.con.register("_group_ids", pd.DataFrame({"id": sorted(query)}, dtype=object))
+        try:
+            found = store.con.execute(
+                "SELECT article_id, outlet, date, meta, duplicate_of FROM articles "
+                "WHERE article_id IN (SELECT id FROM _group_ids) "
+                "OR duplicate_of IN (SELECT id FROM _group_ids)").fetchall()
+        finally:
+            store.con.unregister("_group_ids")
+        query = set()
+        for article_id, outlet, date, meta, dup in found:
+            if article_id in rows:
+                continue
+            rows[article_id] = {"article_id": article_id, "outlet": outlet, "date": date,
+                                "meta": json.loads(meta) if meta else {}, "duplicate_of": dup}
+            query |= {x for x in (article_id, dup) if x is not None} - seen
+        seen |= query
+    return [rows[k] for k in sorted(rows)]
+
+
+def _relink_stored(store: Any, changed: list[tuple[str, str | None, dict]]) -> None:
+    """Write new links and copy meta of stored articles (``(article_id, duplicate_of, meta)``).
+
+    Writes through the store's connection: a ``Store`` method would be the better home for it.
+    """
+    if not changed:
+        return
+    frame = pd.DataFrame({"article_id": [c[0] for c in changed],
+                          "duplicate_of": [c[1] for c in changed],
+                          "meta": [json.dumps(c[2], sort_keys=True, default=str)
+                                   for c in changed]}, dtype=object)
+    with store.transaction():
+        store.con.register("_relinked", frame)
+        try:
+            store.con.execute(
+                "UPDATE articles SET duplicate_of = r.duplicate_of, meta = CAST(r.meta AS JSON) "
+                "FROM _relinked r WHERE articles.article_id = r.article_id").fetchall()
+        finally:
+            store.con.unregister("_relinked")
 
 
 def _row(rows: dict[str, int], article_id: str) -> int:

@@ -1,4 +1,5 @@
-"""Metadata read off an article's own text: dates, bylines, the outlet.
+"""Metadata read off an article's own text: dates, bylines, the outlet, the headline, and where
+the text says it was first published.
 
 Used only where neither the manifest nor a record field gives a value (the manifest always wins,
 then the input's own field, then the text). Each inferred value carries its origin
@@ -17,6 +18,9 @@ and is flagged (``meta["date_flag"]``) with a warning.
 **Where the text is read.** Bylines and datelines are looked for in the *head* (first
 :data:`HEAD_LINES` non-blank lines) and the *tail* (last :data:`TAIL_LINES`); a date with no
 dateline is the first full date within the first :data:`FIRST_DATE_CHARS` characters.
+
+**No date.** A document for which no source gives a date cannot be placed in time; the ingest
+warns with :func:`undated_warning` (its drift leaves it out of the time views).
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 __all__ = [
-    "DATE_PATTERN", "DateHit", "HEAD_LINES", "KNOWN_OUTLETS", "TAIL_LINES", "date_flag",
-    "find_dates", "infer_metadata", "outlet_from_name", "outlet_from_url", "split_names",
+    "CLAIM_PHRASES", "DATE_PATTERN", "DateHit", "HEAD_LINES", "KNOWN_OUTLETS", "NO_DATE",
+    "TAIL_LINES", "date_flag", "find_dates", "infer_metadata", "looks_like_headline",
+    "outlet_from_name", "outlet_from_url", "outlet_key", "same_outlet", "split_names",
+    "undated_warning",
 ]
 
 HEAD_LINES = 10
@@ -104,6 +110,15 @@ def find_dates(text: str, *, day_first: bool | None = None) -> list[DateHit]:
             continue
         hits.append(DateHit(value, m.start(), m.end(), amb))
     return hits
+
+
+NO_DATE = "no date found: left out of the time views"
+
+
+def undated_warning(source: str, value: dt.date | None) -> str | None:
+    """The warning for a document whose final date (manifest, field or text) is ``value``:
+    ``"<source>: no date found: ..."`` when there is none, else None."""
+    return f"{source}: {NO_DATE}" if value is None else None
 
 
 def date_flag(value: dt.date | None, *, today: dt.date | None = None) -> str | None:
@@ -212,11 +227,184 @@ _COURTESY = re.compile(rf"(?i:courtesy of)\b[^.\n]{{0,80}}?(?P<url>{_URL})"
 _FIRST_PUBLISHED = re.compile(
     rf"(?i:(?:first|originally) (?:published|appeared|ran) (?:in|on|by|at))\s+"
     rf"(?:(?P<url>{_URL})|(?P<name>{_OUTLET_NAME}))")
+#: A bare domain (``intpolicydigest.org``, ``www.unherd.com/x``): letters before its last dot.
+_DOMAIN = r"(?:[a-z0-9-]+\.)+[a-z]{2,}(?:/[^\s,;()<>\"']*)?(?![\w.])"
+_TARGET = (rf"(?:the\s+)?(?:(?P<url>{_URL})|(?P<domain>(?i:{_DOMAIN}))"
+           rf"|(?P<name>{_OUTLET_NAME}))")
+#: "published in Russian on x.ru": the language is not the outlet
+_LANGUAGE = (r"(?:in (?:Arabic|Chinese|English|French|German|Italian|Japanese|Polish|Portuguese|"
+             r"Russian|Spanish|Turkish|Ukrainian) )?")
+_PUBLISHED = rf"(?:published|appeared|ran|posted) {_LANGUAGE}"
+
+_LEAD = r"(?:\S+\s+){0,%d}?"  # up to n words of the sentence before the phrase
+
+#: Phrases by which a text says it was published elsewhere first (its *copy claim*): the kind,
+#: how many words of its sentence may come before it ("Article first published in" but not "He
+#: said it first appeared in"), the phrase. Tried in this order on each sentence of the short head
+#: and tail lines. ``source_url`` takes an address only: "Source: Reuters" may name an agency
+#: quoted, not the publisher.
+_APPEARED_IN = (r"(?i:this (?:article|story|piece|post|op-?ed|column|commentary|essay) "
+                rf"(?:was )?(?:first |originally )?{_PUBLISHED}(?:in|on|by|at))")
+_REPUBLISHED = (r"(?i:(?:re-?published|reprinted|reproduced|syndicated)(?: here)? "
+                r"(?:from|with (?:the )?(?:kind )?permission (?:of|from)))")
+_SOURCE = r"(?i:(?:original )?(?:source|article|story)|via|read (?:more|the original) (?:at|on))"
+_ADDRESS = rf"(?:(?P<url>{_URL})|(?P<domain>(?i:{_DOMAIN})))"
+CLAIM_PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(_LEAD % lead + pattern + r"\s*:?\s*" + target, re.DOTALL))
+    for kind, lead, pattern, target in (
+        ("appeared_in", 2, _APPEARED_IN, _TARGET),
+        ("appeared_in", 0, r"(?i:the post\b.{1,200}?\bappeared first on)", _TARGET),
+        ("first_published", 2, rf"(?i:first {_PUBLISHED}(?:in|on|by|at))", _TARGET),
+        ("originally_published", 2, rf"(?i:originally {_PUBLISHED}(?:in|on|by|at))", _TARGET),
+        ("republished_from", 2, _REPUBLISHED, _TARGET),
+        ("courtesy_of", 4, r"(?i:courtesy of)\b[^.\n]{0,80}?(?=(?:https?://|www\.))", _TARGET),
+        ("courtesy_of", 4, r"(?i:courtesy of)", _TARGET),
+        ("source_url", 0, _SOURCE, _ADDRESS),
+    ))
+#: A credit for a picture, not for the text: "Photo courtesy of the White House", "Photos first
+#: posted by A on Facebook".
+_PICTURE_CREDIT = re.compile(r"(?i)\b(?:photo|image|picture|video|footage|graphic|map|"
+                             r"illustration|chart)s?\b")
+#: Words every claim phrase holds (one of them): a line without any is not read further.
+_CLAIM_TRIGGERS = ("published", "appeared", " ran ", "posted", "courtesy", "reprinted",
+                   "reproduced", "syndicated", "permission", "source", "via", "read more",
+                   "read the")
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+(?=[A-Z\"“‘'(])")
+CLAIM_WORDS = 40  # a claim is a short sentence, a note of its own
+_NOTE_CHARS = 1500  # where the first and last sentences of a long line are looked for
+
+
+def _may_claim(text: str) -> bool:
+    low = text.lower()
+    return any(word in low for word in _CLAIM_TRIGGERS)  # substring tests: fast on long lines
 
 
 def _outlet_of(match: re.Match[str]) -> str | None:
-    url = match.groupdict().get("url")
-    return outlet_from_url(url) if url else outlet_from_name(match["name"])
+    groups = match.groupdict()
+    url = groups.get("url") or groups.get("domain")
+    if url:
+        return outlet_from_url(url)
+    return outlet_from_name(re.sub(r"['’]s$", "", match["name"]))  # "the Courier's website"
+
+
+def _note_sentences(line: str) -> list[str]:
+    """The sentences of a line that may be a note about the text: all of a short line's, the
+    first and last two of a long one (a footer's notes open or close it; the middle of a
+    paragraph of prose is the story)."""
+    if len(line) > 2 * _NOTE_CHARS:  # a long paragraph: only its ends are read
+        sentences = (_SENTENCE_BREAK.split(line[:_NOTE_CHARS])[:2]
+                     + _SENTENCE_BREAK.split(line[-_NOTE_CHARS:])[-2:])
+    else:
+        sentences = _SENTENCE_BREAK.split(line) if _may_claim(line) else []
+        if len(sentences) > 4:
+            sentences = sentences[:2] + sentences[-2:]
+    return [s for s in sentences if _short(s, CLAIM_WORDS) and _may_claim(s)]
+
+
+def _copy_claim(lines: list[str]) -> dict[str, str] | None:
+    """The first copy claim of ``lines``: ``{"phrase": kind, "outlet": outlet named}``."""
+    for line in lines:
+        for sentence in _note_sentences(line):
+            if _PICTURE_CREDIT.search(sentence):
+                continue
+            for kind, pattern in CLAIM_PHRASES:
+                match = pattern.match(sentence)
+                name = _outlet_of(match) if match else None
+                if name:
+                    return {"phrase": kind, "outlet": name}
+    return None
+
+
+def outlet_key(outlet: str | None) -> str | None:
+    """An outlet's name or address folded to what its spellings share (None for no outlet):
+    ``International Policy Digest``, ``intpolicydigest.org`` and
+    ``https://www.intpolicydigest.org/x`` all give ``internationalpolicydigest``, ``OpEd News``
+    gives ``opednews``, ``balticcourier.com`` gives ``balticcourier``."""
+    text = (outlet or "").strip()
+    if not text:
+        return None
+    if "://" in text or re.fullmatch(_DOMAIN, text, re.IGNORECASE):
+        host = outlet_from_url(text) or text
+        if "." in host:  # an unknown host: its main label names the outlet
+            labels = [x for x in host.lower().removeprefix("www.").split(".") if x]
+            main = labels[-2] if len(labels) >= 2 else labels[0]
+            if main in _SECOND_LEVEL and len(labels) >= 3:
+                main = labels[-3]
+            host = main
+        text = host
+    return _squash(outlet_from_name(text) or text) or None
+
+
+def same_outlet(one: str | None, other: str | None) -> bool:
+    """Whether two spellings name one outlet (:func:`outlet_key`; a leading "The" is optional:
+    ``The Baltic Courier`` is ``balticcourier.com``)."""
+    a, b = outlet_key(one), outlet_key(other)
+    return a is not None and b is not None and (a == b or a == "the" + b or b == "the" + a)
+
+
+# -- headlines ----------------------------------------------------------------------------------
+
+HEADLINE_WORDS = (4, 20)
+#: A day without a year ("Tuesday, 1 March", "March 1"): a fixture or a dateline, no headline
+_DAY_OF = re.compile(rf"(?i)\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?!\w)|\b{_MONTH}\s+\d{{1,2}}\b")
+#: Words a Title Case headline leaves in lower case (articles, conjunctions, short prepositions).
+_MINOR_WORDS = frozenset(
+    "a an and as at but by for from in into nor of off on onto or over per so than the to up "
+    "via vs with yet".split())
+_WORD_EDGES = "\"'“”‘’«»()[]{}*_.,;:!?…"
+
+
+def looks_like_headline(line: str) -> bool:
+    """Whether a line reads as a headline rather than prose: 4 to 20 words, mostly words (not
+    numbers: a score line), Title Case (every word but the minor ones starts with a capital or a
+    digit), no final full stop, colon or comma (a question mark is fine), no date, no day and
+    no address. Precise rather than complete: a headline in sentence case is not recognised,
+    and a first sentence of prose never is one."""
+    if not _short(line, HEADLINE_WORDS[1]):
+        return False
+    words = line.split()
+    if len(words) < HEADLINE_WORDS[0]:
+        return False
+    if line.rstrip()[-1] in ".:,;-–—" or re.search(_URL, line) or _DAY_OF.search(line):
+        return False
+    if 3 * sum(any(c.isalpha() for c in w) for w in words) < 2 * len(words) or find_dates(line):
+        return False
+    for i, word in enumerate(words):
+        core = word.strip(_WORD_EDGES)
+        if not any(c.isalpha() for c in core):
+            continue  # a number, a dash, an ampersand
+        if i and core.lower() in _MINOR_WORDS:
+            continue
+        if not (core[0].isupper() or core[0].isdigit()):
+            return False
+    return True
+
+
+def _explained(line: str) -> bool:
+    """A head line that another rule reads (exclusive, dateline, byline, copy claim) or a label
+    of one or two words (a section, an author's name): not the headline, and not prose."""
+    if len(line.split()) <= 2 or _EXCLUSIVE.fullmatch(line):
+        return True
+    if _short(line, DATELINE_WORDS) and find_dates(line):
+        return True
+    if not _short(line, CLAIM_WORDS):
+        return False  # prose or a footer: a headline never follows it
+    if _short(line) and any(p.fullmatch(line) for _, _, p in _BYLINE_RULES):
+        return True
+    return _copy_claim([line]) is not None
+
+
+def _headline(lines: list[str]) -> str | None:
+    """The first head line that no other rule explains, when it looks like a headline and the
+    next line does not continue it (a hard-wrapped sentence goes on in lower case)."""
+    for i, line in enumerate(lines):
+        if _explained(line):
+            continue
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        if looks_like_headline(line) and following and not following[0].islower():
+            return line
+        return None
+    return None
 
 
 # -- the inference ------------------------------------------------------------------------------
@@ -237,7 +425,7 @@ def infer_metadata(
     """Metadata stated by ``text`` (a cleaned article), each as ``(value, "text:<rule>")``.
 
     Keys present only when found: ``date``, ``author`` (names joined with ``"; "``; when the
-    text names only an editor, ``"Name (editor)"``), ``editor``, ``outlet``,
+    text names only an editor, ``"Name (editor)"``), ``editor``, ``outlet``, ``title``,
     ``first_published_in``, ``date_ambiguous``. ``url`` (a record's url field) names the outlet
     when the text does not (origin ``field:url``).
 
@@ -249,7 +437,16 @@ def infer_metadata(
       short head or tail line; editor: ``Edited by: A`` (``text:edited_by``);
     - outlet: ``Exclusive to X`` (``text:exclusive_to``), the words before a head dateline
       (``text:dateline``), ``courtesy of URL/X`` (``text:courtesy_of``), ``first published in
-      X`` (``text:first_published_in``), then the url field.
+      X`` (``text:first_published_in``), then the url field;
+    - title: the first head line that no rule above reads, when it looks like a headline
+      (:func:`looks_like_headline`; ``text:headline``);
+    - first_published_in, the text's *copy claim*: ``{"phrase": kind, "outlet": name}`` from the
+      first short sentence of a head or tail line opening with one of :data:`CLAIM_PHRASES`
+      ("first published in",
+      "originally appeared on", "courtesy of", "republished with permission of", "this article
+      appeared in", "Source: <address>"); origin ``text:<kind>``. It is read before boilerplate
+      is cut (the republication note is usually cut), and it is what decides which copy of a
+      syndicated article is the original (:mod:`narrative.syndication`).
     """
     found: dict[str, tuple[object, str]] = {}
     head, tail = _edges(text)
@@ -304,15 +501,19 @@ def infer_metadata(
             match = pattern.search(line)
             if match:
                 name = _outlet_of(match)
-                if name and rule == "first_published_in":
-                    found["first_published_in"] = (name, f"text:{rule}")
                 if name and outlet is None:
                     outlet = (name, f"text:{rule}")
                 break
+    claim = _copy_claim(edges)
+    if claim is not None:
+        found["first_published_in"] = (claim, f"text:{claim['phrase']}")
     if outlet is None and url:
         name = outlet_from_url(url)
         if name:
             outlet = (name, "field:url")
     if outlet is not None and outlet[0]:
         found["outlet"] = outlet
+    title = _headline(head)
+    if title is not None:
+        found["title"] = (title, "text:headline")
     return found
