@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from narrative.ingest.metadata import NO_DATE
 from narrative.ingest import IngestResult, ManifestError, ingest_sources, read_manifest
 from narrative.ingest.readers import read_jsonl_file
 from narrative.schema import Article
@@ -47,7 +48,8 @@ def test_txt_file_becomes_one_cleaned_article(tmp_path: Path, monkeypatch) -> No
                                                      encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     result = ingest_sources(["data"])
-    assert result.n_read == 1 and result.rejects == [] and result.warnings == []
+    assert result.n_read == 1 and result.rejects == []
+    assert result.warnings == ["data/story.one.txt: " + NO_DATE]  # no date anywhere: said once
     (article,) = result.articles
     assert article.text == f"{BODY}\n\nSecond line."
     assert article.source == "data/story.one.txt"
@@ -111,7 +113,9 @@ def test_folder_walk_is_sorted_recursive_and_skips_hidden_and_other_types(tmp_pa
     result = ingest_sources([tmp_path])
     names = [Path(a.source).relative_to(tmp_path).as_posix() for a in result.articles]
     assert names == ["A/z.txt", "a.md", "b.txt", "sub/c.markdown", "sub/deeper/d.txt"]
-    assert len(result.warnings) == 1 and "notes.pdf" in result.warnings[0]
+    other = [w for w in result.warnings if not w.endswith(NO_DATE)]
+    assert len(other) == 1 and "notes.pdf" in other[0]
+    assert len(result.warnings) - len(other) == len(names)  # every file undated, each said
     assert ingest_sources([tmp_path]).articles == result.articles  # deterministic
 
 
@@ -318,7 +322,7 @@ def test_manifest_in_walked_folder_is_skipped(tmp_path: Path) -> None:
     manifest = write_manifest(tmp_path / "manifest.csv", "file,outlet", ["a.txt,X"])
     result = ingest_sources([tmp_path], manifest=manifest)
     assert result.n_read == 1 and result.articles[0].outlet == "X"
-    assert result.warnings == []
+    assert [w for w in result.warnings if not w.endswith(NO_DATE)] == []
 
 
 def test_manifest_listing_unread_files_warns_once(tmp_path: Path) -> None:
@@ -326,7 +330,7 @@ def test_manifest_listing_unread_files_warns_once(tmp_path: Path) -> None:
     manifest = write_manifest(tmp_path / "m.csv", "file,outlet",
                               ["a.txt,X", "gone1.txt,Y", "gone2.txt,Z"])
     result = ingest_sources([tmp_path / "a.txt"], manifest=manifest)
-    (warning,) = result.warnings
+    (warning,) = [w for w in result.warnings if not w.endswith(NO_DATE)]
     assert "2 listed file(s)" in warning and "gone1.txt" in warning
 
 
@@ -374,7 +378,10 @@ def test_seeds_with_manifest() -> None:
     with (SEEDS / "manifest.csv").open(encoding="utf-8", newline="") as handle:
         rows = {Path(r["file"]).name: r for r in csv.DictReader(handle)}
     result = ingest_sources([SEEDS / "raw"], manifest=SEEDS / "manifest.csv")
-    assert result.rejects == [] and result.warnings == []
+    undated = sorted(Path(a.source).name for a in result.articles if a.date is None)
+    assert result.rejects == []
+    assert sorted(w.split(":")[0].rsplit("/", 1)[-1] for w in result.warnings) == undated
+    assert all(w.endswith(NO_DATE) for w in result.warnings)
     assert result.n_read == len(result.articles) == 5
     for article in result.articles:
         row = rows[Path(article.source).name]
@@ -611,7 +618,7 @@ def test_adding_articles_with_stored_sketches_links_as_sketching_everything(
         [ids[i] for i in first_ids])])
     assert mixed["duplicate_of"].iloc[0] in stored_paragraphs  # a reworded stored paragraph
     if earlier:
-        assert pd.isna(links["early"]) and pd.isna(links[first_ids[8]])  # stored stays as it was
+        assert pd.isna(links["early"]) and links[first_ids[8]] == ids["early"]  # relinked to it
         return
     with Store(tmp_path / "one.duckdb") as store:
         one_summary = ingest_into_store([first, later], store, batch_articles=7)

@@ -251,8 +251,6 @@ def test_undated_warning() -> None:
     assert undated_warning("a.txt", dt.date(2024, 5, 1)) is None
 
 
-@pytest.mark.xfail(strict=True, reason="the assembler does not call undated_warning yet: a "
-                   "one-line change in narrative/ingest/assemble.py (owned elsewhere)")
 def test_a_document_without_a_date_is_a_warning(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text(f"{BODY}\n{BODY}", encoding="utf-8")
     (tmp_path / "b.txt").write_text(f"May 2, 2024\n{BODY}", encoding="utf-8")

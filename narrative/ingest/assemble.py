@@ -36,7 +36,7 @@ from typing import Any
 from narrative.ingest.boilerplate import Cut, Rule, remove_boilerplate
 from narrative.ingest.clean import clean_text, excerpt
 from narrative.ingest.manifest import MANIFEST_FIELDS, join_authors, parse_date
-from narrative.ingest.metadata import date_flag, find_dates, infer_metadata
+from narrative.ingest.metadata import date_flag, find_dates, infer_metadata, undated_warning
 from narrative.schema import Article, Reject, normalize_for_matching
 from narrative.segment import MAX_WORD_CHARS
 
@@ -428,7 +428,11 @@ class Assembler:
         flag = date_flag(values["date"], today=opts.today)
         if flag is not None:
             article_meta["date_flag"] = flag
-            self.warnings.append(f"{source}: suspicious date {values['date']} ({flag}); kept")
+            self.warnings.append(f"{source}: suspicious date {values['date']} ({flag}); kept, "
+                                 "left out of the time views")
+        undated = undated_warning(source, values["date"])
+        if undated is not None:
+            self.warnings.append(undated)
         article_meta.update(meta or {})
         authors = _author_names(values["author"]) + _author_names(article_meta.get("editor"))
         cut_text, cuts = remove_boilerplate(text, [*opts.rules, OVERLONG_TOKEN], authors=authors)
