@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from narrative.ingest.metadata import NO_DATE
 from narrative.ingest import IngestResult, ManifestError, ingest_sources, read_manifest
+from narrative.ingest.metadata import NO_DATE
 from narrative.ingest.readers import read_jsonl_file
 from narrative.schema import Article
 
