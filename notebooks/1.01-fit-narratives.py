@@ -25,7 +25,6 @@
 from pathlib import Path
 
 import narrative as nv
-from narrative.pipeline import narrative_table
 
 # %%
 # ▶ Point this at your own data
@@ -48,7 +47,7 @@ codebook = nv.load_codebook(CODEBOOK)
 with nv.Store(WORK_DIR / "narrative.duckdb") as store:
     nv.ingest_articles(SOURCES, store, manifest=MANIFEST, settings=settings)
     fit = nv.fit_run(store, settings=settings, codebook=codebook)
-    narratives = narrative_table(store, fit.run_id)  # with each narrative's kind
+    narratives = nv.narrative_table(store, fit.run_id)  # with each narrative's kind
     paragraphs = store.paragraphs()
 print(f"run {fit.run_id}:", "reused" if fit.reused else f"fitted, {fit.n_embedded} paragraphs embedded")
 

@@ -273,6 +273,10 @@ def store_digest(path: Path) -> dict[str, tuple[int, str]]:
         for table in sorted(tables):
             frame = store.con.execute(f'SELECT * FROM "{table}"').df()
             frame = frame[[c for c in frame.columns if c not in VOLATILE]]
+            if table == "runs" and "stats" in frame:  # how the run was invoked, not its result
+                frame["stats"] = [json.dumps({k: v for k, v in json.loads(s).items()
+                                              if k != "provenance"}, sort_keys=True)
+                                  for s in frame["stats"]]
             rows = sorted(json.dumps([_plain(v) for v in row], default=str) for row in frame.itertuples(index=False))
             out[table] = (len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest())
     return out
