@@ -16,11 +16,12 @@ from typing import Callable, Sequence
 from .codebook import load_codebook
 from .config import Settings
 from .drift import DriftFrames, compute_drift
-from .errors import ConfigError, InputError
+from .errors import InputError
 from .ingest.options import ReadOptions
 from .ingest.stream import StreamSummary as IngestSummary  # counts of one ingest
 from .progress import ProgressFactory, StageTimer, no_progress
 from .provenance import build_provenance
+from .report.write import REPORT_FORMATS, report_formats, write_report  # noqa: F401 (re-exported)
 from .runs import FitResult, fit_run
 from .store import Store
 
@@ -72,64 +73,7 @@ def write_drift(frames: DriftFrames, out_dir: Path) -> dict[str, Path]:
     return paths
 
 
-# -- report -----------------------------------------------------------------------------------
-#: The report files ``write_report`` can write.
-REPORT_FORMATS = ("html", "pdf")
-
-
-def report_formats(formats: str | Sequence[str]) -> list[str]:
-    """The report formats asked for (``"html,pdf"`` or a list), checked: at least one, each
-    known, else a :class:`ConfigError` naming the valid ones. A report with no format would
-    write no report at all."""
-    items = formats.split(",") if isinstance(formats, str) else list(formats)
-    asked = list(dict.fromkeys(str(f).strip().lower() for f in items if str(f).strip()))
-    unknown = [f for f in asked if f not in REPORT_FORMATS]
-    if unknown:
-        problem = f"unknown report format(s) {', '.join(map(repr, unknown))}"
-    elif not asked:
-        problem = f"no report format in {formats!r}"
-    else:
-        return asked
-    raise ConfigError(f"{problem}; valid formats: {', '.join(REPORT_FORMATS)} "
-                      "(comma-separated, e.g. --format html,pdf)")
-
-
-def write_report(
-    store: Store,
-    run_id: str,
-    out_dir: str | Path,
-    *,
-    settings: Settings = Settings(),
-    formats: Sequence[str] = ("html", "pdf"),
-    drift: DriftFrames | None = None,
-    timings: dict[str, float] | None = None,
-    title: str | None = None,
-) -> dict[str, Path]:
-    """Figures, shares.csv, changepoints.csv and the report files for one run under ``out_dir``."""
-    from .io import prepare_output_dir
-    from .report.assemble import assemble_report
-
-    formats = report_formats(formats)
-    out_dir = prepare_output_dir(out_dir)
-    drift = drift or compute_drift(store, run_id, settings=settings)
-    paths = write_drift(drift, out_dir)
-    model = assemble_report(
-        store, run_id, drift, out_dir=out_dir, settings=settings, timings=timings or {},
-        title=title,
-    )
-    if "html" in formats:
-        from .report.html import write_html
-
-        paths["html"] = write_html(model, out_dir / "report.html")
-    if "pdf" in formats:
-        from .report.pdf import write_pdf
-
-        paths["pdf"] = write_pdf(model, out_dir / "report.pdf")
-    if out_dir.resolve().parent.name == "reports":
-        from .report.index import write_index
-
-        paths["index"] = write_index(out_dir.resolve().parent)
-    return paths
+# -- report: narrative.report.write (imported above, so callers of pipeline keep working) ---------
 
 
 # -- build ------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 from narrative.io import atomic_write_text, safe_filename
 from narrative.report.model import KINDS, FigureRef, NarrativeSection, ReportModel, Section, Table
+from narrative.report.text import count, interval
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
@@ -250,7 +251,8 @@ class _Anchors:
         return anchor
 
 
-_SECTIONS = ["summary", "corpus", "figures", "narratives", "tables", "methods", "warnings", "top"]
+_SECTIONS = ["summary", "findings", "corpus", "figures", "narratives", "tables", "methods",
+             "warnings", "top"]
 
 
 def _view(model: ReportModel) -> dict[str, Any]:
@@ -287,6 +289,8 @@ def _view(model: ReportModel) -> dict[str, Any]:
     sections = [section_view(s, "section") for s in model.sections]
     appendix = [section_view(s, "appendix") for s in model.appendix]
     claimed = {n.figure for n in model.narratives if n.figure in figures}
+    if model.headline in figures:
+        claimed.add(model.headline)
     claimed_tables: set[str] = set()
     for s in [*model.sections, *model.appendix]:
         claimed.update(k for k in s.figures if k in figures)
@@ -305,6 +309,7 @@ def _view(model: ReportModel) -> dict[str, Any]:
         "model": model,
         "csp": CONTENT_SECURITY_POLICY,
         "figures": [f for f in figures.values() if f.ref.key not in claimed],
+        "headline": figures.get(model.headline) if model.headline is not None else None,
         "narratives": narratives,
         "tables": tables,
         "sections": sections,
@@ -338,6 +343,8 @@ def _environment() -> Any:
         humanize=humanize,
         kind_class=kind_class,
         cell_class=cell_class,
+        paragraphs=lambda n: count(int(n), "paragraph"),
+        interval=interval,
     )
     return env
 
