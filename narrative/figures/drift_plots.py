@@ -158,8 +158,9 @@ def plot_divergence(
         for ax, outlet in zip(axes, outlets):
             _tidy_axes(ax, "y")
             sub = frame[frame["outlet"] == outlet].sort_values("at")
-            ax.plot(sub["at"], _as_float(sub["js_baseline"]), color="#222222",
-                    marker="o" if len(sub) <= 40 else None, label="from baseline", zorder=3)
+            # thin (partly collected) periods hollow, as in the share figures
+            draw_share_series(ax, sub["at"].to_numpy(), _as_float(sub["js_baseline"]),
+                              thin=thin_mask(sub), color="#222222", markers=len(sub) <= 40)
             if "js_previous" in sub:
                 ax.plot(sub["at"], _as_float(sub["js_previous"]), color="#888888",
                         linestyle="--", linewidth=1.1, label="from previous period", zorder=3)
@@ -182,7 +183,7 @@ def plot_divergence(
         handles = [
             Line2D([], [], color="#222222", marker="o", label="JS divergence from baseline"),
             Line2D([], [], color="#888888", linestyle="--", label="from previous period"),
-        ] + [
+        ] + (thin_legend_handles()[1:] if thin_mask(frame).any() else []) + [
             Line2D([], [], color=c, linewidth=1.6, label=f"change: {plain_text(n, 30)}")
             for n, c in used.items()
         ]

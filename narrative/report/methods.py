@@ -97,7 +97,7 @@ def settings_section(settings: Mapping[str, Any]) -> tuple[Section, list[Table]]
     title = "Settings that differ from the defaults"
     if not rows:
         return Section("settings", title, ["Every setting is at its default."]), []
-    table = Table(key="settings-changed", title=title, columns=["setting", "value", "default"],
+    table = Table(key="settings-changed", title="Changed settings", columns=["setting", "value", "default"],
                   rows=[list(r) for r in rows])
     return Section("settings", title, [], [], [table.key]), [table]
 
@@ -108,7 +108,7 @@ def all_settings_section(settings: Mapping[str, Any]) -> tuple[Section, list[Tab
     rows = [[k, _value(k, v), _value(k, defaults.get(k)) if k in defaults else "\u2013",
              "yes" if k not in defaults or defaults[k] != v else ""]
             for k, v in sorted(settings.items())]
-    table = Table(key="settings-all", title="All settings", rows=rows,
+    table = Table(key="settings-all", title="Every setting with its default", rows=rows,
                   columns=["setting", "value", "default", "differs"])
     text = ["Every setting of the run by its name in a config file (narrative.config.Settings)."]
     return Section("all-settings", "All settings", text, [], [table.key]), [table]
@@ -119,7 +119,8 @@ def codebook_section(codebook: list[Mapping[str, Any]]) -> tuple[Section, list[T
     title = "Codebook"
     if not codebook:
         return Section("codebook", title, ["The run recorded no codebook."]), []
-    table = Table(key="codebook", title="Codebook", columns=["narrative", "description", "seed terms"],
+    table = Table(key="codebook", title="The codebook's narratives",
+                  columns=["narrative", "description", "seed terms"],
                   rows=[[str(c.get("name")), c.get("description") or None,
                          ", ".join(map(str, c.get("seeds") or [])) or None] for c in codebook])
     return Section("codebook", title, [], [], [table.key]), [table]

@@ -497,7 +497,7 @@ def render_pdf(model: ReportModel) -> bytes:
 
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
-        canvas.setFont(regular, 7.5)
+        canvas.setFont(regular, 8)
         canvas.setFillColorRGB(0.35, 0.39, 0.43)
         short = title if len(title) <= 90 else title[:89] + "\u2026"
         canvas.drawString(doc.leftMargin, 10 * mm, short)
