@@ -269,7 +269,7 @@ def test_every_figure_prints_its_text_at_8pt_or_more(tmp_path, monkeypatch, outl
     path = build(tmp_path / "s", recs(names, weeks=5), NAMES)
     _, plots = report(path, tmp_path / "out", monkeypatch)
     for key, plot in plots.items():
-        small = [(t, round(pt, 1)) for t, pt in printed_sizes(plot.draw()) if pt < 7.95]
+        small = [(t, round(pt, 1)) for t, pt in printed_sizes(plot.draw()) if pt < 8 - 1e-6]
         assert not small, f"{key}: text under 8 pt once printed: {small[:5]}"
     assert not [k for k in plots if re.fullmatch(r"narrative-\d+", k)], \
         "per-narrative charts repeat rows of the by-outlet grid"
@@ -367,3 +367,15 @@ def test_syndication_direction_follows_the_ingests_evidence(tmp_path, monkeypatc
     # copies = per_outlet (the default): Mirror's 4 paragraphs count, out of every paragraph
     share = f"{100 * 4 / labelled:.0f}% of the paragraphs counted in the shares come from 2 syndicated copies"
     assert share in text
+
+
+def test_counts_agree_with_their_nouns_and_pages_are_even():
+    from narrative.report.overview import pages
+    from narrative.report.text import count, interval, pct_interval
+
+    assert count(1, "article") == "1 article" and count(1272, "article") == "1,272 articles"
+    assert count(2, "syndicated copy") == "2 syndicated copies"
+    assert pct_interval(0.26, 0.11, 0.57) == "26%, 95% interval 11–57%"
+    assert interval(0.041, float("nan")) is None
+    assert [len(p) for p in pages([str(i) for i in range(9)], 4)] == [3, 3, 3]
+    assert [len(p) for p in pages([str(i) for i in range(6)], 4)] == [3, 3]

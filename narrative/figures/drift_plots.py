@@ -18,9 +18,6 @@ import pandas as pd
 
 from narrative.figures.plots import (
     _TICK_WIDTH,
-    draw_share_series,
-    thin_legend_handles,
-    thin_mask,
     _as_float,
     _common_date_axis,
     _common_share_scale,
@@ -29,8 +26,12 @@ from narrative.figures.plots import (
     _require,
     _text_color,
     _tidy_axes,
+    draw_share_series,
+    thin_legend_handles,
+    thin_mask,
 )
 from narrative.figures.style import (
+    FIGURE_HEIGHT_IN,
     FIGURE_WIDTH_IN,
     UNASSIGNED_COLOR,
     is_unassigned,
@@ -148,7 +149,7 @@ def plot_divergence(
         palette = dict(colors) if colors is not None else narrative_colors(sorted(names))
         ncols = 1 if len(outlets) == 1 else 2 if len(outlets) <= 4 else 3
         nrows = math.ceil(len(outlets) / ncols)
-        fig = _figure((FIGURE_WIDTH_IN, min(1.3 + 1.6 * nrows, 8.0)))
+        fig = _figure((FIGURE_WIDTH_IN, min(1.3 + 1.6 * nrows, FIGURE_HEIGHT_IN)))
         axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
         ymax = float(np.nanmax(_as_float(frame["js_baseline"]))) if len(frame) else 0.0
         if "js_previous" in frame:
@@ -237,8 +238,11 @@ def plot_emerging(
         palette = dict(colors) if colors is not None else narrative_colors(
             sorted(frame["narrative"].unique())
         )
-        fig, ax = _new_axes(None, (FIGURE_WIDTH_IN, min(1.4 + 0.3 * len(frame), 8.0)))
+        fig, ax = _new_axes(None, (FIGURE_WIDTH_IN, min(1.4 + 0.3 * len(frame), FIGURE_HEIGHT_IN)))
         _tidy_axes(ax, "x")
+        from matplotlib.transforms import blended_transform_factory
+
+        edge = blended_transform_factory(ax.transAxes, ax.transData)
         labels = []
         for y, r in enumerate(frame.itertuples()):
             color = palette.get(r.narrative, UNASSIGNED_COLOR if is_unassigned(r.narrative)
@@ -255,15 +259,16 @@ def plot_emerging(
             status = str(r.status)
             end = getattr(r, "end_period", None)
             when = f"{r.period}" + (f" \u2013 {end}" if isinstance(end, str) and end else "")
-            ax.text(max(r.share_value, r.base_value), y, f"  {_STATUS_MARK.get(status, '')} {status}, {when}",
-                    va="center", fontsize=8, color=_MUTED)
+            # at the right edge, inside the axes: the figure keeps its printed width
+            ax.text(1.0, y, f"{_STATUS_MARK.get(status, '')} {status}, {when}", ha="right",
+                    va="center", fontsize=8, color=_MUTED, transform=edge)
             where = "all outlets" if r.outlet == "all" else plain_text(r.outlet, 24)
             labels.append(f"{plain_text(r.narrative, 28)} \u2014 {where}")
         ax.set_yticks(range(len(frame)), labels=labels)
         ax.invert_yaxis()
         ax.tick_params(axis="y", length=0)
         high = float(np.nanmax(np.r_[frame["share_value"], frame["base_value"]]))
-        ax.set_xlim(0, max(high, 0.01) * 1.45)
+        ax.set_xlim(0, max(high, 0.01) * 2.0)  # the right part holds the labels
         ax.xaxis.set_major_locator(_max_ticks(6))
         ax.xaxis.set_major_formatter(percent_formatter())
         ax.set_xlabel("Share: baseline (open) \u2192 during the run (filled)")
@@ -478,7 +483,7 @@ def plot_syndication(
 
         n_rows, n_cols = grid.shape
         fig, ax = _new_axes(None, (min(max(3.2 + 0.55 * n_cols, 5.0), FIGURE_WIDTH_IN),
-                                   min(2.4 + 0.3 * n_rows, 8.0)))
+                                   min(2.4 + 0.3 * n_rows, FIGURE_HEIGHT_IN)))
         _tidy_axes(ax, None)
         for side in ("left", "bottom"):
             ax.spines[side].set_visible(False)

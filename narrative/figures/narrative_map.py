@@ -28,7 +28,12 @@ from narrative.figures.style import (
     plain_text,
     style_context,
 )
-from narrative.model.neighbours import UMAP_EXACT_KNN_BELOW, exact_cosine_knn, most_similar, unit_rows
+from narrative.model.neighbours import (
+    UMAP_EXACT_KNN_BELOW,
+    exact_cosine_knn,
+    most_similar,
+    unit_rows,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

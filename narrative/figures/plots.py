@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from narrative.figures.style import (
-    PRINT_HEIGHT_IN,
+    FIGURE_HEIGHT_IN,
     FIGURE_WIDTH_IN,
+    PRINT_HEIGHT_IN,
     PRINT_WIDTH_IN,
     THIN_MARKER,
     UNASSIGNED_COLOR,
@@ -531,7 +532,7 @@ def plot_outlet_heatmap(
         n_rows, n_cols = grid.shape
         row_h = 0.42 if with_ci else 0.24
         fig, ax = _new_axes(ax, (min(2.6 + 0.62 * n_cols, FIGURE_WIDTH_IN),
-                                 min(1.7 + row_h * n_rows, 8.0)))
+                                 min(1.7 + row_h * n_rows, FIGURE_HEIGHT_IN)))
         _tidy_axes(ax, None)
         for side in ("left", "bottom"):
             ax.spines[side].set_visible(False)

@@ -15,6 +15,7 @@ from typing import Any
 from narrative.schema import UNASSIGNED
 
 __all__ = [
+    "FIGURE_HEIGHT_IN",
     "FIGURE_WIDTH_IN",
     "LINESTYLES",
     "MIN_TEXT_PT",
@@ -58,6 +59,8 @@ PRINT_HEIGHT_IN = 8.0
 #: The width report figures are drawn at: the printed width less the white margin a saved
 #: figure gets on each side (``pad_inches``).
 FIGURE_WIDTH_IN = PRINT_WIDTH_IN - 0.25
+#: The tallest a report figure is drawn, for the same reason.
+FIGURE_HEIGHT_IN = PRINT_HEIGHT_IN - 0.3
 #: The smallest text a report figure may print (points, at the printed size).
 MIN_TEXT_PT = 8.0
 
