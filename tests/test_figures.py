@@ -312,8 +312,9 @@ def test_emerging_arrows_sorted_by_size_in_narrative_colours(tmp_path):
     )
     fig = plot_emerging(rows, colors=COLORS)
     (ax,) = fig.axes
-    labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == ["B \u2014 Правда", "A \u2014 all outlets"]  # largest change first
+    labels = [t.get_text().split("\n") for t in ax.get_yticklabels()]
+    assert [first for first, _ in labels] == ["B \u2014 Правда", "A \u2014 all outlets"]  # largest change first
+    assert labels[0][1].startswith("\u25b2 emerging, 2024-01-08")  # the status under its row
     filled = {to_hex(line.get_color()) for line in ax.get_lines()}
     assert {COLORS["A"], COLORS["B"]} <= filled
     _saved(fig, tmp_path, "emerging")

@@ -238,11 +238,9 @@ def plot_emerging(
         palette = dict(colors) if colors is not None else narrative_colors(
             sorted(frame["narrative"].unique())
         )
-        fig, ax = _new_axes(None, (FIGURE_WIDTH_IN, min(1.4 + 0.3 * len(frame), FIGURE_HEIGHT_IN)))
+        fig, ax = _new_axes(None, (FIGURE_WIDTH_IN,
+                                   min(1.4 + 0.4 * len(frame), FIGURE_HEIGHT_IN)))
         _tidy_axes(ax, "x")
-        from matplotlib.transforms import blended_transform_factory
-
-        edge = blended_transform_factory(ax.transAxes, ax.transData)
         labels = []
         for y, r in enumerate(frame.itertuples()):
             color = palette.get(r.narrative, UNASSIGNED_COLOR if is_unassigned(r.narrative)
@@ -259,16 +257,15 @@ def plot_emerging(
             status = str(r.status)
             end = getattr(r, "end_period", None)
             when = f"{r.period}" + (f" \u2013 {end}" if isinstance(end, str) and end else "")
-            # at the right edge, inside the axes: the figure keeps its printed width
-            ax.text(1.0, y, f"{_STATUS_MARK.get(status, '')} {status}, {when}", ha="right",
-                    va="center", fontsize=8, color=_MUTED, transform=edge)
             where = "all outlets" if r.outlet == "all" else plain_text(r.outlet, 24)
-            labels.append(f"{plain_text(r.narrative, 28)} \u2014 {where}")
+            # the status on a second line of the label: never over an arrow, inside the figure
+            labels.append(f"{plain_text(r.narrative, 28)} \u2014 {where}\n"
+                          f"{_STATUS_MARK.get(status, '')} {status}, {when}")
         ax.set_yticks(range(len(frame)), labels=labels)
         ax.invert_yaxis()
         ax.tick_params(axis="y", length=0)
         high = float(np.nanmax(np.r_[frame["share_value"], frame["base_value"]]))
-        ax.set_xlim(0, max(high, 0.01) * 2.0)  # the right part holds the labels
+        ax.set_xlim(0, max(high, 0.01) * 1.15)
         ax.xaxis.set_major_locator(_max_ticks(6))
         ax.xaxis.set_major_formatter(percent_formatter())
         ax.set_xlabel("Share: baseline (open) \u2192 during the run (filled)")
