@@ -45,7 +45,8 @@ _COPY_OPTIONS = {
 #: enough that a large run spills to disk instead of growing the process.
 MEMORY_LIMIT = "256MB"
 #: Tables whose contract (DESIGN.md) fixes the first columns.
-_FIRST_COLUMNS = {"shares": "SHARES_COLUMNS", "changepoints": "CHANGEPOINT_COLUMNS"}
+_FIRST_COLUMNS = {"shares": "SHARES_COLUMNS", "changepoints": "CHANGEPOINT_COLUMNS",
+                  "diffusion": "DIFFUSION_COLUMNS", "lead_lag": "LEAD_LAG_COLUMNS"}
 
 
 @dataclass(frozen=True)

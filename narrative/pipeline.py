@@ -15,12 +15,13 @@ from typing import Callable, Sequence
 
 from .codebook import load_codebook
 from .config import Settings
-from .drift import DriftFrames, compute_drift
-from .errors import ConfigError, InputError
+from .drift import compute_drift
+from .errors import InputError
 from .ingest.options import ReadOptions
 from .ingest.stream import StreamSummary as IngestSummary  # counts of one ingest
 from .progress import ProgressFactory, StageTimer, no_progress
 from .provenance import build_provenance
+from .report.write import REPORT_FORMATS, report_formats, write_report  # noqa: F401 (re-exported)
 from .runtime.workers import sharer
 from .runs import FitResult, fit_run
 from .store import Store
@@ -51,89 +52,6 @@ def ingest_articles(
     )
 
 
-# -- drift ------------------------------------------------------------------------------------
-def write_drift(frames: DriftFrames, out_dir: Path) -> dict[str, Path]:
-    """shares.csv, changepoints.csv (DESIGN.md columns first), divergence, emerging, framing CSVs."""
-    from .io import prepare_output_dir, write_csv
-    from .schema import CHANGEPOINT_COLUMNS, DIFFUSION_COLUMNS, LEAD_LAG_COLUMNS, SHARES_COLUMNS
-
-    out_dir = prepare_output_dir(out_dir)
-    paths = {}
-    for name, first in (("shares", SHARES_COLUMNS), ("changepoints", CHANGEPOINT_COLUMNS),
-                        ("divergence", []), ("emerging", []), ("framing", []),
-                        ("outlet_comparison", []), ("coverage", []),
-                        ("diffusion", DIFFUSION_COLUMNS), ("lead_lag", LEAD_LAG_COLUMNS)):
-        frame = frames.tables.get(name)
-        if frame is None:
-            continue
-        columns = first + [c for c in frame.columns if c not in first]
-        frame = frame[columns].copy()
-        for col in frame.columns:  # lists (top terms) as "a; b; c"
-            if frame[col].map(lambda v: isinstance(v, (list, tuple))).any():
-                frame[col] = frame[col].map(lambda v: "; ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
-        paths[name] = write_csv(out_dir / f"{name}.csv", frame, float_format="%.4f")
-    return paths
-
-
-# -- report -----------------------------------------------------------------------------------
-#: The report files ``write_report`` can write.
-REPORT_FORMATS = ("html", "pdf")
-
-
-def report_formats(formats: str | Sequence[str]) -> list[str]:
-    """The report formats asked for (``"html,pdf"`` or a list), checked: at least one, each
-    known, else a :class:`ConfigError` naming the valid ones. A report with no format would
-    write no report at all."""
-    items = formats.split(",") if isinstance(formats, str) else list(formats)
-    asked = list(dict.fromkeys(str(f).strip().lower() for f in items if str(f).strip()))
-    unknown = [f for f in asked if f not in REPORT_FORMATS]
-    if unknown:
-        problem = f"unknown report format(s) {', '.join(map(repr, unknown))}"
-    elif not asked:
-        problem = f"no report format in {formats!r}"
-    else:
-        return asked
-    raise ConfigError(f"{problem}; valid formats: {', '.join(REPORT_FORMATS)} "
-                      "(comma-separated, e.g. --format html,pdf)")
-
-
-def write_report(
-    store: Store,
-    run_id: str,
-    out_dir: str | Path,
-    *,
-    settings: Settings = Settings(),
-    formats: Sequence[str] = ("html", "pdf"),
-    drift: DriftFrames | None = None,
-    timings: dict[str, float] | None = None,
-    title: str | None = None,
-) -> dict[str, Path]:
-    """Figures, shares.csv, changepoints.csv and the report files for one run under ``out_dir``."""
-    from .io import prepare_output_dir
-    from .report.assemble import assemble_report
-
-    formats = report_formats(formats)
-    out_dir = prepare_output_dir(out_dir)
-    drift = drift or compute_drift(store, run_id, settings=settings,
-                                   share=sharer(settings.workers))
-    paths = write_drift(drift, out_dir)
-    model = assemble_report(
-        store, run_id, drift, out_dir=out_dir, settings=settings, timings=timings or {},
-        title=title,
-    )
-    if "html" in formats:
-        from .report.html import write_html
-
-        paths["html"] = write_html(model, out_dir / "report.html")
-    if "pdf" in formats:
-        from .report.pdf import write_pdf
-
-        paths["pdf"] = write_pdf(model, out_dir / "report.pdf")
-    if out_dir.resolve().parent.name == "reports":
-        from .report.index import write_index
-
-        paths["index"] = write_index(out_dir.resolve().parent)
-    return paths
 
 
 # -- build ------------------------------------------------------------------------------------
@@ -167,6 +85,7 @@ def build(
     n_partitions: int | None = None,
     command: str | None = None,
     config_path: str | Path | None = None,
+    index: bool = False,
 ) -> BuildResult:
     """Ingest + fit (or update) + drift + report: a folder of articles to ``out_dir/report.html``.
 
@@ -175,7 +94,8 @@ def build(
     With a Dask ``scheduler`` address or ``client``, ingest (in ``n_partitions`` partitions),
     embedding and assignment run on that cluster (:mod:`narrative.distributed`); the stored
     result is the same. ``command`` (the command line) and the hashes of the manifest, codebook
-    and ``config_path`` files are recorded with a new run, for the report's methods.
+    and ``config_path`` files are recorded with a new run, for the report's methods. With
+    ``index=True`` the folder above ``out_dir`` gets an ``index.html`` listing its reports.
     """
     from .embed.sentence import resolve_model_path
     from .io import prepare_output_dir
@@ -221,7 +141,7 @@ def build(
         with timer.stage("report"):
             paths = write_report(
                 store, fit.run_id, out_dir, settings=settings, formats=formats, drift=drift,
-                timings=timer.seconds, title=title,
+                timings=timer.seconds, title=title, index=index,
             )
     return BuildResult(out_dir, store_path, fit.run_id, summary, fit, paths, timer.seconds)
 

@@ -86,14 +86,14 @@ def _first(member: Member) -> tuple:
 
 
 def _names(claimant: Member, other: Member) -> bool:
-    from narrative.ingest.metadata import same_outlet
+    from narrative.outlets import same_outlet
 
     return claimant.claim is not None and same_outlet(claimant.claim.outlet, other.outlet)
 
 
 def _declares_copy(member: Member) -> bool:
     """Its claim names another outlet than its own: this copy is not the first publication."""
-    from narrative.ingest.metadata import same_outlet
+    from narrative.outlets import same_outlet
 
     return member.claim is not None and not same_outlet(member.claim.outlet, member.outlet)
 

@@ -26,6 +26,7 @@ STILL_TOO_LONG: set[str] = {
     "narrative/figures/plots.py",
     "narrative/figures/plots.py::plot_share_over_time",
     "narrative/figures/plots.py::plot_outlet_heatmap",
+    "narrative/figures/narrative_map.py::plot_narrative_map",
     "narrative/ingest/metadata.py::infer_metadata",
     "narrative/ingest/stream.py::ingest_into_store",
     "narrative/report/assemble.py::assemble_report",

@@ -84,9 +84,9 @@ def test_write_csv_guards_column_names(tmp_path):
 
 @pytest.fixture(scope="module")
 def drift_files(tmp_path_factory):
-    """write_drift's CSVs for a real store whose outlets and narratives carry hostile names."""
+    """The drift CSVs (export_tables) for a real store whose outlets and narratives carry hostile names."""
     from narrative.drift import compute_drift
-    from narrative.pipeline import write_drift
+    from narrative.export import export_tables as write_drift
     from narrative.store import Store
 
     folder = tmp_path_factory.mktemp("hostile")

@@ -252,15 +252,6 @@ def test_drift_tables_contract(tiny):
     assert set(monthly["shares"]["period"]) == {"2025-01-01"}
 
 
-def test_report_figure_leaves_out_partial_periods():
-    import pandas as pd
-
-    from narrative.report.assemble import _complete_periods
-
-    shares = pd.DataFrame({"period": ["2025-01-06", "2025-01-13", "2025-01-20"], "partial": [True, False, True]})
-    assert _complete_periods(shares)["period"].tolist() == ["2025-01-13"]
-    only_partial = shares.assign(partial=True)
-    assert len(_complete_periods(only_partial)) == 3  # nothing complete: show what there is
 
 
 def test_framing_drift_beside_the_other_tables_gives_the_same_tables(tiny):

@@ -53,7 +53,7 @@ def test_demo_writes_the_contracted_files(demo_run):
                  "truth.csv", "narrative.duckdb"]:
         assert (out / name).stat().st_size > 0, name
     pngs = sorted(p.name for p in (out / "figures").glob("*.png"))
-    assert {"share-over-time.png", "outlet-heatmap.png", "narrative-sizes.png"} <= set(pngs)
+    assert {"share-over-time.png", "outlet-heatmap.png", "headline.png"} <= set(pngs)
     shares = pd.read_csv(out / "shares.csv")
     assert list(shares.columns[:7]) == ["period", "outlet", "narrative", "share", "ci_low", "ci_high", "n_articles"]
     assert "unassigned" in set(shares["narrative"])

@@ -16,6 +16,7 @@ from narrative.figures import (
     PALETTE,
     UNASSIGNED_COLOR,
     figure_to_png_bytes,
+    narrative_color,
     narrative_colors,
     plot_narrative_sizes,
     plot_outlet_heatmap,
@@ -117,13 +118,14 @@ def test_outlet_heatmap_shape_labels_and_insufficient_cells():
     fig = plot_outlet_heatmap(frame, narratives=["A", "B"])
     ax = fig.axes[0]
     grid = ax.images[0].get_array()
-    assert grid.shape == (3, 2)  # outlets X, Y, Z x narratives A, B
-    assert grid.mask[1, 0] and grid.mask[2, 1]  # NaN share and missing row
+    assert grid.shape == (2, 3)  # narratives A, B (rows) x outlets X, Y, Z (columns)
+    assert grid.mask[0, 1] and grid.mask[1, 2]  # NaN share and missing row
     texts = [t.get_text() for t in ax.texts]
     assert "50%" in texts and "75%" in texts and texts.count("n/a") == 2
     hatched = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_hatch()]
     assert len(hatched) == 2
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["X", "Y", "Z"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["A", "B"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["X", "Y", "Z"]
 
 
 def test_outlet_heatmap_on_given_axes():
@@ -171,17 +173,19 @@ def test_narrative_sizes_on_given_axes_and_bad_sizes():
 # -- colours --------------------------------------------------------------------------------------
 
 
-def test_colors_follow_list_position_and_unassigned_is_grey():
-    names = ["Zeta", "alpha", "unassigned", "Mid"]
-    first = narrative_colors(names)
-    assert first == narrative_colors(list(names))  # stable across calls
-    assert first["Zeta"] == PALETTE[0] and first["alpha"] == PALETTE[1]
-    assert first["Mid"] == PALETTE[2]  # unassigned takes no palette slot
+def test_colors_follow_the_name_whatever_else_is_drawn():
+    codebook = ["Zeta", "alpha"]
+    first = narrative_colors(["Zeta", "alpha", "unassigned", "Mid"], codebook=codebook)
+    assert first["Zeta"] == PALETTE[0] and first["alpha"] == PALETTE[1]  # codebook order
     assert first["unassigned"] == UNASSIGNED_COLOR
     assert narrative_colors(["Unassigned "])["Unassigned "] == UNASSIGNED_COLOR
-    many = narrative_colors([f"n{i}" for i in range(len(PALETTE))])
-    assert len(set(many.values())) == len(PALETTE)
-    assert UNASSIGNED_COLOR not in PALETTE
+    # a discovered name keeps its colour in another run: other names, another order
+    other = narrative_colors(["Mid", "Other", "alpha"], codebook=codebook)
+    assert other["Mid"] == first["Mid"] and other["alpha"] == first["alpha"]
+    assert first["Mid"] not in PALETTE[:6]  # never a codebook narrative's colour
+    assert narrative_colors(["Mid"], codebook=["x", "y", "z"])["Mid"] == first["Mid"]
+    assert narrative_color("Mid", codebook) == first["Mid"]
+    assert UNASSIGNED_COLOR not in PALETTE and len(set(PALETTE)) == len(PALETTE)
 
 
 # -- saving -----------------------------------------------------------------------------------------
@@ -308,8 +312,9 @@ def test_emerging_arrows_sorted_by_size_in_narrative_colours(tmp_path):
     )
     fig = plot_emerging(rows, colors=COLORS)
     (ax,) = fig.axes
-    labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == ["B \u2014 Правда", "A \u2014 all outlets"]  # largest change first
+    labels = [t.get_text().split("\n") for t in ax.get_yticklabels()]
+    assert [first for first, _ in labels] == ["B \u2014 Правда", "A \u2014 all outlets"]  # largest change first
+    assert labels[0][1].startswith("\u25b2 emerging, 2024-01-08")  # the status under its row
     filled = {to_hex(line.get_color()) for line in ax.get_lines()}
     assert {COLORS["A"], COLORS["B"]} <= filled
     _saved(fig, tmp_path, "emerging")
@@ -334,7 +339,7 @@ def test_outlet_small_multiples_grid_rows_narratives_columns_outlets(shares, tmp
         assert to_hex(line.get_color()) in (COLORS["A"], COLORS["B"])
     _saved(fig, tmp_path, "share-by-outlet")
     only_all = plot_outlet_small_multiples(shares[shares["outlet"] == "all"])
-    assert "No outlet" in " ".join(t.get_text() for t in only_all.axes[0].texts)
+    assert "No shares to draw" in " ".join(t.get_text() for t in only_all.axes[0].texts)
 
 
 def test_outlet_small_multiples_rows_share_one_scale_that_holds_every_panel():

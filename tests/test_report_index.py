@@ -124,3 +124,23 @@ def test_self_contained(tmp_path):
 def test_not_a_folder(tmp_path):
     with pytest.raises(NotADirectoryError):
         write_index(tmp_path / "missing")
+
+
+def test_the_index_is_written_only_when_asked(tmp_path):
+    """A report folder inside one named ``reports`` gets no index.html behind the user's back;
+    ``write_report(..., index=True)`` writes it (``narrative demo`` asks for it)."""
+    from narrative.pipeline import write_report
+    from narrative.store import Store
+
+    from . import tiny_run
+
+    path = tiny_run.build_store(tmp_path, tiny_run.records(["Wire", "Gazette"], weeks=2))
+    reports = tmp_path / "reports"
+    with Store(path) as store:
+        write_report(store, "run1", reports / "plain", settings=tiny_run.settings(),
+                     formats=("html",))
+        assert not (reports / "index.html").exists()
+        paths = write_report(store, "run1", reports / "listed", settings=tiny_run.settings(),
+                             formats=("html",), index=True)
+    assert paths["index"] == reports / "index.html"
+    assert "2 reports" in " ".join(_parse(paths["index"]).text)

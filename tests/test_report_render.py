@@ -256,3 +256,37 @@ def test_share_over_time_uses_panels_for_many_narratives():
     assert len(plot_share_over_time(shares, narratives=names, layout="lines").axes) == 1
     with pytest.raises(ValueError, match="layout"):
         plot_share_over_time(shares, layout="grid")
+
+
+# -- the first screen, as a reader opens the report --------------------------------------------
+
+
+def _palette_pixels(png: Path, palette: tuple[str, ...], tolerance: int = 12) -> int:
+    """How many pixels of ``png`` are within ``tolerance`` of a narrative colour."""
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(png) as image:
+        pixels = np.asarray(image.convert("RGB"), dtype=int).reshape(-1, 3)
+    targets = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in palette])
+    near = (np.abs(pixels[:, None, :] - targets[None, :, :]).max(axis=2) <= tolerance).any(axis=1)
+    return int(near.sum())
+
+
+@needs_chromium
+def test_first_screen_shows_the_findings_and_a_chart(tmp_path):
+    """At 1366x768, before any scrolling, a reader sees the narratives' colours: a chart."""
+    from narrative.figures import PALETTE
+    from narrative.pipeline import write_report
+    from narrative.store import Store
+    from tests import tiny_run
+    from tests.test_report_reader import NAMES, build, recs
+
+    path = build(tmp_path / "s", recs(["Wire", "Gazette", "Mirror"]), NAMES)
+    with Store(path) as store:
+        paths = write_report(store, "run1", tmp_path / "out", settings=tiny_run.settings(),
+                             formats=("html",))
+    png = tmp_path / "first-screen.png"
+    _screenshot(paths["html"], png, tmp_path / "profile", size="1366,768")
+    _keep(png)
+    assert _palette_pixels(png, PALETTE) > 300, "no chart on the first screen"

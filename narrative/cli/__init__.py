@@ -13,7 +13,7 @@ import typer
 
 from ._common import (  # noqa: F401 (the options and helpers the commands share)
     _BOILERPLATE, _CODEBOOK, _CONFIG, _DATE_COL, _DAY_FIRST, _FOLLOW_LINKS, _ID_COL,
-    _KEEP_BOILERPLATE, _MANIFEST, _OUTLET_COL, _QUIET, _SEED, _SOURCES, _STORE, _TEXT_COL,
+    _INDEX, _KEEP_BOILERPLATE, _MANIFEST, _OUTLET_COL, _QUIET, _SEED, _SOURCES, _STORE, _TEXT_COL,
     _TITLE_COL, _at_least, _check_address, _check_sources, _command, _duckdb_interrupt, _echo,
     _fail, _formats, _ingest_options, _out_dir, _progress, _report_done, _run, _settings,
     _user_errors,
@@ -91,6 +91,7 @@ def build(
     codebook: Optional[Path] = _CODEBOOK,
     seed: Optional[int] = _SEED,
     format: str = typer.Option("html,pdf", "--format", help="Report formats, comma-separated."),
+    index: bool = _INDEX,
     config: Optional[Path] = _CONFIG,
     quiet: bool = _QUIET,
     boilerplate: Optional[Path] = _BOILERPLATE,
@@ -148,7 +149,7 @@ def build(
 
         result = run_build(sources, out, progress=_progress(quiet), refit=refit,
                            scheduler=address, n_partitions=partitions, config_path=config,
-                           command=_command(), **common)
+                           command=_command(), index=index, **common)
         _report_done(result)
 
     _run(go)
@@ -160,12 +161,14 @@ def demo(
     seed: int = typer.Option(0, "--seed", help="Seed of the generated corpus and of the model."),
     weeks: int = typer.Option(14, "--weeks", help="Weeks of generated news (>= 12)."),
     per_week: int = typer.Option(3, "--per-week", help="Articles per outlet and week."),
+    index: bool = _INDEX,
     config: Optional[Path] = _CONFIG,
     quiet: bool = _QUIET,
 ) -> None:
     """Generate the demo corpus (fictional outlets, planted narratives and drift) and report on it.
 
-    Writes OUT/demo_corpus.jsonl, OUT/truth.csv (planted shares) and the report.
+    Writes OUT/demo_corpus.jsonl, OUT/truth.csv (planted shares), OUT/events.csv (every planted
+    change) and the report.
 
     Example: narrative demo --out reports/demo --seed 0
     """
@@ -182,6 +185,7 @@ def demo(
             n_weeks=weeks,
             articles_per_outlet_week=per_week, progress=_progress(quiet),
             echo=(lambda s: None) if quiet else _echo, command=_command(), config_path=config,
+            index=index,
         )
         _report_done(result)
 
@@ -194,10 +198,10 @@ def drift(
     run: Optional[str] = typer.Option(None, "--run", help="Run id [default: the latest]."),
     by: str = typer.Option("outlet", "--by", help="Grouping column (only 'outlet' for now)."),
     period: Optional[str] = typer.Option(None, "--period", help="day, week or month [default: week, or the config file's]."),
-    out: Path = typer.Option(..., "--out", help="Folder for shares.csv and changepoints.csv."),
+    out: Path = typer.Option(..., "--out", help="Folder for shares.csv, changepoints.csv, diffusion.csv, lead_lag.csv and the other tables."),
     config: Optional[Path] = _CONFIG,
 ) -> None:
-    """Write narrative shares per outlet and period, with intervals, and change points.
+    """Write narrative shares per outlet and period with intervals, change points, diffusion and lead-lag, as CSV.
 
     Example: narrative drift --store reports/demo/narrative.duckdb --period week --out drift/
     """
@@ -206,7 +210,7 @@ def drift(
 
     def go():
         from ..drift import compute_drift
-        from ..pipeline import write_drift
+        from ..export import export_tables
         from ..runtime.workers import sharer
         from ..store import Store
 
@@ -218,7 +222,7 @@ def drift(
             settings = _settings(config, base=stored["settings"], period=period)
             _out_dir(out)
             frames = compute_drift(st, run_id, settings=settings, share=sharer(settings.workers))
-            paths = write_drift(frames, out)
+            paths = export_tables(frames, out)
         for p in paths.values():
             typer.echo(str(p))
 
@@ -231,9 +235,10 @@ def report(
     run: Optional[str] = typer.Option(None, "--run", help="Run id [default: the latest]."),
     out: Path = typer.Option(..., "--out", help="Output folder."),
     format: str = typer.Option("html,pdf", "--format", help="Report formats, comma-separated."),
+    index: bool = _INDEX,
     config: Optional[Path] = _CONFIG,
 ) -> None:
-    """Write the HTML and/or PDF report of a fitted run.
+    """Write the HTML and/or PDF report of a fitted run, its drift tables as CSV and explorer.html.
 
     Example: narrative report --store reports/demo/narrative.duckdb --out reports/again --format html
     """
@@ -250,7 +255,8 @@ def report(
             # The run's own settings, unless the config file, environment or a flag says otherwise.
             settings = _settings(config, base=stored["settings"])
             _out_dir(out)
-            paths = write_report(st, run_id, out, settings=settings, formats=formats)
+            paths = write_report(st, run_id, out, settings=settings, formats=formats,
+                                 index=index)
         for p in paths.values():
             typer.echo(str(p))
 

@@ -26,6 +26,7 @@ _OUTLET_COL = typer.Option(None, "--outlet-col", help="Column or field holding t
 _TITLE_COL = typer.Option(None, "--title-col", help="Column or field holding the title [default: auto-detect].")
 _ID_COL = typer.Option(None, "--id-col", help="Column or field holding the record id [default: auto-detect].")
 _FOLLOW_LINKS = typer.Option(False, "--follow-links", help="Read links that point outside the sources given [default: skip them, with a warning].")
+_INDEX = typer.Option(False, "--index", help="Also write an index.html listing the reports in the folder above OUT.")
 _DAY_FIRST = typer.Option(None, "--day-first/--month-first", help="Read 03/04/2025 as 3 April / March 4 [default: month first with '/', day first with '.' or '-'].")
 
 

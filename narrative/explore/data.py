@@ -185,6 +185,6 @@ def _clip(text: Any, limit: int) -> str:
 
 def _http_url(url: Any) -> str | None:
     """The URL when it is a plain http(s) link (the page links nothing else), else None."""
-    from ..report.html import safe_url
+    from ..urls import safe_url
 
     return safe_url(url)

@@ -26,8 +26,13 @@ from narrative.figures.plots import (
     _require,
     _text_color,
     _tidy_axes,
+    draw_share_series,
+    thin_legend_handles,
+    thin_mask,
 )
 from narrative.figures.style import (
+    FIGURE_HEIGHT_IN,
+    FIGURE_WIDTH_IN,
     UNASSIGNED_COLOR,
     is_unassigned,
     narrative_colors,
@@ -129,7 +134,7 @@ def plot_divergence(
     title = "Divergence of the narrative mix, with change points"
     with style_context():
         if divergence.empty:
-            fig, ax = _new_axes(None, (9.0, 2.5))
+            fig, ax = _new_axes(None, (FIGURE_WIDTH_IN, 2.2))
             return _empty(fig, ax, title, "No divergence measured (too few periods).")
         frame = divergence.assign(
             outlet=divergence["outlet"].astype(str),
@@ -144,7 +149,7 @@ def plot_divergence(
         palette = dict(colors) if colors is not None else narrative_colors(sorted(names))
         ncols = 1 if len(outlets) == 1 else 2 if len(outlets) <= 4 else 3
         nrows = math.ceil(len(outlets) / ncols)
-        fig = _figure((9.0, 1.0 + 2.0 * nrows))
+        fig = _figure((FIGURE_WIDTH_IN, min(1.3 + 1.6 * nrows, FIGURE_HEIGHT_IN)))
         axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
         ymax = float(np.nanmax(_as_float(frame["js_baseline"]))) if len(frame) else 0.0
         if "js_previous" in frame:
@@ -154,8 +159,9 @@ def plot_divergence(
         for ax, outlet in zip(axes, outlets):
             _tidy_axes(ax, "y")
             sub = frame[frame["outlet"] == outlet].sort_values("at")
-            ax.plot(sub["at"], _as_float(sub["js_baseline"]), color="#222222",
-                    marker="o" if len(sub) <= 40 else None, label="from baseline", zorder=3)
+            # thin (partly collected) periods hollow, as in the share figures
+            draw_share_series(ax, sub["at"].to_numpy(), _as_float(sub["js_baseline"]),
+                              thin=thin_mask(sub), color="#222222", markers=len(sub) <= 40)
             if "js_previous" in sub:
                 ax.plot(sub["at"], _as_float(sub["js_previous"]), color="#888888",
                         linestyle="--", linewidth=1.1, label="from previous period", zorder=3)
@@ -178,7 +184,7 @@ def plot_divergence(
         handles = [
             Line2D([], [], color="#222222", marker="o", label="JS divergence from baseline"),
             Line2D([], [], color="#888888", linestyle="--", label="from previous period"),
-        ] + [
+        ] + (thin_legend_handles()[1:] if thin_mask(frame).any() else []) + [
             Line2D([], [], color=c, linewidth=1.6, label=f"change: {plain_text(n, 30)}")
             for n, c in used.items()
         ]
@@ -219,7 +225,7 @@ def plot_emerging(
     title = "Emerging and fading narratives"
     with style_context():
         if emerging.empty:
-            fig, ax = _new_axes(None, (9.0, 2.2))
+            fig, ax = _new_axes(None, (FIGURE_WIDTH_IN, 2.0))
             return _empty(fig, ax, title,
                           "No narrative rose or fell beyond its baseline interval.")
         frame = emerging.assign(
@@ -232,7 +238,8 @@ def plot_emerging(
         palette = dict(colors) if colors is not None else narrative_colors(
             sorted(frame["narrative"].unique())
         )
-        fig, ax = _new_axes(None, (9.0, min(1.4 + 0.34 * len(frame), 14.0)))
+        fig, ax = _new_axes(None, (FIGURE_WIDTH_IN,
+                                   min(1.4 + 0.4 * len(frame), FIGURE_HEIGHT_IN)))
         _tidy_axes(ax, "x")
         labels = []
         for y, r in enumerate(frame.itertuples()):
@@ -250,15 +257,15 @@ def plot_emerging(
             status = str(r.status)
             end = getattr(r, "end_period", None)
             when = f"{r.period}" + (f" \u2013 {end}" if isinstance(end, str) and end else "")
-            ax.text(max(r.share_value, r.base_value), y, f"  {_STATUS_MARK.get(status, '')} {status}, {when}",
-                    va="center", fontsize=7.5, color=_MUTED)
             where = "all outlets" if r.outlet == "all" else plain_text(r.outlet, 24)
-            labels.append(f"{plain_text(r.narrative, 28)} \u2014 {where}")
+            # the status on a second line of the label: never over an arrow, inside the figure
+            labels.append(f"{plain_text(r.narrative, 28)} \u2014 {where}\n"
+                          f"{_STATUS_MARK.get(status, '')} {status}, {when}")
         ax.set_yticks(range(len(frame)), labels=labels)
         ax.invert_yaxis()
         ax.tick_params(axis="y", length=0)
         high = float(np.nanmax(np.r_[frame["share_value"], frame["base_value"]]))
-        ax.set_xlim(0, max(high, 0.01) * 1.45)
+        ax.set_xlim(0, max(high, 0.01) * 1.15)
         ax.xaxis.set_major_locator(_max_ticks(6))
         ax.xaxis.set_major_formatter(percent_formatter())
         ax.set_xlabel("Share: baseline (open) \u2192 during the run (filled)")
@@ -274,14 +281,18 @@ def plot_outlet_small_multiples(
     *,
     narratives: Sequence[str] | None = None,
     colors: Mapping[str, str] | None = None,
-    max_outlets: int = 8,
-    max_narratives: int = 12,
+    outlets: Sequence[str] | None = None,
+    max_outlets: int = 4,
+    max_narratives: int = 8,
     include_all: bool = False,
+    title: str | None = None,
 ) -> Figure:
     """A grid of small panels: one row per narrative, one column per outlet, share over time.
 
-    Each panel is one line with its interval band in the narrative's colour, on a y axis shared by
-    its row; cells flagged ``insufficient`` (or with a NaN share) are left out of the line.
+    Each panel is the narrative's series in that outlet, drawn as every share figure draws it
+    (:func:`.plots.draw_share_series`: thin points hollow, bands where there are enough
+    articles), on a y axis shared by its row; sized for the printed page, so a report shows many
+    outlets as several such figures (pass ``outlets`` for each page).
 
     Parameters
     ----------
@@ -292,26 +303,30 @@ def plot_outlet_small_multiples(
     narratives : sequence of str, optional
         Rows in this order (default: by mean share); unassigned is never drawn.
     colors : mapping, optional
-        Narrative -> colour; default :func:`.style.narrative_colors` over ``narratives``.
+        Narrative -> colour; default :func:`.style.narrative_colors`.
+    outlets : sequence of str, optional
+        Columns in this order; default: the ``max_outlets`` largest by articles.
     max_outlets, max_narratives : int
-        Most columns (largest outlets by articles) and rows kept.
+        Most columns and rows kept.
     include_all : bool, default=False
         Add the whole corpus (outlet ``all``) as the first column, e.g. for one narrative's row.
+    title : str, optional
+        The figure's title (default "Narrative share by outlet").
     """
     _require(shares, ("period", "outlet", "narrative", "share"), "shares")
-    title = "Narrative share by outlet"
+    title = title or "Narrative share by outlet"
     frame = shares if include_all else shares[shares["outlet"].astype(str) != "all"]
     with style_context():
         if frame.empty:
-            fig, ax = _new_axes(None, (9.0, 2.2))
-            return _empty(fig, ax, title, "No outlet has dated articles.")
+            fig, ax = _new_axes(None, (FIGURE_WIDTH_IN, 2.0))
+            return _empty(fig, ax, title, "No shares to draw.")
         frame = frame.assign(
             outlet=frame["outlet"].astype(str), narrative=frame["narrative"].astype(str),
             at=_dates(frame["period"], "shares.period"), share_value=_as_float(frame["share"]),
         )
-        if "insufficient" in frame:
-            frame.loc[frame["insufficient"].fillna(False).astype(bool), "share_value"] = np.nan
-        outlets = _outlet_order(frame, max_outlets + int(include_all))
+        if outlets is None:
+            outlets = _outlet_order(frame, max_outlets + int(include_all))
+        outlets = [str(o) for o in dict.fromkeys(outlets) if (frame["outlet"] == str(o)).any()]
         if narratives is None:
             means = frame.groupby("narrative")["share_value"].mean().fillna(-1.0)
             order = sorted(means.index, key=lambda n: (-means[n], n))
@@ -320,8 +335,8 @@ def plot_outlet_small_multiples(
         palette = dict(colors) if colors is not None else narrative_colors(order)
         rows = [n for n in order if not is_unassigned(n) and (frame["narrative"] == n).any()]
         rows = rows[:max_narratives]
-        if not rows:
-            fig, ax = _new_axes(None, (9.0, 2.2))
+        if not rows or not outlets:
+            fig, ax = _new_axes(None, (FIGURE_WIDTH_IN, 2.0))
             return _empty(fig, ax, title, "No narrative has shares by outlet.")
         # One narrative: its outlets wrap onto rows of 4 panels, each titled. Several: a grid,
         # one row per narrative (named on the left), one column per outlet (named on top).
@@ -333,44 +348,52 @@ def plot_outlet_small_multiples(
             if single else
             [(i, j, name, outlet) for i, name in enumerate(rows) for j, outlet in enumerate(outlets)]
         )
-        height = 0.9 + (1.35 if single else 0.95) * nrows
-        fig = _figure((min(1.6 + (2.0 if single else 1.35) * ncols, 14.0), height))
+        fig = _figure((FIGURE_WIDTH_IN, 1.0 + (1.3 if single else 0.8) * nrows))
         # Panels of a row (one narrative) share a y scale and all panels share the dates, set
         # once the data is drawn (see _common_date_axis on why not matplotlib's shared axes).
         axes = fig.subplots(nrows, ncols, squeeze=False)
         has_ci = "ci_low" in frame and "ci_high" in frame
+        any_thin = False
         for i, j, name, outlet in cells:
-            color = palette.get(name, "#000000")
             ax = axes[i, j]
             _tidy_axes(ax, "y")
             sub = frame[(frame["narrative"] == name) & (frame["outlet"] == outlet)]
             sub = sub.sort_values("at")
-            x, y = sub["at"].to_numpy(), sub["share_value"].to_numpy()
-            ax.plot(x, y, color=color, linewidth=1.3)
-            if has_ci and len(sub):
-                lo, hi = _as_float(sub["ci_low"]), _as_float(sub["ci_high"])
-                ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(y)
-                if ok.any():
-                    ax.fill_between(x, np.where(ok, lo, 0), np.where(ok, hi, 0), where=ok,
-                                    color=color, alpha=0.18, linewidth=0)
-            ax.yaxis.set_major_locator(_max_ticks(3))
+            thin = thin_mask(sub)
+            any_thin |= bool(thin.any())
+            draw_share_series(
+                ax, sub["at"].to_numpy(), sub["share_value"].to_numpy(), thin=thin,
+                color=palette.get(name, "#000000"),
+                low=_as_float(sub["ci_low"]) if has_ci else None,
+                high=_as_float(sub["ci_high"]) if has_ci else None, markers=len(sub) <= 20,
+            )
+            ax.yaxis.set_major_locator(_max_ticks(2))
             ax.yaxis.set_major_formatter(percent_formatter())
-            ax.tick_params(labelsize=6.5, labelleft=j == 0)
+            ax.tick_params(labelsize=8, labelleft=j == 0)
             if single or i == 0:
                 where = "all outlets" if outlet == "all" else outlet
-                ax.set_title(wrap_label(where, 20), fontsize=8, loc="center", fontweight="bold")
-            if j == 0 and not single:  # horizontal row label, dark (yellow text would not read)
-                ax.set_ylabel(wrap_label(name, 16), fontsize=7.5, color="#222222",
-                              fontweight="bold", rotation=0, ha="right", va="center", labelpad=6)
+                ax.set_title(wrap_label(where, 16), fontsize=8.5, loc="center",
+                             fontweight="bold")
+            if j == 0 and not single:  # horizontal row label, dark (a pale colour would not read)
+                ax.set_ylabel(wrap_label(name, 14), fontsize=8, color="#222222",
+                              fontweight="bold", rotation=0, ha="right", va="center", labelpad=4)
         drawn = [axes[i, j] for i, j, _, _ in cells]
         for group in ([drawn] if single else [list(row) for row in axes]):
             _common_share_scale(group)
         _common_date_axis(drawn, 3)
+        occupied = {(i, j) for i, j, _, _ in cells}
+        for i, j in occupied:  # dates once, under each column's last panel
+            if (i + 1, j) in occupied:
+                axes[i, j].tick_params(labelbottom=False)
+                axes[i, j].xaxis.get_offset_text().set_visible(False)
         for ax in axes.ravel()[len(cells):]:
             ax.set_visible(False)
         if single:
             title = f"{plain_text(rows[0], 60)}: share by outlet"
         fig.suptitle(title, x=0.0, ha="left", fontsize=11, fontweight="bold")
+        if any_thin:
+            fig.legend(handles=thin_legend_handles(), loc="outside lower center", ncols=2,
+                       frameon=False)
     return fig
 
 
@@ -428,7 +451,7 @@ def plot_syndication(
     title = "Syndication: copies by outlet"
     with style_context():
         if counts.empty:
-            fig, ax = _new_axes(None, (9.0, 2.0))
+            fig, ax = _new_axes(None, (FIGURE_WIDTH_IN, 2.0))
             return _empty(fig, ax, title, "No article is a copy of another.")
         frame = counts.assign(
             copy_outlet=counts["copy_outlet"].astype(str),
@@ -456,8 +479,8 @@ def plot_syndication(
         from matplotlib.colors import Normalize
 
         n_rows, n_cols = grid.shape
-        fig, ax = _new_axes(None, (min(max(4.0 + 0.8 * n_cols, 6.5), 16.0),
-                                   min(2.4 + 0.42 * n_rows, 16.0)))
+        fig, ax = _new_axes(None, (min(max(3.2 + 0.55 * n_cols, 5.0), FIGURE_WIDTH_IN),
+                                   min(2.4 + 0.3 * n_rows, FIGURE_HEIGHT_IN)))
         _tidy_axes(ax, None)
         for side in ("left", "bottom"):
             ax.spines[side].set_visible(False)
@@ -469,7 +492,7 @@ def plot_syndication(
             for j in range(n_cols):
                 value = grid[i, j]
                 if value > 0:
-                    ax.text(j, i, f"{int(value):,}", ha="center", va="center", fontsize=7.5,
+                    ax.text(j, i, f"{int(value):,}", ha="center", va="center", fontsize=8,
                             color=_text_color(cmap(norm(value))))
         ax.set_xticks(range(n_cols), labels=[plain_text(c, _TICK_WIDTH) for c in cols],
                       rotation=35, ha="right", rotation_mode="anchor")

@@ -21,13 +21,19 @@ import pandas as pd
 
 from narrative.figures.plots import _as_float, _new_axes, _require
 from narrative.figures.style import (
+    FIGURE_WIDTH_IN,
     UNASSIGNED_COLOR,
     is_unassigned,
     narrative_colors,
     plain_text,
     style_context,
 )
-from narrative.model.neighbours import UMAP_EXACT_KNN_BELOW, exact_cosine_knn, most_similar, unit_rows
+from narrative.model.neighbours import (
+    UMAP_EXACT_KNN_BELOW,
+    exact_cosine_knn,
+    most_similar,
+    unit_rows,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -60,6 +66,8 @@ MIN_UMAP_SHARE = 0.8
 #: rule, the sample), so a stored layout made the old way is never updated the new way.
 LAYOUT_VERSION = 2
 _LABEL_WIDTH = 28
+#: Most narrative names written on the map (the largest): more would hide the dots.
+MAX_MAP_LABELS = 14
 
 
 def subsample(n: int, max_points: int, seed: int) -> np.ndarray:
@@ -330,7 +338,7 @@ def plot_narrative_map(
     with style_context():
         import matplotlib.patheffects as pe
 
-        fig, ax = _new_axes(ax, (9.0, 7.0))
+        fig, ax = _new_axes(ax, (FIGURE_WIDTH_IN, 5.6))
         ax.set_xticks([])
         ax.set_yticks([])
         ax.grid(False)
@@ -364,13 +372,22 @@ def plot_narrative_map(
         if label:
             span = float(max(np.ptp(frame["x"]), np.ptp(frame["y"]), 1e-9))
             names = [n for n in order if n in sizes.index and not is_unassigned(n)]
-            for name, (x, y) in _label_positions(frame, names, span).items():
+            names = sorted(names, key=lambda n: -sizes[n])[:MAX_MAP_LABELS]
+            low, high = float(frame["x"].min()), float(frame["x"].max())
+            placed = _label_positions(frame, names, span)
+            for name, (x, y) in placed.items():
+                # a name near the left or right edge is aligned to stay inside the map
+                where = (x - low) / max(high - low, 1e-9)
+                ha = "left" if where < 0.2 else "right" if where > 0.8 else "center"
                 ax.text(
-                    x, y, plain_text(name, _LABEL_WIDTH), ha="center", va="bottom", fontsize=9,
+                    x, y, plain_text(name, _LABEL_WIDTH), ha=ha, va="bottom", fontsize=8.5,
                     fontweight="bold", color="#111111", zorder=4,
                     path_effects=[pe.withStroke(linewidth=3, foreground="white")],
                 )
+            if placed:  # room above the highest name, under the title
+                top = max(y for _, y in placed.values()) + span * 0.06
+                ax.set_ylim(top=max(ax.get_ylim()[1], top))
         if grey.any():
             ax.text(1.0, -0.01, f"grey: unassigned ({int(grey.sum()):,} paragraphs)",
-                    ha="right", va="top", fontsize=7.5, color="#555555", transform=ax.transAxes)
+                    ha="right", va="top", fontsize=8, color="#555555", transform=ax.transAxes)
     return fig

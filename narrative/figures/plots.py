@@ -20,10 +20,15 @@ import numpy as np
 import pandas as pd
 
 from narrative.figures.style import (
+    FIGURE_HEIGHT_IN,
+    FIGURE_WIDTH_IN,
+    PRINT_HEIGHT_IN,
+    PRINT_WIDTH_IN,
+    THIN_MARKER,
     UNASSIGNED_COLOR,
     is_unassigned,
     narrative_colors,
-    narrative_linestyle,
+    narrative_linestyles,
     plain_text,
     style_context,
     wrap_label,
@@ -35,16 +40,21 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
+    "draw_share_series",
     "figure_to_png_bytes",
+    "plot_share_intervals",
     "figure_to_svg_bytes",
     "plot_narrative_sizes",
     "plot_outlet_heatmap",
     "plot_share_over_time",
+    "printed_text_sizes",
     "save_figure",
+    "thin_mask",
 ]
 
 #: Resolution of saved and embedded PNGs.
 PNG_DPI = 200
+_PAD_IN = 0.1  # white margin around a saved figure (inches)
 _LEGEND_WIDTH = 40  # characters of a narrative name kept in legends
 _TICK_WIDTH = 32  # ... and in tick labels
 _INSUFFICIENT_FACE = "#EEEEEE"
@@ -109,15 +119,6 @@ def _order_narratives(
     )
     names = sorted(means.index, key=lambda n: (is_unassigned(n), -means[n], n))
     return [str(n) for n in names]
-
-
-def _color_slots(names: Sequence[str]) -> dict[str, int]:
-    """Position of each coloured (not unassigned) name, as :func:`narrative_colors` counts it."""
-    slots: dict[str, int] = {}
-    for name in names:
-        if name not in slots and not is_unassigned(name):
-            slots[name] = len(slots)
-    return slots
 
 
 def _check_unique(frame: pd.DataFrame, keys: list[str], what: str) -> None:
@@ -259,6 +260,60 @@ def _pct_label(value: float) -> str:
     return f"{value:.0%}" if value >= 0.095 else f"{value:.1%}"
 
 
+def thin_mask(frame: pd.DataFrame) -> np.ndarray:
+    """Which rows of a shares frame are thin points: flagged ``insufficient`` (fewer articles than
+    ``min_articles``) or ``partial`` (a partly collected first or last period). Every figure
+    marks them the same way (:func:`draw_share_series`)."""
+    thin = np.zeros(len(frame), dtype=bool)
+    for column in ("insufficient", "partial"):
+        if column in frame:
+            thin |= frame[column].fillna(False).astype(bool).to_numpy()
+    return thin
+
+
+def draw_share_series(
+    ax: Axes, x: np.ndarray, y: np.ndarray, *, thin: np.ndarray, color: str,
+    low: np.ndarray | None = None, high: np.ndarray | None = None, linestyle: str = "-",
+    label: str | None = None, markers: bool = True,
+) -> None:
+    """One share series as every figure draws it: a solid line with filled points and a 95%
+    band over the periods with enough articles, and each thin point (:func:`thin_mask`) hollow,
+    off the solid line and without a band, joined to its neighbours by a faint dotted line only.
+    A series is never invisible: a lone point gets its marker."""
+    x, y = np.asarray(x), np.asarray(y, dtype=float)
+    thin = np.asarray(thin, dtype=bool)
+    solid = np.where(thin, np.nan, y)
+    finite = np.isfinite(y)
+    if thin.any() and finite.sum() > 1:
+        ax.plot(x[finite], y[finite], color=color, linestyle=":", linewidth=0.9, alpha=0.7,
+                zorder=2)
+    ok = np.isfinite(solid)
+    lone = ok & ~np.r_[False, ok[:-1]] & ~np.r_[ok[1:], False]
+    ax.plot(x, solid, color=color, linestyle=linestyle, label=label, zorder=3,
+            marker="o" if markers else None, markersize=3.2)
+    if not markers and lone.any():
+        ax.plot(x[lone], solid[lone], color=color, marker="o", markersize=3.2, linestyle="none",
+                zorder=3)
+    if thin.any():
+        ax.plot(x[thin & finite], y[thin & finite], color=color, zorder=4, **THIN_MARKER)
+    if low is not None and high is not None:
+        lo, hi = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+        band = ok & np.isfinite(lo) & np.isfinite(hi)
+        if band.any():
+            ax.fill_between(x, np.where(band, lo, solid), np.where(band, hi, solid), where=band,
+                            color=color, alpha=0.2, linewidth=0, zorder=2)
+
+
+def thin_legend_handles(color: str = "#444444") -> list:
+    """Legend entries for a filled (enough articles) and a hollow (thin) point."""
+    from matplotlib.lines import Line2D
+
+    return [
+        Line2D([], [], color=color, marker="o", markersize=3.2, label="share, 95% band"),
+        Line2D([], [], color=color, label="thin: few articles or partly collected", **THIN_MARKER),
+    ]
+
+
 # -- plots ------------------------------------------------------------------------------------
 
 
@@ -270,6 +325,7 @@ def plot_share_over_time(
     colors: Mapping[str, str] | None = None,
     ax: Axes | None = None,
     layout: str = "auto",
+    title: str | None = None,
 ) -> Figure:
     """Each narrative's share of ``outlet`` in each period, with interval bands.
 
@@ -285,8 +341,8 @@ def plot_share_over_time(
         Narratives to draw, in legend order; default: every narrative of that outlet, largest mean
         share first, unassigned last. Names without rows for the outlet are skipped.
     colors : mapping, optional
-        Name -> colour; default :func:`.style.narrative_colors` over ``narratives`` (or over all names
-        in ``shares``, sorted), so colours agree between outlets.
+        Name -> colour; default :func:`.style.narrative_colors`, the colour each name has
+        everywhere.
     ax : Axes, optional
         Draw here instead of on a new figure (always one set of lines).
     layout : {"auto", "lines", "panels"}, default="auto"
@@ -294,6 +350,11 @@ def plot_share_over_time(
         multiples, one panel per narrative on a shared y axis (overlapping interval bands of many
         narratives are unreadable on one axes); ``"auto"``: panels when more than
         :data:`MAX_LINES` narratives are drawn and no ``ax`` is given.
+    title : str, optional
+        The figure's title (default: "Narrative share over time — <outlet>").
+
+    Thin points (``insufficient`` or ``partial`` rows) are drawn hollow, off the solid line and
+    without a band (:func:`draw_share_series`), as in every other share figure.
     """
     if layout not in ("auto", "lines", "panels"):
         raise ValueError(f"layout must be 'auto', 'lines' or 'panels'; got {layout!r}")
@@ -313,56 +374,48 @@ def plot_share_over_time(
     rows = rows.assign(_period=periods, _name=rows["narrative"].astype(str))
 
     order = _order_narratives(rows, narratives)
-    color_names = list(order) if narratives is not None else sorted(
-        shares["narrative"].astype(str).unique()
-    )
-    palette = dict(colors) if colors is not None else narrative_colors(color_names)
-    slots = _color_slots(color_names)
+    palette = dict(colors) if colors is not None else narrative_colors(order)
+    styles = narrative_linestyles(order, palette)
     has_ci = "ci_low" in rows.columns and "ci_high" in rows.columns
     series = [(k, name, rows[rows["_name"] == name].sort_values("_period")) for k, name in enumerate(order)]
     series = [(k, name, sub) for k, name, sub in series if not sub.empty]
     where = "all outlets" if str(outlet) == "all" else plain_text(outlet, 60)
-    title = f"Narrative share over time \u2014 {where}"
+    title = title or f"Narrative share over time \u2014 {where}"
     panels = layout == "panels" or (layout == "auto" and ax is None and len(series) > MAX_LINES)
 
     def draw(target: Axes, k: int, name: str, sub: pd.DataFrame, label: str | None) -> None:
-        x = sub["_period"].to_numpy()
-        y = _as_float(sub["share"])
         color = palette.get(name, UNASSIGNED_COLOR if is_unassigned(name) else "#000000")
-        style = ":" if is_unassigned(name) else narrative_linestyle(slots.get(name, k))
-        target.plot(
-            x, y, color=color, linestyle=style, marker="o" if len(sub) <= 40 else None,
-            label=label, zorder=3,
+        # One panel per narrative needs no line style to tell them apart; one axes does.
+        style = "-" if panels else ":" if is_unassigned(name) else styles.get(name, "-")
+        draw_share_series(
+            target, sub["_period"].to_numpy(), _as_float(sub["share"]), thin=thin_mask(sub),
+            color=color, linestyle=style,
+            low=_as_float(sub["ci_low"]) if has_ci else None,
+            high=_as_float(sub["ci_high"]) if has_ci else None,
+            label=label, markers=len(sub) <= 40,
         )
-        if has_ci:
-            lo, hi = _as_float(sub["ci_low"]), _as_float(sub["ci_high"])
-            ok = np.isfinite(lo) & np.isfinite(hi)
-            if ok.any():
-                target.fill_between(
-                    x, np.where(ok, lo, y), np.where(ok, hi, y), where=ok, color=color,
-                    alpha=0.18, linewidth=0, zorder=2,
-                )
 
     from matplotlib.ticker import PercentFormatter
 
+    any_thin = any(thin_mask(sub).any() for _, _, sub in series)
     with style_context():
         if panels:
-            return _share_panels(series, draw, title)
-        fig, ax = _new_axes(ax, (9.0, 4.2))
+            return _share_panels(series, draw, title, any_thin)
+        fig, ax = _new_axes(ax, (FIGURE_WIDTH_IN, 3.6))
         _tidy_axes(ax, "y")
         for k, name, sub in series:
             draw(ax, k, name, sub, plain_text(name, _LEGEND_WIDTH))
-        _date_ticks(ax, 10)
+        _date_ticks(ax, 8)
         ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
         ax.set_ylim(bottom=0)
         ax.set_title(title)
-        ax.set_xlabel("Period start")
-        ax.set_ylabel("Share")
+        ax.set_ylabel("Share of paragraphs")
         if series:
-            ax.legend(
-                loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
-                ncols=1 if len(series) <= 18 else 2, title="Narrative", alignment="left",
-            )
+            handles, _ = ax.get_legend_handles_labels()
+            if any_thin:
+                handles += thin_legend_handles()[1:]
+            ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.12),
+                      ncols=2 if len(handles) > 2 else len(handles), frameon=False)
     return fig
 
 
@@ -370,57 +423,82 @@ def plot_share_over_time(
 MAX_LINES = 5
 
 
-def _share_panels(series, draw, title: str) -> Figure:
+def _share_panels(series, draw, title: str, any_thin: bool) -> Figure:
     """Small multiples: one panel per narrative (its line and band), one scale and one date view
-    for all (set once all are drawn: :func:`_common_date_axis`), a grid of 3-4 columns."""
+    for all (set once all are drawn: :func:`_common_date_axis`), a grid of 3-4 columns sized
+    for the printed page."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import PercentFormatter
 
     n = max(len(series), 1)
-    ncols = 3 if n <= 9 else 4
+    ncols = 3 if n <= 12 else 4
     nrows = math.ceil(n / ncols)
-    fig = Figure(figsize=(9.0, 0.9 + 1.65 * nrows), layout="constrained")
+    fig = Figure(figsize=(FIGURE_WIDTH_IN, 1.1 + 1.45 * nrows), layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for i, (target, (k, name, sub)) in enumerate(zip(axes, series)):
         _tidy_axes(target, "y")
         draw(target, k, name, sub, plain_text(name, _LEGEND_WIDTH))
-        target.set_title(wrap_label(name, 26), fontsize=8.5, fontweight="bold", loc="left")
+        target.set_title(wrap_label(name, 26 if ncols == 3 else 18), fontsize=8.5,
+                         fontweight="bold", loc="left")
         target.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+        target.yaxis.set_major_locator(_few_ticks(3))
         target.tick_params(labelleft=i % ncols == 0)
     drawn = list(axes[: len(series)])
     _common_share_scale(drawn)
-    _common_date_axis(drawn, 4)
+    _common_date_axis(drawn, 3)
     for target in axes[len(series):]:
         target.set_visible(False)
     for i, target in enumerate(drawn):
         if i + ncols < len(series):
             target.xaxis.get_offset_text().set_visible(False)  # the year once, under the last row
     fig.suptitle(title, x=0.0, ha="left", fontsize=11, fontweight="bold")
-    fig.supxlabel("Period start", fontsize=9)
-    fig.supylabel("Share", fontsize=9)
+    fig.supylabel("Share of paragraphs", fontsize=9)
+    if any_thin:
+        fig.legend(handles=thin_legend_handles(), loc="outside lower center", ncols=2,
+                   frameon=False)
     return fig
+
+
+def _few_ticks(n: int):
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(nbins=n, steps=[1, 2, 5, 10], min_n_ticks=2)  # no 2.5% shown as "2%"
+
+
+#: Most narratives a heatmap shows with each cell's interval under its share.
+MAX_INTERVAL_ROWS = 12
 
 
 def plot_outlet_heatmap(
     shares: pd.DataFrame,
     *,
     narratives: Sequence[str] | None = None,
+    outlets: Sequence[str] | None = None,
     ax: Axes | None = None,
+    title: str = "Share of each narrative by outlet",
 ) -> Figure:
-    """Outlet × narrative grid of shares over the whole period, each cell labelled in percent.
+    """Narrative × outlet grid of shares over the whole period, each cell labelled in percent.
+
+    One row per narrative (names read across), one column per outlet. With ``ci_low`` and
+    ``ci_high`` columns and at most :data:`MAX_INTERVAL_ROWS` narratives, each cell also shows
+    its 95% interval. The cell values are printed, so no colour bar is needed.
 
     Parameters
     ----------
     shares : DataFrame
-        Columns ``outlet``, ``narrative``, ``share``: one row per (outlet, narrative), already
-        aggregated over time. A NaN share (or a missing row) is drawn grey and hatched, labelled
-        "n/a": too few articles to estimate.
+        Columns ``outlet``, ``narrative``, ``share`` (optionally ``ci_low``, ``ci_high``): one row
+        per (outlet, narrative), already aggregated over time. A NaN share (or a missing row) is
+        drawn grey and hatched, labelled "n/a": too few articles to estimate.
     narratives : sequence of str, optional
-        Columns in this order; default: largest mean share first, unassigned last.
+        Rows in this order; default: largest mean share first, unassigned last.
+    outlets : sequence of str, optional
+        Columns in this order; default: every outlet, ``all`` first, then by name.
     ax : Axes, optional
-        Draw here instead of on a new figure (a colour bar is added beside it).
+        Draw here instead of on a new figure.
+    title : str
+        The axes title.
     """
     _require(shares, ("outlet", "narrative", "share"), "shares")
     if shares.empty:
@@ -431,13 +509,18 @@ def plot_outlet_heatmap(
         narrative=shares["narrative"].astype(str),
         share=_as_float(shares["share"]),
     )
-    columns = _order_narratives(frame, narratives)
-    outlets = sorted(frame["outlet"].unique(), key=lambda o: (o != "all", o))
-    grid = (
-        frame.pivot(index="outlet", columns="narrative", values="share")
-        .reindex(index=outlets, columns=columns)
-        .to_numpy(dtype=float)
-    )
+    rows = _order_narratives(frame, narratives)
+    columns = ([str(o) for o in dict.fromkeys(outlets)] if outlets is not None else
+               sorted(frame["outlet"].unique(), key=lambda o: (o != "all", o)))
+
+    def grid_of(value: str) -> np.ndarray:
+        return (frame.assign(_v=_as_float(frame[value]))
+                .pivot(index="narrative", columns="outlet", values="_v")
+                .reindex(index=rows, columns=columns).to_numpy(dtype=float))
+
+    grid = grid_of("share")
+    with_ci = {"ci_low", "ci_high"} <= set(frame.columns) and len(rows) <= MAX_INTERVAL_ROWS
+    low, high = (grid_of("ci_low"), grid_of("ci_high")) if with_ci else (None, None)
     finite = grid[np.isfinite(grid)]
     vmax = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
 
@@ -445,62 +528,46 @@ def plot_outlet_heatmap(
         import matplotlib
         from matplotlib.colors import Normalize
         from matplotlib.patches import Patch, Rectangle
-        from matplotlib.ticker import PercentFormatter
 
         n_rows, n_cols = grid.shape
-        fig, ax = _new_axes(
-            ax, (min(3.0 + 0.85 * n_cols, 22.0), min(2.2 + 0.42 * n_rows, 24.0))
-        )
+        row_h = 0.42 if with_ci else 0.24
+        fig, ax = _new_axes(ax, (min(2.6 + 0.62 * n_cols, FIGURE_WIDTH_IN),
+                                 min(1.7 + row_h * n_rows, FIGURE_HEIGHT_IN)))
         _tidy_axes(ax, None)
         for side in ("left", "bottom"):
             ax.spines[side].set_visible(False)
         cmap = matplotlib.colormaps["YlGnBu"].with_extremes(bad=_INSUFFICIENT_FACE)
-        norm = Normalize(vmin=0.0, vmax=vmax)
-        image = ax.imshow(
-            np.ma.masked_invalid(grid), cmap=cmap, norm=norm, aspect="auto",
-            interpolation="nearest",
-        )
+        norm = Normalize(vmin=0.0, vmax=vmax * 1.15)  # the darkest cell stays readable
+        ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, norm=norm, aspect="auto",
+                  interpolation="nearest")
         # Cell labels and hatches lie inside the axes: left out of the layout, whose bounding
         # boxes would otherwise measure each of them (hundreds of texts) at every save.
         for i in range(n_rows):
             for j in range(n_cols):
                 value = grid[i, j]
                 if math.isfinite(value):
-                    ax.text(
-                        j, i, _pct_label(value), ha="center", va="center", fontsize=7.5,
-                        color=_text_color(cmap(norm(value))), in_layout=False,
-                    )
+                    label = _pct_label(value)
+                    if with_ci and np.isfinite(low[i, j]) and np.isfinite(high[i, j]):
+                        label += f"\n{100 * low[i, j]:.0f}\u2013{100 * high[i, j]:.0f}"
+                    ax.text(j, i, label, ha="center", va="center", fontsize=8, linespacing=1.1,
+                            color=_text_color(cmap(norm(value))), in_layout=False)
                 else:
-                    ax.add_patch(
-                        Rectangle(
-                            (j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///",
-                            edgecolor=_INSUFFICIENT_HATCH, linewidth=0, in_layout=False,
-                        )
-                    )
-                    ax.text(j, i, "n/a", ha="center", va="center", fontsize=7, color="#555555",
+                    ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///",
+                                           edgecolor=_INSUFFICIENT_HATCH, linewidth=0,
+                                           in_layout=False))
+                    ax.text(j, i, "n/a", ha="center", va="center", fontsize=8, color="#444444",
                             in_layout=False)
-        ax.set_xticks(
-            range(n_cols), labels=[plain_text(c, _TICK_WIDTH) for c in columns], rotation=35,
-            ha="right", rotation_mode="anchor",
-        )
-        ax.set_yticks(range(n_rows), labels=[plain_text(o, _TICK_WIDTH) for o in outlets])
-        ax.tick_params(length=0)
-        ax.set_title("Share of each narrative by outlet")
-        bar = fig.colorbar(
-            image, ax=ax, fraction=0.04, pad=0.02,
-            format=PercentFormatter(1.0, decimals=0 if vmax >= 0.05 else 1),
-        )
-        bar.outline.set_visible(False)
-        bar.set_label("Share")
+        ax.set_xticks(range(n_cols), labels=[plain_text(c, 24) for c in columns], rotation=35,
+                      ha="left", rotation_mode="anchor")
+        ax.xaxis.tick_top()
+        ax.set_yticks(range(n_rows), labels=[plain_text(r, _TICK_WIDTH) for r in rows])
+        ax.tick_params(length=0, labelsize=8)
+        ax.set_title(title, pad=6)
         if not np.isfinite(grid).all():
             ax.legend(
-                handles=[
-                    Patch(
-                        facecolor=_INSUFFICIENT_FACE, edgecolor=_INSUFFICIENT_HATCH, hatch="///",
-                        label="n/a: insufficient data",
-                    )
-                ],
-                loc="lower right", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2,
+                handles=[Patch(facecolor=_INSUFFICIENT_FACE, edgecolor=_INSUFFICIENT_HATCH,
+                               hatch="///", label="n/a: too few articles")],
+                loc="upper left", bbox_to_anchor=(0.0, 0.0), borderaxespad=0.3, fontsize=8,
             )
     return fig
 
@@ -552,7 +619,7 @@ def plot_narrative_sizes(
     with style_context():
         from matplotlib.patches import Patch
 
-        fig, ax = _new_axes(ax, (8.0, min(max(1.4 + 0.32 * len(names), 2.6), 30.0)))
+        fig, ax = _new_axes(ax, (FIGURE_WIDTH_IN, min(max(1.4 + 0.3 * len(names), 2.6), 30.0)))
         _tidy_axes(ax, "x")
         y = np.arange(len(order))
         bars = ax.barh(
@@ -592,6 +659,72 @@ def plot_narrative_sizes(
                 borderaxespad=0.2,
             )
     return fig
+
+
+def plot_share_intervals(
+    shares: pd.DataFrame,
+    *,
+    colors: Mapping[str, str] | None = None,
+    title: str = "Share of paragraphs by narrative",
+    xlabel: str = "Share of paragraphs (95% interval)",
+    ax: Axes | None = None,
+) -> Figure:
+    """Each narrative's share over the whole window as a dot with its 95% interval, largest on
+    top, the value written beside it: the report's first chart, readable on any corpus.
+
+    Parameters
+    ----------
+    shares : DataFrame
+        Columns ``narrative``, ``share`` and optionally ``ci_low``, ``ci_high`` (0–1), one row per
+        narrative. A row without an interval is drawn as a hollow (thin) point.
+    colors : mapping, optional
+        Name -> colour; default :func:`.style.narrative_colors`.
+    """
+    _require(shares, ("narrative", "share"), "shares")
+    if shares.empty:
+        raise ValueError("shares is empty: nothing to draw")
+    _check_unique(shares, ["narrative"], "shares")
+    frame = shares.assign(narrative=shares["narrative"].astype(str),
+                          _s=_as_float(shares["share"]))
+    frame = frame.sort_values(["_s", "narrative"], ascending=[False, True], ignore_index=True)
+    names = frame["narrative"].tolist()
+    palette = dict(colors) if colors is not None else narrative_colors(names)
+    share = frame["_s"].to_numpy()
+    low = _as_float(frame["ci_low"]) if "ci_low" in frame else np.full(len(frame), np.nan)
+    high = _as_float(frame["ci_high"]) if "ci_high" in frame else np.full(len(frame), np.nan)
+    with style_context():
+        fig, ax = _new_axes(ax, (FIGURE_WIDTH_IN, 0.75 + 0.27 * len(frame)))
+        _tidy_axes(ax, "x")
+        y = np.arange(len(frame))
+        top = float(np.nanmax(np.r_[high, share, 0.01]))
+        for i, name in enumerate(names):
+            color = palette.get(name, UNASSIGNED_COLOR if is_unassigned(name) else "#000000")
+            has_ci = np.isfinite(low[i]) and np.isfinite(high[i])
+            if has_ci:
+                ax.plot([low[i], high[i]], [i, i], color=color, linewidth=2.2,
+                        solid_capstyle="butt", zorder=2)
+                ax.plot([share[i]], [i], color=color, marker="o", markersize=6,
+                        markeredgecolor="white", linestyle="none", zorder=3)
+                text = f"{_pct_label(share[i])}  ({_pct_label(low[i])}\u2013{_pct_label(high[i])})"
+            else:
+                ax.plot([share[i]], [i], color=color, zorder=3, **THIN_MARKER)
+                text = f"{_pct_label(share[i])}"
+            ax.text(max(share[i], high[i] if has_ci else share[i]) + top * 0.02, i, text,
+                    va="center", ha="left", fontsize=8, color="#333333")
+        ax.set_yticks(y, labels=[plain_text(n, _LEGEND_WIDTH) for n in names])
+        ax.invert_yaxis()
+        ax.set_xlim(0, top * 1.3)
+        ax.xaxis.set_major_formatter(_percent())
+        ax.tick_params(axis="y", length=0)
+        ax.set_xlabel(xlabel)
+        ax.set_title(title)
+    return fig
+
+
+def _percent():
+    from matplotlib.ticker import PercentFormatter
+
+    return PercentFormatter(xmax=1.0, decimals=0)
 
 
 # -- output -----------------------------------------------------------------------------------
@@ -635,6 +768,29 @@ def _fix_date_ticks(axes: Iterable[Axes], locs: list[float], labels: list[str], 
         ax.xaxis.set_major_formatter(fixed)
 
 
+def printed_text_sizes(
+    fig: Figure, *, width_in: float = PRINT_WIDTH_IN, height_in: float = PRINT_HEIGHT_IN,
+) -> list[tuple[str, float]]:
+    """Each visible text of ``fig`` and its size in points as printed: the saved figure (tight
+    bounding box and padding, as :func:`figure_to_png_bytes` saves it) scaled down to fit
+    ``width_in`` × ``height_in``, as the PDF report places it (never scaled up)."""
+    from matplotlib.text import Text
+
+    freeze_date_ticks(fig)
+    with style_context():
+        fig.canvas.draw()
+        box = fig.get_tightbbox(fig.canvas.get_renderer())
+    width, height = box.width + 2 * _PAD_IN, box.height + 2 * _PAD_IN
+    scale = min(1.0, width_in / width, height_in / height)
+    out = []
+    for text in fig.findobj(Text):
+        axes = text.axes
+        shown = text.get_visible() and (axes is None or axes.get_visible())
+        if shown and text.get_text().strip():
+            out.append((text.get_text(), float(text.get_fontsize()) * scale))
+    return out
+
+
 def figure_to_png_bytes(fig: Figure, dpi: int = PNG_DPI) -> bytes:
     """The figure as PNG bytes (tight bounding box, white background), e.g. to inline in HTML.
 
@@ -647,7 +803,7 @@ def figure_to_png_bytes(fig: Figure, dpi: int = PNG_DPI) -> bytes:
     buffer = io.BytesIO()
     with style_context():
         # Decoded again at once: the fastest compression (the pixels are the same).
-        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.1,
+        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", pad_inches=_PAD_IN,
                     pil_kwargs={"compress_level": 1})
     buffer.seek(0)
     with Image.open(buffer) as image:
@@ -670,7 +826,7 @@ def figure_to_svg_bytes(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     with style_context():
         fig.savefig(
-            buffer, format="svg", bbox_inches="tight", pad_inches=0.1, metadata={"Date": None},
+            buffer, format="svg", bbox_inches="tight", pad_inches=_PAD_IN, metadata={"Date": None},
         )
     return buffer.getvalue()
 

@@ -6,44 +6,68 @@ saving, never by changing the global ``rcParams``: importing this module changes
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
 from narrative.schema import UNASSIGNED
 
 __all__ = [
+    "FIGURE_HEIGHT_IN",
+    "FIGURE_WIDTH_IN",
     "LINESTYLES",
+    "MIN_TEXT_PT",
     "OKABE_ITO",
     "PALETTE",
+    "PRINT_HEIGHT_IN",
+    "PRINT_WIDTH_IN",
     "RC",
+    "THIN_MARKER",
     "TOL_MUTED",
     "UNASSIGNED_COLOR",
     "is_unassigned",
+    "narrative_color",
     "narrative_colors",
-    "narrative_linestyle",
+    "narrative_linestyles",
     "percent_formatter",
     "plain_text",
     "style_context",
     "wrap_label",
 ]
 
-#: Okabe & Ito (2008) without black (kept for text): orange, sky blue, bluish green, blue,
-#: vermillion, reddish purple, then yellow (last: it is the faintest line on white).
-OKABE_ITO: tuple[str, ...] = (
-    "#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442",
-)
-#: Paul Tol's "muted" scheme, used once Okabe–Ito runs out.
+#: Okabe & Ito (2008) without black (kept for text) and without yellow (a pale line on its own
+#: pale band cannot be seen): orange, sky blue, bluish green, blue, vermillion, reddish purple.
+OKABE_ITO: tuple[str, ...] = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7")
+#: Paul Tol's "muted" scheme without its pale sand and pale cyan, after Okabe–Ito.
 TOL_MUTED: tuple[str, ...] = (
-    "#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99", "#999933",
-    "#AA4499",
+    "#CC6677", "#332288", "#117733", "#882255", "#44AA99", "#999933", "#AA4499",
 )
-#: Narrative colours in the order they are handed out.
+#: The one colour-blind-safe palette every narrative colour comes from (see :func:`narrative_color`).
 PALETTE: tuple[str, ...] = OKABE_ITO + TOL_MUTED
 #: Unassigned paragraphs are always this neutral grey, whatever else is plotted.
 UNASSIGNED_COLOR = "#9E9E9E"
-#: Line styles cycled once every colour of :data:`PALETTE` is in use, so lines stay distinguishable.
+#: Line styles told apart where two narratives of one figure share a colour.
 LINESTYLES: tuple[str, ...] = ("-", "--", ":", "-.")
+
+#: The printed size a report figure is drawn for: the text width of the A4 PDF (18 mm margins),
+#: and the tallest figure it shows at full size. A figure drawn within these at
+#: :data:`MIN_TEXT_PT` or more keeps its text at least that large in the PDF and the HTML.
+PRINT_WIDTH_IN = 6.85
+PRINT_HEIGHT_IN = 8.0
+#: The width report figures are drawn at: the printed width less the white margin a saved
+#: figure gets on each side (``pad_inches``).
+FIGURE_WIDTH_IN = PRINT_WIDTH_IN - 0.25
+#: The tallest a report figure is drawn, for the same reason.
+FIGURE_HEIGHT_IN = PRINT_HEIGHT_IN - 0.3
+#: The smallest text a report figure may print (points, at the printed size).
+MIN_TEXT_PT = 8.0
+
+#: How a thin point looks in every figure: a share from a period with fewer articles than
+#: ``min_articles`` or from a partly collected period, drawn hollow, off the solid line.
+THIN_MARKER: dict[str, Any] = {"marker": "o", "markerfacecolor": "white", "markersize": 4.5,
+                               "markeredgewidth": 1.2, "linestyle": "none"}
 
 #: rc settings for every figure. The bundled DejaVu Sans covers Latin, Greek and Cyrillic, so a
 #: figure looks the same on every machine. ``svg.hashsalt`` and no usetex keep output reproducible
@@ -96,31 +120,63 @@ def is_unassigned(name: object) -> bool:
     return str(name).strip().lower() == UNASSIGNED
 
 
-def narrative_colors(names: Sequence[str]) -> dict[str, str]:
-    """One stable colour per narrative, by its position in ``names``.
+def _name_key(name: object) -> str:
+    """A narrative name as colours compare it: spaces folded, case ignored."""
+    return " ".join(str(name).split()).casefold()
 
-    The pipeline passes the full narrative list in one fixed order, so a narrative keeps its colour
-    in every figure even when a figure shows only some of them. ``"unassigned"`` is always
-    :data:`UNASSIGNED_COLOR` and takes no palette slot; a repeated name keeps its first colour. Past
-    the palette's length colours repeat (pair them with :func:`narrative_linestyle`).
+
+@functools.lru_cache(maxsize=1)
+def _default_codebook() -> tuple[str, ...]:
+    from narrative.codebook import load_codebook
+
+    return tuple(load_codebook(None).names)
+
+
+def _codebook_names(codebook: Iterable[str] | None) -> tuple[str, ...]:
+    if codebook is None:
+        return _default_codebook()
+    names = getattr(codebook, "names", codebook)  # a Codebook, or its names
+    return tuple(dict.fromkeys(_name_key(n) for n in names))
+
+
+def narrative_color(name: object, codebook: Iterable[str] | None = None) -> str:
+    """The colour of one narrative, the same in every run, report and notebook.
+
+    The first names of the ``codebook`` (its names in codebook order, or a
+    :class:`~narrative.codebook.Codebook`; default: the packaged default codebook) take the
+    Okabe–Ito colours in that order; any other name (a discovered narrative, or a codebook's
+    seventh and later) takes one of Tol's colours by a stable hash (SHA-256) of the name, so it
+    keeps its colour whatever else a run finds and whatever the codebook. Two such names can
+    share a colour (figures then tell them apart by line style). ``"unassigned"`` is always
+    :data:`UNASSIGNED_COLOR`.
     """
-    colors: dict[str, str] = {}
-    slot = 0
-    for name in names:
-        key = str(name)
-        if key in colors:
-            continue
-        if is_unassigned(key):
-            colors[key] = UNASSIGNED_COLOR
-            continue
-        colors[key] = PALETTE[slot % len(PALETTE)]
-        slot += 1
-    return colors
+    if is_unassigned(name):
+        return UNASSIGNED_COLOR
+    named = _codebook_names(codebook)
+    key = _name_key(name)
+    if key in named and named.index(key) < len(OKABE_ITO):
+        return OKABE_ITO[named.index(key)]
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    return TOL_MUTED[int.from_bytes(digest[:8], "big") % len(TOL_MUTED)]
 
 
-def narrative_linestyle(position: int) -> str:
-    """Line style for the ``position``-th coloured line: solid until the palette wraps around."""
-    return LINESTYLES[(position // len(PALETTE)) % len(LINESTYLES)]
+def narrative_colors(names: Iterable[str], codebook: Iterable[str] | None = None) -> dict[str, str]:
+    """:func:`narrative_color` of each name: ``{name: "#RRGGBB"}`` (the public mapping the
+    report, the explorer and the notebooks all use)."""
+    named = _codebook_names(codebook)
+    return {str(n): narrative_color(n, named) for n in names}
+
+
+def narrative_linestyles(names: Sequence[str], colors: Mapping[str, str]) -> dict[str, str]:
+    """A line style per name: solid, then dashed, dotted... for each later name of the same
+    colour, so narratives that share a colour in one figure are still told apart."""
+    seen: dict[str, int] = {}
+    styles = {}
+    for name in dict.fromkeys(map(str, names)):
+        color = colors.get(name, "")
+        styles[name] = LINESTYLES[seen.get(color, 0) % len(LINESTYLES)]
+        seen[color] = seen.get(color, 0) + 1
+    return styles
 
 
 def plain_text(text: object, width: int | None = None) -> str:

@@ -28,7 +28,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+
+from narrative.outlets import (  # noqa: F401 (outlet names: part of this module's interface)
+    DOMAIN,
+    KNOWN_OUTLETS,
+    outlet_from_name,
+    outlet_from_url,
+    outlet_key,
+    same_outlet,
+    squash,
+)
 
 __all__ = [
     "CLAIM_PHRASES", "DATE_PATTERN", "DateHit", "HEAD_LINES", "KNOWN_OUTLETS", "NO_DATE",
@@ -155,68 +164,6 @@ def split_names(names: str) -> list[str]:
 
 # -- outlets ------------------------------------------------------------------------------------
 
-#: Outlet display names by squashed key (lower case, letters and digits only) of a domain's
-#: main label or a written name. Unknown outlets keep the name as written (or the domain).
-KNOWN_OUTLETS = {
-    "abcnews": "ABC News", "aljazeera": "Al Jazeera", "apnews": "Associated Press",
-    "bbc": "BBC News", "bbcnews": "BBC News", "bloomberg": "Bloomberg", "cbsnews": "CBS News",
-    "cnn": "CNN", "dailymail": "Daily Mail", "express": "Daily Express", "foxnews": "Fox News",
-    "ft": "Financial Times", "huffpost": "HuffPost", "huffingtonpost": "HuffPost",
-    "internationalpolicydigest": "International Policy Digest", "intpolicydigest":
-    "International Policy Digest", "mirror": "Daily Mirror", "nbcnews": "NBC News",
-    "npr": "NPR", "nytimes": "The New York Times", "newyorktimes": "The New York Times",
-    "opednews": "OpEdNews", "politico": "Politico", "reuters": "Reuters", "rt": "RT",
-    "tass": "TASS", "theguardian": "The Guardian", "guardian": "The Guardian",
-    "telegraph": "The Telegraph", "unherd": "UnHerd", "ussanews": "USSANews",
-    "washingtonpost": "The Washington Post", "wsj": "The Wall Street Journal",
-    "kyivindependent": "The Kyiv Independent", "kyivpost": "Kyiv Post", "euronews": "Euronews",
-    "dw": "DW", "france24": "France 24", "sputniknews": "Sputnik", "globaltimes": "Global Times",
-}
-_SECOND_LEVEL = {"co", "com", "org", "net", "gov", "ac", "go", "news"}
-_SECTION_WORDS = re.compile(
-    r"(?:\s+(?:op\s*eds?|opinion|commentary|analysis|editorial|columns?|blogs?|world|politics|"
-    r"business|news|home|features?))+$", re.IGNORECASE)
-
-
-def _squash(name: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", name.lower())
-
-
-def outlet_from_name(name: str) -> str | None:
-    """A written outlet name tidied and mapped through :data:`KNOWN_OUTLETS`."""
-    name = " ".join(name.strip(" \t*_:;,.\"'“”").split())
-    if not name:
-        return None
-    squashed = _squash(name)
-    if squashed in KNOWN_OUTLETS:
-        return KNOWN_OUTLETS[squashed]
-    trimmed = _SECTION_WORDS.sub("", name)
-    return KNOWN_OUTLETS.get(_squash(trimmed), trimmed or name)
-
-
-def outlet_from_url(url: str) -> str | None:
-    """The outlet named by a URL's host: ``https://www.unherd.com/x`` -> ``UnHerd``.
-
-    The host's main label (``unherd`` of ``unherd.com``, ``dailymail`` of ``dailymail.co.uk``)
-    is looked up in :data:`KNOWN_OUTLETS`; an unknown host gives the host itself.
-    """
-    text = url.strip()
-    if "://" not in text:
-        text = "http://" + text.lstrip("/.")
-    try:
-        host = (urlsplit(text).hostname or "").lower()
-    except ValueError:
-        return None
-    host = host.removeprefix("www.")
-    labels = [x for x in host.split(".") if x]
-    if len(labels) < 2:
-        return None
-    main = labels[-2]
-    if main in _SECOND_LEVEL and len(labels) >= 3:
-        main = labels[-3]
-    return KNOWN_OUTLETS.get(main, host)
-
-
 _URL = r"(?:https?://|www\.)[^\s,;()<>\"']+"
 _OUTLET_NAME = r"[A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&'’.-]*|of|the|and|for)){0,5}"
 _EXCLUSIVE = re.compile(rf"(?i:exclusive(?:ly)? (?:to|for)|special to)\s+(?P<name>{_OUTLET_NAME})\s*:?")
@@ -227,9 +174,7 @@ _COURTESY = re.compile(rf"(?i:courtesy of)\b[^.\n]{{0,80}}?(?P<url>{_URL})"
 _FIRST_PUBLISHED = re.compile(
     rf"(?i:(?:first|originally) (?:published|appeared|ran) (?:in|on|by|at))\s+"
     rf"(?:(?P<url>{_URL})|(?P<name>{_OUTLET_NAME}))")
-#: A bare domain (``intpolicydigest.org``, ``www.unherd.com/x``): letters before its last dot.
-_DOMAIN = r"(?:[a-z0-9-]+\.)+[a-z]{2,}(?:/[^\s,;()<>\"']*)?(?![\w.])"
-_TARGET = (rf"(?:the\s+)?(?:(?P<url>{_URL})|(?P<domain>(?i:{_DOMAIN}))"
+_TARGET = (rf"(?:the\s+)?(?:(?P<url>{_URL})|(?P<domain>(?i:{DOMAIN}))"
            rf"|(?P<name>{_OUTLET_NAME}))")
 #: "published in Russian on x.ru": the language is not the outlet
 _LANGUAGE = (r"(?:in (?:Arabic|Chinese|English|French|German|Italian|Japanese|Polish|Portuguese|"
@@ -248,7 +193,7 @@ _APPEARED_IN = (r"(?i:this (?:article|story|piece|post|op-?ed|column|commentary|
 _REPUBLISHED = (r"(?i:(?:re-?published|reprinted|reproduced|syndicated)(?: here)? "
                 r"(?:from|with (?:the )?(?:kind )?permission (?:of|from)))")
 _SOURCE = r"(?i:(?:original )?(?:source|article|story)|via|read (?:more|the original) (?:at|on))"
-_ADDRESS = rf"(?:(?P<url>{_URL})|(?P<domain>(?i:{_DOMAIN})))"
+_ADDRESS = rf"(?:(?P<url>{_URL})|(?P<domain>(?i:{DOMAIN})))"
 CLAIM_PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(_LEAD % lead + pattern + r"\s*:?\s*" + target, re.DOTALL))
     for kind, lead, pattern, target in (
@@ -313,33 +258,6 @@ def _copy_claim(lines: list[str]) -> dict[str, str] | None:
                 if name:
                     return {"phrase": kind, "outlet": name}
     return None
-
-
-def outlet_key(outlet: str | None) -> str | None:
-    """An outlet's name or address folded to what its spellings share (None for no outlet):
-    ``International Policy Digest``, ``intpolicydigest.org`` and
-    ``https://www.intpolicydigest.org/x`` all give ``internationalpolicydigest``, ``OpEd News``
-    gives ``opednews``, ``balticcourier.com`` gives ``balticcourier``."""
-    text = (outlet or "").strip()
-    if not text:
-        return None
-    if "://" in text or re.fullmatch(_DOMAIN, text, re.IGNORECASE):
-        host = outlet_from_url(text) or text
-        if "." in host:  # an unknown host: its main label names the outlet
-            labels = [x for x in host.lower().removeprefix("www.").split(".") if x]
-            main = labels[-2] if len(labels) >= 2 else labels[0]
-            if main in _SECOND_LEVEL and len(labels) >= 3:
-                main = labels[-3]
-            host = main
-        text = host
-    return _squash(outlet_from_name(text) or text) or None
-
-
-def same_outlet(one: str | None, other: str | None) -> bool:
-    """Whether two spellings name one outlet (:func:`outlet_key`; a leading "The" is optional:
-    ``The Baltic Courier`` is ``balticcourier.com``)."""
-    a, b = outlet_key(one), outlet_key(other)
-    return a is not None and b is not None and (a == b or a == "the" + b or b == "the" + a)
 
 
 # -- headlines ----------------------------------------------------------------------------------
@@ -464,7 +382,7 @@ def infer_metadata(
             match = _DATELINE.match(line)
             if match and "outlet" not in found:
                 name = outlet_from_name(match["name"])
-                if name and _squash(name) not in {"by", "updated", "published", "posted", "on"}:
+                if name and squash(name) not in {"by", "updated", "published", "posted", "on"}:
                     found["outlet_dateline"] = (name, "text:dateline")
             break
     if "date" not in found:

@@ -25,7 +25,16 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from narrative.io import atomic_write_text, safe_filename
-from narrative.report.model import KINDS, FigureRef, NarrativeSection, ReportModel, Section, Table
+from narrative.report.model import (
+    KINDS,
+    FigureRef,
+    NarrativeSection,
+    ReportModel,
+    Section,
+    Table,
+)
+from narrative.report.text import count, interval
+from narrative.urls import safe_url  # noqa: F401 (the report's links; tests import it here)
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
@@ -45,7 +54,6 @@ CONTENT_SECURITY_POLICY = (
 _MAX_DEPTH = 6  # nesting shown in methods/corpus before falling back to text
 _DASH = "\u2013"
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-_HTTP_URL = re.compile(r"https?://[^/?#\\@\s]+(?:[/?#]\S*)?\Z", re.IGNORECASE)
 # C0/C1 controls (tab, newline and carriage return kept), DEL, and lone surrogates: never useful in a
 # page, and a lone surrogate would make the UTF-8 encoding of the file fail.
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|[\ud800-\udfff]")
@@ -90,20 +98,6 @@ def num(value: object) -> str:
     if isinstance(value, bytes):
         return f"<{len(value):,} bytes>"
     return str(value)
-
-
-def safe_url(url: object) -> str | None:
-    """``url`` if it is a plain absolute http(s) URL that is safe to put in ``href``, else None.
-
-    Rejects other schemes (``javascript:``, ``data:``, ``file:``), anything with whitespace or
-    control characters (browsers strip those, which can turn ``java\\tscript:`` into a scheme), and
-    credentials in the authority.
-    """
-    if not isinstance(url, str) or len(url) > 4096:
-        return None
-    if any(ch.isspace() or ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in url):
-        return None
-    return url if _HTTP_URL.match(url) else None
 
 
 def safe_relative_href(path: object) -> str | None:
@@ -250,7 +244,8 @@ class _Anchors:
         return anchor
 
 
-_SECTIONS = ["summary", "corpus", "figures", "narratives", "tables", "methods", "warnings", "top"]
+_SECTIONS = ["summary", "findings", "corpus", "figures", "narratives", "tables", "methods",
+             "warnings", "top"]
 
 
 def _view(model: ReportModel) -> dict[str, Any]:
@@ -287,6 +282,8 @@ def _view(model: ReportModel) -> dict[str, Any]:
     sections = [section_view(s, "section") for s in model.sections]
     appendix = [section_view(s, "appendix") for s in model.appendix]
     claimed = {n.figure for n in model.narratives if n.figure in figures}
+    if model.headline in figures:
+        claimed.add(model.headline)
     claimed_tables: set[str] = set()
     for s in [*model.sections, *model.appendix]:
         claimed.update(k for k in s.figures if k in figures)
@@ -305,6 +302,7 @@ def _view(model: ReportModel) -> dict[str, Any]:
         "model": model,
         "csp": CONTENT_SECURITY_POLICY,
         "figures": [f for f in figures.values() if f.ref.key not in claimed],
+        "headline": figures.get(model.headline) if model.headline is not None else None,
         "narratives": narratives,
         "tables": tables,
         "sections": sections,
@@ -338,6 +336,8 @@ def _environment() -> Any:
         humanize=humanize,
         kind_class=kind_class,
         cell_class=cell_class,
+        paragraphs=lambda n: count(int(n), "paragraph"),
+        interval=interval,
     )
     return env
 

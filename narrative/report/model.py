@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 __all__ = ["Evidence", "FigureRef", "NarrativeSection", "ReportModel", "Section", "Table"]
 
 #: The kinds a narrative can be; renderers style anything else as a plain label.
-KINDS = ("named", "discovered", "unassigned")
+KINDS = ("named", "discovered", "off-topic", "unassigned")
 
 
 @dataclass
@@ -23,6 +23,7 @@ class Evidence:
     text: str
     outlet: str | None = None
     date: str | None = None  # ISO date
+    author: str | None = None
     title: str | None = None
     url: str | None = None  # shown as a link only when it is http(s)
     source: str | None = None  # input file and line/record
@@ -34,10 +35,12 @@ class NarrativeSection:
 
     narrative_id: int
     label: str
-    kind: str  # "named" | "discovered" | "unassigned"
+    kind: str  # "named" | "discovered" | "off-topic" | "unassigned"
     description: str | None
     size: int  # paragraphs assigned
     share: float  # of all paragraphs, 0-1
+    share_low: float | None = None  # 95% interval of its share of the paragraphs counted in the
+    share_high: float | None = None  # shares (copies as the run counts them), whole window
     top_terms: list[str] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
     figure: str | None = None  # key of a FigureRef shown in this section
@@ -85,7 +88,7 @@ class ReportModel:
 
     title: str
     subtitle: str
-    summary: list[str]  # plain sentences
+    summary: list[str]  # plain sentences: more findings, after the lead ones
     corpus: dict[str, object]  # n_articles, n_paragraphs, n_outlets, date range, ...
     narratives: list[NarrativeSection]
     figures: list[FigureRef]
@@ -94,3 +97,5 @@ class ReportModel:
     warnings: list[str] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)  # analyses, after the overview figures
     appendix: list[Section] = field(default_factory=list)  # inside Methods: quality, coverage, ...
+    findings: list[str] = field(default_factory=list)  # the lead: 2-3 sentences, with uncertainty
+    headline: str | None = None  # key of the FigureRef shown with the findings, on the first screen

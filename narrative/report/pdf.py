@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterator
 from xml.sax.saxutils import escape, quoteattr
 
+from narrative.figures.style import PRINT_HEIGHT_IN
 from narrative.io import atomic_write_bytes
 from narrative.report.html import (
     as_list,
@@ -28,6 +29,7 @@ from narrative.report.html import (
     value_kind,
 )
 from narrative.report.model import FigureRef, NarrativeSection, ReportModel, Section, Table
+from narrative.report.text import count, interval
 
 __all__ = ["render_pdf", "write_pdf"]
 
@@ -122,6 +124,7 @@ def _styles(regular: str, bold: str) -> dict[str, Any]:
                              spaceBefore=6, spaceAfter=2, keepWithNext=1),
         "body": body,
         "bullet": ParagraphStyle("bullet", parent=body, leftIndent=12, bulletIndent=2),
+        "lead": ParagraphStyle("lead", parent=body, fontSize=10.5, leading=14.5, spaceAfter=5),
         "muted": ParagraphStyle("muted", parent=body, textColor=muted),
         "quote": ParagraphStyle(
             "quote", parent=body, leftIndent=10, borderPadding=(4, 6, 4, 6),
@@ -198,7 +201,10 @@ class _Builder:
         except Exception:  # a corrupt image must not sink the whole report
             return None
         natural_w, natural_h = px_w * 72.0 / 200.0, px_h * 72.0 / 200.0  # figures are saved at 200 dpi
-        scale = min(self.width / natural_w, self.height * 0.55 / natural_h, 1.0)
+        # At full size up to the printed size the figures are drawn for (their text is then at
+        # least 8 pt); anything larger is scaled down to it.
+        tallest = min(self.height * 0.85, PRINT_HEIGHT_IN * 72.0)
+        scale = min(self.width / natural_w, tallest / natural_h, 1.0)
         if stream is not None:
             return png_figure(stream, natural_w * scale, natural_h * scale)
         return Image(io.BytesIO(png), width=natural_w * scale, height=natural_h * scale)
@@ -245,9 +251,11 @@ class _Builder:
         color = _KIND_COLORS.get(kind.strip().lower(), "#59636E")
         badge = f' <font size="8" color="{color}">[{_esc(kind)}]</font>'
         self.heading(section.label, 1, badge)
+        span = interval(section.share_low, section.share_high)
         self.para(
-            f"{_esc(num(section.size))} paragraphs \u00b7 {_esc(pct(section.share))} of all "
-            f"paragraphs \u00b7 id {_esc(section.narrative_id)}",
+            f"{_esc(count(section.size, 'paragraph'))} \u00b7 {_esc(pct(section.share, 0))} of all "
+            f"paragraphs{f' (95% interval {_esc(span)})' if span else ''} \u00b7 id "
+            f"{_esc(section.narrative_id)}",
             "muted",
         )
         if section.description:
@@ -269,6 +277,8 @@ class _Builder:
             meta = [_esc(item.outlet) if item.outlet else "unknown outlet"]
             if item.date:
                 meta.append(_esc(num(item.date)))
+            if item.author:
+                meta.append(_esc(item.author))
             url = safe_url(item.url)
             if item.title:
                 meta.append(_link(url, str(item.title)) if url else _esc(item.title))
@@ -390,22 +400,12 @@ def _build_story(model: ReportModel, width: float, height: float) -> list[Any]:
 
     b = _Builder(width, height)
     b.para(_esc(model.title), "title")
-    if model.subtitle:
-        b.para(_esc(model.subtitle), "subtitle")
+    subtitle = model.subtitle
     if model.warnings:
         n = len(model.warnings)
-        b.para(f"{n} warning{'' if n == 1 else 's'} about this run: see Warnings at the end.",
-               "callout")
-
-    b.heading("Summary", 0)
-    if model.summary:
-        for sentence in model.summary:
-            b.para(_esc(sentence), "bullet", bulletText="\u2022")
-    else:
-        b.para("No summary.", "muted")
-
-    b.heading("Corpus", 0)
-    b.value(model.corpus)
+        subtitle += f" \u00b7 {n} warning{'' if n == 1 else 's'} (see Warnings at the end)"
+    if subtitle:
+        b.para(_esc(subtitle), "subtitle")
 
     figures: dict[str, FigureRef] = {}
     for ref in model.figures:
@@ -413,7 +413,22 @@ def _build_story(model: ReportModel, width: float, height: float) -> list[Any]:
     tables: dict[str, Table] = {}
     for table in model.tables:
         tables.setdefault(str(table.key), table)
+
+    b.heading("Findings", 0)
+    for sentence in model.findings:
+        b.para(_esc(sentence), "lead")
+    if model.headline in figures:
+        b.figure(figures[model.headline])
+    if model.summary:
+        b.para("More findings", "h3")
+        for sentence in model.summary:
+            b.para(_esc(sentence), "bullet", bulletText="\u2022")
+    elif not model.findings:
+        b.para("No findings.", "muted")
+
     claimed = {n.figure for n in model.narratives if n.figure in figures}
+    if model.headline in figures:
+        claimed.add(model.headline)
     claimed_tables: set[str] = set()
     for section in [*model.sections, *model.appendix]:
         claimed.update(k for k in section.figures if k in figures)
@@ -442,6 +457,9 @@ def _build_story(model: ReportModel, width: float, height: float) -> list[Any]:
         for table in loose_tables:
             b.table(table)
             b.story.append(Spacer(1, 8))
+
+    b.heading("Corpus", 0)
+    b.value(model.corpus)
 
     b.heading("Methods", 0)
     b.value(model.methods)
@@ -479,7 +497,7 @@ def render_pdf(model: ReportModel) -> bytes:
 
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
-        canvas.setFont(regular, 7.5)
+        canvas.setFont(regular, 8)
         canvas.setFillColorRGB(0.35, 0.39, 0.43)
         short = title if len(title) <= 90 else title[:89] + "\u2026"
         canvas.drawString(doc.leftMargin, 10 * mm, short)

@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..frames import isin
 from ..schema import UNASSIGNED
 from .cache import Plot, ReportCache
 from .model import Section, Table
+from .text import count, pct, plural
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
+    from ..config import Settings
     from ..drift import DriftFrames
     from ..store import Store
 
@@ -43,8 +44,7 @@ __all__ = [
 _MAX_TABLE_ROWS = 25
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%" if abs(x) >= 0.095 or x == 0 else f"{100 * x:.1f}%"
+_pct = pct
 
 
 def _where(outlet: object) -> str:
@@ -194,7 +194,7 @@ def emerging_section(
 # -- framing --------------------------------------------------------------------------------------
 
 
-def framing_section(drift: "DriftFrames", period: str) -> tuple[Section, list[Table]]:
+def framing_section(drift: "DriftFrames", period: str) -> tuple[Section | None, list[Table]]:
     """The periods in which a narrative was told most unlike its usual self (all outlets)."""
     framing = drift.tables.get("framing", pd.DataFrame())
     text = [
@@ -206,15 +206,12 @@ def framing_section(drift: "DriftFrames", period: str) -> tuple[Section, list[Ta
     ]
     title = "Framing shift"
     if framing is None or framing.empty or "shift_excess" not in framing:
-        text.append("Framing shift was not measured for this run.")
-        return Section("framing", title, text), []
+        return None, []  # not measured for this run: left out
     cells = framing[(framing["outlet"] == "all") & ~framing["insufficient"].astype(bool)]
     cells = cells.assign(excess=pd.to_numeric(cells["shift_excess"], errors="coerce"))
     cells = cells[np.isfinite(cells["excess"])]
-    if cells.empty:
-        text.append("Framing shift was not measured: no embeddings for the run's model, or too "
-                    f"few paragraphs per {period}.")
-        return Section("framing", title, text), []
+    if cells.empty:  # no embeddings for the run's model, or too few paragraphs per period
+        return None, []
     best = cells.sort_values(["excess", "narrative", "period"], ascending=[False, True, True])
     best = best.groupby("narrative", sort=False).head(2).head(_MAX_TABLE_ROWS)
     top = best.iloc[0]
@@ -235,48 +232,136 @@ def framing_section(drift: "DriftFrames", period: str) -> tuple[Section, list[Ta
 
 # -- syndication ------------------------------------------------------------------------------------
 
+#: How a copy's direction was decided, as a reader is told (``articles.meta["copy_evidence"]``).
+_DIRECTION = {
+    "text": "the text names the first publisher",
+    "date": "the original is dated earlier",
+    "order": "taken in input order, as neither text nor dates decide",
+    "unknown": "direction unknown",
+}
 
-def syndication_sentence(counts: pd.DataFrame, n_articles: int) -> str | None:
-    """How many articles are copies, and the most frequent copying pair; None without copies."""
+
+def _pair_evidence(articles: pd.DataFrame, evidence: pd.Series) -> pd.DataFrame:
+    """Each copy with its outlet, its original's outlet and how its direction was decided."""
+    outlet = articles.set_index("article_id")["outlet"].fillna("(unknown outlet)").astype(str)
+    outlet = outlet[~outlet.index.duplicated()]
+    copies = articles[articles["duplicate_of"].notna() & isin(articles["duplicate_of"], outlet.index)]
+    return pd.DataFrame({
+        "copy_outlet": copies["outlet"].fillna("(unknown outlet)").astype(str).to_numpy(),
+        "original_outlet": outlet.reindex(copies["duplicate_of"]).to_numpy(),
+        "how": evidence.reindex(copies["article_id"]).fillna("unknown").to_numpy(),
+    })
+
+
+def _direction(how: pd.Series) -> str:
+    """"the original is dated earlier", or "2 by the text, 1 unknown" for a mix."""
+    counts = how.value_counts()
+    if len(counts) == 1:
+        return _DIRECTION.get(str(counts.index[0]), "direction unknown")
+    names = {"text": "by the text", "date": "by dates", "order": "by input order",
+             "unknown": "unknown"}
+    return "direction " + ", ".join(f"{n} {names.get(str(k), str(k))}" for k, n in counts.items())
+
+
+def syndication_sentence(counts: pd.DataFrame, n_articles: int,
+                         evidence: pd.Series | None = None,
+                         articles: pd.DataFrame | None = None) -> str | None:
+    """How many articles are copies, and the most frequent pair with how its direction was
+    decided ("direction unknown" where nothing recorded says which came first); None without
+    copies."""
     if counts.empty or not n_articles:
         return None
     total = int(counts["n_copies"].sum())
     top = counts.iloc[0]
-    return (
-        f"{total} of {n_articles} articles ({_pct(total / n_articles)}) are copies of an earlier "
-        f"article; the most frequent pair is {top['copy_outlet']} carrying {top['original_outlet']}'s "
-        f"articles ({int(top['n_copies'])})."
-    )
+    n = int(top["n_copies"])
+    how = pd.Series(["unknown"] * n)
+    if evidence is not None and articles is not None:
+        pairs = _pair_evidence(articles, evidence)
+        how = pairs.loc[(pairs["copy_outlet"] == top["copy_outlet"])
+                        & (pairs["original_outlet"] == top["original_outlet"]), "how"]
+    if set(how) <= {"unknown"}:
+        pair = (f"{top['copy_outlet']} and {top['original_outlet']} running the same "
+                f"{plural(n, 'article')} ({n}; direction unknown: neither the text nor the dates "
+                "say which came first)")
+    else:
+        pair = (f"{top['copy_outlet']} carrying {top['original_outlet']}'s articles "
+                f"({n}; {_direction(how)})")
+    return (f"{total} of {count(n_articles, 'article')} ({_pct(total / n_articles)}) "
+            f"{'is a copy' if total == 1 else 'are copies'} of another article; the most "
+            f"frequent pair is {pair}.")
+
+
+def copies_sentence(contribution: pd.DataFrame, copies: str) -> str | None:
+    """How much of the shares comes from syndicated copies under the ``copies`` setting in
+    force, and the narrative that owes them most; None when no counted paragraph is a copy."""
+    counted = float(contribution.attrs.get("counted", 0.0))
+    from_copies = float(contribution.attrs.get("from_copies", 0.0))
+    if not counted or not from_copies:
+        return None
+    how = ("each outlet's copy counts for that outlet" if copies == "per_outlet"
+           else "a story counts once")
+    top = contribution.sort_values(["copy_share", "narrative"], ascending=[False, True]).iloc[0]
+    n_copies = int(contribution.attrs.get("copy_articles", 0))
+    return (f"With copies = {copies} ({how}), {_pct(from_copies / counted)} of the paragraphs "
+            f"counted in the shares come from {count(n_copies, 'syndicated copy')}, and up to "
+            f"{_pct(float(top['copy_share']))} of one narrative's share ({top['narrative']}).")
+
+
+#: Fewest outlet pairs for which the syndication grid is drawn (fewer: the table says it all).
+MIN_SYNDICATION_PAIRS = 3
 
 
 def syndication_section(
-    articles: pd.DataFrame, add: AddFigure, copies: str
-) -> tuple[Section, list[Table]]:
-    """Which outlets carry copies of which outlets' articles (``duplicate_of`` set on ingest)."""
+    articles: pd.DataFrame, drift: "DriftFrames", add: AddFigure, settings: "Settings",
+) -> tuple[Section | None, list[Table]]:
+    """Which outlets carry copies of which outlets' articles (``duplicate_of`` set on ingest),
+    how each direction was decided, and how much of each share the copies make; None without
+    copies."""
     from ..figures import plot_syndication, syndication_counts
+    from .compute import copy_contribution, copy_evidence
 
     counts = syndication_counts(articles)
-    how = ("each outlet's copy counts for that outlet" if copies == "per_outlet"
+    if counts.empty:
+        return None, []
+    evidence = copy_evidence(articles)
+    how = ("each outlet's copy counts for that outlet" if settings.copies == "per_outlet"
            else "each story counts once, for its first outlet")
-    text = [f"An article is a copy when its text repeats an earlier article's. In the shares, {how}."]
-    sentence = syndication_sentence(counts, len(articles))
-    if sentence is None:
-        text.append("No article is a copy of another.")
-        return Section("syndication", "Syndication", text), []
-    text.append(sentence)
-    by_size = articles["outlet"].fillna("(unknown outlet)").astype(str).value_counts()
-    outlets = sorted(by_size.index, key=lambda o: (-by_size[o], o))
-    add("syndication", Plot(plot_syndication, (counts,), {"outlets": outlets}), "Syndication",
-        "Rows: the outlet that published the copy; columns: the outlet of the first copy; cells: "
-        "copied articles; every outlet of the corpus is listed. The diagonal is an outlet repeating "
-        "its own article.")
+    text = [f"An article is a copy when its text repeats another article's. In the shares, {how} "
+            "(setting copies).",
+            syndication_sentence(counts, len(articles), evidence, articles)]
+    share = copies_sentence(copy_contribution(drift, settings), settings.copies)
+    if share:
+        text.append(share)
+    figures = []
+    if len(counts) >= MIN_SYNDICATION_PAIRS:
+        by_size = articles["outlet"].fillna("(unknown outlet)").astype(str).value_counts()
+        outlets = sorted(by_size.index, key=lambda o: (-by_size[o], o))
+        add("syndication", Plot(plot_syndication, (counts,), {"outlets": outlets}), "Syndication",
+            "Rows: the outlet that published the copy; columns: the outlet of the original; "
+            "cells: copied articles. The diagonal is an outlet repeating its own article.")
+        figures.append("syndication")
+    pairs = _pair_evidence(articles, evidence)
+    directions = {k: _direction(g["how"]) for k, g in pairs.groupby(["copy_outlet", "original_outlet"])}
     table = Table(
         key="syndication", title="Copied articles by outlet pair",
-        columns=["copy outlet", "original outlet", "copies"],
-        rows=[[r.copy_outlet, r.original_outlet, int(r.n_copies)]
+        columns=["copy outlet", "original outlet", "copies", "which came first"],
+        rows=[[r.copy_outlet, r.original_outlet, int(r.n_copies),
+               directions.get((r.copy_outlet, r.original_outlet), "direction unknown")]
               for r in counts.head(_MAX_TABLE_ROWS).itertuples()],
     )
-    return Section("syndication", "Syndication", text, ["syndication"], ["syndication"]), [table]
+    tables = [table]
+    contribution = copy_contribution(drift, settings)
+    contribution = contribution[contribution["from_copies"] > 0]
+    if len(contribution):
+        tables.append(Table(
+            key="copy-shares", title=f"Share of each narrative from copies (copies = {settings.copies})",
+            columns=["narrative", "paragraphs counted", "from copies", "share from copies"],
+            rows=[[r.narrative, _round(r.counted, 1), _round(r.from_copies, 1),
+                   _share_cell(r.copy_share)]
+                  for r in contribution.sort_values("copy_share", ascending=False)
+                  .head(_MAX_TABLE_ROWS).itertuples()],
+        ))
+    return Section("syndication", "Syndication", text, figures, [t.key for t in tables]), tables
 
 
 # -- map --------------------------------------------------------------------------------------------
@@ -298,7 +383,7 @@ def map_section(
     store: "Store", run_id: str, drift: "DriftFrames", add: AddFigure,
     colors: Mapping[str, str], *, default_model: str, seed: int,
     cache: ReportCache | None = None,
-) -> tuple[Section, list[Table]]:
+) -> tuple[Section | None, list[Table]]:
     """UMAP map of the run's distinct paragraph texts, coloured by narrative.
 
     The texts shown are a bottom-k sample by seeded hash (:func:`.narrative_map.stable_sample`),
@@ -316,7 +401,7 @@ def map_section(
     title = "Narrative map"
     labelled = drift.paragraphs
     if "text_hash" not in labelled:
-        return Section("map", title, ["The map needs paragraph text hashes; none stored."]), []
+        return None, []  # a view the store cannot fill is left out
     distinct = labelled.drop_duplicates("text_hash").sort_values("text_hash")
     hashes = distinct["text_hash"].astype(str).tolist()
     name_of = dict(zip(hashes, distinct["narrative"].astype(str)))
@@ -332,10 +417,8 @@ def map_section(
     try:
         inputs = (sample, model_id, seed, nm.LAYOUT_VERSION)
         placed = cache.value(MAP_LAYOUT_KEY, inputs, layout) if cache else layout()
-    except StoreError:
-        return Section("map", title, [
-            "No map: the store holds no embeddings of this run's model for its paragraphs."
-        ]), []
+    except StoreError:  # no embeddings of the run's model: no map
+        return None, []
     points = pd.DataFrame({
         "x": placed["x"], "y": placed["y"],
         "narrative": [name_of.get(h, UNASSIGNED) for h in placed["key"]],
@@ -364,7 +447,8 @@ def map_section(
             f"fewer than {nm.MIN_UMAP_SHARE:.0%} of the dots come from it, or the embedding "
             "model or seed changes."
         )
-    caption = f"{len(points):,} distinct paragraph texts; grey: unassigned."
+    caption = f"{len(points):,} distinct paragraph texts" + (
+        "; grey: unassigned." if (points["narrative"] == UNASSIGNED).any() else ".")
     if n_placed:
         caption += f" {n_placed:,} placed by their nearest neighbours since the last UMAP layout."
     add("narrative-map", Plot(plot_narrative_map, (points,),
@@ -374,6 +458,10 @@ def map_section(
 
 
 # -- appendix ---------------------------------------------------------------------------------------
+
+
+#: Fewer distinct texts per narrative than this, and the report says NPMI means little.
+NPMI_MIN_TEXTS = 50
 
 
 def quality_section(
@@ -409,7 +497,7 @@ def quality_section(
     diversity = topic_diversity(terms)
     text = [
         "NPMI coherence (from \u22121 to 1; higher: a narrative's top terms occur together in the "
-        f"paragraphs more than chance) averages "
+        "paragraphs more than chance) averages "
         + (f"{np.mean(values):.3f}" if values else "n/a")
         + f" over {len(values)} narrative{'s' if len(values) != 1 else ''}; topic diversity (share "
         f"of distinct terms among all narratives' top terms; 1 = no overlap) is {diversity:.2f}."
@@ -419,6 +507,14 @@ def quality_section(
            "assigned to them since, by an update, change neither the terms nor the scores."
            if updated else "")
     ]
+    per_narrative = len(texts) / max(len(terms), 1)
+    if per_narrative < NPMI_MIN_TEXTS:
+        text.append(
+            f"Read these scores with care: NPMI counts how often top terms occur together, and "
+            f"with about {per_narrative:.0f} paragraph texts per narrative ({len(texts):,} in "
+            "all) most pairs of terms occur together once or never, so the scores are mostly "
+            "chance and say little about how coherent a narrative is."
+        )
     table = Table(
         key="quality", title="Quality by narrative",
         columns=["narrative", "kind", "paragraphs", "NPMI"],
@@ -428,13 +524,13 @@ def quality_section(
     return Section("quality", title, text, [], ["quality"]), [table]
 
 
-def coverage_section(drift: "DriftFrames") -> tuple[Section, list[Table]]:
-    """Each outlet's collection window: first and last dated article, periods, counts."""
+def coverage_section(drift: "DriftFrames", sentences: list[str]) -> tuple[Section, list[Table]]:
+    """Each outlet's collection window: first and last dated article, periods, counts, with
+    ``sentences`` (undated articles, how far the windows overlap) above the table."""
     coverage = drift.tables.get("coverage")
     title = "Coverage windows"
     if coverage is None or coverage.empty:
         return Section("coverage", title, ["No dated articles."]), []
-    text = [str(coverage.attrs["note"])] if coverage.attrs.get("note") else []
     table = Table(
         key="coverage", title="Collection window of each outlet",
         columns=["outlet", "first date", "last date", "periods", "articles", "undated",
@@ -444,7 +540,7 @@ def coverage_section(drift: "DriftFrames") -> tuple[Section, list[Table]]:
                int(r.n_articles), int(r.n_undated), int(r.n_copies_dropped)]
               for r in coverage.itertuples()],
     )
-    return Section("coverage", title, text, [], ["coverage"]), [table]
+    return Section("coverage", title, list(sentences), [], ["coverage"]), [table]
 
 
 def stability_sentence(stats: Mapping[str, object]) -> str:

@@ -1,0 +1,381 @@
+"""The report as a reader meets it (issue 25): the story first, honest thin data, one colour per
+narrative, figures readable in print, no empty "unassigned", citations with authors, compact
+methods. Each test builds a store in a second (hand-made runs over synthetic text, no model) and
+asserts on the ReportModel, the rendered HTML and the figures the report draws.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from matplotlib.text import Text
+
+from tests import tiny_run
+from tests.html_tags import TagCollector
+
+TOPICS = ("harbour", "orchard", "council")
+
+
+def build(folder: Path, recs: list[dict], names: dict[str, tuple[str, str]], *,
+          provenance: dict | None = None) -> Path:
+    """A store of ``recs`` with run ``run1``: a paragraph goes to the narrative of its topic word
+    (``names``: topic -> (label, kind)), any other paragraph is unassigned. Named narratives make
+    the run's codebook, in the order given."""
+    from narrative.pipeline import ingest_articles
+    from narrative.store import RunRecord, Store
+
+    folder.mkdir(parents=True, exist_ok=True)
+    corpus = folder / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+    path = folder / "narrative.duckdb"
+    topics = list(names)
+    with Store(path) as store:
+        ingest_articles([corpus], store, settings=tiny_run.settings())
+        paragraphs = store.paragraphs()
+
+        def narrative_of(text: str) -> int:
+            return next((i for i, t in enumerate(topics) if f"The {t}" in text), -1)
+
+        ids = paragraphs["text"].map(narrative_of)
+        sizes = ids.value_counts()
+        rows = [(i, label, label if kind == "named" else None, [t, "word"], int(sizes.get(i, 0)))
+                for i, (t, (label, kind)) in enumerate(names.items())]
+        rows.append((-1, "unassigned", None, [], int(sizes.get(-1, 0))))
+        narratives = pd.DataFrame(rows, columns=["narrative_id", "label", "codebook_name",
+                                                 "top_terms", "size"])
+        kinds = {str(i): kind for i, (_, (_, kind)) in enumerate(names.items())} | {"-1": "unassigned"}
+        codebook = [{"name": label, "description": f"About {t}s.", "seeds": [t]}
+                    for t, (label, kind) in names.items() if kind == "named"]
+        stats = {"kinds": kinds, "codebook": codebook, "provenance": provenance or {}}
+        run = RunRecord(run_id="run1", settings=tiny_run.settings().to_dict(), codebook_hash="cb1",
+                        versions={"python": "3"}, seed=0, input_fingerprint="fp", stats=stats)
+        store.save_run(run, narratives, pd.DataFrame({
+            "paragraph_id": paragraphs["paragraph_id"], "narrative_id": ids, "probability": 0.9}))
+    return path
+
+
+def text_of(k: int, topics: tuple[str, str]) -> str:
+    """Two paragraphs of seeded word salad about ``topics``, unique to ``k``."""
+    import random
+
+    rng = random.Random(k)
+    return "\n\n".join(
+        f"The {topic} " + " ".join(rng.choice(tiny_run.TOPICS[topic] + tiny_run.FILLER)
+                                   for _ in range(30)) + "."
+        for topic in topics)
+
+
+def recs(outlets: list[str], *, weeks: int = 4, per_week: int = 2,
+         topics=lambda k: [("harbour", "orchard"), ("orchard", "council"), ("harbour", "council")][k % 3],
+         start: dt.date = dt.date(2025, 3, 3)) -> list[dict]:
+    out, k = [], 0
+    for week in range(weeks):
+        for outlet in outlets:
+            for j in range(per_week):
+                day = start + dt.timedelta(weeks=week, days=j)
+                out.append({"id": f"a{k}", "outlet": outlet, "date": day.isoformat(),
+                            "title": f"Story {k}", "author": f"Reporter {k % 4}",
+                            "text": text_of(k, topics(k))})
+                k += 1
+    return out
+
+
+NAMES = {"harbour": ("Harbour traffic", "named"), "orchard": ("Orchard harvest", "discovered")}
+
+
+def report(path: Path, out: Path, monkeypatch, settings=None):
+    """The ReportModel of run ``run1`` and every figure the report drew: {key: Plot}."""
+    from narrative.drift import compute_drift
+    from narrative.report.assemble import assemble_report
+    from narrative.report.cache import ReportCache
+    from narrative.store import Store
+
+    settings = settings or tiny_run.settings()
+    plots = {}
+    original = ReportCache.figure
+
+    def record(self, key, plot, folder):
+        plots[key] = plot
+        return original(self, key, plot, folder)
+
+    monkeypatch.setattr(ReportCache, "figure", record)
+    with Store(path) as store:
+        drift = compute_drift(store, "run1", settings=settings)
+        model = assemble_report(store, "run1", drift, out_dir=out, settings=settings, timings={})
+    return model, plots
+
+
+def html_of(model) -> tuple[str, str]:
+    from narrative.report.html import render_html
+
+    page = render_html(model)
+    parsed = TagCollector()
+    parsed.feed(page)
+    return page, " ".join("".join(parsed.text).split())
+
+
+def visible_axes(fig):
+    return [ax for ax in fig.axes if ax.get_visible()]
+
+
+def draws_something(ax) -> bool:
+    """Whether the axes shows data a reader can see: a marker on a finite point, a line
+    joining two finite points, a band or bar with an area, or an image."""
+    for line in ax.get_lines():
+        y = np.isfinite(np.asarray(line.get_ydata(orig=False), dtype=float))
+        if (line.get_marker() not in (None, "None", "", " ") and y.any()) or (y[1:] & y[:-1]).any():
+            return True
+    shapes = [p for c in ax.collections for p in c.get_paths() if len(p.vertices) > 2]
+    return bool(shapes or ax.images or [p for p in ax.patches if p.get_width() > 0])
+
+
+# -- 2: the first screen --------------------------------------------------------------------------
+
+
+def test_the_report_leads_with_findings_their_uncertainty_and_one_chart(tmp_path, monkeypatch):
+    path = build(tmp_path / "s", recs(["Wire", "Gazette", "Mirror"]), NAMES)
+    model, plots = report(path, tmp_path / "out", monkeypatch)
+    assert 1 <= len(model.findings) <= 3
+    assert "95% interval" in model.findings[0]
+    assert model.headline in plots and model.headline in {f.key for f in model.figures}
+    page, _ = html_of(model)
+    first_section = page.index('<section class="analysis"')
+    img = page.index("<img", page.index('id="findings"'))
+    assert page.index(model.findings[0][:40]) < img < first_section < page.index('id="corpus"')
+    nav = page[page.index('<nav class="toc"'):page.index("</nav>")]
+    assert "<details>" in nav  # the narratives' list folds away: the contents stay compact
+
+
+# -- 3: thin data ---------------------------------------------------------------------------------
+
+
+def seeds_like() -> list[dict]:
+    """Five outlets, one article each, four of them dated over three weeks (as the seeds)."""
+    dates = ["2025-08-20", "2025-09-02", "2025-09-05", "2025-09-09", None]
+    return [{"id": f"s{k}", "outlet": f"Outlet {k}", "date": d, "title": f"T{k}",
+             "text": text_of(k, [("harbour", "orchard"), ("orchard", "council")][k % 2])}
+            for k, d in enumerate(dates)]
+
+
+def test_a_thin_corpus_says_once_what_it_cannot_measure_and_draws_no_empty_panel(
+        tmp_path, monkeypatch):
+    path = build(tmp_path / "s", seeds_like(), NAMES)
+    settings = tiny_run.settings().replace(min_articles=3)
+    model, plots = report(path, tmp_path / "out", monkeypatch, settings)
+    assert plots, "the report draws its first chart even on five articles"
+    for key, plot in plots.items():
+        fig = plot.draw()
+        words = " ".join(t.get_text() for t in fig.findobj(Text))
+        assert "No outlet has dated articles" not in words, key  # 4 of the 5 are dated
+        for ax in visible_axes(fig):
+            assert draws_something(ax), f"{key}: an empty panel ({ax.get_title()!r})"
+    notes = [s for s in model.findings + model.summary if "cannot be measured" in s]
+    assert len(notes) == 1 and "none of the 3 dated weeks" in notes[0]
+    assert {s.key for s in model.sections}.isdisjoint({"time", "outlets", "divergence", "emerging"})
+
+
+def test_partly_collected_weeks_keep_their_panel_and_are_marked_alike_everywhere(
+        tmp_path, monkeypatch):
+    from matplotlib.colors import to_hex
+
+    records = recs(["Wire", "Gazette"], weeks=4, per_week=3)
+    # "Edge" ran two weeks, each on one day only: both weeks are partly collected
+    for k, day in enumerate(["2025-03-16", "2025-03-16", "2025-03-16",
+                             "2025-03-17", "2025-03-17", "2025-03-17"]):
+        records.append({"id": f"e{k}", "outlet": "Edge", "date": day, "title": f"E{k}",
+                        "text": text_of(100 + k, ("harbour", "orchard"))})
+    path = build(tmp_path / "s", records, NAMES)
+    _, plots = report(path, tmp_path / "out", monkeypatch)
+    grid = plots["share-by-outlet"].draw()
+    top = {ax.get_title(): ax.get_subplotspec().colspan.start for ax in grid.axes
+           if ax.get_visible() and ax.get_title()}
+    assert "Edge" in top, "the outlet whose weeks are all partial lost its panels"
+    edge = [ax for ax in grid.axes if ax.get_visible()
+            and ax.get_subplotspec().colspan.start == top["Edge"]]
+
+    def hollow(ax) -> set[float]:
+        return {float(x) for line in ax.get_lines() if line.get_marker() == "o"
+                and to_hex(line.get_markerfacecolor()) == "#ffffff"
+                for x in np.asarray(line.get_xdata(orig=False), dtype=float)}
+
+    assert all(len(hollow(ax)) == 2 for ax in edge)  # both weeks drawn, as thin points
+    # the all-outlets figure marks its thin weeks the same way
+    shares = plots["share-over-time"].args[0]
+    thin = shares[shares["partial"] | shares["insufficient"]]
+    assert len(thin)
+    from matplotlib.dates import date2num
+
+    expected = {float(date2num(pd.Timestamp(p))) for p in thin["period"]}
+    marked = set().union(*(hollow(ax) for ax in visible_axes(plots["share-over-time"].draw())))
+    assert marked == expected
+
+
+# -- 5: colours -----------------------------------------------------------------------------------
+
+
+def test_a_narrative_keeps_its_colour_across_runs_reports_and_notebooks(tmp_path, monkeypatch):
+    from narrative.figures import narrative_colors
+
+    first = build(tmp_path / "a", recs(["Wire", "Gazette"]), NAMES)
+    second = build(tmp_path / "b", recs(["Mirror"], weeks=3), {
+        "harbour": ("Harbour traffic", "named"), "council": ("Council budget", "named"),
+        "orchard": ("Orchard harvest", "discovered")})
+    colors = []
+    for path, out in ((first, tmp_path / "out-a"), (second, tmp_path / "out-b")):
+        _, plots = report(path, out, monkeypatch)
+        merged: dict[str, str] = {}
+        for plot in plots.values():
+            for name, color in plot.kwargs.get("colors", {}).items():
+                assert merged.setdefault(name, color) == color, name  # one colour per figure
+        colors.append(merged)
+    for name in ("Harbour traffic", "Orchard harvest"):
+        assert colors[0][name] == colors[1][name], name
+    # the public function a notebook calls gives the same colour
+    notebook = narrative_colors(["Orchard harvest"], codebook=["Harbour traffic"])
+    assert notebook["Orchard harvest"] == colors[0]["Orchard harvest"]
+
+
+# -- 6: one figure per question, text readable in print --------------------------------------------
+
+#: The PDF's text width (A4, 18 mm margins) and the tallest figure it places at full size.
+A4_TEXT_WIDTH_IN = (210 - 36) / 25.4
+TALLEST_IN = 8.0
+
+
+def printed_sizes(fig) -> list[tuple[str, float]]:
+    """Each visible text and its size in points once the figure, saved with a tight bounding
+    box, is scaled to fit the PDF's text width (never scaled up), as the PDF places it."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    box = fig.get_tightbbox(fig.canvas.get_renderer())
+    scale = min(1.0, A4_TEXT_WIDTH_IN / (box.width + 0.2), TALLEST_IN / (box.height + 0.2))
+    return [(t.get_text(), t.get_fontsize() * scale) for t in fig.findobj(Text)
+            if t.get_visible() and t.get_text().strip()
+            and (t.axes is None or t.axes.get_visible())]
+
+
+@pytest.mark.parametrize("outlets", [3, 9])
+def test_every_figure_prints_its_text_at_8pt_or_more(tmp_path, monkeypatch, outlets):
+    names = ["Wire", "Gazette", "Mirror", "Ledger", "Courier", "Herald", "Post", "Tribune",
+             "Echo"][:outlets]
+    path = build(tmp_path / "s", recs(names, weeks=5), NAMES)
+    _, plots = report(path, tmp_path / "out", monkeypatch)
+    for key, plot in plots.items():
+        small = [(t, round(pt, 1)) for t, pt in printed_sizes(plot.draw()) if pt < 8 - 1e-6]
+        assert not small, f"{key}: text under 8 pt once printed: {small[:5]}"
+    assert not [k for k in plots if re.fullmatch(r"narrative-\d+", k)], \
+        "per-narrative charts repeat rows of the by-outlet grid"
+
+
+# -- 8: unassigned --------------------------------------------------------------------------------
+
+
+def test_unassigned_is_shown_only_where_it_holds_paragraphs(tmp_path, monkeypatch):
+    only_two = recs(["Wire", "Gazette"], topics=lambda k: ("harbour", "orchard"))
+    path = build(tmp_path / "s", only_two, NAMES)
+    model, plots = report(path, tmp_path / "out", monkeypatch)
+    assert "unassigned" not in [n.label for n in model.narratives]
+    page, text = html_of(model)
+    assert "unassigned" not in page[page.index('<nav class="toc"'):page.index("</nav>")]
+    for key, plot in plots.items():
+        named = [*plot.kwargs.get("narratives", [])]
+        frames = [a for a in plot.args if isinstance(a, pd.DataFrame) and "narrative" in a]
+        assert "unassigned" not in named + [n for f in frames for n in f["narrative"]], key
+    assert "no paragraph is left unassigned" in text and "Outliers reduced" in text
+    # where paragraphs are unassigned, they are reported
+    path = build(tmp_path / "t", recs(["Wire", "Gazette"]), NAMES)
+    model, _ = report(path, tmp_path / "out-t", monkeypatch)
+    assert "unassigned" in [n.label for n in model.narratives]
+
+
+# -- 9: citations and counts -----------------------------------------------------------------------
+
+
+def test_citations_name_the_author_and_counts_agree_with_their_nouns(tmp_path, monkeypatch):
+    records = recs(["Wire", "Gazette"], weeks=2)
+    records.append({"id": "u1", "outlet": "Wire", "date": None, "title": "Undated", "author": "A. Writer",
+                    "text": text_of(999, ("harbour", "orchard"))})
+    path = build(tmp_path / "s", records, NAMES)
+    model, _ = report(path, tmp_path / "out", monkeypatch)
+    page, text = html_of(model)
+    bad = re.findall(r"\b1 (?:articles|paragraphs|outlets|weeks|copies|narratives|records)\b", text)
+    assert not bad, bad
+    assert "1 article has no date" in text
+    footers = re.findall(r"<footer>(.*?)</footer>", page, flags=re.S)
+    assert footers and all("Reporter" in f or "A. Writer" in f for f in footers)
+
+
+# -- 10: methods ----------------------------------------------------------------------------------
+
+
+def test_methods_list_changed_settings_the_codebook_and_how_to_repeat_the_run(
+        tmp_path, monkeypatch):
+    from narrative.config import Settings
+
+    provenance = {"command": "narrative build corpus --manifest m.csv --out out",
+                  "files": {"manifest": {"name": "m.csv", "sha256": "ab" * 32}}}
+    path = build(tmp_path / "s", recs(["Wire", "Gazette"]), NAMES, provenance=provenance)
+    model, _ = report(path, tmp_path / "out", monkeypatch)
+    page, text = html_of(model)
+    methods = page[page.index('id="methods"'):]
+    assert methods.count(">Seed<") <= 1, "the seed is listed twice"
+    assert provenance["command"] in text and "ab" * 32 in text
+    tables = {t.key: t for t in model.tables}
+    assert {"settings-changed", "settings-all", "codebook"} <= set(tables)
+    defaults, stored = Settings().to_dict(), tiny_run.settings().to_dict()
+    assert {r[0] for r in tables["settings-changed"].rows} == {
+        k for k, v in stored.items() if defaults[k] != v}
+    assert len(tables["settings-all"].rows) == len(defaults)
+    assert [r[0] for r in tables["codebook"].rows] == ["Harbour traffic"]
+    assert "NPMI counts how often top terms occur together" in text  # few paragraphs: caveat
+
+
+# -- 4 (the report's half): syndication -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("evidence, says", [
+    ("text", "Mirror carrying Wire's articles (2; the text names the first publisher)"),
+    ("unknown", "Mirror and Wire running the same articles (2; direction unknown"),
+])
+def test_syndication_direction_follows_the_ingests_evidence(tmp_path, monkeypatch, evidence, says):
+    from narrative.store import Store
+
+    records = recs(["Wire", "Gazette"], weeks=2)
+    for k, original in enumerate(records[:2]):  # Mirror carries two Wire stories a day later
+        later = (dt.date.fromisoformat(original["date"]) + dt.timedelta(days=1)).isoformat()
+        records.append({**original, "id": f"m{k}", "outlet": "Mirror", "date": later})
+    path = build(tmp_path / "s", records, NAMES)
+    with Store(path) as store:
+        copies = store.articles().dropna(subset=["duplicate_of"])
+        assert len(copies) == 2
+        for row in copies.itertuples():
+            meta = {**json.loads(row.meta), "copy_evidence": evidence}
+            store.con.execute("UPDATE articles SET meta = ? WHERE article_id = ?",
+                              [json.dumps(meta), row.article_id])
+        labelled = len(store.paragraphs())
+    model, _ = report(path, tmp_path / "out", monkeypatch)
+    _, text = html_of(model)
+    assert says in text
+    # copies = per_outlet (the default): Mirror's 4 paragraphs count, out of every paragraph
+    share = f"{100 * 4 / labelled:.0f}% of the paragraphs counted in the shares come from 2 syndicated copies"
+    assert share in text
+
+
+def test_counts_agree_with_their_nouns_and_pages_are_even():
+    from narrative.report.overview import pages
+    from narrative.report.text import count, interval, pct_interval
+
+    assert count(1, "article") == "1 article" and count(1272, "article") == "1,272 articles"
+    assert count(2, "syndicated copy") == "2 syndicated copies"
+    assert pct_interval(0.26, 0.11, 0.57) == "26%, 95% interval 11–57%"
+    assert interval(0.041, float("nan")) is None
+    assert [len(p) for p in pages([str(i) for i in range(9)], 4)] == [3, 3, 3]
+    assert [len(p) for p in pages([str(i) for i in range(6)], 4)] == [3, 3]
