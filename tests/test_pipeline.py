@@ -135,7 +135,7 @@ def test_an_update_report_scores_npmi_on_the_fitted_texts_and_reuses_it(reduce_r
     from narrative.report.assemble import assemble_report
 
     store, embedder, settings, fit = reduce_run
-    settings = settings.replace(report_workers=1)
+    settings = settings.replace(processes=1)
     counted = []
     real = evaluate.npmi_per_topic
     engines = set()
