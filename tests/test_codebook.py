@@ -70,4 +70,8 @@ def test_suggested_entries_load_as_a_codebook():
     assert names == ["storm, rain, warning", "grain, ships, corridor"]  # discovered only, largest first
     assert doc["narratives"][1]["examples"] == ["Grain ships left Odesa.", "b", "c"]
     cb = parse_codebook(doc)
-    assert cb.names == names and cb.narratives[1].seeds == ("grain", "ships", "corridor")
+    assert [n.name for n in cb.narratives] == names and cb.narratives[1].seeds == ("grain", "ships", "corridor")
+    # Suggested entries curate the run's narratives by stable id; they are not named narratives
+    # until the analyst promotes them (kind: named).
+    assert [(n.id, n.kind) for n in cb.narratives] == [(2, "discovered"), (1, "discovered")]
+    assert cb.names == []

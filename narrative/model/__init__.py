@@ -26,9 +26,8 @@ from ._bertopic import (
     ExactNeighbourUMAP, KnownTexts, SmallSafeHDBSCAN, labelled_later_bertopic, quiet_libraries,
     zeroshot_topic_mapping,
 )
-from .assign import (
-    assign_paragraphs, narrative_radii, refine_assignments, soft_distribution, zero_shot_choice,
-)
+from .acceptance import best_accepted
+from .assign import assign_paragraphs, narrative_radii, refine_assignments, soft_distribution
 
 __all__ = ["NarrativeModel", "NotFittedError", "cluster_size_for", "max_cluster_size_for"]
 
@@ -296,19 +295,29 @@ class NarrativeModel:
         topic_model.label_later = False
         topics = np.asarray(topics, dtype=int)
         self.clustered_topics_ = topics
-        # Final assignment: codebook matches keep their named narrative, the rest go to the nearest
-        # narrative centroid (see narrative.model.assign for why); with outliers="keep" BERTopic's -1
-        # stays -1 for every paragraph that is no codebook match.
+        # Final assignment: a paragraph a named narrative accepts (narrative.model.acceptance)
+        # keeps the most typical of them; the rest go to the nearest *discovered* centroid (see
+        # narrative.model.assign for why), never to a named one; with outliers="keep" a paragraph
+        # that BERTopic did not cluster and no named narrative accepts stays -1.
         self._keep_anchors(topic_model, topics, embeddings.shape[1], known)
-        fixed = zero_shot_choice(embeddings, self.anchors_, self.anchor_ids_,
-                                 min_similarity=self.zeroshot_min_similarity)
+        self.acceptance_ = self._acceptance_rule(topic_model, topics, known)
+        named_ids = self.acceptance_.ids if self.acceptance_ is not None else np.zeros(0, int)
+        accepted, typical = self._accept(embeddings, texts)
+        fixed, named_typicality = best_accepted(accepted, typical, named_ids)
+        # Paragraphs BERTopic gave a named topic zero-shot but no named narrative accepts start
+        # unclustered: they were never clustered with the rest.
+        start = np.where(fixed != UNASSIGNED_ID, fixed,
+                         np.where(np.isin(topics, named_ids), UNASSIGNED_ID, topics))
         outliers = None
         if self.outliers == "keep":
-            outliers = (topics == UNASSIGNED_ID) & (fixed == UNASSIGNED_ID)
+            outliers = (start == UNASSIGNED_ID) & (fixed == UNASSIGNED_ID)
         topics, sims, ids, centroids = refine_assignments(
-            embeddings, topics, min_similarity=self.assign_min_similarity, n_iter=self.refine_iter,
-            fixed=fixed, outliers=outliers,
+            embeddings, start, min_similarity=self.assign_min_similarity, n_iter=self.refine_iter,
+            fixed=fixed, outliers=outliers, closed=named_ids,
         )
+        # A named member's probability is its typicality (closeness to what the codebook says).
+        sims = np.where(fixed != UNASSIGNED_ID, named_typicality, sims)
+        ids, centroids = self._with_empty_named(ids, centroids)
         relabel = bool(set(topics.tolist()) - {UNASSIGNED_ID})
         if relabel:
             # Terms and labels from the final assignment, with the same vectorizer and labeller.
@@ -324,7 +333,8 @@ class NarrativeModel:
         self.centroid_ids_ = ids
         self.centroids_ = centroids
         self.radii_ = narrative_radii(sims, topics, ids) if self.outliers == "keep" else None
-        self.narratives_ = self._describe(topic_model, self.topics_)
+        self.narratives_ = self._describe(topic_model, self.topics_, texts,
+                                          self._off_topic_ids(known))
         self._mark_nearest_named()
         self._fit_subnarratives(topic_model, texts, embeddings)
         return self
@@ -336,31 +346,95 @@ class NarrativeModel:
         present = set(np.asarray(topics).tolist())
         id_of = {name: t for t, name in names.items() if t in present}
         texts = self._zeroshot_texts()
-        rows = [i for i, n in enumerate(self.codebook.narratives) if n.name in id_of] if names else []
+        rows = [i for i, n in enumerate(self.codebook.named) if n.name in id_of] if names else []
         if rows:
             embedder = embedder if embedder is not None else self.embedder
             vectors = np.asarray(embedder.encode([texts[i] for i in rows]), dtype=np.float32)
             self.anchors_ = vectors
-            self.anchor_ids_ = np.array([id_of[self.codebook.narratives[i].name] for i in rows])
+            self.anchor_ids_ = np.array([id_of[self.codebook.named[i].name] for i in rows])
         else:
             self.anchors_ = np.zeros((0, dim), dtype=np.float32)
             self.anchor_ids_ = np.zeros(0, dtype=int)
 
-    def assignment_rule(self) -> dict:
-        """Everything :func:`narrative.model.assign.assign_paragraphs` needs to assign like this model
-        (arrays and numbers only: Dask workers get this, not the model)."""
+    def _acceptance_rule(self, topic_model, topics: np.ndarray, embedder=None):
+        """The named narratives' acceptance rule (None without named narratives): each takes the
+        topic id BERTopic's zero-shot step gave it, or a fresh id above every topic."""
+        from .acceptance import build_rule
+
+        if self.codebook is None or not self.codebook.named or self.embedder is None:
+            return None
+        id_of = {name: t for t, name in self._zeroshot_names(topic_model).items()}
+        fresh = int(max(np.asarray(topics).max(initial=UNASSIGNED_ID), max(id_of.values(), default=-1))) + 1
+        ids = []
+        for spec in self.codebook.named:
+            if spec.name not in id_of:
+                id_of[spec.name], fresh = fresh, fresh + 1
+            ids.append(id_of[spec.name])
+        embedder = embedder if embedder is not None else self.embedder
+        return build_rule(self.codebook, ids, embedder.encode)
+
+    def _with_empty_named(self, ids: np.ndarray, centroids: np.ndarray):
+        """``(ids, centroids)`` with a centroid for every named narrative, also one that accepted
+        no paragraph of the fit (the mean of its description and examples), so that a later
+        update can assign to it."""
+        rule = getattr(self, "acceptance_", None)
+        missing = [k for k, t in enumerate(self.named_ids_) if t not in set(ids.tolist())]
+        if rule is None or not missing:
+            return ids, centroids
+        from .neighbours import unit_rows
+
+        extra = unit_rows(np.stack([rule.prototypes[rule.prototype_owner == k].mean(axis=0)
+                                    for k in missing]).astype(np.float64)).astype(np.float32)
+        ids = np.concatenate([ids, self.named_ids_[missing]]).astype(int)
+        centroids = np.vstack([centroids.reshape(-1, extra.shape[1]), extra])
+        order = np.argsort(ids, kind="stable")
+        return ids[order], centroids[order]
+
+    def _accept(self, embeddings: np.ndarray, texts=None) -> tuple[np.ndarray, np.ndarray]:
+        """``(accepted, typicality)`` of each paragraph for each named narrative (``K`` columns in
+        ``acceptance_.ids`` order; none without named narratives)."""
+        from .acceptance import accept, requires_gates
+
+        rule = getattr(self, "acceptance_", None)
+        if rule is None:
+            n = len(embeddings)
+            return np.zeros((n, 0), dtype=bool), np.zeros((n, 0))
+        gates = requires_gates(texts, rule.patterns) if rule.has_gates else None
+        return accept(embeddings, rule, gates)
+
+    @property
+    def named_ids_(self) -> np.ndarray:
+        """Narrative ids of the named narratives, codebook order (empty without any)."""
+        rule = getattr(self, "acceptance_", None)
+        return rule.ids if rule is not None else np.zeros(0, dtype=int)
+
+    def membership(self, embeddings: np.ndarray, texts=None) -> tuple[np.ndarray, np.ndarray]:
+        """Which named narratives accept each paragraph, and its typicality for each: two
+        ``(n, K)`` arrays, columns in :attr:`named_ids_` order. A paragraph may be accepted by none
+        or by several (its secondary narratives). ``texts`` are needed when the codebook gates a
+        narrative on its ``requires`` terms."""
         self._check_fitted()
-        anchors = getattr(self, "anchors_", None)
+        return self._accept(np.asarray(embeddings, dtype=np.float32), texts)
+
+    def assignment_rule(self) -> dict:
+        """Everything :func:`narrative.model.assign.assign_paragraphs` needs to assign the
+        paragraphs no named narrative accepts like this model: the discovered narratives'
+        centroids (arrays and numbers only: Dask workers get this, not the model). A model saved
+        before acceptance existed also gives its codebook description vectors (``anchors``)."""
+        self._check_fitted()
         radii = getattr(self, "radii_", None)
         if check_outliers(self.outliers) == "keep" and radii is None:
             raise NotFittedError("a model with outliers='keep' needs its narrative radii (radii_); "
                                  "fit it again")
+        open_ = ~np.isin(self.centroid_ids_, self.named_ids_)
+        legacy = getattr(self, "acceptance_", None) is None
         return dict(
-            ids=self.centroid_ids_, centroids=self.centroids_,
+            ids=self.centroid_ids_[open_], centroids=self.centroids_[open_],
             min_similarity=self.assign_min_similarity,
-            anchors=anchors, anchor_ids=getattr(self, "anchor_ids_", None),
+            anchors=getattr(self, "anchors_", None) if legacy else None,
+            anchor_ids=getattr(self, "anchor_ids_", None) if legacy else None,
             anchor_min_similarity=self.zeroshot_min_similarity,
-            radii=radii if self.outliers == "keep" else None,
+            radii=radii[open_] if self.outliers == "keep" else None,
         )
 
     def _mark_nearest_named(self) -> None:
@@ -426,11 +500,12 @@ class NarrativeModel:
         """Codebook seed terms per narrative, lower-cased to match the vectorizer's vocabulary."""
         if not self.guided or self.codebook is None:
             return None
-        seeds = [[t.lower() for t in n.seeds] for n in self.codebook.narratives if n.seeds]
+        seeds = [[t.lower() for t in n.seeds] for n in self.codebook.named if n.seeds]
         return seeds or None
 
     def _zeroshot_texts(self) -> list[str]:
-        return [f"{n.name}. {n.description}" for n in self.codebook.narratives] if self.codebook else []
+        # Descriptions only (no names), so renaming an entry changes no assignment.
+        return [n.description for n in self.codebook.named] if self.codebook else []
 
     def _zeroshot_similarity(self, embeddings: np.ndarray, embedder=None) -> np.ndarray:
         """Cosine similarity of each paragraph to each codebook narrative (as BERTopic computes it)."""
@@ -455,21 +530,56 @@ class NarrativeModel:
             }
         return {int(t): names[int(i)] for t, i in mapping.items() if 0 <= int(i) < len(names)}
 
-    def _describe(self, topic_model, topics: np.ndarray) -> pd.DataFrame:
-        named = self._zeroshot_names(topic_model)
+    def _off_topic_ids(self, embedder=None) -> set[int]:
+        """Discovered narratives whose centroid is closer to off-codebook subjects (sport,
+        culture, weather...) than to anything the codebook says (:mod:`.labels`)."""
+        from .labels import OFF_TOPIC_SENTENCES, off_topic_mask
+
+        rule = getattr(self, "acceptance_", None)
+        if rule is None:
+            return set()
+        embedder = embedder if embedder is not None else self.embedder
+        open_ = ~np.isin(self.centroid_ids_, rule.ids)
+        on_topic = np.vstack([rule.prototypes, rule.negatives[rule.negative_owner == -1]])
+        mask = off_topic_mask(self.centroids_[open_], on_topic,
+                              np.asarray(embedder.encode(list(OFF_TOPIC_SENTENCES))))
+        return {int(t) for t in self.centroid_ids_[open_][mask]}
+
+    def _describe(self, topic_model, topics: np.ndarray, texts=None, off_topic=frozenset()
+                  ) -> pd.DataFrame:
+        """The narratives table; discovered labels and terms kept to noun phrases when the
+        corpus ``texts`` are given (:func:`narrative.model.labels.noun_phrases`)."""
+        from .labels import noun_like_words, noun_phrases
+
+        rule = getattr(self, "acceptance_", None)
+        if rule is not None:
+            named = {int(t): spec.name for t, spec in zip(rule.ids, self.codebook.named)}
+        else:
+            named = self._zeroshot_names(topic_model)
         sizes = pd.Series(topics).value_counts()
+        aspect = (getattr(topic_model, "topic_aspects_", None) or {}).get("label", {})
+        ids = sorted(set(topics.tolist()) | set(named) | {UNASSIGNED_ID})
+        raw = {t: [w for w, _ in (topic_model.get_topic(t) or []) if w][: self.top_n_words]
+               for t in ids}
+        raw_labels = {t: [w for w, _ in aspect.get(t, []) if w] or raw[t] for t in ids}
+        nouns = None
+        if texts is not None:
+            words = {w for terms in [*raw.values(), *raw_labels.values()] for t in terms
+                     for w in t.lower().split()}
+            nouns = noun_like_words(texts, words)
         rows = []
-        for topic_id in sorted(set(topics.tolist()) | {UNASSIGNED_ID}):
-            words = topic_model.get_topic(topic_id) or []
-            terms = [w for w, _ in words if w][: self.top_n_words]
-            aspect = (getattr(topic_model, "topic_aspects_", None) or {}).get("label", {})
-            label_terms = [w for w, _ in aspect.get(topic_id, []) if w] or terms
+        for topic_id in ids:
+            terms, label_terms = raw[topic_id], raw_labels[topic_id]
+            if nouns is not None:
+                terms = noun_phrases(terms, nouns) or terms
+                label_terms = noun_phrases(label_terms, nouns) or terms
             if topic_id == UNASSIGNED_ID:
                 label, kind, cb = UNASSIGNED, "unassigned", None
             elif topic_id in named:
                 label, kind, cb = named[topic_id], "named", named[topic_id]
             else:
-                label, kind, cb = ", ".join(label_terms[:3]) or f"narrative {topic_id}", "discovered", None
+                kind = "off-topic" if topic_id in off_topic else "discovered"
+                label, cb = ", ".join(label_terms[:3]) or f"narrative {topic_id}", None
             rows.append(
                 {
                     "narrative_id": int(topic_id),
@@ -486,14 +596,46 @@ class NarrativeModel:
         if not hasattr(self, "centroids_"):
             raise NotFittedError("this NarrativeModel is not fitted yet; call fit(texts, embeddings) first")
 
-    def transform(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Assign paragraphs by their embeddings with the fitted rule: codebook matches to their
-        named narrative, the rest to the nearest narrative centroid (within its radius with
-        ``outliers="keep"``; see :mod:`narrative.model.assign`)."""
-        self._check_fitted()
-        return assign_paragraphs(np.asarray(embeddings, dtype=np.float32), **self.assignment_rule())
+    def transform(self, embeddings: np.ndarray, texts=None) -> tuple[np.ndarray, np.ndarray]:
+        """Assign paragraphs with the fitted rule: ``(narrative ids, probabilities)``.
 
-    def distribution(self, embeddings: np.ndarray) -> np.ndarray:
-        """Soft narrative mixture per paragraph (columns in ``centroid_ids_`` order)."""
+        A paragraph that named narratives accept goes to the most typical of them (probability:
+        its typicality); the rest go to the nearest discovered centroid (within its radius with
+        ``outliers="keep"``; see :mod:`narrative.model.assign`), or -1. ``texts`` are needed when
+        the codebook gates a narrative on its ``requires`` terms.
+        """
         self._check_fitted()
-        return soft_distribution(np.asarray(embeddings, dtype=np.float32), self.centroids_)
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        accepted, typical = self._accept(embeddings, texts)
+        topics, probabilities = best_accepted(accepted, typical, self.named_ids_)
+        rest = topics == UNASSIGNED_ID
+        if rest.any():
+            topics[rest], probabilities[rest] = assign_paragraphs(embeddings[rest],
+                                                                  **self.assignment_rule())
+        return topics, probabilities
+
+    def distribution(self, embeddings: np.ndarray, texts=None) -> np.ndarray:
+        """Soft narrative mixture per paragraph (columns in ``centroid_ids_`` order): over the named
+        narratives that accept it, in proportion to its typicality (two when two accept it),
+        else a softmax over the discovered centroids (named narratives get no weight)."""
+        from .acceptance import accepted_weights
+
+        self._check_fitted()
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        named = np.isin(self.centroid_ids_, self.named_ids_)
+        out = np.zeros((len(embeddings), len(self.centroid_ids_)))
+        if (~named).any():
+            out[:, ~named] = soft_distribution(embeddings, self.centroids_[~named])
+        accepted, typical = self._accept(embeddings, texts)
+        if accepted.shape[1]:
+            column = {int(t): j for j, t in enumerate(self.centroid_ids_)}
+            cols = [column.get(int(t), -1) for t in self.named_ids_]
+            weights = accepted_weights(accepted, typical)
+            has = accepted.any(axis=1)
+            out[has] = 0.0
+            for k, j in enumerate(cols):
+                if j >= 0:
+                    out[has, j] = weights[has, k]
+            total = out[has].sum(axis=1, keepdims=True)
+            out[has] = np.divide(out[has], total, out=np.zeros_like(out[has]), where=total > 0)
+        return out

@@ -1,0 +1,92 @@
+"""Labels a reader would use: noun-phrase terms, and off-topic clusters set apart.
+
+Without a part-of-speech model (spaCy's English models are not on PyPI, and nothing is downloaded
+at run time), nouns are told from verbs and fragments by how the corpus itself uses each word:
+a noun or adjective often follows a determiner ("the offensive", "a ceasefire"), a verb almost
+never does ("the happens"), and a name is written with a capital inside a sentence. A term is kept
+when its last word is noun-like by one of these tests and its other words are too (so "grain
+exports" stays; "happens russia", "temperatures did" and "far" go).
+
+A discovered narrative is *off-topic* when its centroid is closer to sentences about subjects no
+codebook of news on war and geopolitics is about (sport, culture, weather...) than to anything
+the codebook says (its named narratives' descriptions and examples and its background).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .neighbours import unit_rows
+
+__all__ = ["OFF_TOPIC_SENTENCES", "noun_like_words", "noun_phrases", "off_topic_mask"]
+
+#: Words after which a noun (or an adjective before one) is expected.
+DETERMINERS = frozenset(
+    "the a an this that these those its their his her our my your some any every each no "
+    "another such".split()
+)
+#: Share of a word's occurrences after a determiner from which it counts as noun-like.
+MIN_DETERMINER_SHARE = 0.08
+#: Share of its occurrences inside a sentence written with a capital from which it is a name.
+MIN_CAPITAL_SHARE = 0.6
+
+#: Subjects off the codebook's: a discovered narrative closer to these than to the codebook is
+#: labelled off-topic (written for this list, one sentence per subject).
+OFF_TOPIC_SENTENCES = (
+    "The team won the match with a late goal and moved to the top of the league.",
+    "The tennis champion reached the final of the tournament.",
+    "The Olympic athletes competed for medals at the games.",
+    "The singer released a new album and announced a world tour.",
+    "The film won several awards at the festival and the actors walked the red carpet.",
+    "The royal family attended a ceremony at the palace.",
+    "Temperatures will reach record highs this week, with heavy rain and storms forecast.",
+    "The recipe uses fresh vegetables, garlic and olive oil.",
+    "The new smartphone has a better camera and a longer battery life.",
+    "Doctors say regular exercise and a good diet lower the risk of heart disease.",
+    "The celebrity couple announced their engagement on social media.",
+    "House prices rose again as mortgage rates fell.",
+)
+
+_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|[.!?]")
+
+
+def noun_like_words(texts: Iterable[str], words: Iterable[str]) -> set[str]:
+    """The ``words`` (lower-case) that the corpus ``texts`` use like nouns, adjectives or names."""
+    wanted = {w.lower() for w in words}
+    seen, after_det, capital, inside = Counter(), Counter(), Counter(), Counter()
+    for text in texts:
+        previous = "."
+        for token in _TOKEN.findall(text):
+            low = token.lower()
+            if low in wanted:
+                seen[low] += 1
+                if previous in DETERMINERS:
+                    after_det[low] += 1
+                if previous not in ".!?":
+                    inside[low] += 1
+                    capital[low] += token[0].isupper()
+            previous = low
+    return {w for w in wanted if seen[w] and (
+        after_det[w] / seen[w] >= MIN_DETERMINER_SHARE
+        or (inside[w] and capital[w] / inside[w] >= MIN_CAPITAL_SHARE))}
+
+
+def noun_phrases(terms: Sequence[str], nouns: set[str]) -> list[str]:
+    """``terms`` whose every word is noun-like (order kept)."""
+    return [t for t in terms if t and all(w in nouns for w in t.lower().split())]
+
+
+def off_topic_mask(centroids: np.ndarray, on_topic: np.ndarray, off_topic: np.ndarray
+                   ) -> np.ndarray:
+    """For each centroid: is it closer to an ``off_topic`` sentence vector than to every
+    ``on_topic`` one (the codebook's sentences)? All False without on-topic vectors."""
+    if len(centroids) == 0 or len(on_topic) == 0 or len(off_topic) == 0:
+        return np.zeros(len(centroids), dtype=bool)
+    c = unit_rows(np.asarray(centroids, dtype=np.float64))
+    on = (c @ unit_rows(np.asarray(on_topic, dtype=np.float64)).T).max(axis=1)
+    off = (c @ unit_rows(np.asarray(off_topic, dtype=np.float64)).T).max(axis=1)
+    return off > on

@@ -1,0 +1,31 @@
+"""Labels a reader would use: noun phrases only, and off-topic clusters told apart."""
+
+import numpy as np
+
+from narrative.model.labels import noun_like_words, noun_phrases, off_topic_mask
+
+CORPUS = [
+    "The offensive stalled near the river. What happens next is unclear.",
+    "A ceasefire was proposed. The temperatures did not fall and the heat happens every summer.",
+    "Officials dismissed the report. Russia said the exports of grain would resume.",
+    "The grain exports rose. The report was late. Russia chooses to wait; so far nothing moved.",
+    "An offensive began in the east, and Russia and Ukraine traded fire. The temperatures rose.",
+]
+
+
+def test_verbs_and_fragments_are_dropped_from_terms():
+    words = {"offensive", "happens", "russia", "temperatures", "did", "far", "dismissed", "grain",
+             "exports", "chooses", "report"}
+    nouns = noun_like_words(CORPUS, words)
+    assert {"offensive", "russia", "temperatures", "grain", "exports", "report"} <= nouns
+    assert not nouns & {"happens", "did", "far", "dismissed", "chooses"}
+    terms = ["happens", "happens russia", "temperatures did", "grain exports", "offensive", "far"]
+    assert noun_phrases(terms, nouns) == ["grain exports", "offensive"]
+
+
+def test_a_cluster_closer_to_sport_than_to_the_codebook_is_off_topic():
+    on_topic = np.eye(4)[[0, 1]]
+    off_topic = np.eye(4)[[3]]
+    centroids = np.array([[1, 0.1, 0, 0.2], [0.1, 0, 0.2, 1]])
+    assert off_topic_mask(centroids, on_topic, off_topic).tolist() == [False, True]
+    assert off_topic_mask(centroids, np.zeros((0, 4)), off_topic).tolist() == [False, False]
