@@ -29,3 +29,8 @@ def test_a_cluster_closer_to_sport_than_to_the_codebook_is_off_topic():
     centroids = np.array([[1, 0.1, 0, 0.2], [0.1, 0, 0.2, 1]])
     assert off_topic_mask(centroids, on_topic, off_topic).tolist() == [False, True]
     assert off_topic_mask(centroids, np.zeros((0, 4)), off_topic).tolist() == [False, False]
+
+
+def test_a_plural_counts_when_its_singular_is_used_as_a_noun():
+    texts = ["The price of oil rose. Energy prices rose again, and allies met; the ally agreed."]
+    assert noun_like_words(texts, {"prices", "allies", "rose"}) == {"prices", "allies"}

@@ -532,7 +532,8 @@ class NarrativeModel:
 
     def _off_topic_ids(self, embedder=None) -> set[int]:
         """Discovered narratives whose centroid is closer to off-codebook subjects (sport,
-        culture, weather...) than to anything the codebook says (:mod:`.labels`)."""
+        culture, weather...) than to any named narrative's description or example
+        (:mod:`.labels`)."""
         from .labels import OFF_TOPIC_SENTENCES, off_topic_mask
 
         rule = getattr(self, "acceptance_", None)
@@ -540,8 +541,7 @@ class NarrativeModel:
             return set()
         embedder = embedder if embedder is not None else self.embedder
         open_ = ~np.isin(self.centroid_ids_, rule.ids)
-        on_topic = np.vstack([rule.prototypes, rule.negatives[rule.negative_owner == -1]])
-        mask = off_topic_mask(self.centroids_[open_], on_topic,
+        mask = off_topic_mask(self.centroids_[open_], rule.prototypes,
                               np.asarray(embedder.encode(list(OFF_TOPIC_SENTENCES))))
         return {int(t) for t in self.centroid_ids_[open_][mask]}
 

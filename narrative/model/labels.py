@@ -9,7 +9,7 @@ exports" stays; "happens russia", "temperatures did" and "far" go).
 
 A discovered narrative is *off-topic* when its centroid is closer to sentences about subjects no
 codebook of news on war and geopolitics is about (sport, culture, weather...) than to anything
-the codebook says (its named narratives' descriptions and examples and its background).
+the codebook's named narratives say (their descriptions and examples).
 """
 
 from __future__ import annotations
@@ -48,21 +48,32 @@ OFF_TOPIC_SENTENCES = (
     "The new smartphone has a better camera and a longer battery life.",
     "Doctors say regular exercise and a good diet lower the risk of heart disease.",
     "The celebrity couple announced their engagement on social media.",
-    "House prices rose again as mortgage rates fell.",
+    "The video game sold millions of copies in its first week.",
 )
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|[.!?]")
 
 
+def _singulars(word: str) -> tuple[str, ...]:
+    """The singulars a plural may have ("prices" -> "price", "taxes" -> "tax", "allies" -> "ally")."""
+    if not word.endswith("s") or len(word) < 4:
+        return ()
+    return tuple(dict.fromkeys((word[:-1], word[:-2], word[:-3] + "y")))
+
+
 def noun_like_words(texts: Iterable[str], words: Iterable[str]) -> set[str]:
-    """The ``words`` (lower-case) that the corpus ``texts`` use like nouns, adjectives or names."""
+    """The ``words`` (lower-case) that the corpus ``texts`` use like nouns, adjectives or names.
+
+    A plural, which seldom follows a determiner ("prices rose"), counts when its singular does.
+    """
     wanted = {w.lower() for w in words}
+    counted = wanted | {s for w in wanted for s in _singulars(w)}
     seen, after_det, capital, inside = Counter(), Counter(), Counter(), Counter()
     for text in texts:
         previous = "."
         for token in _TOKEN.findall(text):
             low = token.lower()
-            if low in wanted:
+            if low in counted:
                 seen[low] += 1
                 if previous in DETERMINERS:
                     after_det[low] += 1
@@ -70,9 +81,12 @@ def noun_like_words(texts: Iterable[str], words: Iterable[str]) -> set[str]:
                     inside[low] += 1
                     capital[low] += token[0].isupper()
             previous = low
-    return {w for w in wanted if seen[w] and (
-        after_det[w] / seen[w] >= MIN_DETERMINER_SHARE
-        or (inside[w] and capital[w] / inside[w] >= MIN_CAPITAL_SHARE))}
+
+    def noun_like(w: str) -> bool:
+        return bool(seen[w]) and (after_det[w] / seen[w] >= MIN_DETERMINER_SHARE or (
+            inside[w] > 0 and capital[w] / inside[w] >= MIN_CAPITAL_SHARE))
+
+    return {w for w in wanted if noun_like(w) or any(noun_like(s) for s in _singulars(w))}
 
 
 def noun_phrases(terms: Sequence[str], nouns: set[str]) -> list[str]:
