@@ -475,14 +475,27 @@ class NarrativeModel:
         if self.subnarratives:
             result = fit_subnarratives(
                 texts, embeddings, np.asarray(reduced), self.topics_,
-                vectorizer=topic_model.vectorizer_model, top_n_words=self.top_n_words,
+                vectorizer=topic_model.vectorizer_model, top_n_words=2 * self.top_n_words,
             )
         else:
             result = SubNarratives.empty(len(texts), embeddings.shape[1])
-        self.subnarratives_ = result.table
+        self.subnarratives_ = self._noun_phrase_labels(result.table, texts)
         self.subtopics_ = result.subtopics
         self.subcentroid_keys_ = result.keys
         self.subcentroids_ = result.centroids
+
+    def _noun_phrase_labels(self, table: pd.DataFrame, texts: list[str]) -> pd.DataFrame:
+        """Sub-narratives' terms kept to noun phrases (at most ``top_n_words``), labels from them."""
+        from .labels import noun_like_words, noun_phrases
+
+        if table.empty:
+            return table
+        words = {w for terms in table["top_terms"] for t in terms for w in t.lower().split()}
+        nouns = noun_like_words(texts, words)
+        terms = [(noun_phrases(list(t), nouns) or list(t))[: self.top_n_words]
+                 for t in table["top_terms"]]
+        labels = [", ".join(t[:3]) or label for t, label in zip(terms, table["label"])]
+        return table.assign(top_terms=terms, label=labels)
 
     def transform_subnarratives(self, embeddings: np.ndarray, topics: np.ndarray) -> np.ndarray:
         """Sub-narrative (local id within the parent, -1 for none) of paragraphs already assigned."""
