@@ -467,6 +467,7 @@ class NarrativeModel:
         (each paragraph's sub id within its narrative, -1 for none), and the sub-centroids that
         :meth:`transform_subnarratives` uses. With ``subnarratives=False`` they are empty.
         """
+        from .labels import noun_phrase_table
         from .subnarratives import SubNarratives, fit_subnarratives
 
         reduced = getattr(topic_model.umap_model, "embedding_", None)
@@ -479,23 +480,10 @@ class NarrativeModel:
             )
         else:
             result = SubNarratives.empty(len(texts), embeddings.shape[1])
-        self.subnarratives_ = self._noun_phrase_labels(result.table, texts)
+        self.subnarratives_ = noun_phrase_table(result.table, texts, top_n=self.top_n_words)
         self.subtopics_ = result.subtopics
         self.subcentroid_keys_ = result.keys
         self.subcentroids_ = result.centroids
-
-    def _noun_phrase_labels(self, table: pd.DataFrame, texts: list[str]) -> pd.DataFrame:
-        """Sub-narratives' terms kept to noun phrases (at most ``top_n_words``), labels from them."""
-        from .labels import noun_like_words, noun_phrases
-
-        if table.empty:
-            return table
-        words = {w for terms in table["top_terms"] for t in terms for w in t.lower().split()}
-        nouns = noun_like_words(texts, words)
-        terms = [(noun_phrases(list(t), nouns) or list(t))[: self.top_n_words]
-                 for t in table["top_terms"]]
-        labels = [", ".join(t[:3]) or label for t, label in zip(terms, table["label"])]
-        return table.assign(top_terms=terms, label=labels)
 
     def transform_subnarratives(self, embeddings: np.ndarray, topics: np.ndarray) -> np.ndarray:
         """Sub-narrative (local id within the parent, -1 for none) of paragraphs already assigned."""
@@ -631,7 +619,7 @@ class NarrativeModel:
         """Soft narrative mixture per paragraph (columns in ``centroid_ids_`` order): over the named
         narratives that accept it, in proportion to its typicality (two when two accept it),
         else a softmax over the discovered centroids (named narratives get no weight)."""
-        from .acceptance import accepted_weights
+        from .acceptance import with_named_weights
 
         self._check_fitted()
         embeddings = np.asarray(embeddings, dtype=np.float32)
@@ -640,15 +628,4 @@ class NarrativeModel:
         if (~named).any():
             out[:, ~named] = soft_distribution(embeddings, self.centroids_[~named])
         accepted, typical = self._accept(embeddings, texts)
-        if accepted.shape[1]:
-            column = {int(t): j for j, t in enumerate(self.centroid_ids_)}
-            cols = [column.get(int(t), -1) for t in self.named_ids_]
-            weights = accepted_weights(accepted, typical)
-            has = accepted.any(axis=1)
-            out[has] = 0.0
-            for k, j in enumerate(cols):
-                if j >= 0:
-                    out[has, j] = weights[has, k]
-            total = out[has].sum(axis=1, keepdims=True)
-            out[has] = np.divide(out[has], total, out=np.zeros_like(out[has]), where=total > 0)
-        return out
+        return with_named_weights(out, self.centroid_ids_, self.named_ids_, accepted, typical)

@@ -177,3 +177,22 @@ def accepted_weights(accepted: np.ndarray, typical: np.ndarray) -> np.ndarray:
     weights = np.where(accepted, np.clip(typical, 1e-6, None), 0.0)
     total = weights.sum(axis=1, keepdims=True)
     return np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
+
+
+def with_named_weights(mixture: np.ndarray, columns: np.ndarray, named_ids: np.ndarray,
+                       accepted: np.ndarray, typical: np.ndarray) -> np.ndarray:
+    """``mixture`` (rows: paragraphs, ``columns``: narrative ids) with the rows of paragraphs
+    that named narratives accept replaced by their :func:`accepted_weights` over those narratives."""
+    has = accepted.any(axis=1) if accepted.shape[1] else np.zeros(len(mixture), dtype=bool)
+    if not has.any():
+        return mixture
+    out = mixture.copy()
+    out[has] = 0.0
+    column = {int(t): j for j, t in enumerate(columns)}
+    weights = accepted_weights(accepted, typical)
+    for k, t in enumerate(named_ids):
+        if int(t) in column:
+            out[has, column[int(t)]] = weights[has, k]
+    total = out[has].sum(axis=1, keepdims=True)
+    out[has] = np.divide(out[has], total, out=np.zeros_like(out[has]), where=total > 0)
+    return out

@@ -22,7 +22,8 @@ import numpy as np
 
 from .neighbours import unit_rows
 
-__all__ = ["OFF_TOPIC_SENTENCES", "noun_like_words", "noun_phrases", "off_topic_mask"]
+__all__ = ["OFF_TOPIC_SENTENCES", "noun_like_words", "noun_phrase_table", "noun_phrases",
+           "off_topic_mask"]
 
 #: Words after which a noun (or an adjective before one) is expected.
 DETERMINERS = frozenset(
@@ -92,6 +93,18 @@ def noun_like_words(texts: Iterable[str], words: Iterable[str]) -> set[str]:
 def noun_phrases(terms: Sequence[str], nouns: set[str]) -> list[str]:
     """``terms`` whose every word is noun-like (order kept)."""
     return [t for t in terms if t and all(w in nouns for w in t.lower().split())]
+
+
+def noun_phrase_table(table, texts: Sequence[str], *, top_n: int):
+    """A (sub-)narratives table (``label``, ``top_terms``) with its terms kept to noun phrases (at
+    most ``top_n``; all of them where none is one) and labels made of the first three."""
+    if table.empty:
+        return table
+    words = {w for terms in table["top_terms"] for t in terms for w in t.lower().split()}
+    nouns = noun_like_words(texts, words)
+    terms = [(noun_phrases(list(t), nouns) or list(t))[:top_n] for t in table["top_terms"]]
+    labels = [", ".join(t[:3]) or label for t, label in zip(terms, table["label"])]
+    return table.assign(top_terms=terms, label=labels)
 
 
 def off_topic_mask(centroids: np.ndarray, on_topic: np.ndarray, off_topic: np.ndarray
