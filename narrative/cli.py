@@ -466,7 +466,7 @@ def codebook_suggest(
         document = suggest_entries(narratives, typical, max_examples=examples)
         if codebook is not None:
             from .codebook import load_codebook
-            from .model.persist import codebook_document
+            from .codebook import codebook_document
 
             base = codebook_document(load_codebook(codebook))
             have = {e.get("id") for e in base["narratives"] if e.get("id") is not None}

@@ -197,8 +197,10 @@ def _entry(entry: object, i: int, source: str) -> NarrativeSpec:
     if kind != "named" and narrative_id is None:
         raise CodebookError(f"{where}: a {kind} entry needs the 'id' of the run's narrative it "
                             "curates (`narrative codebook suggest` writes it)")
-    description = entry.get("description", "" if kind != "named" else None)
-    if not isinstance(description, str) or (kind == "named" and len(description.split()) < 3):
+    # A named entry is matched by its description; curating entries need none.
+    matched = kind == "named" and entry.get("split_from") is None
+    description = entry.get("description", None if matched else "")
+    if not isinstance(description, str) or (matched and len(description.split()) < 3):
         raise CodebookError(f"{where}: field 'description' must be a sentence (3+ words)")
     drop = entry.get("drop", False)
     if not isinstance(drop, bool):
@@ -294,6 +296,27 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
         line = f" line {mark.line + 1}" if mark is not None else ""
         raise CodebookError(f"{source}:{line} invalid YAML ({getattr(exc, 'problem', exc)})") from exc
     return parse_codebook(data, source=source)
+
+
+def codebook_document(codebook) -> dict:
+    """A codebook as the YAML/JSON document :func:`narrative.codebook.parse_codebook` reads
+    (fields at their default left out), so a saved model keeps every field it was fitted with."""
+    entries = []
+    for n in codebook.narratives:
+        entry = {"name": n.name, "description": n.description, "seeds": list(n.seeds),
+                 "examples": list(n.examples)}
+        optional = {"counter_examples": list(n.counter_examples), "requires": list(n.requires),
+                    "threshold": n.threshold, "id": n.id,
+                    "kind": None if n.kind == "named" else n.kind, "merge": list(n.merge),
+                    "drop": n.drop or None, "pin": list(n.pin), "split_from": n.split_from}
+        entry.update({k: v for k, v in optional.items() if v not in (None, [])})
+        entries.append(entry)
+    doc: dict = {"narratives": entries}
+    if codebook.background:
+        doc["background"] = list(codebook.background)
+    if codebook.acceptance != Acceptance():
+        doc["acceptance"] = asdict(codebook.acceptance)
+    return doc
 
 
 def suggest_entries(narratives, examples: dict[int, list[str]], *, max_examples: int = 3) -> dict:

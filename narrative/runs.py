@@ -483,7 +483,7 @@ def _codebook_entries(codebook: Codebook | None) -> list[dict]:
     """The codebook as the run records it (every field an analyst set)."""
     if codebook is None:
         return []
-    from .model.persist import codebook_document
+    from .codebook import codebook_document
 
     return codebook_document(codebook)["narratives"]
 

@@ -22,7 +22,7 @@ def test_a_curation_round_survives_update_and_refit(tmp_path, embedder):
 
     from narrative.codebook import load_codebook, parse_codebook, suggest_entries
     from narrative.config import Settings
-    from narrative.model.persist import codebook_document
+    from narrative.codebook import codebook_document
     from narrative.pipeline import ingest_articles as ingest
     from narrative.runs import fit_run, narrative_table, run_stats
     from narrative.sample import generate_demo_corpus

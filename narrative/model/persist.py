@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..codebook import codebook_document
 from ..errors import ConfigError, ModelFileError
 from ..io import (CODE_SUFFIXES, from_the_os, fsync_dir, output_error, remove_stale_temporaries,
                  temp_prefix)
@@ -109,29 +110,6 @@ def save_model(model, path: str | Path) -> Path:
 
 #: The arrays of :class:`narrative.model.acceptance.AcceptanceRule`, saved as ``acceptance_<name>``.
 _RULE_ARRAYS = ("ids", "thresholds", "prototypes", "prototype_owner", "negatives", "negative_owner")
-
-
-def codebook_document(codebook) -> dict:
-    """A codebook as the YAML/JSON document :func:`narrative.codebook.parse_codebook` reads
-    (fields at their default left out), so a saved model keeps every field it was fitted with."""
-    from ..codebook import Acceptance
-
-    entries = []
-    for n in codebook.narratives:
-        entry = {"name": n.name, "description": n.description, "seeds": list(n.seeds),
-                 "examples": list(n.examples)}
-        optional = {"counter_examples": list(n.counter_examples), "requires": list(n.requires),
-                    "threshold": n.threshold, "id": n.id,
-                    "kind": None if n.kind == "named" else n.kind, "merge": list(n.merge),
-                    "drop": n.drop or None, "pin": list(n.pin), "split_from": n.split_from}
-        entry.update({k: v for k, v in optional.items() if v not in (None, [])})
-        entries.append(entry)
-    doc: dict = {"narratives": entries}
-    if codebook.background:
-        doc["background"] = list(codebook.background)
-    if codebook.acceptance != Acceptance():
-        doc["acceptance"] = dataclasses.asdict(codebook.acceptance)
-    return doc
 
 
 def _load_rule(tensors: dict, config: dict, path: Path):
