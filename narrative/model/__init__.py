@@ -1,11 +1,14 @@
 """NarrativeModel: BERTopic assembled for news narratives, following the scikit-learn contract.
 
 The constructor only stores arguments; ``fit`` builds UMAP, HDBSCAN, a stop-word-aware vectorizer and
-a KeyBERTInspired representation, uses the codebook's descriptions as zero-shot topics, clusters
-the remaining paragraphs into discovered narratives (guided by the codebook's seed terms), and
-splits each narrative into sub-narratives. Learned state ends with ``_``.
+a KeyBERTInspired representation, clusters the paragraphs (guided by the codebook's seed terms),
+gives each named narrative the paragraphs its codebook entry accepts (:mod:`.acceptance`), the
+rest to the clusters (discovered narratives, some marked off-topic, labelled with noun phrases:
+:mod:`.labels`), and splits each narrative into sub-narratives. Learned state ends with ``_``.
 
-The package: :mod:`.assign` (the assignment rule, pure numpy), :mod:`.subnarratives`,
+The package: :mod:`.assign` (the assignment rule, pure numpy), :mod:`.acceptance`,
+:mod:`.quality` (typicality, confidence, catch-alls), :mod:`.curation` (the codebook's edits),
+:mod:`.subnarratives`,
 :mod:`.lineage` (stable ids across refits), :mod:`.persist` (save and load without pickle), and
 :mod:`._bertopic`, the one place that adapts BERTopic's internals.
 """
@@ -24,7 +27,6 @@ from ..schema import UNASSIGNED, UNASSIGNED_ID
 from .sizing import cluster_size_for, max_cluster_size_for
 from ._bertopic import (
     ExactNeighbourUMAP, KnownTexts, SmallSafeHDBSCAN, labelled_later_bertopic, quiet_libraries,
-    zeroshot_topic_mapping,
 )
 from .acceptance import best_accepted
 from .assign import assign_paragraphs, narrative_radii, refine_assignments, soft_distribution
@@ -51,23 +53,26 @@ LARGE_FIT_EPOCHS = 100
 
 
 class NarrativeModel:
-    """Narratives in paragraphs: codebook narratives zero-shot, the rest clustered and labelled.
+    """Narratives in paragraphs: codebook narratives by acceptance, the rest clustered and labelled.
 
     Parameters
     ----------
     codebook : Codebook or None, default=None
-        Named narratives used as zero-shot topics. None clusters freely.
+        Named narratives (each takes the paragraphs its entry accepts). None clusters freely.
     embedder : object with ``as_bertopic_backend()``, default=None
         The embedding model (used to embed codebook descriptions and candidate label words).
     random_state : int, default=42
         Seed for UMAP; the same seed and input give the same assignments.
     zeroshot_min_similarity : float, default=0.35
-        Cosine similarity to a description above which a paragraph is assigned to that narrative.
+        The zero-shot floor of models saved before acceptance existed (their rule, kept to load
+        them). Named narratives now take a paragraph by the codebook's acceptance
+        (:mod:`narrative.model.acceptance`): per-narrative thresholds, counter-examples,
+        background, required terms and a competitor margin.
     min_cluster_size : int or None, default=None
         HDBSCAN's minimum cluster size; None uses :func:`cluster_size_for`.
     max_cluster_share : float or None, default=0.25
-        HDBSCAN's ``max_cluster_size`` as a share of the paragraphs it clusters (those zero-shot
-        leaves; None: no cap). Without it, a perturbation of the embeddings can tip HDBSCAN's
+        HDBSCAN's ``max_cluster_size`` as a share of the paragraphs it clusters (None: no
+        cap). Without it, a perturbation of the embeddings can tip HDBSCAN's
         cluster selection into one cluster that swallows most of them (see
         ``Settings.max_cluster_share``).
     umap_neighbors, umap_components : int
@@ -81,12 +86,12 @@ class NarrativeModel:
     label_diversity : float, default=0.5
         MMR diversity of label terms (0 = most relevant only, 1 = most diverse).
     assign_min_similarity : float, default=0.3
-        After clustering, a paragraph that matches a codebook narrative zero-shot stays with it;
-        every other paragraph goes to its nearest narrative centroid when the cosine similarity is
-        at least this; below it the paragraph is unassigned (-1).
+        After clustering, a paragraph a named narrative accepts stays with it; every other
+        paragraph goes to its nearest discovered narrative's centroid when the cosine similarity
+        is at least this; below it the paragraph is unassigned (-1).
     outliers : {"reduce", "keep"}, default="reduce"
         ``reduce``: the rule above for every paragraph (outlier reduction by embeddings).
-        ``keep``: a paragraph the clustering left at -1 that is no codebook match stays -1 (the
+        ``keep``: a paragraph the clustering left at -1 that no named narrative accepts stays -1 (the
         refinement only moves clustered paragraphs), and :meth:`transform` assigns a paragraph to
         its nearest narrative only when the similarity also reaches that narrative's radius
         (``radii_``, see :func:`narrative.model.assign.narrative_radii`). More paragraphs stay
@@ -233,7 +238,10 @@ class NarrativeModel:
             max_features=self.max_features,
             token_pattern=r"(?u)\b[^\W\d_]{2,}\b",  # letters only: no numbers, no "russia's"
         )
-        zeroshot = self._zeroshot_texts() or None
+        # Named narratives take their paragraphs by acceptance (narrative.model.acceptance), after
+        # the clustering: BERTopic clusters every paragraph, so a paragraph near a description
+        # but not accepted is clustered with its like, not set aside unclustered.
+        zeroshot = None
         embedder = embedder if embedder is not None else self.embedder
         backend = embedder.as_bertopic_backend() if embedder is not None else None
         self.min_cluster_size_ = min_cluster
@@ -283,31 +291,26 @@ class NarrativeModel:
 
     def _fit(self, texts: list[str], embeddings: np.ndarray, known=None) -> "NarrativeModel":
         topic_model = self._build_bertopic(len(texts), known)
-        self._zeroshot_choice = None
-        if topic_model.zeroshot_topic_list:
-            sims = self._zeroshot_similarity(embeddings, known)
-            if (sims.max(axis=1) >= self.zeroshot_min_similarity).all():
-                self._zeroshot_choice = sims.argmax(axis=1)
         # A copy: guided topic modelling nudges the embeddings it is given in place. Terms and
         # representative documents come from the final assignment (update_topics below).
         topic_model.label_later = True
         topics, _ = topic_model.fit_transform(texts, embeddings=embeddings.copy())
         topic_model.label_later = False
         topics = np.asarray(topics, dtype=int)
+        # Named narratives get ids 0..K-1 (codebook order); clusters are numbered after them.
+        n_named = len(self.codebook.named) if self.codebook is not None else 0
+        topics = np.where(topics >= 0, topics + n_named, topics)
         self.clustered_topics_ = topics
         # Final assignment: a paragraph a named narrative accepts (narrative.model.acceptance)
         # keeps the most typical of them; the rest go to the nearest *discovered* centroid (see
         # narrative.model.assign for why), never to a named one; with outliers="keep" a paragraph
-        # that BERTopic did not cluster and no named narrative accepts stays -1.
-        self._keep_anchors(topic_model, topics, embeddings.shape[1], known)
-        self.acceptance_ = self._acceptance_rule(topic_model, topics, known)
+        # that HDBSCAN did not cluster and no named narrative accepts stays -1.
+        self.acceptance_ = self._acceptance_rule(known)
+        self._keep_anchors(embeddings.shape[1])
         named_ids = self.acceptance_.ids if self.acceptance_ is not None else np.zeros(0, int)
         accepted, typical = self._accept(embeddings, texts)
         fixed, named_typicality = best_accepted(accepted, typical, named_ids)
-        # Paragraphs BERTopic gave a named topic zero-shot but no named narrative accepts start
-        # unclustered: they were never clustered with the rest.
-        start = np.where(fixed != UNASSIGNED_ID, fixed,
-                         np.where(np.isin(topics, named_ids), UNASSIGNED_ID, topics))
+        start = np.where(fixed != UNASSIGNED_ID, fixed, topics)
         outliers = None
         if self.outliers == "keep":
             outliers = (start == UNASSIGNED_ID) & (fixed == UNASSIGNED_ID)
@@ -339,39 +342,27 @@ class NarrativeModel:
         self._fit_subnarratives(topic_model, texts, embeddings)
         return self
 
-    def _keep_anchors(self, topic_model, topics: np.ndarray, dim: int, embedder=None) -> None:
-        """Codebook description vectors (``anchors_``) and their topic ids (``anchor_ids_``), for
-        the narratives BERTopic made from the zero-shot list; they are saved with the model."""
-        names = self._zeroshot_names(topic_model) if self.embedder is not None else {}
-        present = set(np.asarray(topics).tolist())
-        id_of = {name: t for t, name in names.items() if t in present}
-        texts = self._zeroshot_texts()
-        rows = [i for i, n in enumerate(self.codebook.named) if n.name in id_of] if names else []
-        if rows:
-            embedder = embedder if embedder is not None else self.embedder
-            vectors = np.asarray(embedder.encode([texts[i] for i in rows]), dtype=np.float32)
-            self.anchors_ = vectors
-            self.anchor_ids_ = np.array([id_of[self.codebook.named[i].name] for i in rows])
-        else:
+    def _keep_anchors(self, dim: int) -> None:
+        """The named narratives' description vectors (``anchors_``) and ids (``anchor_ids_``): what
+        a model saved before acceptance existed assigned by; kept for the report and older readers."""
+        rule = self.acceptance_
+        if rule is None:
             self.anchors_ = np.zeros((0, dim), dtype=np.float32)
             self.anchor_ids_ = np.zeros(0, dtype=int)
+            return
+        first = np.array([np.flatnonzero(rule.prototype_owner == k)[0] for k in range(len(rule))])
+        self.anchors_ = rule.prototypes[first]
+        self.anchor_ids_ = rule.ids.copy()
 
-    def _acceptance_rule(self, topic_model, topics: np.ndarray, embedder=None):
-        """The named narratives' acceptance rule (None without named narratives): each takes the
-        topic id BERTopic's zero-shot step gave it, or a fresh id above every topic."""
+    def _acceptance_rule(self, embedder=None):
+        """The named narratives' acceptance rule, ids 0..K-1 in codebook order (None without
+        named narratives)."""
         from .acceptance import build_rule
 
         if self.codebook is None or not self.codebook.named or self.embedder is None:
             return None
-        id_of = {name: t for t, name in self._zeroshot_names(topic_model).items()}
-        fresh = int(max(np.asarray(topics).max(initial=UNASSIGNED_ID), max(id_of.values(), default=-1))) + 1
-        ids = []
-        for spec in self.codebook.named:
-            if spec.name not in id_of:
-                id_of[spec.name], fresh = fresh, fresh + 1
-            ids.append(id_of[spec.name])
         embedder = embedder if embedder is not None else self.embedder
-        return build_rule(self.codebook, ids, embedder.encode)
+        return build_rule(self.codebook, list(range(len(self.codebook.named))), embedder.encode)
 
     def _with_empty_named(self, ids: np.ndarray, centroids: np.ndarray):
         """``(ids, centroids)`` with a centroid for every named narrative, also one that accepted
@@ -504,33 +495,6 @@ class NarrativeModel:
         seeds = [[t.lower() for t in n.seeds] for n in self.codebook.named if n.seeds]
         return seeds or None
 
-    def _zeroshot_texts(self) -> list[str]:
-        # Descriptions only (no names), so renaming an entry changes no assignment.
-        return [n.description for n in self.codebook.named] if self.codebook else []
-
-    def _zeroshot_similarity(self, embeddings: np.ndarray, embedder=None) -> np.ndarray:
-        """Cosine similarity of each paragraph to each codebook narrative (as BERTopic computes it)."""
-        from sklearn.metrics.pairwise import cosine_similarity
-
-        embedder = embedder if embedder is not None else self.embedder
-        return cosine_similarity(embeddings, embedder.encode(self._zeroshot_texts()))
-
-    def _zeroshot_names(self, topic_model) -> dict[int, str]:
-        """topic id -> codebook name, for topics BERTopic created from the zero-shot list."""
-        if self.codebook is None:
-            return {}
-        mapping = zeroshot_topic_mapping(topic_model)
-        names = self.codebook.names
-        if not mapping and self._zeroshot_choice is not None:
-            # When every paragraph matches a zero-shot topic BERTopic skips clustering and records
-            # no mapping; each topic then holds exactly the paragraphs whose best match was one
-            # codebook narrative, which recovers the mapping.
-            mapping = {
-                int(t): int(self._zeroshot_choice[self.clustered_topics_ == t][0])
-                for t in set(self.clustered_topics_.tolist()) - {UNASSIGNED_ID}
-            }
-        return {int(t): names[int(i)] for t, i in mapping.items() if 0 <= int(i) < len(names)}
-
     def _off_topic_ids(self, embedder=None) -> set[int]:
         """Discovered narratives whose centroid is closer to off-codebook subjects (sport,
         culture, weather...) than to any named narrative's description or example
@@ -553,10 +517,8 @@ class NarrativeModel:
         from .labels import noun_like_words, noun_phrases
 
         rule = getattr(self, "acceptance_", None)
-        if rule is not None:
-            named = {int(t): spec.name for t, spec in zip(rule.ids, self.codebook.named)}
-        else:
-            named = self._zeroshot_names(topic_model)
+        named = ({} if rule is None else
+                 {int(t): spec.name for t, spec in zip(rule.ids, self.codebook.named)})
         sizes = pd.Series(topics).value_counts()
         aspect = (getattr(topic_model, "topic_aspects_", None) or {}).get("label", {})
         ids = sorted(set(topics.tolist()) | set(named) | {UNASSIGNED_ID})
