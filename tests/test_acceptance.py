@@ -123,3 +123,14 @@ def test_build_rule_embeds_descriptions_examples_counter_examples_and_background
     assert r.ids.tolist() == [3, 7] and r.thresholds.tolist() == pytest.approx([0.6, 0.4])
     assert r.prototype_owner.tolist() == [0, 0, 1] and r.negative_owner.tolist() == [0, -1]
     assert r.competitor_margin == 0.05
+
+
+def test_a_cluster_emptied_by_named_narratives_leaves_no_remnant():
+    from narrative.model import NarrativeModel
+
+    model = NarrativeModel()
+    model.min_cluster_size_ = 3
+    # Cluster 7 lost four of its five paragraphs to named narrative 0; cluster 8 kept its own.
+    start = np.array([0, 0, 0, 0, 7, 8, 8, 8, -1])
+    fixed = np.array([0, 0, 0, 0, -1, -1, -1, -1, -1])
+    assert model._without_remnants(start, fixed).tolist() == [0, 0, 0, 0, -1, 8, 8, 8, -1]

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from narrative.model.labels import noun_like_words, noun_phrases, off_topic_mask
+from narrative.model.labels import noun_like_words, noun_phrases, off_topic_ids
 
 CORPUS = [
     "The offensive stalled near the river. What happens next is unclear.",
@@ -23,12 +23,14 @@ def test_verbs_and_fragments_are_dropped_from_terms():
     assert noun_phrases(terms, nouns) == ["grain exports", "offensive"]
 
 
-def test_a_cluster_closer_to_sport_than_to_the_codebook_is_off_topic():
+def test_a_cluster_most_of_whose_paragraphs_are_closer_to_sport_than_to_the_codebook_is_off_topic():
     on_topic = np.eye(4)[[0, 1]]
     off_topic = np.eye(4)[[3]]
-    centroids = np.array([[1, 0.1, 0, 0.2], [0.1, 0, 0.2, 1]])
-    assert off_topic_mask(centroids, on_topic, off_topic).tolist() == [False, True]
-    assert off_topic_mask(centroids, np.zeros((0, 4)), off_topic).tolist() == [False, False]
+    # Cluster 7: two sport paragraphs and one about the war; cluster 8: war paragraphs only.
+    vectors = np.array([[0.1, 0, 0, 1], [0, 0.2, 0, 1], [1, 0, 0, 0.3], [1, 0.1, 0, 0], [0, 1, 0, 0.2]])
+    topics = np.array([7, 7, 7, 8, 8])
+    assert off_topic_ids(vectors, topics, [7, 8], on_topic, off_topic) == {7}
+    assert off_topic_ids(vectors, topics, [7, 8], np.zeros((0, 4)), off_topic) == set()
 
 
 def test_a_plural_counts_when_its_singular_is_used_as_a_noun():

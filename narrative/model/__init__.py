@@ -310,7 +310,7 @@ class NarrativeModel:
         named_ids = self.acceptance_.ids if self.acceptance_ is not None else np.zeros(0, int)
         accepted, typical = self._accept(embeddings, texts)
         fixed, named_typicality = best_accepted(accepted, typical, named_ids)
-        start = np.where(fixed != UNASSIGNED_ID, fixed, topics)
+        start = self._without_remnants(np.where(fixed != UNASSIGNED_ID, fixed, topics), fixed)
         outliers = None
         if self.outliers == "keep":
             outliers = (start == UNASSIGNED_ID) & (fixed == UNASSIGNED_ID)
@@ -337,7 +337,7 @@ class NarrativeModel:
         self.centroids_ = centroids
         self.radii_ = narrative_radii(sims, topics, ids) if self.outliers == "keep" else None
         self.narratives_ = self._describe(topic_model, self.topics_, texts,
-                                          self._off_topic_ids(known))
+                                          self._off_topic_ids(embeddings, known))
         self._mark_nearest_named()
         self._fit_subnarratives(topic_model, texts, embeddings)
         return self
@@ -363,6 +363,16 @@ class NarrativeModel:
             return None
         embedder = embedder if embedder is not None else self.embedder
         return build_rule(self.codebook, list(range(len(self.codebook.named))), embedder.encode)
+
+    def _without_remnants(self, start: np.ndarray, fixed: np.ndarray) -> np.ndarray:
+        """``start`` with the clusters that named narratives emptied below HDBSCAN's minimum
+        cluster size dissolved (their other paragraphs to -1, then to the nearest discovered
+        narrative with ``outliers="reduce"``): a cluster whose members were mostly accepted by a
+        named narrative leaves no remnant narrative of a few paragraphs."""
+        clustered = start[(fixed == UNASSIGNED_ID) & (start != UNASSIGNED_ID)]
+        ids, counts = np.unique(clustered, return_counts=True)
+        remnants = ids[counts < self.min_cluster_size_]
+        return np.where((fixed == UNASSIGNED_ID) & np.isin(start, remnants), UNASSIGNED_ID, start)
 
     def _with_empty_named(self, ids: np.ndarray, centroids: np.ndarray):
         """``(ids, centroids)`` with a centroid for every named narrative, also one that accepted
@@ -495,20 +505,19 @@ class NarrativeModel:
         seeds = [[t.lower() for t in n.seeds] for n in self.codebook.named if n.seeds]
         return seeds or None
 
-    def _off_topic_ids(self, embedder=None) -> set[int]:
-        """Discovered narratives whose centroid is closer to off-codebook subjects (sport,
-        culture, weather...) than to any named narrative's description or example
-        (:mod:`.labels`)."""
-        from .labels import OFF_TOPIC_SENTENCES, off_topic_mask
+    def _off_topic_ids(self, embeddings: np.ndarray, embedder=None) -> set[int]:
+        """Discovered narratives most of whose paragraphs are closer to off-codebook subjects
+        (sport, culture, weather...) than to any named narrative's description or example
+        (:func:`narrative.model.labels.off_topic_ids`)."""
+        from .labels import OFF_TOPIC_SENTENCES, off_topic_ids
 
         rule = getattr(self, "acceptance_", None)
         if rule is None:
             return set()
         embedder = embedder if embedder is not None else self.embedder
-        open_ = ~np.isin(self.centroid_ids_, rule.ids)
-        mask = off_topic_mask(self.centroids_[open_], rule.prototypes,
-                              np.asarray(embedder.encode(list(OFF_TOPIC_SENTENCES))))
-        return {int(t) for t in self.centroid_ids_[open_][mask]}
+        candidates = [int(t) for t in self.centroid_ids_ if t not in set(rule.ids.tolist())]
+        return off_topic_ids(embeddings, self.topics_, candidates, rule.prototypes,
+                             np.asarray(embedder.encode(list(OFF_TOPIC_SENTENCES))))
 
     def _describe(self, topic_model, topics: np.ndarray, texts=None, off_topic=frozenset()
                   ) -> pd.DataFrame:

@@ -7,9 +7,9 @@ never does ("the happens"), and a name is written with a capital inside a senten
 when its last word is noun-like by one of these tests and its other words are too (so "grain
 exports" stays; "happens russia", "temperatures did" and "far" go).
 
-A discovered narrative is *off-topic* when its centroid is closer to sentences about subjects no
-codebook of news on war and geopolitics is about (sport, culture, weather...) than to anything
-the codebook's named narratives say (their descriptions and examples).
+A discovered narrative is *off-topic* when most of its paragraphs are closer to sentences about
+subjects no codebook of news on war and geopolitics is about (sport, culture, weather...) than to
+anything the codebook's named narratives say (their descriptions and examples).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 from .neighbours import unit_rows
 
 __all__ = ["OFF_TOPIC_SENTENCES", "noun_like_words", "noun_phrase_table", "noun_phrases",
-           "off_topic_mask"]
+           "off_topic_ids"]
 
 #: Words after which a noun (or an adjective before one) is expected.
 DETERMINERS = frozenset(
@@ -34,6 +34,10 @@ DETERMINERS = frozenset(
 MIN_DETERMINER_SHARE = 0.08
 #: Share of its occurrences inside a sentence written with a capital from which it is a name.
 MIN_CAPITAL_SHARE = 0.6
+
+#: Share of a cluster's members closer to :data:`OFF_TOPIC_SENTENCES` than to the codebook from
+#: which the cluster is off-topic.
+MIN_OFF_TOPIC_SHARE = 0.5
 
 #: Subjects off the codebook's: a discovered narrative closer to these than to the codebook is
 #: labelled off-topic (written for this list, one sentence per subject).
@@ -107,13 +111,19 @@ def noun_phrase_table(table, texts: Sequence[str], *, top_n: int):
     return table.assign(top_terms=terms, label=labels)
 
 
-def off_topic_mask(centroids: np.ndarray, on_topic: np.ndarray, off_topic: np.ndarray
-                   ) -> np.ndarray:
-    """For each centroid: is it closer to an ``off_topic`` sentence vector than to every
-    ``on_topic`` one (the codebook's sentences)? All False without on-topic vectors."""
-    if len(centroids) == 0 or len(on_topic) == 0 or len(off_topic) == 0:
-        return np.zeros(len(centroids), dtype=bool)
-    c = unit_rows(np.asarray(centroids, dtype=np.float64))
-    on = (c @ unit_rows(np.asarray(on_topic, dtype=np.float64)).T).max(axis=1)
-    off = (c @ unit_rows(np.asarray(off_topic, dtype=np.float64)).T).max(axis=1)
-    return off > on
+def off_topic_ids(embeddings: np.ndarray, topics: np.ndarray, candidates: Iterable[int],
+                  on_topic: np.ndarray, off_topic: np.ndarray) -> set[int]:
+    """The ``candidates`` (narrative ids) at least :data:`MIN_OFF_TOPIC_SHARE` of whose members
+    (rows of ``embeddings`` with that id in ``topics``) are closer to an ``off_topic`` sentence
+    vector than to every ``on_topic`` one (the codebook's sentences). Members vote, rather than
+    the centroid, so a sport cluster that also holds a few paragraphs about the war stays
+    off-topic. Empty without on-topic or off-topic vectors."""
+    if len(on_topic) == 0 or len(off_topic) == 0 or len(embeddings) == 0:
+        return set()
+    unit = unit_rows(np.asarray(embeddings, dtype=np.float64))
+    on = (unit @ unit_rows(np.asarray(on_topic, dtype=np.float64)).T).max(axis=1)
+    off = (unit @ unit_rows(np.asarray(off_topic, dtype=np.float64)).T).max(axis=1)
+    topics = np.asarray(topics)
+    return {int(t) for t in candidates
+            if (topics == t).any() and (off[topics == t] > on[topics == t]).mean()
+            >= MIN_OFF_TOPIC_SHARE}
