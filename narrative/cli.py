@@ -448,7 +448,7 @@ def codebook_suggest(
         import yaml
 
         from .codebook import suggest_entries
-        from .pipeline import narrative_table
+        from .runs import narrative_table
         from .store import Store
 
         _settings(config)  # validated like every command's, though suggesting reads no setting
