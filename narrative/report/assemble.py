@@ -225,7 +225,7 @@ def assemble_report(
     their inputs are unchanged since the last report in ``out_dir`` (see
     :mod:`narrative.report.cache`); by default the cache of ``out_dir`` is used and updated."""
     from ..figures import narrative_colors, save_figure
-    from ..runs import narrative_table, run_stats
+    from ..saved_runs import narrative_table, run_stats
     from . import methods as describe
     from . import overview as views
     from . import sections as build
