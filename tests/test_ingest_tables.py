@@ -79,6 +79,23 @@ def test_unterminated_quote_rejects_its_own_line_and_keeps_the_next_rows(
     assert "cut off" in reject.excerpt
 
 
+def test_a_value_ending_in_a_backslash_survives_an_unterminated_quote_after_it(
+        tmp_path: Path) -> None:
+    # pandas doubles the quote of a value ending in a backslash and a quote; a cut-off row after
+    # it must not make the reader take backslash escapes and reject that row instead.
+    frame = pd.DataFrame({"id": ["1", "2", "3", "4"],
+                          "text": ["plain", 'ends in \\"', "after", "last"]})
+    lines = frame.to_csv(index=False).split("\n")
+    lines.insert(3, '9,"A text cut off in the middle')
+    path = tmp_path / "cut.csv"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    result = ingest_sources([path], boilerplate=False, infer_metadata=False)
+    assert ids_of(result) == ["1", "2", "3", "4"]
+    assert [a.text for a in result.articles][1] == 'ends in \\"'
+    (reject,) = result.rejects
+    assert reject.position == "row 3" and "cut off" in reject.excerpt
+
+
 def test_late_undecodable_byte_rejects_only_its_row(tmp_path: Path) -> None:
     rng = random.Random(1)
     path = tmp_path / "late.csv"

@@ -84,9 +84,9 @@ def _dialects(sample: str) -> list[dict[str, Any]]:
              "strict": True} for e in escapes for d in _DELIMITERS]
 
 
-def _fit(sample: str, dialect: dict[str, Any]) -> tuple[bool, int]:
-    """How well ``dialect`` reads ``sample``: (header of 2+ columns, rows as wide as the header
-    minus the other rows and the parse errors)."""
+def _fit(sample: str, dialect: dict[str, Any]) -> tuple[bool, int, int]:
+    """How well ``dialect`` reads ``sample``: (header of 2+ columns, fewest parse errors, rows as
+    wide as the header minus the other rows)."""
     reader = csv.reader(io.StringIO(sample, newline=""), **dialect)
     widths: list[int] = []
     errors = 0
@@ -101,14 +101,21 @@ def _fit(sample: str, dialect: dict[str, Any]) -> tuple[bool, int]:
         if cells:
             widths.append(len(cells))
     if not widths:
-        return False, -errors
+        return False, -errors, 0
     fitting = sum(w == widths[0] for w in widths[1:])
-    return widths[0] > 1, 2 * fitting - (len(widths) - 1) - errors
+    return widths[0] > 1, -errors, 2 * fitting - (len(widths) - 1)
 
 
 def _dialect(sample: str) -> dict[str, Any]:
-    """The candidate that reads the sample best (the first one on a tie: comma, no escapes)."""
-    return max(_dialects(sample), key=lambda dialect: _fit(sample, dialect))
+    """The candidate that reads the sample best (the first one on a tie: comma, no escapes).
+
+    Backslash escapes are chosen only when they meet fewer parse errors than doubled quotes (the
+    standard): after an unterminated quote they can resynchronise on more rows than doubled
+    quotes do, and would then misread every value that ends in a backslash before its quote."""
+    def score(dialect: dict[str, Any]) -> tuple:
+        header, errors, fitting = _fit(sample, dialect)
+        return header, errors, dialect["escapechar"] is None, fitting
+    return max(_dialects(sample), key=score)
 
 
 # -- physical lines -----------------------------------------------------------------------------
