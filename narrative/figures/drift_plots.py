@@ -1,7 +1,7 @@
 """Figures of change: divergence with change points, emerging/fading narratives, outlet small
 multiples and syndication.
 
-Same contract as :mod:`.plots`: each ``plot_*`` reshapes a tidy frame the drift stage already
+Same contract as every figure module: each ``plot_*`` reshapes a tidy frame the drift stage already
 computed, builds a :class:`~matplotlib.figure.Figure` without pyplot and shows names literally.
 Empty input (no change points, no copies, nothing emerging) gives a figure that says so, not an
 error, so a report can always show the view.
@@ -16,16 +16,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from narrative.figures.plots import (
-    _TICK_WIDTH,
-    _as_float,
-    _common_date_axis,
-    _common_share_scale,
-    _date_ticks,
-    _new_axes,
-    _require,
-    _text_color,
-    _tidy_axes,
+from narrative.figures.axes import (
+    TICK_WIDTH,
+    as_float,
+    few_ticks,
+    new_axes,
+    new_figure,
+    require_columns,
+    text_color,
+    tidy_axes,
+)
+from narrative.figures.dates import common_date_axis, date_ticks
+from narrative.figures.series import (
+    common_share_scale,
     draw_share_series,
     thin_legend_handles,
     thin_mask,
@@ -71,19 +74,10 @@ def _empty(fig: Figure, ax: Axes, title: str, message: str) -> Figure:
     return fig
 
 
-def _figure(figsize: tuple[float, float]) -> Figure:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=figsize, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
 def _outlet_order(frame: pd.DataFrame, limit: int) -> list[str]:
     """``all`` first, then outlets by articles (most first, then name), at most ``limit``."""
     weight = (
-        frame.assign(_n=_as_float(frame["n_articles"]) if "n_articles" in frame else 1.0)
+        frame.assign(_n=as_float(frame["n_articles"]) if "n_articles" in frame else 1.0)
         .groupby(frame["outlet"].astype(str))["_n"].sum()
     )
     names = sorted(weight.index, key=lambda o: (o != "all", -weight[o], o))
@@ -95,10 +89,6 @@ def _dates(values: pd.Series, what: str) -> pd.Series:
         return pd.to_datetime(values)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{what} must hold ISO dates (YYYY-MM-DD); {exc}") from None
-
-
-def _date_axis(ax: Axes, maxticks: int = 5) -> None:
-    _date_ticks(ax, maxticks)
 
 
 # -- divergence ---------------------------------------------------------------------------------
@@ -126,15 +116,15 @@ def plot_divergence(
     max_panels : int
         Most outlets shown (``all`` first, then the largest).
     """
-    _require(divergence, ("period", "outlet", "js_baseline"), "divergence")
+    require_columns(divergence, ("period", "outlet", "js_baseline"), "divergence")
     changes = changepoints if changepoints is not None else pd.DataFrame(
         columns=["narrative", "outlet", "period", "direction"]
     )
-    _require(changes, ("narrative", "outlet", "period", "direction"), "changepoints")
+    require_columns(changes, ("narrative", "outlet", "period", "direction"), "changepoints")
     title = "Divergence of the narrative mix, with change points"
     with style_context():
         if divergence.empty:
-            fig, ax = _new_axes(None, (FIGURE_WIDTH_IN, 2.2))
+            fig, ax = new_axes(None, (FIGURE_WIDTH_IN, 2.2))
             return _empty(fig, ax, title, "No divergence measured (too few periods).")
         frame = divergence.assign(
             outlet=divergence["outlet"].astype(str),
@@ -149,21 +139,21 @@ def plot_divergence(
         palette = dict(colors) if colors is not None else narrative_colors(sorted(names))
         ncols = 1 if len(outlets) == 1 else 2 if len(outlets) <= 4 else 3
         nrows = math.ceil(len(outlets) / ncols)
-        fig = _figure((FIGURE_WIDTH_IN, min(1.3 + 1.6 * nrows, FIGURE_HEIGHT_IN)))
+        fig = new_figure((FIGURE_WIDTH_IN, min(1.3 + 1.6 * nrows, FIGURE_HEIGHT_IN)))
         axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
-        ymax = float(np.nanmax(_as_float(frame["js_baseline"]))) if len(frame) else 0.0
+        ymax = float(np.nanmax(as_float(frame["js_baseline"]))) if len(frame) else 0.0
         if "js_previous" in frame:
-            ymax = max(ymax, float(np.nanmax(np.r_[_as_float(frame["js_previous"]), 0.0])))
+            ymax = max(ymax, float(np.nanmax(np.r_[as_float(frame["js_previous"]), 0.0])))
         ymax = ymax * 1.2 if ymax > 0 else 0.1
         used: dict[str, str] = {}
         for ax, outlet in zip(axes, outlets):
-            _tidy_axes(ax, "y")
+            tidy_axes(ax, "y")
             sub = frame[frame["outlet"] == outlet].sort_values("at")
             # thin (partly collected) periods hollow, as in the share figures
-            draw_share_series(ax, sub["at"].to_numpy(), _as_float(sub["js_baseline"]),
+            draw_share_series(ax, sub["at"].to_numpy(), as_float(sub["js_baseline"]),
                               thin=thin_mask(sub), color="#222222", markers=len(sub) <= 40)
             if "js_previous" in sub:
-                ax.plot(sub["at"], _as_float(sub["js_previous"]), color="#888888",
+                ax.plot(sub["at"], as_float(sub["js_previous"]), color="#888888",
                         linestyle="--", linewidth=1.1, label="from previous period", zorder=3)
             for cp in changes[changes["outlet"] == outlet].itertuples():
                 color = palette.get(cp.narrative, UNASSIGNED_COLOR if is_unassigned(cp.narrative)
@@ -172,10 +162,10 @@ def plot_divergence(
                 ax.plot([cp.at], [ymax * 0.95], linestyle="none", color=color, markersize=7,
                         marker="^" if str(cp.direction) == "up" else "v", zorder=4)
                 used.setdefault(cp.narrative, color)
-            where = "all outlets" if outlet == "all" else plain_text(outlet, _TICK_WIDTH)
+            where = "all outlets" if outlet == "all" else plain_text(outlet, TICK_WIDTH)
             ax.set_title(where, fontsize=9, loc="left")
             ax.set_ylim(0, ymax)
-            _date_axis(ax, 4)
+            date_ticks(ax, 4)
             ax.tick_params(labelbottom=True)
         for ax in axes[len(outlets):]:
             ax.set_visible(False)
@@ -220,16 +210,16 @@ def plot_emerging(
     max_rows : int
         Most rows drawn, largest change first.
     """
-    _require(emerging, ("narrative", "outlet", "status", "period", "baseline_share", "share"),
+    require_columns(emerging, ("narrative", "outlet", "status", "period", "baseline_share", "share"),
              "emerging")
     title = "Emerging and fading narratives"
     with style_context():
         if emerging.empty:
-            fig, ax = _new_axes(None, (FIGURE_WIDTH_IN, 2.0))
+            fig, ax = new_axes(None, (FIGURE_WIDTH_IN, 2.0))
             return _empty(fig, ax, title,
                           "No narrative rose or fell beyond its baseline interval.")
         frame = emerging.assign(
-            base_value=_as_float(emerging["baseline_share"]), share_value=_as_float(emerging["share"]),
+            base_value=as_float(emerging["baseline_share"]), share_value=as_float(emerging["share"]),
             narrative=emerging["narrative"].astype(str), outlet=emerging["outlet"].astype(str),
         )
         frame = frame.assign(change_size=(frame["share_value"] - frame["base_value"]).abs())
@@ -238,9 +228,9 @@ def plot_emerging(
         palette = dict(colors) if colors is not None else narrative_colors(
             sorted(frame["narrative"].unique())
         )
-        fig, ax = _new_axes(None, (FIGURE_WIDTH_IN,
+        fig, ax = new_axes(None, (FIGURE_WIDTH_IN,
                                    min(1.4 + 0.4 * len(frame), FIGURE_HEIGHT_IN)))
-        _tidy_axes(ax, "x")
+        tidy_axes(ax, "x")
         labels = []
         for y, r in enumerate(frame.itertuples()):
             color = palette.get(r.narrative, UNASSIGNED_COLOR if is_unassigned(r.narrative)
@@ -266,7 +256,7 @@ def plot_emerging(
         ax.tick_params(axis="y", length=0)
         high = float(np.nanmax(np.r_[frame["share_value"], frame["base_value"]]))
         ax.set_xlim(0, max(high, 0.01) * 1.15)
-        ax.xaxis.set_major_locator(_max_ticks(6))
+        ax.xaxis.set_major_locator(few_ticks(6))
         ax.xaxis.set_major_formatter(percent_formatter())
         ax.set_xlabel("Share: baseline (open) \u2192 during the run (filled)")
         ax.set_title(title)
@@ -290,7 +280,7 @@ def plot_outlet_small_multiples(
     """A grid of small panels: one row per narrative, one column per outlet, share over time.
 
     Each panel is the narrative's series in that outlet, drawn as every share figure draws it
-    (:func:`.plots.draw_share_series`: thin points hollow, bands where there are enough
+    (:func:`.series.draw_share_series`: thin points hollow, bands where there are enough
     articles), on a y axis shared by its row; sized for the printed page, so a report shows many
     outlets as several such figures (pass ``outlets`` for each page).
 
@@ -313,16 +303,16 @@ def plot_outlet_small_multiples(
     title : str, optional
         The figure's title (default "Narrative share by outlet").
     """
-    _require(shares, ("period", "outlet", "narrative", "share"), "shares")
+    require_columns(shares, ("period", "outlet", "narrative", "share"), "shares")
     title = title or "Narrative share by outlet"
     frame = shares if include_all else shares[shares["outlet"].astype(str) != "all"]
     with style_context():
         if frame.empty:
-            fig, ax = _new_axes(None, (FIGURE_WIDTH_IN, 2.0))
+            fig, ax = new_axes(None, (FIGURE_WIDTH_IN, 2.0))
             return _empty(fig, ax, title, "No shares to draw.")
         frame = frame.assign(
             outlet=frame["outlet"].astype(str), narrative=frame["narrative"].astype(str),
-            at=_dates(frame["period"], "shares.period"), share_value=_as_float(frame["share"]),
+            at=_dates(frame["period"], "shares.period"), share_value=as_float(frame["share"]),
         )
         if outlets is None:
             outlets = _outlet_order(frame, max_outlets + int(include_all))
@@ -336,7 +326,7 @@ def plot_outlet_small_multiples(
         rows = [n for n in order if not is_unassigned(n) and (frame["narrative"] == n).any()]
         rows = rows[:max_narratives]
         if not rows or not outlets:
-            fig, ax = _new_axes(None, (FIGURE_WIDTH_IN, 2.0))
+            fig, ax = new_axes(None, (FIGURE_WIDTH_IN, 2.0))
             return _empty(fig, ax, title, "No narrative has shares by outlet.")
         # One narrative: its outlets wrap onto rows of 4 panels, each titled. Several: a grid,
         # one row per narrative (named on the left), one column per outlet (named on top).
@@ -348,15 +338,15 @@ def plot_outlet_small_multiples(
             if single else
             [(i, j, name, outlet) for i, name in enumerate(rows) for j, outlet in enumerate(outlets)]
         )
-        fig = _figure((FIGURE_WIDTH_IN, 1.0 + (1.3 if single else 0.8) * nrows))
+        fig = new_figure((FIGURE_WIDTH_IN, 1.0 + (1.3 if single else 0.8) * nrows))
         # Panels of a row (one narrative) share a y scale and all panels share the dates, set
-        # once the data is drawn (see _common_date_axis on why not matplotlib's shared axes).
+        # once the data is drawn (see .dates.common_date_axis on why not matplotlib's shared axes).
         axes = fig.subplots(nrows, ncols, squeeze=False)
         has_ci = "ci_low" in frame and "ci_high" in frame
         any_thin = False
         for i, j, name, outlet in cells:
             ax = axes[i, j]
-            _tidy_axes(ax, "y")
+            tidy_axes(ax, "y")
             sub = frame[(frame["narrative"] == name) & (frame["outlet"] == outlet)]
             sub = sub.sort_values("at")
             thin = thin_mask(sub)
@@ -364,10 +354,10 @@ def plot_outlet_small_multiples(
             draw_share_series(
                 ax, sub["at"].to_numpy(), sub["share_value"].to_numpy(), thin=thin,
                 color=palette.get(name, "#000000"),
-                low=_as_float(sub["ci_low"]) if has_ci else None,
-                high=_as_float(sub["ci_high"]) if has_ci else None, markers=len(sub) <= 20,
+                low=as_float(sub["ci_low"]) if has_ci else None,
+                high=as_float(sub["ci_high"]) if has_ci else None, markers=len(sub) <= 20,
             )
-            ax.yaxis.set_major_locator(_max_ticks(2))
+            ax.yaxis.set_major_locator(few_ticks(2))
             ax.yaxis.set_major_formatter(percent_formatter())
             ax.tick_params(labelsize=8, labelleft=j == 0)
             if single or i == 0:
@@ -379,8 +369,8 @@ def plot_outlet_small_multiples(
                               fontweight="bold", rotation=0, ha="right", va="center", labelpad=4)
         drawn = [axes[i, j] for i, j, _, _ in cells]
         for group in ([drawn] if single else [list(row) for row in axes]):
-            _common_share_scale(group)
-        _common_date_axis(drawn, 3)
+            common_share_scale(group)
+        common_date_axis(drawn, 3)
         occupied = {(i, j) for i, j, _, _ in cells}
         for i, j in occupied:  # dates once, under each column's last panel
             if (i + 1, j) in occupied:
@@ -397,12 +387,6 @@ def plot_outlet_small_multiples(
     return fig
 
 
-def _max_ticks(n: int):
-    from matplotlib.ticker import MaxNLocator
-
-    return MaxNLocator(nbins=n, steps=[1, 2, 5, 10], min_n_ticks=2)  # no 2.5% shown as "2%"
-
-
 # -- syndication ----------------------------------------------------------------------------------
 
 
@@ -413,7 +397,7 @@ def syndication_counts(articles: pd.DataFrame) -> pd.DataFrame:
     copy, or missing). Columns out: copy_outlet, original_outlet, n_copies; largest first. Missing
     outlets read ``(unknown outlet)``; a copy whose original is not in ``articles`` is skipped.
     """
-    _require(articles, ("article_id", "outlet", "duplicate_of"), "articles")
+    require_columns(articles, ("article_id", "outlet", "duplicate_of"), "articles")
     cols = ["copy_outlet", "original_outlet", "n_copies"]
     outlet = articles.set_index("article_id")["outlet"].fillna("(unknown outlet)").astype(str)
     outlet = outlet[~outlet.index.duplicated()]
@@ -447,16 +431,16 @@ def plot_syndication(
     max_outlets : int
         Most rows and columns kept (outlets with the most copies first).
     """
-    _require(counts, ("copy_outlet", "original_outlet", "n_copies"), "counts")
+    require_columns(counts, ("copy_outlet", "original_outlet", "n_copies"), "counts")
     title = "Syndication: copies by outlet"
     with style_context():
         if counts.empty:
-            fig, ax = _new_axes(None, (FIGURE_WIDTH_IN, 2.0))
+            fig, ax = new_axes(None, (FIGURE_WIDTH_IN, 2.0))
             return _empty(fig, ax, title, "No article is a copy of another.")
         frame = counts.assign(
             copy_outlet=counts["copy_outlet"].astype(str),
             original_outlet=counts["original_outlet"].astype(str),
-            n_copies=_as_float(counts["n_copies"]),
+            n_copies=as_float(counts["n_copies"]),
         )
         frame = frame.groupby(["copy_outlet", "original_outlet"], as_index=False)["n_copies"].sum()
         by_copy = frame.groupby("copy_outlet")["n_copies"].sum()
@@ -479,9 +463,9 @@ def plot_syndication(
         from matplotlib.colors import Normalize
 
         n_rows, n_cols = grid.shape
-        fig, ax = _new_axes(None, (min(max(3.2 + 0.55 * n_cols, 5.0), FIGURE_WIDTH_IN),
+        fig, ax = new_axes(None, (min(max(3.2 + 0.55 * n_cols, 5.0), FIGURE_WIDTH_IN),
                                    min(2.4 + 0.3 * n_rows, FIGURE_HEIGHT_IN)))
-        _tidy_axes(ax, None)
+        tidy_axes(ax, None)
         for side in ("left", "bottom"):
             ax.spines[side].set_visible(False)
         cmap = matplotlib.colormaps["Purples"]
@@ -493,10 +477,10 @@ def plot_syndication(
                 value = grid[i, j]
                 if value > 0:
                     ax.text(j, i, f"{int(value):,}", ha="center", va="center", fontsize=8,
-                            color=_text_color(cmap(norm(value))))
-        ax.set_xticks(range(n_cols), labels=[plain_text(c, _TICK_WIDTH) for c in cols],
+                            color=text_color(cmap(norm(value))))
+        ax.set_xticks(range(n_cols), labels=[plain_text(c, TICK_WIDTH) for c in cols],
                       rotation=35, ha="right", rotation_mode="anchor")
-        ax.set_yticks(range(n_rows), labels=[plain_text(r, _TICK_WIDTH) for r in rows])
+        ax.set_yticks(range(n_rows), labels=[plain_text(r, TICK_WIDTH) for r in rows])
         ax.set_xticks(np.arange(-0.5, n_cols), minor=True)
         ax.set_yticks(np.arange(-0.5, n_rows), minor=True)
         ax.grid(True, which="minor", color="#DDDDDD", linewidth=0.6)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from narrative.figures.plots import _as_float, _new_axes, _require
+from narrative.figures.axes import as_float, new_axes, require_columns
 from narrative.figures.style import (
     FIGURE_WIDTH_IN,
     UNASSIGNED_COLOR,
@@ -333,12 +333,12 @@ def plot_narrative_map(
     label : bool, default=True
         Write each narrative's name over its cluster.
     """
-    _require(points, ("x", "y", "narrative"), "points")
+    require_columns(points, ("x", "y", "narrative"), "points")
     title = "Narrative map of paragraphs"
     with style_context():
         import matplotlib.patheffects as pe
 
-        fig, ax = _new_axes(ax, (FIGURE_WIDTH_IN, 5.6))
+        fig, ax = new_axes(ax, (FIGURE_WIDTH_IN, 5.6))
         ax.set_xticks([])
         ax.set_yticks([])
         ax.grid(False)
@@ -346,7 +346,7 @@ def plot_narrative_map(
             side.set_visible(False)
         ax.set_title(title)
         frame = points.assign(
-            x=_as_float(points["x"]), y=_as_float(points["y"]),
+            x=as_float(points["x"]), y=as_float(points["y"]),
             narrative=points["narrative"].astype(str),
         ).dropna(subset=["x", "y"])
         if frame.empty:
