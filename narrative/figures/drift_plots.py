@@ -141,48 +141,83 @@ def plot_divergence(
         nrows = math.ceil(len(outlets) / ncols)
         fig = new_figure((FIGURE_WIDTH_IN, min(1.3 + 1.6 * nrows, FIGURE_HEIGHT_IN)))
         axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
-        ymax = float(np.nanmax(as_float(frame["js_baseline"]))) if len(frame) else 0.0
-        if "js_previous" in frame:
-            ymax = max(ymax, float(np.nanmax(np.r_[as_float(frame["js_previous"]), 0.0])))
-        ymax = ymax * 1.2 if ymax > 0 else 0.1
+        ymax = _divergence_top(frame)
         used: dict[str, str] = {}
         for ax, outlet in zip(axes, outlets):
-            tidy_axes(ax, "y")
             sub = frame[frame["outlet"] == outlet].sort_values("at")
-            # thin (partly collected) periods hollow, as in the share figures
-            draw_share_series(ax, sub["at"].to_numpy(), as_float(sub["js_baseline"]),
-                              thin=thin_mask(sub), color="#222222", markers=len(sub) <= 40)
-            if "js_previous" in sub:
-                ax.plot(sub["at"], as_float(sub["js_previous"]), color="#888888",
-                        linestyle="--", linewidth=1.1, label="from previous period", zorder=3)
-            for cp in changes[changes["outlet"] == outlet].itertuples():
-                color = palette.get(cp.narrative, UNASSIGNED_COLOR if is_unassigned(cp.narrative)
-                                    else "#000000")
-                ax.axvline(cp.at, color=color, linewidth=1.6, alpha=0.9, zorder=2)
-                ax.plot([cp.at], [ymax * 0.95], linestyle="none", color=color, markersize=7,
-                        marker="^" if str(cp.direction) == "up" else "v", zorder=4)
-                used.setdefault(cp.narrative, color)
-            where = "all outlets" if outlet == "all" else plain_text(outlet, TICK_WIDTH)
-            ax.set_title(where, fontsize=9, loc="left")
-            ax.set_ylim(0, ymax)
-            date_ticks(ax, 4)
-            ax.tick_params(labelbottom=True)
+            marked = _divergence_panel(ax, outlet, sub, changes[changes["outlet"] == outlet],
+                                       palette, ymax)
+            for name, color in marked.items():
+                used.setdefault(name, color)
         for ax in axes[len(outlets):]:
             ax.set_visible(False)
-        from matplotlib.lines import Line2D
-
-        handles = [
-            Line2D([], [], color="#222222", marker="o", label="JS divergence from baseline"),
-            Line2D([], [], color="#888888", linestyle="--", label="from previous period"),
-        ] + (thin_legend_handles()[1:] if thin_mask(frame).any() else []) + [
-            Line2D([], [], color=c, linewidth=1.6, label=f"change: {plain_text(n, 30)}")
-            for n, c in used.items()
-        ]
+        handles = _divergence_legend(any_thin=bool(thin_mask(frame).any()), changes=used)
         fig.legend(handles=handles, loc="outside lower center",
                    ncols=min(len(handles), 3), frameon=False)
         fig.suptitle(title, x=0.0, ha="left", fontsize=11, fontweight="bold")
         fig.supylabel("JS divergence", fontsize=9)
     return fig
+
+
+def _divergence_top(frame: pd.DataFrame) -> float:
+    """The top of every panel's y axis: the largest divergence drawn, with room above it for
+    the change markers."""
+    ymax = float(np.nanmax(as_float(frame["js_baseline"]))) if len(frame) else 0.0
+    if "js_previous" in frame:
+        ymax = max(ymax, float(np.nanmax(np.r_[as_float(frame["js_previous"]), 0.0])))
+    return ymax * 1.2 if ymax > 0 else 0.1
+
+
+def _divergence_panel(
+    ax: Axes, outlet: str, sub: pd.DataFrame, changes: pd.DataFrame,
+    palette: Mapping[str, str], ymax: float,
+) -> dict[str, str]:
+    """One outlet's panel: divergence from the baseline (thin periods hollow, as in the share
+    figures) and from the previous period, and its change points. Returns the colour of each
+    narrative whose change it marked, for the legend."""
+    tidy_axes(ax, "y")
+    draw_share_series(ax, sub["at"].to_numpy(), as_float(sub["js_baseline"]),
+                      thin=thin_mask(sub), color="#222222", markers=len(sub) <= 40)
+    if "js_previous" in sub:
+        ax.plot(sub["at"], as_float(sub["js_previous"]), color="#888888",
+                linestyle="--", linewidth=1.1, label="from previous period", zorder=3)
+    marked = _mark_changes(ax, changes, palette, ymax)
+    where = "all outlets" if outlet == "all" else plain_text(outlet, TICK_WIDTH)
+    ax.set_title(where, fontsize=9, loc="left")
+    ax.set_ylim(0, ymax)
+    date_ticks(ax, 4)
+    ax.tick_params(labelbottom=True)
+    return marked
+
+
+def _mark_changes(
+    ax: Axes, changes: pd.DataFrame, palette: Mapping[str, str], ymax: float,
+) -> dict[str, str]:
+    """Each change point as a vertical line in its narrative's colour with ▲ (up) or ▼ (down)
+    at the top; returns the colour of each narrative marked."""
+    marked: dict[str, str] = {}
+    for cp in changes.itertuples():
+        color = palette.get(cp.narrative, UNASSIGNED_COLOR if is_unassigned(cp.narrative)
+                            else "#000000")
+        ax.axvline(cp.at, color=color, linewidth=1.6, alpha=0.9, zorder=2)
+        ax.plot([cp.at], [ymax * 0.95], linestyle="none", color=color, markersize=7,
+                marker="^" if str(cp.direction) == "up" else "v", zorder=4)
+        marked.setdefault(cp.narrative, color)
+    return marked
+
+
+def _divergence_legend(*, any_thin: bool, changes: Mapping[str, str]) -> list:
+    """Legend entries: the two divergences, a thin point where there is one, and each narrative
+    whose change is marked."""
+    from matplotlib.lines import Line2D
+
+    return [
+        Line2D([], [], color="#222222", marker="o", label="JS divergence from baseline"),
+        Line2D([], [], color="#888888", linestyle="--", label="from previous period"),
+    ] + (thin_legend_handles()[1:] if any_thin else []) + [
+        Line2D([], [], color=c, linewidth=1.6, label=f"change: {plain_text(n, 30)}")
+        for n, c in changes.items()
+    ]
 
 
 # -- emerging and fading ------------------------------------------------------------------------
@@ -314,70 +349,28 @@ def plot_outlet_small_multiples(
             outlet=frame["outlet"].astype(str), narrative=frame["narrative"].astype(str),
             at=_dates(frame["period"], "shares.period"), share_value=as_float(frame["share"]),
         )
-        if outlets is None:
-            outlets = _outlet_order(frame, max_outlets + int(include_all))
-        outlets = [str(o) for o in dict.fromkeys(outlets) if (frame["outlet"] == str(o)).any()]
-        if narratives is None:
-            means = frame.groupby("narrative")["share_value"].mean().fillna(-1.0)
-            order = sorted(means.index, key=lambda n: (-means[n], n))
-        else:
-            order = [str(n) for n in dict.fromkeys(narratives)]
+        outlets = _panel_outlets(frame, outlets, max_outlets + int(include_all))
+        order = (_by_mean_share(frame) if narratives is None
+                 else [str(n) for n in dict.fromkeys(narratives)])
         palette = dict(colors) if colors is not None else narrative_colors(order)
         rows = [n for n in order if not is_unassigned(n) and (frame["narrative"] == n).any()]
         rows = rows[:max_narratives]
         if not rows or not outlets:
             fig, ax = new_axes(None, (FIGURE_WIDTH_IN, 2.0))
             return _empty(fig, ax, title, "No narrative has shares by outlet.")
-        # One narrative: its outlets wrap onto rows of 4 panels, each titled. Several: a grid,
-        # one row per narrative (named on the left), one column per outlet (named on top).
         single = len(rows) == 1
-        ncols = min(len(outlets), 4) if single else len(outlets)
-        nrows = math.ceil(len(outlets) / ncols) if single else len(rows)
-        cells = (
-            [(k // ncols, k % ncols, rows[0], outlet) for k, outlet in enumerate(outlets)]
-            if single else
-            [(i, j, name, outlet) for i, name in enumerate(rows) for j, outlet in enumerate(outlets)]
-        )
+        nrows, ncols, cells = _panel_cells(rows, outlets)
         fig = new_figure((FIGURE_WIDTH_IN, 1.0 + (1.3 if single else 0.8) * nrows))
-        # Panels of a row (one narrative) share a y scale and all panels share the dates, set
-        # once the data is drawn (see .dates.common_date_axis on why not matplotlib's shared axes).
         axes = fig.subplots(nrows, ncols, squeeze=False)
         has_ci = "ci_low" in frame and "ci_high" in frame
         any_thin = False
-        for i, j, name, outlet in cells:
-            ax = axes[i, j]
-            tidy_axes(ax, "y")
+        for cell in cells:
+            i, j, name, outlet = cell
             sub = frame[(frame["narrative"] == name) & (frame["outlet"] == outlet)]
-            sub = sub.sort_values("at")
-            thin = thin_mask(sub)
-            any_thin |= bool(thin.any())
-            draw_share_series(
-                ax, sub["at"].to_numpy(), sub["share_value"].to_numpy(), thin=thin,
-                color=palette.get(name, "#000000"),
-                low=as_float(sub["ci_low"]) if has_ci else None,
-                high=as_float(sub["ci_high"]) if has_ci else None, markers=len(sub) <= 20,
-            )
-            ax.yaxis.set_major_locator(few_ticks(2))
-            ax.yaxis.set_major_formatter(percent_formatter())
-            ax.tick_params(labelsize=8, labelleft=j == 0)
-            if single or i == 0:
-                where = "all outlets" if outlet == "all" else outlet
-                ax.set_title(wrap_label(where, 16), fontsize=8.5, loc="center",
-                             fontweight="bold")
-            if j == 0 and not single:  # horizontal row label, dark (a pale colour would not read)
-                ax.set_ylabel(wrap_label(name, 14), fontsize=8, color="#222222",
-                              fontweight="bold", rotation=0, ha="right", va="center", labelpad=4)
-        drawn = [axes[i, j] for i, j, _, _ in cells]
-        for group in ([drawn] if single else [list(row) for row in axes]):
-            common_share_scale(group)
-        common_date_axis(drawn, 3)
-        occupied = {(i, j) for i, j, _, _ in cells}
-        for i, j in occupied:  # dates once, under each column's last panel
-            if (i + 1, j) in occupied:
-                axes[i, j].tick_params(labelbottom=False)
-                axes[i, j].xaxis.get_offset_text().set_visible(False)
-        for ax in axes.ravel()[len(cells):]:
-            ax.set_visible(False)
+            any_thin |= _outlet_panel(axes[i, j], sub.sort_values("at"),
+                                      palette.get(name, "#000000"), has_ci=has_ci)
+            _name_panel(axes[i, j], cell, single)
+        _align_panels(axes, cells, single)
         if single:
             title = f"{plain_text(rows[0], 60)}: share by outlet"
         fig.suptitle(title, x=0.0, ha="left", fontsize=11, fontweight="bold")
@@ -385,6 +378,80 @@ def plot_outlet_small_multiples(
             fig.legend(handles=thin_legend_handles(), loc="outside lower center", ncols=2,
                        frameon=False)
     return fig
+
+
+def _panel_outlets(frame: pd.DataFrame, outlets: Sequence[str] | None, limit: int) -> list[str]:
+    """``outlets`` that have shares, in the given order; default the ``limit`` largest."""
+    if outlets is None:
+        outlets = _outlet_order(frame, limit)
+    return [str(o) for o in dict.fromkeys(outlets) if (frame["outlet"] == str(o)).any()]
+
+
+def _by_mean_share(frame: pd.DataFrame) -> list[str]:
+    """Narratives by mean share, largest first, then by name."""
+    means = frame.groupby("narrative")["share_value"].mean().fillna(-1.0)
+    return sorted(means.index, key=lambda n: (-means[n], n))
+
+
+#: A panel of the small multiples: its row and column in the grid, narrative and outlet.
+Cell = tuple[int, int, str, str]
+
+
+def _panel_cells(rows: list[str], outlets: list[str]) -> tuple[int, int, list[Cell]]:
+    """The grid's rows, columns and cells. One narrative: its outlets wrap onto rows of 4
+    panels, each titled. Several: one row per narrative (named on the left), one column per
+    outlet (named on top)."""
+    if len(rows) == 1:
+        ncols = min(len(outlets), 4)
+        cells = [(k // ncols, k % ncols, rows[0], outlet) for k, outlet in enumerate(outlets)]
+        return math.ceil(len(outlets) / ncols), ncols, cells
+    cells = [(i, j, name, outlet) for i, name in enumerate(rows) for j, outlet in enumerate(outlets)]
+    return len(rows), len(outlets), cells
+
+
+def _outlet_panel(ax: Axes, sub: pd.DataFrame, color: str, *, has_ci: bool) -> bool:
+    """One narrative's series in one outlet, as every share figure draws it, on a small y axis;
+    returns whether it has a thin point (for the legend)."""
+    tidy_axes(ax, "y")
+    thin = thin_mask(sub)
+    draw_share_series(
+        ax, sub["at"].to_numpy(), sub["share_value"].to_numpy(), thin=thin, color=color,
+        low=as_float(sub["ci_low"]) if has_ci else None,
+        high=as_float(sub["ci_high"]) if has_ci else None, markers=len(sub) <= 20,
+    )
+    ax.yaxis.set_major_locator(few_ticks(2))
+    ax.yaxis.set_major_formatter(percent_formatter())
+    return bool(thin.any())
+
+
+def _name_panel(ax: Axes, cell: Cell, single: bool) -> None:
+    """Share labels on the first column only; the outlet over each panel of one narrative's
+    grid, else over the first row; the narrative left of each row of a grid of several."""
+    i, j, name, outlet = cell
+    ax.tick_params(labelsize=8, labelleft=j == 0)
+    if single or i == 0:
+        where = "all outlets" if outlet == "all" else outlet
+        ax.set_title(wrap_label(where, 16), fontsize=8.5, loc="center", fontweight="bold")
+    if j == 0 and not single:  # horizontal row label, dark (a pale colour would not read)
+        ax.set_ylabel(wrap_label(name, 14), fontsize=8, color="#222222",
+                      fontweight="bold", rotation=0, ha="right", va="center", labelpad=4)
+
+
+def _align_panels(axes: np.ndarray, cells: list[Cell], single: bool) -> None:
+    """Once the data is drawn: one y scale per row (per figure for a single narrative), one date
+    view for all panels (see :func:`.dates.common_date_axis` on why not matplotlib's shared
+    axes), dates only under each column's last panel, and unused grid places hidden."""
+    drawn = [axes[i, j] for i, j, _, _ in cells]
+    for group in ([drawn] if single else [list(row) for row in axes]):
+        common_share_scale(group)
+    common_date_axis(drawn, 3)
+    occupied = {(i, j) for i, j, _, _ in cells}
+    for i, j in occupied:
+        if (i + 1, j) in occupied:
+            axes[i, j].tick_params(labelbottom=False)
+            axes[i, j].xaxis.get_offset_text().set_visible(False)
+    for ax in axes.ravel()[len(cells):]:
+        ax.set_visible(False)
 
 
 # -- syndication ----------------------------------------------------------------------------------
