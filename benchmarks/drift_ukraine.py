@@ -15,7 +15,6 @@ import argparse
 import time
 
 import numpy as np
-import pandas as pd
 
 
 def open_store(path: str, tries: int = 30):
@@ -34,7 +33,7 @@ def load(path: str, run_id: str | None, period: str):
     from narrative.config import DEFAULT_EMBEDDING_MODEL
     from narrative.drift import labelled_paragraphs
     from narrative.drift import _narrative_order
-    from narrative.runs import narrative_table
+    from narrative.saved_runs import narrative_table
 
     with open_store(path) as store:
         run_id = run_id or store.latest_run_id()

@@ -144,12 +144,11 @@ class Settings:
 
     # report
     evidence_per_narrative: int = 2
-    report_workers: int = 0
-    """Processes that draw the report's figures when more than a few must be drawn: 0 (default)
-    one per CPU core, 1 draw them in the building process. matplotlib draws on one core, and a
-    large report has dozens of figures. Above 1, framing drift is shared
-    with a forked process beside the other drift tables, and ``build`` loads the embedding model
-    in a forked process while it ingests (Linux)."""
+    processes: int = 0
+    """Processes a build and a report may use: 0 (default) one per CPU core, 1 everything in this
+    process. Above 1 (Linux): the report's figures are drawn in forked workers, framing drift is
+    shared with a forked process beside the other drift tables, and ``build`` loads the
+    embedding model in a forked process while it ingests. Called ``report_workers`` before."""
 
     def __post_init__(self) -> None:
         from .runtime.cpu import resolve_precision
@@ -160,8 +159,8 @@ class Settings:
 
     @property
     def workers(self) -> int:
-        """``report_workers`` resolved: how many processes to use (0 means one per CPU core)."""
-        return self.report_workers or os.cpu_count() or 1
+        """``processes`` resolved: how many processes to use (0 means one per CPU core)."""
+        return self.processes or os.cpu_count() or 1
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **_coerce(changes))
@@ -178,10 +177,20 @@ class Settings:
         return json.dumps(model_settings(self.to_dict()), sort_keys=True)
 
 
+#: Settings renamed since runs and config files were written: old name -> new name. An old name
+#: is read as the new one wherever settings come from (a stored run, a file, the environment).
+RENAMED_SETTINGS = {"report_workers": "processes"}
+
+
+def _renamed(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` with every old setting name (:data:`RENAMED_SETTINGS`) replaced by its new one."""
+    return {RENAMED_SETTINGS.get(k, k): v for k, v in values.items()}
+
+
 #: Settings read after the fit only: changing them reuses the fitted run.
 NOT_MODEL_SETTINGS = frozenset({
     "period", "shares", "weighting", "copies", "n_bootstrap", "min_articles", "alpha",
-    "evidence_per_narrative", "refit_margin", "refit_growth", "stability_seeds", "report_workers",
+    "evidence_per_narrative", "refit_margin", "refit_growth", "stability_seeds", "processes",
 })
 
 #: Model settings added after runs were already stored, with the value that reproduces the
@@ -257,7 +266,7 @@ LIMITS: dict[str, Bounds] = {
     "min_articles": Bounds(0),
     "alpha": Bounds(0, 1, low_open=True),
     "evidence_per_narrative": Bounds(0),
-    "report_workers": Bounds(0),
+    "processes": Bounds(0),
 }
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -449,16 +458,17 @@ def load_settings(
     Every value is checked (:func:`check_setting`); an error names where the value came from.
     """
     names = _field_types()
-    values: dict[str, Any] = {k: v for k, v in (base or {}).items() if k in names}
+    values: dict[str, Any] = {k: v for k, v in _renamed(base or {}).items() if k in names}
     where = dict.fromkeys(values, "the stored run's settings")
     if config_file is not None:
-        from_file = read_config_file(config_file)
+        from_file = _renamed(read_config_file(config_file))
         values.update(from_file)
         where.update(dict.fromkeys(from_file, f"config file {config_file}"))
     env = os.environ if environ is None else environ
     for key, value in env.items():
         if key.startswith(ENV_PREFIX):
             name = key[len(ENV_PREFIX):].lower()
+            name = RENAMED_SETTINGS.get(name, name)
             if name in names:
                 values[name] = value
                 where[name] = key

@@ -173,7 +173,7 @@ def _echo_fit(fit: FitResult, echo: Callable[[str], None]) -> None:
 
 def _start_embedder(settings: Settings):
     """The embedding model loading in a forked process (see
-    :mod:`narrative.embed.background`), or None: one core only, ``report_workers`` 1, or no fork
+    :mod:`narrative.embed.background`), or None: one core only, ``processes`` 1, or no fork
     here. Started before the store opens, so no database connection crosses the fork, and before
     the ingest says whether anything needs embedding: on a re-run with nothing new it loads on
     the idle core and is stopped unused."""

@@ -14,11 +14,9 @@ new narratives to the previous run's (:mod:`narrative.model.lineage`).
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -27,16 +25,16 @@ from .codebook import Codebook
 from .config import Settings
 from .errors import InputError
 from .frames import isin
-from .model.lineage import map_ids
+from .model.lineage import EVENTS as LINEAGE_EVENTS, map_ids
 from .progress import ProgressFactory, StageTimer, no_progress
 from .provenance import input_fingerprint, library_versions
+from .saved_runs import compatible_run, load_run_model, model_dir, model_run_id, narrative_table, run_stats
 from .schema import RunStats, content_hash, text_hash
 from .store import RunRecord, Store
 
 __all__ = [
-    "FitResult", "IN_PROCESS", "RefitAdvice", "Runner", "assignment_table", "compatible_run",
-    "fit_run", "fit_sample", "fit_texts", "load_run_model", "model_dir", "model_run_id",
-    "narrative_table", "refit_advice", "run_id_for", "run_stats", "seed_stability",
+    "FitResult", "IN_PROCESS", "RefitAdvice", "Runner", "assign_texts", "assignment_table",
+    "fit_run", "fit_sample", "fit_texts", "refit_advice", "run_id_for", "seed_stability",
 ]
 
 
@@ -71,11 +69,30 @@ class Runner:
         return embed_paragraphs(store, distinct, embedder, progress_factory=progress)
 
     def assign(self, model, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Narrative ids and similarities of ``vectors`` under ``model``'s assignment rule."""
-        return model.transform(vectors)
+        """Narrative ids and similarities of ``vectors`` under ``model``'s assignment rule
+        (``model.assignment_rule()``: the discovered narratives; the named narratives' acceptance
+        runs in this process, see :func:`assign_texts`)."""
+        from .model.assign import assign_paragraphs
+
+        return assign_paragraphs(np.asarray(vectors, dtype=np.float32), **model.assignment_rule())
 
 
 IN_PROCESS = Runner()
+
+
+def assign_texts(model, vectors: np.ndarray, texts: Sequence[str], runner: Runner = IN_PROCESS
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """``model.transform(vectors, texts)`` with the heavy part on ``runner``: the named
+    narratives' acceptance (it reads the texts) runs here; the paragraphs none accepts are
+    assigned to the discovered narratives by ``runner``."""
+    from .model.acceptance import best_accepted
+
+    accepted, typical = model.membership(vectors, list(texts))
+    topics, probabilities = best_accepted(accepted, typical, model.named_ids_)
+    rest = np.flatnonzero(topics == -1)
+    if len(rest):
+        topics[rest], probabilities[rest] = runner.assign(model, np.asarray(vectors)[rest])
+    return topics, probabilities
 
 
 # -- the fit's libraries, imported while the texts are embedded ----------------------------------
@@ -120,7 +137,14 @@ def run_id_for(paragraphs: pd.DataFrame, settings: Settings, codebook: Codebook 
 
 
 def _codebook_hash(codebook: Codebook | None) -> str:
+    """The codebook's whole content (part of the run id: a curated codebook makes a new run)."""
     return codebook.fingerprint() if codebook is not None else "none"
+
+
+def _model_codebook_hash(codebook: Codebook | None) -> str:
+    """What the model reads of the codebook (the runs table's ``codebook_hash``): a codebook
+    edited only by curation keeps it, so the build reuses the fitted model."""
+    return codebook.model_fingerprint() if codebook is not None else "none"
 
 
 def fit_sample(n: int, max_size: int, seed: int) -> np.ndarray | None:
@@ -155,7 +179,7 @@ def _fit_distinct(texts: Sequence[str], vectors: np.ndarray, *, settings: Settin
         model.fit(list(texts), vectors)
         return _Fitted(model, model.topics_, model.probabilities_, model.subtopics_, None)
     model.fit([texts[i] for i in sample], vectors[sample])
-    topics, probabilities = runner.assign(model, vectors)
+    topics, probabilities = assign_texts(model, vectors, texts, runner)
     topics[sample], probabilities[sample] = model.topics_, model.probabilities_
     subtopics = model.transform_subnarratives(vectors, topics)
     subtopics[sample] = model.subtopics_
@@ -181,41 +205,6 @@ def assignment_table(paragraphs: pd.DataFrame, text_hashes: Sequence[str], topic
 def _with_sizes(narratives: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
     sizes = assignments["narrative_id"].value_counts()
     return narratives.assign(size=narratives["narrative_id"].map(sizes).fillna(0).astype(int))
-
-
-def run_stats(store: Store, run_id: str) -> RunStats:
-    """A stored run's stats, typed (older stores included)."""
-    return RunStats.from_dict(store.run(run_id)["stats"], run_id=run_id)
-
-
-def model_run_id(store: Store, run_id: str) -> str:
-    """The run whose saved model a run uses: itself, or for an update the run it updated."""
-    return run_stats(store, run_id).model_run or run_id
-
-
-def model_dir(store: Store, run_id: str) -> Path:
-    """Where a run's fitted model is saved: ``models/<run_id>/`` beside the store file."""
-    return Path(store.path).parent / "models" / run_id
-
-
-def load_run_model(store: Store, run_id: str):
-    """A run's saved model and its map from the model's topic ids to the run's narrative ids."""
-    from .model.persist import load_model
-
-    model_run = model_run_id(store, run_id)
-    return load_model(model_dir(store, model_run)), run_stats(store, model_run).id_map_ints()
-
-
-def narrative_table(store: Store, run_id: str) -> pd.DataFrame:
-    """The run's narratives with their kind (named / discovered / unassigned)."""
-    narratives = store.narratives(run_id)
-    kinds = run_stats(store, run_id).kinds
-    narratives["kind"] = [
-        kinds.get(str(i), "named" if isinstance(cb, str) and cb else
-                  ("unassigned" if i == -1 else "discovered"))
-        for i, cb in zip(narratives["narrative_id"], narratives["codebook_name"])
-    ]
-    return narratives
 
 
 # -- updates and refits --------------------------------------------------------------------------
@@ -248,30 +237,6 @@ def refit_advice(*, n_model: int, n_new: int, new_unassigned_share: float,
     ))
 
 
-def compatible_run(
-    runs: Iterable[Mapping], *, model_settings_json: str, codebook_hash: str,
-    not_model: Iterable[str], implicit: Mapping[str, Any] | None = None,
-) -> str | None:
-    """The newest run (``runs`` newest first) fitted with the same model settings and codebook.
-
-    ``runs`` rows hold ``run_id``, ``settings`` (JSON text or dict) and ``codebook_hash``. A stored
-    setting at its ``implicit`` value (``config.IMPLICIT_MODEL_SETTINGS``) counts as absent, as
-    ``Settings.model_json`` leaves it out: runs stored before the setting existed still match.
-    """
-    from .config import without_implicit
-
-    wanted = json.loads(model_settings_json)
-    skip = set(not_model)
-    for run in runs:
-        settings = run["settings"]
-        settings = json.loads(settings) if isinstance(settings, str) else dict(settings)
-        model_part = {k: v for k, v in without_implicit(settings, implicit or {}).items()
-                      if k not in skip}
-        if run["codebook_hash"] == codebook_hash and model_part == wanted:
-            return run["run_id"]
-    return None
-
-
 def _previous_run(store: Store, settings: Settings, codebook: Codebook | None) -> str | None:
     """The newest stored run with the same model settings and codebook whose model files exist."""
     from .config import IMPLICIT_MODEL_SETTINGS, NOT_MODEL_SETTINGS
@@ -283,7 +248,7 @@ def _previous_run(store: Store, settings: Settings, codebook: Codebook | None) -
         ).fetchall()
     ]
     previous = compatible_run(
-        runs, model_settings_json=settings.model_json(), codebook_hash=_codebook_hash(codebook),
+        runs, model_settings_json=settings.model_json(), codebook_hash=_model_codebook_hash(codebook),
         not_model=NOT_MODEL_SETTINGS, implicit=IMPLICIT_MODEL_SETTINGS,
     )
     if previous is not None and not model_dir(store, model_run_id(store, previous)).is_dir():
@@ -367,14 +332,15 @@ def fit_run(
                    and len(distinct) >= PRELOAD_MIN_TEXTS else None)
         vectors, n_embedded = runner.embed(store, distinct, embedder, progress=progress)
     record = RunRecord(
-        run_id=run_id, settings=settings.to_dict(), codebook_hash=_codebook_hash(codebook),
+        run_id=run_id, settings=settings.to_dict(), codebook_hash=_model_codebook_hash(codebook),
         versions=library_versions(), seed=settings.seed,
         input_fingerprint=input_fingerprint(paragraphs), stats={"provenance": provenance or {}},
     )
     if previous is not None and not refit:
         with timer.stage("assign"):
             return _update_run(store, record, previous, paragraphs, distinct, vectors, n_embedded,
-                               settings=settings, runner=runner)
+                               settings=settings, runner=runner, codebook=codebook,
+                               embedder=embedder)
     with timer.stage("fit"):
         if preload is not None:
             preload.join()
@@ -391,6 +357,7 @@ def _record_fit(store: Store, record: RunRecord, fitted: _Fitted, paragraphs: pd
                 timer: StageTimer) -> FitResult:
     """Save a fresh fit's model, then its run: narratives, assignments, sub-narratives, mixtures."""
     from .model.assign import distribution_rows
+    from .model.curation import curated_distributions
 
     model = fitted.model
     id_map, lineage_events = None, []
@@ -401,9 +368,10 @@ def _record_fit(store: Store, record: RunRecord, fitted: _Fitted, paragraphs: pd
     subnarratives = model.subnarratives_.copy()
     if len(subnarratives):
         subnarratives["narrative_id"] = map_ids(subnarratives["narrative_id"], id_map)
-    narratives = model.narratives_.copy()
-    narratives["narrative_id"] = map_ids(narratives["narrative_id"], id_map)
-    narratives = _with_sizes(narratives, assignments)
+    narratives = _model_narratives(model, id_map)
+    uncurated = assignments
+    curated = _curate(narratives, assignments, codebook, paragraphs, distinct, vectors, embedder)
+    narratives, assignments = _with_sizes(curated.narratives, curated.assignments), curated.assignments
     unassigned = float((assignments["narrative_id"] == -1).mean())
     stats = RunStats(
         mode="refit" if previous is not None else "fit",
@@ -416,9 +384,9 @@ def _record_fit(store: Store, record: RunRecord, fitted: _Fitted, paragraphs: pd
         n_subnarratives=len(subnarratives),
         unassigned_share=unassigned, model_unassigned_share=unassigned,
         kinds=dict(zip(narratives["narrative_id"].astype(str), narratives["kind"])),
-        codebook=[{"name": n.name, "description": n.description, "seeds": list(n.seeds)}
-                  for n in (codebook.narratives if codebook is not None else ())],
-        previous_run=previous, lineage=lineage_events,
+        codebook=_codebook_entries(codebook),
+        previous_run=previous, lineage=lineage_events + curated.events,
+        narratives=_quality(model, narratives, assignments, id_map),
         id_map={str(k): v for k, v in (id_map or {}).items()},
         provenance=record.stats.get("provenance", {}),
     )
@@ -433,18 +401,71 @@ def _record_fit(store: Store, record: RunRecord, fitted: _Fitted, paragraphs: pd
                 model, distinct["text"].to_numpy()[rows].tolist(), vectors[rows],
                 settings=settings, codebook=codebook, embedder=embedder,
             )
-    distributions = distribution_rows(model, vectors, distinct["text_hash"], paragraphs,
-                                      assignments, id_map=id_map)
+    distributions = curated_distributions(
+        distribution_rows(model, vectors, distinct["text_hash"], paragraphs, uncurated,
+                          id_map=id_map, texts=distinct["text"]),
+        uncurated, assignments, curated.events)
     record.stats = stats.to_dict()
     store.save_run(record, narratives, assignments, subnarratives, distributions)
     return FitResult(record.run_id, False, n_embedded, narratives, assignments, mode=stats.mode)
 
 
+def _model_narratives(model, id_map: Mapping[int, int] | None) -> pd.DataFrame:
+    """The model's narratives table with the run's narrative ids."""
+    narratives = model.narratives_.copy()
+    narratives["narrative_id"] = map_ids(narratives["narrative_id"], id_map)
+    return narratives
+
+
+def _codebook_entries(codebook: Codebook | None) -> list[dict]:
+    """The codebook as the run records it (every field an analyst set)."""
+    if codebook is None:
+        return []
+    from .codebook import codebook_document
+
+    return codebook_document(codebook)["narratives"]
+
+
+def _curate(narratives: pd.DataFrame, assignments: pd.DataFrame, codebook: Codebook | None,
+            paragraphs: pd.DataFrame, distinct: pd.DataFrame, vectors: np.ndarray, embedder):
+    """The codebook's curation applied to a run (:func:`narrative.model.curation.curate`)."""
+    from .model.curation import curate
+
+    needs_vectors = codebook is not None and any(n.split_from for n in codebook.curated)
+    rows = None
+    if needs_vectors:
+        row_of = pd.Series(np.arange(len(distinct)), index=distinct["text_hash"].to_numpy())
+        hashes = assignments[["paragraph_id"]].merge(paragraphs[["paragraph_id", "text_hash"]],
+                                                      on="paragraph_id", how="left")
+        rows = np.asarray(vectors)[row_of.loc[hashes["text_hash"]].to_numpy()]
+    return curate(narratives, assignments, codebook, vectors=rows,
+                  encode=None if embedder is None else embedder.encode)
+
+
+def _quality(model, narratives: pd.DataFrame, assignments: pd.DataFrame,
+             id_map: Mapping[int, int] | None) -> dict[str, dict]:
+    """Each narrative's threshold, typicality, share and catch-all flag (for the report)."""
+    from .model.quality import narrative_quality
+
+    rule = getattr(model, "acceptance_", None)
+    thresholds = {} if rule is None else dict(zip(map_ids(rule.ids, id_map),
+                                                  rule.thresholds.astype(float).tolist()))
+    return narrative_quality(narratives, assignments, thresholds,
+                             default_threshold=float(model.assign_min_similarity))
+
+
 def _update_run(store: Store, record: RunRecord, base_id: str, paragraphs: pd.DataFrame,
                 distinct: pd.DataFrame, vectors: np.ndarray, n_embedded: int, *,
-                settings: Settings, runner: Runner) -> FitResult:
-    """Assign the paragraphs the base run has not seen with its saved model; record a new run."""
+                settings: Settings, runner: Runner, codebook: Codebook | None = None,
+                embedder=None) -> FitResult:
+    """Assign the paragraphs the base run has not seen with its saved model; record a new run.
+
+    When the codebook curates narratives (or the base run was curated), every paragraph is
+    assigned again with the saved model and the codebook's curation applied afresh, so an edit
+    undone in the codebook is undone in the run; the model is not refitted.
+    """
     from .model.assign import distribution_rows
+    from .model.curation import curated_distributions
 
     base = run_stats(store, base_id)
     model, id_map = load_run_model(store, base_id)
@@ -457,7 +478,7 @@ def _update_run(store: Store, record: RunRecord, base_id: str, paragraphs: pd.Da
     if len(new_texts):
         row_of = {h: i for i, h in enumerate(distinct["text_hash"])}
         new_vectors = vectors[[row_of[h] for h in new_texts["text_hash"]]]
-        topics, probabilities = runner.assign(model, new_vectors)
+        topics, probabilities = assign_texts(model, new_vectors, new_texts["text"].tolist(), runner)
         subtopics = model.transform_subnarratives(new_vectors, topics)
     else:
         topics, probabilities, subtopics = [], [], []
@@ -483,12 +504,32 @@ def _update_run(store: Store, record: RunRecord, base_id: str, paragraphs: pd.Da
     stats.provenance = record.stats.get("provenance", {})
     # Soft mixtures: the base run's rows for the paragraphs it had, the saved model's for the new
     # ones (for every paragraph when the base run was stored without them).
-    carried = store.distributions(base_id)
-    carried = carried[isin(carried["paragraph_id"], kept["paragraph_id"])]
-    distributions = pd.concat([carried, distribution_rows(
-        model, vectors, distinct["text_hash"], paragraphs, added if len(carried) else assignments,
-        id_map=id_map,
-    )], ignore_index=True)
+    recurate = codebook is not None and (bool(codebook.curated) or any(
+        e.get("event") not in LINEAGE_EVENTS for e in base.lineage))
+    if recurate:
+        topics, probabilities = assign_texts(model, vectors, distinct["text"].tolist(), runner)
+        uncurated = assignment_table(paragraphs, distinct["text_hash"], topics, probabilities,
+                                     model.transform_subnarratives(vectors, topics), id_map=id_map)
+        curated = _curate(_model_narratives(model, id_map), uncurated, codebook, paragraphs,
+                          distinct, vectors, embedder)
+        assignments = curated.assignments
+        narratives = _with_sizes(curated.narratives, assignments)
+        stats.kinds = dict(zip(narratives["narrative_id"].astype(str), narratives["kind"]))
+        stats.lineage = curated.events
+        stats.codebook = _codebook_entries(codebook)
+        stats.unassigned_share = float((assignments["narrative_id"] == -1).mean())
+        distributions = curated_distributions(
+            distribution_rows(model, vectors, distinct["text_hash"], paragraphs, uncurated,
+                              id_map=id_map, texts=distinct["text"]),
+            uncurated, assignments, curated.events)
+    else:
+        carried = store.distributions(base_id)
+        carried = carried[isin(carried["paragraph_id"], kept["paragraph_id"])]
+        distributions = pd.concat([carried, distribution_rows(
+            model, vectors, distinct["text_hash"], paragraphs, added if len(carried) else assignments,
+            id_map=id_map, texts=distinct["text"],
+        )], ignore_index=True)
+    stats.narratives = _quality(model, narratives, assignments, id_map)
     record.stats = stats.to_dict()
     store.save_run(record, narratives, assignments, store.subnarratives(base_id), distributions)
     return FitResult(record.run_id, False, n_embedded, narratives, assignments, mode="update",

@@ -153,6 +153,9 @@ class RunStats:
     refit_proposed: str | None = None  # update: why a refit is advised (None: not advised)
     refit_check: str | None = None  # update: what the refit check found
     provenance: dict = field(default_factory=dict)  # command line, input files' hashes (the build's)
+    # narrative id (str) -> threshold, share, median_typicality, confidence counts, catch_all
+    # (narrative.model.quality.narrative_quality): what the report shows of each narrative's trust
+    narratives: dict[str, dict] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, stats: dict[str, Any], *, run_id: str | None = None) -> "RunStats":

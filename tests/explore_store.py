@@ -90,7 +90,7 @@ def build_store(folder: Path, *, hostile: bool = False) -> tuple[Path, Settings]
             offset += len(text) + 2
     narrative_of = {a.article_id: t for a, t in zip(articles, topics)}
     path = folder / "narrative.duckdb"
-    settings = Settings(seed=0, n_bootstrap=20, min_articles=1, report_workers=1)
+    settings = Settings(seed=0, n_bootstrap=20, min_articles=1, processes=1)
     with Store(path) as store:
         store.add_articles(articles)
         store.add_paragraphs(paragraphs)

@@ -70,4 +70,44 @@ def test_suggested_entries_load_as_a_codebook():
     assert names == ["storm, rain, warning", "grain, ships, corridor"]  # discovered only, largest first
     assert doc["narratives"][1]["examples"] == ["Grain ships left Odesa.", "b", "c"]
     cb = parse_codebook(doc)
-    assert cb.names == names and cb.narratives[1].seeds == ("grain", "ships", "corridor")
+    assert [n.name for n in cb.narratives] == names and cb.narratives[1].seeds == ("grain", "ships", "corridor")
+    # Suggested entries curate the run's narratives by stable id; they are not named narratives
+    # until the analyst promotes them (kind: named).
+    assert [(n.id, n.kind) for n in cb.narratives] == [(2, "discovered"), (1, "discovered")]
+    assert cb.names == []
+
+
+def test_a_codebook_written_back_reads_the_same_with_every_field():
+    from narrative.codebook import codebook_document
+
+    doc = {
+        "acceptance": {"threshold": 0.5, "background_margin": 0.0, "competitor_margin": 0.2},
+        "background": ["Sport results and weather."],
+        "narratives": [
+            {"name": "A", "description": "alpha one two", "examples": ["alpha three"],
+             "counter_examples": ["not alpha"], "requires": ["alph*"], "threshold": 0.6,
+             "pin": ["p1"]},
+            {"name": "grain", "id": 4, "kind": "discovered", "merge": [5, "storm"]},
+            {"name": "sport", "id": 7, "kind": "off-topic", "drop": True},
+            {"name": "prices", "id": 9, "split_from": 4, "examples": ["grain prices rose"]},
+        ],
+    }
+    cb = parse_codebook(doc)
+    again = parse_codebook(codebook_document(cb))
+    assert again == cb and again.fingerprint() == cb.fingerprint()
+    assert cb.names == ["A"] and [n.name for n in cb.curated] == ["A", "grain", "sport", "prices"]
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ({"name": "x", "kind": "discovered"}, "needs the 'id'"),
+        ({"name": "x", "id": -1, "kind": "discovered"}, "field 'id'"),
+        ({"name": "x", "description": "a b c", "threshold": 2}, "field 'threshold'"),
+        ({"name": "x", "description": "a b c", "kind": "topic"}, "field 'kind'"),
+        ({"name": "x", "id": 3, "split_from": 2}, "a split needs 'examples'"),
+    ],
+)
+def test_curation_fields_are_checked(entry, message):
+    with pytest.raises(CodebookError, match=message):
+        parse_codebook({"narratives": [entry]}, source="cb.yaml")

@@ -176,3 +176,16 @@ def test_integral_numbers_are_taken_for_whole_number_settings(tmp_path):
     s = load_settings(cfg, environ={})
     assert (s.seed, s.n_bootstrap, s.refit_growth) == (7, 1000, 1.0)
     assert type(s.seed) is int and type(s.refit_growth) is float
+
+
+def test_a_renamed_setting_is_read_under_its_old_name_from_every_source(tmp_path):
+    """``report_workers`` became ``processes``: a stored run's settings, a config file and the
+    environment that still say ``report_workers`` keep working."""
+    from narrative.config import load_settings
+
+    assert load_settings(base={"report_workers": 1}, environ={}).processes == 1
+    config = tmp_path / "old.yaml"
+    config.write_text("report_workers: 3\n", encoding="utf-8")
+    assert load_settings(config, environ={}).processes == 3
+    assert load_settings(environ={"NARRATIVE_REPORT_WORKERS": "2"}).processes == 2
+    assert "report_workers" not in Settings().to_dict()

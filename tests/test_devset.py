@@ -101,7 +101,7 @@ def test_read_labels_splits_multi_label_and_empty(tmp_path):
     (f"ukm_1,0,10,{'a' * 16},Sanctions,", "unknown narrative 'Sanctions'"),
     (f"ukm_1,10,10,{'a' * 16},,", "0 <= start < end"),
     (f"ukm_1,-1,10,{'a' * 16},,", "0 <= start < end"),
-    (f"ukm_1,0,10,ABC,,", "16 lower-case hex"),
+    ("ukm_1,0,10,ABC,,", "16 lower-case hex"),
     (f",0,10,{'a' * 16},,", "record_id is empty"),
 ])
 def test_read_labels_rejects_bad_rows_naming_the_line(tmp_path, line, message):

@@ -80,7 +80,7 @@ def test_not_used_once_torch_is_loaded_here():
         from narrative.pipeline import _start_embedder
         from narrative.config import Settings
         assert not BackgroundEmbedder.available()
-        assert _start_embedder(Settings(report_workers=4)) is None
+        assert _start_embedder(Settings(processes=4)) is None
         print("ok")
     """)
     assert out.strip() == "ok"
@@ -90,8 +90,8 @@ def test_not_started_with_one_worker():
     out = _run("""
         from narrative.pipeline import _start_embedder
         from narrative.config import Settings
-        assert _start_embedder(Settings(report_workers=1)) is None
-        bg = _start_embedder(Settings(report_workers=2))
+        assert _start_embedder(Settings(processes=1)) is None
+        bg = _start_embedder(Settings(processes=2))
         assert bg is not None
         child = bg._process
         bg.close()  # before the model is loaded (nothing to embed): killed, not waited for

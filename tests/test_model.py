@@ -122,12 +122,15 @@ def test_same_seed_same_assignments_in_one_process(embedder, demo_vectors):
 def test_assignment_is_nearest_centroid_and_transform_reproduces_fit(embedder, demo_vectors):
     texts, vectors = demo_vectors
     model = NarrativeModel(load_codebook(), embedder=embedder).fit(texts, vectors)
-    topics, sims = model.transform(vectors)
+    # The shipped codebook gates narratives on their wording: assignment reads the texts.
+    with pytest.raises(ValueError, match="pass the paragraphs' texts"):
+        model.transform(vectors)
+    topics, sims = model.transform(vectors, texts)
     assert np.array_equal(topics, model.topics_)
     assigned = topics != -1
     assert (sims[assigned] >= model.assign_min_similarity).all()
     assert (sims[~assigned] < model.assign_min_similarity).all()
-    dist = model.distribution(vectors)
+    dist = model.distribution(vectors, texts)
     assert np.allclose(dist.sum(axis=1), 1)
     assert np.array_equal(model.centroid_ids_[dist.argmax(axis=1)][assigned], topics[assigned])
 

@@ -41,7 +41,7 @@ def test_loaded_model_assigns_exactly_like_the_fitted_one(fitted, tmp_path):
     path = save_model(model, tmp_path / "model")
     assert sorted(p.name for p in path.iterdir()) == ["centroids.safetensors", "manifest.json", "model.json"]
     loaded = load_model(path)
-    topics, sims = loaded.transform(vectors)
+    topics, sims = loaded.transform(vectors, texts)
     assert np.array_equal(topics, model.topics_)
     assert np.allclose(sims, model.probabilities_, atol=1e-6)
     assert loaded.narratives_["label"].tolist() == model.narratives_["label"].tolist()

@@ -9,7 +9,7 @@ import pytest
 
 from narrative.drift import labelled_paragraphs
 from narrative.errors import InputError, StoreError
-from narrative.runs import narrative_table
+from narrative.saved_runs import narrative_table
 from narrative.query import QUERY_COLUMNS, UNKNOWN_OUTLET, paragraphs
 from narrative.store import Store
 

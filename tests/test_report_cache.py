@@ -162,7 +162,7 @@ def test_rerun_into_the_same_folder_keeps_the_map_and_places_added_texts(tmp_pat
     layouts = []
     monkeypatch.setattr(FAST_LAYOUT, lambda v, **kw: layouts.append(len(v)) or _fast_layout(v))
     store, settings = _synthetic_run(tmp_path, stability=None)
-    settings = dataclasses.replace(settings, report_workers=1)
+    settings = dataclasses.replace(settings, processes=1)
     out = tmp_path / "out"
     with store:
         drift = compute_drift(store, "run1", settings=settings)
@@ -216,7 +216,7 @@ def test_report_reuses_every_figure_on_an_unchanged_rerun_and_redraws_on_change(
 
     monkeypatch.setattr(figures_pkg, "save_figure", counting_save)
     store, settings = _synthetic_run(tmp_path, stability=None)
-    settings = dataclasses.replace(settings, report_workers=1)  # the counting save runs here
+    settings = dataclasses.replace(settings, processes=1)  # the counting save runs here
     out = tmp_path / "out"
     with store:
         drift = compute_drift(store, "run1", settings=settings)
@@ -259,7 +259,7 @@ def test_figures_drawn_in_worker_processes_are_the_same_files(tmp_path, monkeypa
         models = {
             workers: assemble_report(
                 store, "run1", drift, out_dir=tmp_path / f"out{workers}", timings={},
-                settings=dataclasses.replace(settings, report_workers=workers))
+                settings=dataclasses.replace(settings, processes=workers))
             for workers in (1, 2)
         }
     assert pools == [2]
@@ -425,7 +425,7 @@ def test_a_figure_is_redrawn_only_when_the_rows_it_shows_change(tmp_path, monkey
 
     monkeypatch.setattr(figures_pkg, "save_figure", counting_save)
     store, settings = _synthetic_run(tmp_path, stability=None)
-    settings = dataclasses.replace(settings, report_workers=1)
+    settings = dataclasses.replace(settings, processes=1)
     out = tmp_path / "out"
     with store:
         drift = compute_drift(store, "run1", settings=settings)

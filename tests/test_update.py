@@ -7,7 +7,8 @@ import json
 import pytest
 
 from narrative.model.lineage import map_ids
-from narrative.runs import compatible_run, refit_advice
+from narrative.runs import refit_advice
+from narrative.saved_runs import compatible_run
 
 
 def test_refit_is_proposed_when_new_paragraphs_fit_poorly():

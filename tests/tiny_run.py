@@ -54,7 +54,7 @@ def settings(**changes):
     """Settings of the hand-made run: few resamples, every cell reported, drawing in-process."""
     from narrative.config import Settings
 
-    return Settings(seed=0, n_bootstrap=20, min_articles=1, report_workers=1, precision="fp32",
+    return Settings(seed=0, n_bootstrap=20, min_articles=1, processes=1, precision="fp32",
                     **changes)
 
 

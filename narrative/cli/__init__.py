@@ -393,18 +393,22 @@ def codebook_suggest(
     run: Optional[str] = typer.Option(None, "--run", help="Run id [default: the latest]."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the YAML here [default: stdout]."),
     examples: int = typer.Option(3, "--examples", help="Example paragraphs per entry."),
+    codebook: Optional[Path] = typer.Option(
+        None, "--codebook", help="Append the entries to this codebook (entries it already has, by "
+                                 "id, are kept as they are) [default: the entries alone]."),
     config: Optional[Path] = _CONFIG,
 ) -> None:
-    """Propose codebook entries from the discovered narratives of a run (label, terms, examples).
+    """Write the discovered (and off-topic) narratives of a run as codebook entries with their
+    stable ids, to curate them: edit an entry's name to rename it, add `merge: [ID]`, `drop: true`
+    or `kind: off-topic`, then build again with the edited codebook (no refit).
 
-    Example: narrative codebook suggest --store reports/demo/narrative.duckdb --out suggested.yaml
+    Example: narrative codebook suggest --store reports/demo/narrative.duckdb --codebook my.yaml --out my.yaml
     """
 
     def go():
         import yaml
 
-        from ..codebook import suggest_entries
-        from ..runs import narrative_table
+        from ..saved_runs import suggested_codebook
         from ..store import Store
 
         _settings(config)  # validated like every command's, though suggesting reads no setting
@@ -413,14 +417,8 @@ def codebook_suggest(
 
             check_output_file(out)
         with Store(store, read_only=True) as st:
-            run_id = st.run(run)["run_id"]
-            narratives = narrative_table(st, run_id)
-            frame = st.assignments(run_id).merge(st.paragraphs()[["paragraph_id", "text"]])
-        frame = frame.sort_values(["narrative_id", "probability", "paragraph_id"], ascending=[True, False, True])
-        typical = {int(k): g["text"].drop_duplicates().head(examples).tolist()
-                   for k, g in frame.groupby("narrative_id")}
-        text = yaml.safe_dump(suggest_entries(narratives, typical, max_examples=examples),
-                              sort_keys=False, allow_unicode=True, width=100)
+            document = suggested_codebook(st, st.run(run)["run_id"], examples=examples, base=codebook)
+        text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
         if out is None:
             typer.echo(text)
         else:

@@ -21,7 +21,7 @@ from ..config import Settings
 from ..errors import StoreError
 from ..frames import isin
 from ..model.lineage import map_ids
-from ..runs import load_run_model, narrative_table, run_stats
+from ..saved_runs import load_run_model, narrative_table, run_stats
 from .change import change_points, divergence, emerging, js_divergence
 from .shares import (
     ALL_OUTLETS, Copies, Period, Weighting, distribution_frame, labelled_paragraphs,

@@ -45,7 +45,7 @@ def explorer_data(
 ) -> dict[str, Any]:
     """Everything the page shows, as plain JSON-ready data (columns as lists)."""
     from ..figures.style import narrative_colors
-    from ..runs import narrative_table
+    from ..saved_runs import narrative_table
 
     table = narrative_table(store, run_id)
     order = list(drift.narrative_order)

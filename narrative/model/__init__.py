@@ -1,11 +1,14 @@
 """NarrativeModel: BERTopic assembled for news narratives, following the scikit-learn contract.
 
 The constructor only stores arguments; ``fit`` builds UMAP, HDBSCAN, a stop-word-aware vectorizer and
-a KeyBERTInspired representation, uses the codebook's descriptions as zero-shot topics, clusters
-the remaining paragraphs into discovered narratives (guided by the codebook's seed terms), and
-splits each narrative into sub-narratives. Learned state ends with ``_``.
+a KeyBERTInspired representation, clusters the paragraphs (guided by the codebook's seed terms),
+gives each named narrative the paragraphs its codebook entry accepts (:mod:`.acceptance`), the
+rest to the clusters (discovered narratives, some marked off-topic, labelled with noun phrases:
+:mod:`.labels`), and splits each narrative into sub-narratives. Learned state ends with ``_``.
 
-The package: :mod:`.assign` (the assignment rule, pure numpy), :mod:`.subnarratives`,
+The package: :mod:`.assign` (the assignment rule, pure numpy), :mod:`.acceptance`,
+:mod:`.quality` (typicality, confidence, catch-alls), :mod:`.curation` (the codebook's edits),
+:mod:`.subnarratives`,
 :mod:`.lineage` (stable ids across refits), :mod:`.persist` (save and load without pickle), and
 :mod:`._bertopic`, the one place that adapts BERTopic's internals.
 """
@@ -24,11 +27,10 @@ from ..schema import UNASSIGNED, UNASSIGNED_ID
 from .sizing import cluster_size_for, max_cluster_size_for
 from ._bertopic import (
     ExactNeighbourUMAP, KnownTexts, SmallSafeHDBSCAN, labelled_later_bertopic, quiet_libraries,
-    zeroshot_topic_mapping,
 )
-from .assign import (
-    assign_paragraphs, narrative_radii, refine_assignments, soft_distribution, zero_shot_choice,
-)
+from .acceptance import best_accepted
+from .assign import assign_paragraphs, narrative_radii, refine_assignments, soft_distribution
+from .quality import with_nearest_named
 
 __all__ = ["NarrativeModel", "NotFittedError", "cluster_size_for", "max_cluster_size_for"]
 
@@ -52,23 +54,26 @@ LARGE_FIT_EPOCHS = 100
 
 
 class NarrativeModel:
-    """Narratives in paragraphs: codebook narratives zero-shot, the rest clustered and labelled.
+    """Narratives in paragraphs: codebook narratives by acceptance, the rest clustered and labelled.
 
     Parameters
     ----------
     codebook : Codebook or None, default=None
-        Named narratives used as zero-shot topics. None clusters freely.
+        Named narratives (each takes the paragraphs its entry accepts). None clusters freely.
     embedder : object with ``as_bertopic_backend()``, default=None
         The embedding model (used to embed codebook descriptions and candidate label words).
     random_state : int, default=42
         Seed for UMAP; the same seed and input give the same assignments.
     zeroshot_min_similarity : float, default=0.35
-        Cosine similarity to a description above which a paragraph is assigned to that narrative.
+        The zero-shot floor of models saved before acceptance existed (their rule, kept to load
+        them). Named narratives now take a paragraph by the codebook's acceptance
+        (:mod:`narrative.model.acceptance`): per-narrative thresholds, counter-examples,
+        background, required terms and a competitor margin.
     min_cluster_size : int or None, default=None
         HDBSCAN's minimum cluster size; None uses :func:`cluster_size_for`.
     max_cluster_share : float or None, default=0.25
-        HDBSCAN's ``max_cluster_size`` as a share of the paragraphs it clusters (those zero-shot
-        leaves; None: no cap). Without it, a perturbation of the embeddings can tip HDBSCAN's
+        HDBSCAN's ``max_cluster_size`` as a share of the paragraphs it clusters (None: no
+        cap). Without it, a perturbation of the embeddings can tip HDBSCAN's
         cluster selection into one cluster that swallows most of them (see
         ``Settings.max_cluster_share``).
     umap_neighbors, umap_components : int
@@ -82,12 +87,12 @@ class NarrativeModel:
     label_diversity : float, default=0.5
         MMR diversity of label terms (0 = most relevant only, 1 = most diverse).
     assign_min_similarity : float, default=0.3
-        After clustering, a paragraph that matches a codebook narrative zero-shot stays with it;
-        every other paragraph goes to its nearest narrative centroid when the cosine similarity is
-        at least this; below it the paragraph is unassigned (-1).
+        After clustering, a paragraph a named narrative accepts stays with it; every other
+        paragraph goes to its nearest discovered narrative's centroid when the cosine similarity
+        is at least this; below it the paragraph is unassigned (-1).
     outliers : {"reduce", "keep"}, default="reduce"
         ``reduce``: the rule above for every paragraph (outlier reduction by embeddings).
-        ``keep``: a paragraph the clustering left at -1 that is no codebook match stays -1 (the
+        ``keep``: a paragraph the clustering left at -1 that no named narrative accepts stays -1 (the
         refinement only moves clustered paragraphs), and :meth:`transform` assigns a paragraph to
         its nearest narrative only when the similarity also reaches that narrative's radius
         (``radii_``, see :func:`narrative.model.assign.narrative_radii`). More paragraphs stay
@@ -234,7 +239,10 @@ class NarrativeModel:
             max_features=self.max_features,
             token_pattern=r"(?u)\b[^\W\d_]{2,}\b",  # letters only: no numbers, no "russia's"
         )
-        zeroshot = self._zeroshot_texts() or None
+        # Named narratives take their paragraphs by acceptance (narrative.model.acceptance), after
+        # the clustering: BERTopic clusters every paragraph, so a paragraph near a description
+        # but not accepted is clustered with its like, not set aside unclustered.
+        zeroshot = None
         embedder = embedder if embedder is not None else self.embedder
         backend = embedder.as_bertopic_backend() if embedder is not None else None
         self.min_cluster_size_ = min_cluster
@@ -284,31 +292,36 @@ class NarrativeModel:
 
     def _fit(self, texts: list[str], embeddings: np.ndarray, known=None) -> "NarrativeModel":
         topic_model = self._build_bertopic(len(texts), known)
-        self._zeroshot_choice = None
-        if topic_model.zeroshot_topic_list:
-            sims = self._zeroshot_similarity(embeddings, known)
-            if (sims.max(axis=1) >= self.zeroshot_min_similarity).all():
-                self._zeroshot_choice = sims.argmax(axis=1)
         # A copy: guided topic modelling nudges the embeddings it is given in place. Terms and
         # representative documents come from the final assignment (update_topics below).
         topic_model.label_later = True
         topics, _ = topic_model.fit_transform(texts, embeddings=embeddings.copy())
         topic_model.label_later = False
         topics = np.asarray(topics, dtype=int)
+        # Named narratives get ids 0..K-1 (codebook order); clusters are numbered after them.
+        n_named = len(self.codebook.named) if self.codebook is not None else 0
+        topics = np.where(topics >= 0, topics + n_named, topics)
         self.clustered_topics_ = topics
-        # Final assignment: codebook matches keep their named narrative, the rest go to the nearest
-        # narrative centroid (see narrative.model.assign for why); with outliers="keep" BERTopic's -1
-        # stays -1 for every paragraph that is no codebook match.
-        self._keep_anchors(topic_model, topics, embeddings.shape[1], known)
-        fixed = zero_shot_choice(embeddings, self.anchors_, self.anchor_ids_,
-                                 min_similarity=self.zeroshot_min_similarity)
+        # Final assignment: a paragraph a named narrative accepts (narrative.model.acceptance)
+        # keeps the most typical of them; the rest go to the nearest *discovered* centroid (see
+        # narrative.model.assign for why), never to a named one; with outliers="keep" a paragraph
+        # that HDBSCAN did not cluster and no named narrative accepts stays -1.
+        self.acceptance_ = self._acceptance_rule(known)
+        self._keep_anchors(embeddings.shape[1])
+        named_ids = self.acceptance_.ids if self.acceptance_ is not None else np.zeros(0, int)
+        accepted, typical = self._accept(embeddings, texts)
+        fixed, named_typicality = best_accepted(accepted, typical, named_ids)
+        start = self._without_remnants(np.where(fixed != UNASSIGNED_ID, fixed, topics), fixed)
         outliers = None
         if self.outliers == "keep":
-            outliers = (topics == UNASSIGNED_ID) & (fixed == UNASSIGNED_ID)
+            outliers = (start == UNASSIGNED_ID) & (fixed == UNASSIGNED_ID)
         topics, sims, ids, centroids = refine_assignments(
-            embeddings, topics, min_similarity=self.assign_min_similarity, n_iter=self.refine_iter,
-            fixed=fixed, outliers=outliers,
+            embeddings, start, min_similarity=self.assign_min_similarity, n_iter=self.refine_iter,
+            fixed=fixed, outliers=outliers, closed=named_ids,
         )
+        # A named member's probability is its typicality (closeness to what the codebook says).
+        sims = np.where(fixed != UNASSIGNED_ID, named_typicality, sims)
+        ids, centroids = self._with_empty_named(ids, centroids)
         relabel = bool(set(topics.tolist()) - {UNASSIGNED_ID})
         if relabel:
             # Terms and labels from the final assignment, with the same vectorizer and labeller.
@@ -324,67 +337,107 @@ class NarrativeModel:
         self.centroid_ids_ = ids
         self.centroids_ = centroids
         self.radii_ = narrative_radii(sims, topics, ids) if self.outliers == "keep" else None
-        self.narratives_ = self._describe(topic_model, self.topics_)
-        self._mark_nearest_named()
+        self.narratives_ = self._describe(topic_model, self.topics_, texts,
+                                          self._off_topic_ids(embeddings, known))
+        self.narratives_ = with_nearest_named(self.narratives_, self.centroid_ids_, self.centroids_)
         self._fit_subnarratives(topic_model, texts, embeddings)
         return self
 
-    def _keep_anchors(self, topic_model, topics: np.ndarray, dim: int, embedder=None) -> None:
-        """Codebook description vectors (``anchors_``) and their topic ids (``anchor_ids_``), for
-        the narratives BERTopic made from the zero-shot list; they are saved with the model."""
-        names = self._zeroshot_names(topic_model) if self.embedder is not None else {}
-        present = set(np.asarray(topics).tolist())
-        id_of = {name: t for t, name in names.items() if t in present}
-        texts = self._zeroshot_texts()
-        rows = [i for i, n in enumerate(self.codebook.narratives) if n.name in id_of] if names else []
-        if rows:
-            embedder = embedder if embedder is not None else self.embedder
-            vectors = np.asarray(embedder.encode([texts[i] for i in rows]), dtype=np.float32)
-            self.anchors_ = vectors
-            self.anchor_ids_ = np.array([id_of[self.codebook.narratives[i].name] for i in rows])
-        else:
+    def _keep_anchors(self, dim: int) -> None:
+        """The named narratives' description vectors (``anchors_``) and ids (``anchor_ids_``): what
+        a model saved before acceptance existed assigned by; kept for the report and older readers."""
+        rule = self.acceptance_
+        if rule is None:
             self.anchors_ = np.zeros((0, dim), dtype=np.float32)
             self.anchor_ids_ = np.zeros(0, dtype=int)
+            return
+        first = np.array([np.flatnonzero(rule.prototype_owner == k)[0] for k in range(len(rule))])
+        self.anchors_ = rule.prototypes[first]
+        self.anchor_ids_ = rule.ids.copy()
+
+    def _acceptance_rule(self, embedder=None):
+        """The named narratives' acceptance rule, ids 0..K-1 in codebook order (None without
+        named narratives)."""
+        from .acceptance import build_rule
+
+        if self.codebook is None or not self.codebook.named or self.embedder is None:
+            return None
+        embedder = embedder if embedder is not None else self.embedder
+        return build_rule(self.codebook, list(range(len(self.codebook.named))), embedder.encode)
+
+    def _without_remnants(self, start: np.ndarray, fixed: np.ndarray) -> np.ndarray:
+        """``start`` with the clusters that named narratives emptied below HDBSCAN's minimum
+        cluster size dissolved (their other paragraphs to -1, then to the nearest discovered
+        narrative with ``outliers="reduce"``): a cluster whose members were mostly accepted by a
+        named narrative leaves no remnant narrative of a few paragraphs."""
+        clustered = start[(fixed == UNASSIGNED_ID) & (start != UNASSIGNED_ID)]
+        ids, counts = np.unique(clustered, return_counts=True)
+        remnants = ids[counts < self.min_cluster_size_]
+        return np.where((fixed == UNASSIGNED_ID) & np.isin(start, remnants), UNASSIGNED_ID, start)
+
+    def _with_empty_named(self, ids: np.ndarray, centroids: np.ndarray):
+        """``(ids, centroids)`` with a centroid for every named narrative, also one that accepted
+        no paragraph of the fit (the mean of its description and examples), so that a later
+        update can assign to it."""
+        rule = getattr(self, "acceptance_", None)
+        missing = [k for k, t in enumerate(self.named_ids_) if t not in set(ids.tolist())]
+        if rule is None or not missing:
+            return ids, centroids
+        from .neighbours import unit_rows
+
+        extra = unit_rows(np.stack([rule.prototypes[rule.prototype_owner == k].mean(axis=0)
+                                    for k in missing]).astype(np.float64)).astype(np.float32)
+        ids = np.concatenate([ids, self.named_ids_[missing]]).astype(int)
+        centroids = np.vstack([centroids.reshape(-1, extra.shape[1]), extra])
+        order = np.argsort(ids, kind="stable")
+        return ids[order], centroids[order]
+
+    def _accept(self, embeddings: np.ndarray, texts=None) -> tuple[np.ndarray, np.ndarray]:
+        """``(accepted, typicality)`` of each paragraph for each named narrative (``K`` columns in
+        ``acceptance_.ids`` order; none without named narratives)."""
+        from .acceptance import accept, requires_gates
+
+        rule = getattr(self, "acceptance_", None)
+        if rule is None:
+            n = len(embeddings)
+            return np.zeros((n, 0), dtype=bool), np.zeros((n, 0))
+        gates = requires_gates(texts, rule.patterns) if rule.has_gates else None
+        return accept(embeddings, rule, gates)
+
+    @property
+    def named_ids_(self) -> np.ndarray:
+        """Narrative ids of the named narratives, codebook order (empty without any)."""
+        rule = getattr(self, "acceptance_", None)
+        return rule.ids if rule is not None else np.zeros(0, dtype=int)
+
+    def membership(self, embeddings: np.ndarray, texts=None) -> tuple[np.ndarray, np.ndarray]:
+        """Which named narratives accept each paragraph, and its typicality for each: two
+        ``(n, K)`` arrays, columns in :attr:`named_ids_` order. A paragraph may be accepted by none
+        or by several (its secondary narratives). ``texts`` are needed when the codebook gates a
+        narrative on its ``requires`` terms."""
+        self._check_fitted()
+        return self._accept(np.asarray(embeddings, dtype=np.float32), texts)
 
     def assignment_rule(self) -> dict:
-        """Everything :func:`narrative.model.assign.assign_paragraphs` needs to assign like this model
-        (arrays and numbers only: Dask workers get this, not the model)."""
+        """Everything :func:`narrative.model.assign.assign_paragraphs` needs to assign the
+        paragraphs no named narrative accepts like this model: the discovered narratives'
+        centroids (arrays and numbers only: Dask workers get this, not the model). A model saved
+        before acceptance existed also gives its codebook description vectors (``anchors``)."""
         self._check_fitted()
-        anchors = getattr(self, "anchors_", None)
         radii = getattr(self, "radii_", None)
         if check_outliers(self.outliers) == "keep" and radii is None:
             raise NotFittedError("a model with outliers='keep' needs its narrative radii (radii_); "
                                  "fit it again")
+        open_ = ~np.isin(self.centroid_ids_, self.named_ids_)
+        legacy = getattr(self, "acceptance_", None) is None
         return dict(
-            ids=self.centroid_ids_, centroids=self.centroids_,
+            ids=self.centroid_ids_[open_], centroids=self.centroids_[open_],
             min_similarity=self.assign_min_similarity,
-            anchors=anchors, anchor_ids=getattr(self, "anchor_ids_", None),
+            anchors=getattr(self, "anchors_", None) if legacy else None,
+            anchor_ids=getattr(self, "anchor_ids_", None) if legacy else None,
             anchor_min_similarity=self.zeroshot_min_similarity,
-            radii=radii if self.outliers == "keep" else None,
+            radii=radii[open_] if self.outliers == "keep" else None,
         )
-
-    def _mark_nearest_named(self) -> None:
-        """For each discovered narrative, the closest named one by centroid cosine similarity.
-
-        Discovered narratives are never merged into named ones; this only tells the analyst which
-        codebook entry a discovered narrative sits next to (a candidate for a new seed or entry).
-        """
-        nar = self.narratives_
-        named = nar[nar["kind"] == "named"]
-        row_of = {int(t): i for i, t in enumerate(self.centroid_ids_)}
-        nearest, similarity = [], []
-        for r in nar.itertuples():
-            if r.kind != "discovered" or named.empty or int(r.narrative_id) not in row_of:
-                nearest.append(None)
-                similarity.append(np.nan)
-                continue
-            c = self.centroids_[row_of[int(r.narrative_id)]]
-            sims = [(float(c @ self.centroids_[row_of[int(n.narrative_id)]]), n.label)
-                    for n in named.itertuples() if int(n.narrative_id) in row_of]
-            best = max(sims) if sims else (np.nan, None)
-            nearest.append(best[1])
-            similarity.append(best[0])
-        self.narratives_ = nar.assign(nearest_named=nearest, nearest_named_similarity=similarity)
 
     def _fit_subnarratives(self, topic_model, texts: list[str], embeddings: np.ndarray) -> None:
         """Finer clusters inside each narrative, kept as sub-narratives rather than thrown away.
@@ -393,6 +446,7 @@ class NarrativeModel:
         (each paragraph's sub id within its narrative, -1 for none), and the sub-centroids that
         :meth:`transform_subnarratives` uses. With ``subnarratives=False`` they are empty.
         """
+        from .labels import noun_phrase_table
         from .subnarratives import SubNarratives, fit_subnarratives
 
         reduced = getattr(topic_model.umap_model, "embedding_", None)
@@ -401,11 +455,11 @@ class NarrativeModel:
         if self.subnarratives:
             result = fit_subnarratives(
                 texts, embeddings, np.asarray(reduced), self.topics_,
-                vectorizer=topic_model.vectorizer_model, top_n_words=self.top_n_words,
+                vectorizer=topic_model.vectorizer_model, top_n_words=2 * self.top_n_words,
             )
         else:
             result = SubNarratives.empty(len(texts), embeddings.shape[1])
-        self.subnarratives_ = result.table
+        self.subnarratives_ = noun_phrase_table(result.table, texts, top_n=self.top_n_words)
         self.subtopics_ = result.subtopics
         self.subcentroid_keys_ = result.keys
         self.subcentroids_ = result.centroids
@@ -426,50 +480,56 @@ class NarrativeModel:
         """Codebook seed terms per narrative, lower-cased to match the vectorizer's vocabulary."""
         if not self.guided or self.codebook is None:
             return None
-        seeds = [[t.lower() for t in n.seeds] for n in self.codebook.narratives if n.seeds]
+        seeds = [[t.lower() for t in n.seeds] for n in self.codebook.named if n.seeds]
         return seeds or None
 
-    def _zeroshot_texts(self) -> list[str]:
-        return [f"{n.name}. {n.description}" for n in self.codebook.narratives] if self.codebook else []
+    def _off_topic_ids(self, embeddings: np.ndarray, embedder=None) -> set[int]:
+        """Discovered narratives most of whose paragraphs are closer to off-codebook subjects
+        (sport, culture, weather...) than to any named narrative's description or example
+        (:func:`narrative.model.labels.off_topic_ids`)."""
+        from .labels import OFF_TOPIC_SENTENCES, off_topic_ids
 
-    def _zeroshot_similarity(self, embeddings: np.ndarray, embedder=None) -> np.ndarray:
-        """Cosine similarity of each paragraph to each codebook narrative (as BERTopic computes it)."""
-        from sklearn.metrics.pairwise import cosine_similarity
-
+        rule = getattr(self, "acceptance_", None)
+        if rule is None:
+            return set()
         embedder = embedder if embedder is not None else self.embedder
-        return cosine_similarity(embeddings, embedder.encode(self._zeroshot_texts()))
+        candidates = [int(t) for t in self.centroid_ids_ if t not in set(rule.ids.tolist())]
+        return off_topic_ids(embeddings, self.topics_, candidates, rule.prototypes,
+                             np.asarray(embedder.encode(list(OFF_TOPIC_SENTENCES))))
 
-    def _zeroshot_names(self, topic_model) -> dict[int, str]:
-        """topic id -> codebook name, for topics BERTopic created from the zero-shot list."""
-        if self.codebook is None:
-            return {}
-        mapping = zeroshot_topic_mapping(topic_model)
-        names = self.codebook.names
-        if not mapping and self._zeroshot_choice is not None:
-            # When every paragraph matches a zero-shot topic BERTopic skips clustering and records
-            # no mapping; each topic then holds exactly the paragraphs whose best match was one
-            # codebook narrative, which recovers the mapping.
-            mapping = {
-                int(t): int(self._zeroshot_choice[self.clustered_topics_ == t][0])
-                for t in set(self.clustered_topics_.tolist()) - {UNASSIGNED_ID}
-            }
-        return {int(t): names[int(i)] for t, i in mapping.items() if 0 <= int(i) < len(names)}
+    def _describe(self, topic_model, topics: np.ndarray, texts=None, off_topic=frozenset()
+                  ) -> pd.DataFrame:
+        """The narratives table; discovered labels and terms kept to noun phrases when the
+        corpus ``texts`` are given (:func:`narrative.model.labels.noun_phrases`)."""
+        from .labels import noun_like_words, noun_phrases
 
-    def _describe(self, topic_model, topics: np.ndarray) -> pd.DataFrame:
-        named = self._zeroshot_names(topic_model)
+        rule = getattr(self, "acceptance_", None)
+        named = ({} if rule is None else
+                 {int(t): spec.name for t, spec in zip(rule.ids, self.codebook.named)})
         sizes = pd.Series(topics).value_counts()
+        aspect = (getattr(topic_model, "topic_aspects_", None) or {}).get("label", {})
+        ids = sorted(set(topics.tolist()) | set(named) | {UNASSIGNED_ID})
+        raw = {t: [w for w, _ in (topic_model.get_topic(t) or []) if w][: self.top_n_words]
+               for t in ids}
+        raw_labels = {t: [w for w, _ in aspect.get(t, []) if w] or raw[t] for t in ids}
+        nouns = None
+        if texts is not None:
+            words = {w for terms in [*raw.values(), *raw_labels.values()] for t in terms
+                     for w in t.lower().split()}
+            nouns = noun_like_words(texts, words)
         rows = []
-        for topic_id in sorted(set(topics.tolist()) | {UNASSIGNED_ID}):
-            words = topic_model.get_topic(topic_id) or []
-            terms = [w for w, _ in words if w][: self.top_n_words]
-            aspect = (getattr(topic_model, "topic_aspects_", None) or {}).get("label", {})
-            label_terms = [w for w, _ in aspect.get(topic_id, []) if w] or terms
+        for topic_id in ids:
+            terms, label_terms = raw[topic_id], raw_labels[topic_id]
+            if nouns is not None:
+                terms = noun_phrases(terms, nouns) or terms
+                label_terms = noun_phrases(label_terms, nouns) or terms
             if topic_id == UNASSIGNED_ID:
                 label, kind, cb = UNASSIGNED, "unassigned", None
             elif topic_id in named:
                 label, kind, cb = named[topic_id], "named", named[topic_id]
             else:
-                label, kind, cb = ", ".join(label_terms[:3]) or f"narrative {topic_id}", "discovered", None
+                kind = "off-topic" if topic_id in off_topic else "discovered"
+                label, cb = ", ".join(label_terms[:3]) or f"narrative {topic_id}", None
             rows.append(
                 {
                     "narrative_id": int(topic_id),
@@ -486,14 +546,35 @@ class NarrativeModel:
         if not hasattr(self, "centroids_"):
             raise NotFittedError("this NarrativeModel is not fitted yet; call fit(texts, embeddings) first")
 
-    def transform(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Assign paragraphs by their embeddings with the fitted rule: codebook matches to their
-        named narrative, the rest to the nearest narrative centroid (within its radius with
-        ``outliers="keep"``; see :mod:`narrative.model.assign`)."""
-        self._check_fitted()
-        return assign_paragraphs(np.asarray(embeddings, dtype=np.float32), **self.assignment_rule())
+    def transform(self, embeddings: np.ndarray, texts=None) -> tuple[np.ndarray, np.ndarray]:
+        """Assign paragraphs with the fitted rule: ``(narrative ids, probabilities)``.
 
-    def distribution(self, embeddings: np.ndarray) -> np.ndarray:
-        """Soft narrative mixture per paragraph (columns in ``centroid_ids_`` order)."""
+        A paragraph that named narratives accept goes to the most typical of them (probability:
+        its typicality); the rest go to the nearest discovered centroid (within its radius with
+        ``outliers="keep"``; see :mod:`narrative.model.assign`), or -1. ``texts`` are needed when
+        the codebook gates a narrative on its ``requires`` terms.
+        """
         self._check_fitted()
-        return soft_distribution(np.asarray(embeddings, dtype=np.float32), self.centroids_)
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        accepted, typical = self._accept(embeddings, texts)
+        topics, probabilities = best_accepted(accepted, typical, self.named_ids_)
+        rest = topics == UNASSIGNED_ID
+        if rest.any():
+            topics[rest], probabilities[rest] = assign_paragraphs(embeddings[rest],
+                                                                  **self.assignment_rule())
+        return topics, probabilities
+
+    def distribution(self, embeddings: np.ndarray, texts=None) -> np.ndarray:
+        """Soft narrative mixture per paragraph (columns in ``centroid_ids_`` order): over the named
+        narratives that accept it, in proportion to its typicality (two when two accept it),
+        else a softmax over the discovered centroids (named narratives get no weight)."""
+        from .acceptance import with_named_weights
+
+        self._check_fitted()
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        named = np.isin(self.centroid_ids_, self.named_ids_)
+        out = np.zeros((len(embeddings), len(self.centroid_ids_)))
+        if (~named).any():
+            out[:, ~named] = soft_distribution(embeddings, self.centroids_[~named])
+        accepted, typical = self._accept(embeddings, texts)
+        return with_named_weights(out, self.centroid_ids_, self.named_ids_, accepted, typical)

@@ -60,19 +60,24 @@ def zero_shot_choice(
 def assign_to_centroids(
     embeddings: np.ndarray, ids: np.ndarray, centroids: np.ndarray, *, min_similarity: float,
     fixed: np.ndarray | None = None, radii: np.ndarray | None = None,
+    closed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Nearest centroid by cosine for each row; ``-1`` where the best similarity is below the floor.
 
     Rows where ``fixed`` holds an id in ``ids`` (see :func:`zero_shot_choice`) keep that id.
     With ``radii`` (one per centroid, :func:`narrative_radii`) the floor of each centroid is
-    ``max(min_similarity, its radius)``. Returns ``(topics, similarity to the chosen or nearest
-    centroid)``. Ties go to the lower id.
+    ``max(min_similarity, its radius)``. Centroids whose id is in ``closed`` (the named narratives,
+    which take only the paragraphs they accept) are joined by fixed rows only. Returns
+    ``(topics, similarity to the chosen or nearest centroid)``. Ties go to the lower id.
     """
     n = len(embeddings)
     if len(ids) == 0:
         return np.full(n, UNASSIGNED_ID, dtype=int), np.zeros(n)
     sims = unit_rows(np.asarray(embeddings, dtype=np.float64)) @ centroids.astype(np.float64).T
-    best = sims.argmax(axis=1)
+    open_sims = sims
+    if closed is not None and len(closed):
+        open_sims = np.where(np.isin(ids, closed)[None, :], -np.inf, sims)
+    best = open_sims.argmax(axis=1)
     if fixed is not None:
         fixed = np.asarray(fixed, dtype=int)
         order = np.argsort(ids)
@@ -80,10 +85,12 @@ def assign_to_centroids(
         pinned = np.where((ids[order][pos] == fixed) & (fixed != UNASSIGNED_ID), order[pos], -1)
         best = np.where(pinned >= 0, pinned, best)
     best_sim = sims[np.arange(n), best]
+    reachable = np.isfinite(open_sims[np.arange(n), best])  # not a closed centroid
     if radii is None:
-        keep = best_sim >= min_similarity
+        keep = reachable & (best_sim >= min_similarity)
     else:
-        keep = best_sim >= np.maximum(min_similarity, np.asarray(radii, dtype=np.float64))[best]
+        keep = reachable & (
+            best_sim >= np.maximum(min_similarity, np.asarray(radii, dtype=np.float64))[best])
     if fixed is not None:
         keep |= pinned >= 0
     topics = np.where(keep, ids[best], UNASSIGNED_ID)
@@ -98,20 +105,22 @@ def refine_assignments(
     n_iter: int = 2,
     fixed: np.ndarray | None = None,
     outliers: np.ndarray | None = None,
+    closed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Start from a clustering and alternate centroid update / nearest-centroid assignment.
 
     A few k-means-style steps on the sphere: topic ids are kept (a topic that loses every member
     keeps its last centroid so ids never shift); rows with a ``fixed`` id keep it throughout; rows
     flagged in ``outliers`` (a boolean mask: ``outliers="keep"``) stay ``-1`` throughout and shape
-    no centroid. Returns ``(topics, similarity, ids, centroids)``.
+    no centroid; ``closed`` ids are joined by fixed rows only (see :func:`assign_to_centroids`).
+    Returns ``(topics, similarity, ids, centroids)``.
     """
     ids, centroids = topic_centroids(embeddings, topics)
     current = np.asarray(topics, dtype=int)
     sims = np.zeros(len(current))
     for _ in range(max(1, n_iter)):
         current, sims = assign_to_centroids(embeddings, ids, centroids, min_similarity=min_similarity,
-                                            fixed=fixed)
+                                            fixed=fixed, closed=closed)
         current = _keep_outliers(current, outliers)
         new_ids, new_centroids = topic_centroids(embeddings, current)
         lookup = {t: i for i, t in enumerate(new_ids)}
@@ -119,7 +128,7 @@ def refine_assignments(
             [new_centroids[lookup[t]] if t in lookup else centroids[i] for i, t in enumerate(ids)]
         ) if len(ids) else centroids
     current, sims = assign_to_centroids(embeddings, ids, centroids, min_similarity=min_similarity,
-                                        fixed=fixed)
+                                        fixed=fixed, closed=closed)
     return _keep_outliers(current, outliers), sims, ids, centroids
 
 
@@ -201,6 +210,7 @@ def distribution_rows(
     id_map: dict[int, int] | None = None,
     min_weight: float = MIN_STORED_WEIGHT,
     chunk_size: int = 65_536,
+    texts=None,
 ) -> pd.DataFrame:
     """The soft narrative mixture of every assigned paragraph in ``assignments``, sparse: the
     ``paragraph_id, narrative_id, weight`` rows ``Store.save_run`` stores as ``distributions``.
@@ -210,6 +220,8 @@ def distribution_rows(
     similarity; columns mapped to the run's narrative ids by ``id_map``) pruned and rescaled by
     :func:`sparse_distribution`. Unassigned paragraphs get no rows, so they keep
     counting as unassigned in soft shares. Texts are weighted in chunks to bound memory.
+    ``texts`` (rows aligned with ``text_hashes``) are needed when the codebook gates a named
+    narrative on its ``requires`` terms.
     """
     assigned = assignments.loc[assignments["narrative_id"] != UNASSIGNED_ID, ["paragraph_id"]].merge(
         paragraphs[["paragraph_id", "text_hash"]], on="paragraph_id", how="inner"
@@ -220,9 +232,12 @@ def distribution_rows(
         raise ValueError(f"{int((row_of < 0).sum())} assigned paragraph text(s) have no vector")
     columns = np.asarray(map_ids(model.centroid_ids_, id_map), dtype=int)
     parts = [pd.DataFrame({"text_hash": hashes[:0], "narrative_id": columns[:0], "weight": 0.0})]
+    texts = None if texts is None else np.asarray(list(texts), dtype=object)
     for start in range(0, len(hashes), chunk_size):
+        rows_here = row_of[start:start + chunk_size]
         rows, cols, weights = sparse_distribution(
-            model.distribution(np.asarray(vectors)[row_of[start:start + chunk_size]]),
+            model.distribution(np.asarray(vectors)[rows_here],
+                               None if texts is None else texts[rows_here].tolist()),
             min_weight=min_weight,
         )
         parts.append(pd.DataFrame({"text_hash": hashes[start:start + chunk_size][rows],

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..codebook import codebook_document
 from ..errors import ConfigError, ModelFileError
 from ..io import (CODE_SUFFIXES, from_the_os, fsync_dir, output_error, remove_stale_temporaries,
                  temp_prefix)
@@ -66,12 +67,11 @@ def save_model(model, path: str | Path) -> Path:
         "params": model.get_params(),
         "codebook": None
         if model.codebook is None
-        else [
-            {"name": n.name, "description": n.description, "seeds": list(n.seeds),
-             "examples": list(n.examples)}
-            for n in model.codebook.narratives
-        ],
+        else codebook_document(model.codebook)["narratives"],
         "embedding_model": getattr(model.embedder, "model_id", None),
+        **({} if model.codebook is None else {
+            f"codebook_{k}": v for k, v in codebook_document(model.codebook).items()
+            if k != "narratives"}),
         "narratives": json.loads(narratives.to_json(orient="records", force_ascii=False)),
     }
     arrays = {
@@ -82,6 +82,15 @@ def save_model(model, path: str | Path) -> Path:
     if anchors is not None and len(anchors):  # codebook description vectors: part of the rule
         arrays["anchors"] = np.ascontiguousarray(anchors, dtype=np.float32)
         arrays["anchor_ids"] = np.ascontiguousarray(model.anchor_ids_, dtype=np.int64)
+    rule = getattr(model, "acceptance_", None)
+    if rule is not None:  # the named narratives' acceptance: part of the rule
+        config["acceptance"] = {"patterns": list(rule.patterns),
+                                "background_margin": rule.background_margin,
+                                "competitor_margin": rule.competitor_margin}
+        for name in _RULE_ARRAYS:
+            value = getattr(rule, name)
+            arrays[f"acceptance_{name}"] = np.ascontiguousarray(
+                value, dtype=np.float32 if value.dtype.kind == "f" else np.int64)
     radii = getattr(model, "radii_", None)
     if radii is not None:  # outliers="keep": how far out each narrative takes new paragraphs
         arrays["radii"] = np.ascontiguousarray(radii, dtype=np.float32)
@@ -97,6 +106,36 @@ def save_model(model, path: str | Path) -> Path:
         if not from_the_os(exc):
             raise
         raise output_error(path, exc) from exc
+
+
+#: The arrays of :class:`narrative.model.acceptance.AcceptanceRule`, saved as ``acceptance_<name>``.
+_RULE_ARRAYS = ("ids", "thresholds", "prototypes", "prototype_owner", "negatives", "negative_owner")
+
+
+def _load_rule(tensors: dict, config: dict, path: Path):
+    """The saved acceptance rule, checked, or None for a model saved before it existed."""
+    from .acceptance import AcceptanceRule
+
+    saved = config.get("acceptance")
+    arrays = {name: tensors.get(f"acceptance_{name}") for name in _RULE_ARRAYS}
+    if saved is None and all(a is None for a in arrays.values()):
+        return None
+    k = None if arrays["ids"] is None else len(arrays["ids"])
+    if (not isinstance(saved, dict) or any(a is None for a in arrays.values())
+            or len(arrays["thresholds"]) != k or len(saved.get("patterns") or []) != k
+            or len(arrays["prototype_owner"]) != len(arrays["prototypes"])
+            or len(arrays["negative_owner"]) != len(arrays["negatives"])):
+        raise ModelFileError(f"{path}: the named narratives' acceptance rule is incomplete")
+    return AcceptanceRule(
+        ids=arrays["ids"].astype(int), thresholds=arrays["thresholds"].astype(np.float32),
+        patterns=tuple(saved["patterns"]),
+        prototypes=arrays["prototypes"].astype(np.float32),
+        prototype_owner=arrays["prototype_owner"].astype(int),
+        negatives=arrays["negatives"].astype(np.float32).reshape(len(arrays["negative_owner"]), -1),
+        negative_owner=arrays["negative_owner"].astype(int),
+        background_margin=float(saved["background_margin"]),
+        competitor_margin=float(saved["competitor_margin"]),
+    )
 
 
 def _write_model(path: Path, config: dict, tensors: bytes) -> Path:
@@ -264,11 +303,13 @@ def load_model(path: str | Path, *, embedder=None):
     centroids, ids = tensors.get("centroids"), tensors.get("centroid_ids")
     if centroids is None or ids is None or centroids.ndim != 2 or len(ids) != len(centroids):
         raise ModelFileError(f"{path / TENSORS}: expected centroids (k × dim) and k centroid_ids")
-    codebook = (
-        parse_codebook({"narratives": config["codebook"]}, source=str(path / CONFIG))
-        if config.get("codebook")
-        else None
-    )
+    codebook = None
+    if config.get("codebook"):
+        document = {"narratives": config["codebook"]}
+        for key in ("background", "acceptance"):
+            if config.get(f"codebook_{key}") is not None:
+                document[key] = config[f"codebook_{key}"]
+        codebook = parse_codebook(document, source=str(path / CONFIG))
     try:
         model = NarrativeModel(codebook, embedder=embedder, **config["params"])
     except TypeError as exc:  # a parameter this version does not know
@@ -276,6 +317,7 @@ def load_model(path: str | Path, *, embedder=None):
     model.centroids_ = centroids.astype(np.float32)
     model.centroid_ids_ = ids.astype(int)
     model.radii_ = _radii(tensors.get("radii"), model.outliers, len(ids), path)
+    model.acceptance_ = _load_rule(tensors, config, path / CONFIG)
     model.narratives_ = pd.DataFrame(config["narratives"])
     anchors, anchor_ids = tensors.get("anchors"), tensors.get("anchor_ids")
     if anchors is not None or anchor_ids is not None:

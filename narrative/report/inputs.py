@@ -53,7 +53,7 @@ def read_inputs(
 ) -> ReportInputs:
     """Read run ``run_id`` from ``store`` and derive what the report's parts share."""
     from ..figures import narrative_colors
-    from ..runs import narrative_table, run_stats
+    from ..saved_runs import narrative_table, run_stats
 
     stats = run_stats(store, run_id)
     articles = store.articles()
