@@ -45,13 +45,18 @@ def load_run_model(store: Store, run_id: str):
 
 
 def narrative_table(store: Store, run_id: str) -> pd.DataFrame:
-    """The run's narratives with their kind (named / discovered / unassigned)."""
+    """The run's narratives with their kind (named / discovered / off-topic / unassigned): the
+    stored column, or for runs stored before it, the run's stats (or the codebook name)."""
     narratives = store.narratives(run_id)
+    if narratives["kind"].notna().all():
+        return narratives
     kinds = run_stats(store, run_id).kinds
     narratives["kind"] = [
+        stored if isinstance(stored, str) else
         kinds.get(str(i), "named" if isinstance(cb, str) and cb else
                   ("unassigned" if i == -1 else "discovered"))
-        for i, cb in zip(narratives["narrative_id"], narratives["codebook_name"])
+        for i, cb, stored in zip(narratives["narrative_id"], narratives["codebook_name"],
+                                 narratives["kind"])
     ]
     return narratives
 

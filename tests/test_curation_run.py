@@ -61,6 +61,9 @@ def test_a_curation_round_survives_update_and_refit(tmp_path, embedder):
         table = narrative_table(store, applied.run_id).set_index("narrative_id")
         assert table.loc[big, "label"] == "Renamed by the analyst"
         assert other not in table.index and small not in table.index
+        stored = store.narratives(applied.run_id)  # each narrative's kind is a column of the run
+        assert dict(zip(stored["narrative_id"].astype(str), stored["kind"])) == \
+            run_stats(store, applied.run_id).kinds
         before = fitted.assignments.set_index("paragraph_id")["narrative_id"]
         after = applied.assignments.set_index("paragraph_id")["narrative_id"]
         assert (after[before == other] == big).all() and (after[before == small] == -1).all()

@@ -98,7 +98,7 @@ def test_saved_figures_are_opaque_rgb_with_the_drawn_pixels():
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    from narrative.figures.plots import figure_to_png_bytes
+    from narrative.figures import figure_to_png_bytes
 
     fig = Figure(figsize=(3, 2))
     fig.subplots().plot([0, 1, 2], [2, 0, 1], color="#d62728")

@@ -235,7 +235,7 @@ def test_share_over_time_uses_panels_for_many_narratives():
     import pandas as pd
 
     from narrative.figures import plot_share_over_time
-    from narrative.figures.plots import MAX_LINES
+    from narrative.figures.shares import MAX_LINES
 
     names = [f"narrative {i}" for i in range(MAX_LINES + 4)] + ["unassigned"]
     periods = ["2025-06-02", "2025-06-09", "2025-06-16"]

@@ -197,3 +197,22 @@ def test_store_from_before_the_sketch_tables_gets_them_empty(tmp_path):
         assert st.count("article_sketches") == 0 and st.count("paragraph_sketches") == 0
         assert st.sketch_params() is None
         assert st.sketched_articles([_article().article_id]).tolist() == [False]
+
+
+def test_narrative_kinds_are_a_column_and_older_runs_read_them_from_their_stats(tmp_path):
+    from narrative.saved_runs import narrative_table
+
+    record, narratives, assignments = _run()
+    record = replace(record, stats={"kinds": {"0": "named", "1": "off-topic", "-1": "unassigned"}})
+    path = tmp_path / "s.duckdb"
+    with Store(path) as st:
+        st.save_run(record, narratives.assign(kind=["discovered", "off-topic", "unassigned"]),
+                    assignments)
+        assert list(st.narratives("r1")["kind"]) == ["unassigned", "discovered", "off-topic"]
+        assert list(narrative_table(st, "r1")["kind"]) == ["unassigned", "discovered", "off-topic"]
+        st.con.execute("ALTER TABLE narratives DROP COLUMN kind").fetchall()  # as before it
+    with Store(path, read_only=True) as st:  # not migrated: the stats name the kinds
+        assert st.narratives("r1")["kind"].isna().all()
+        assert list(narrative_table(st, "r1")["kind"]) == ["unassigned", "named", "off-topic"]
+    with Store(path) as st:  # opened for writing, it gains the column, empty for the old run
+        assert st.narratives("r1")["kind"].isna().all()

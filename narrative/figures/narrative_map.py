@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from narrative.figures.plots import _as_float, _new_axes, _require
+from narrative.figures.axes import as_float, new_axes, require_columns
 from narrative.figures.style import (
     FIGURE_WIDTH_IN,
     UNASSIGNED_COLOR,
@@ -333,12 +333,10 @@ def plot_narrative_map(
     label : bool, default=True
         Write each narrative's name over its cluster.
     """
-    _require(points, ("x", "y", "narrative"), "points")
+    require_columns(points, ("x", "y", "narrative"), "points")
     title = "Narrative map of paragraphs"
     with style_context():
-        import matplotlib.patheffects as pe
-
-        fig, ax = _new_axes(ax, (FIGURE_WIDTH_IN, 5.6))
+        fig, ax = new_axes(ax, (FIGURE_WIDTH_IN, 5.6))
         ax.set_xticks([])
         ax.set_yticks([])
         ax.grid(False)
@@ -346,7 +344,7 @@ def plot_narrative_map(
             side.set_visible(False)
         ax.set_title(title)
         frame = points.assign(
-            x=_as_float(points["x"]), y=_as_float(points["y"]),
+            x=as_float(points["x"]), y=as_float(points["y"]),
             narrative=points["narrative"].astype(str),
         ).dropna(subset=["x", "y"])
         if frame.empty:
@@ -359,35 +357,49 @@ def plot_narrative_map(
         else:
             order = [str(n) for n in dict.fromkeys(narratives)]
         palette = dict(colors) if colors is not None else narrative_colors(order)
-        dot = float(np.clip(6000.0 / max(len(frame), 1), 0.8, 16.0))
-        grey = frame["narrative"].map(is_unassigned).to_numpy(dtype=bool)
-        if grey.any():
-            ax.scatter(frame.loc[grey, "x"], frame.loc[grey, "y"], s=dot * 0.6,
-                       color=UNASSIGNED_COLOR, alpha=0.35, linewidths=0, rasterized=True,
-                       zorder=1)
-        coloured = frame[~grey]
-        fill = [palette.get(n, "#000000") for n in coloured["narrative"]]
-        ax.scatter(coloured["x"], coloured["y"], s=dot, c=fill, alpha=0.75, linewidths=0,
-                   rasterized=True, zorder=2)
+        grey = _draw_points(ax, frame, palette)
         if label:
-            span = float(max(np.ptp(frame["x"]), np.ptp(frame["y"]), 1e-9))
             names = [n for n in order if n in sizes.index and not is_unassigned(n)]
-            names = sorted(names, key=lambda n: -sizes[n])[:MAX_MAP_LABELS]
-            low, high = float(frame["x"].min()), float(frame["x"].max())
-            placed = _label_positions(frame, names, span)
-            for name, (x, y) in placed.items():
-                # a name near the left or right edge is aligned to stay inside the map
-                where = (x - low) / max(high - low, 1e-9)
-                ha = "left" if where < 0.2 else "right" if where > 0.8 else "center"
-                ax.text(
-                    x, y, plain_text(name, _LABEL_WIDTH), ha=ha, va="bottom", fontsize=8.5,
-                    fontweight="bold", color="#111111", zorder=4,
-                    path_effects=[pe.withStroke(linewidth=3, foreground="white")],
-                )
-            if placed:  # room above the highest name, under the title
-                top = max(y for _, y in placed.values()) + span * 0.06
-                ax.set_ylim(top=max(ax.get_ylim()[1], top))
-        if grey.any():
-            ax.text(1.0, -0.01, f"grey: unassigned ({int(grey.sum()):,} paragraphs)",
+            _name_clusters(ax, frame, sorted(names, key=lambda n: -sizes[n])[:MAX_MAP_LABELS])
+        if grey:
+            ax.text(1.0, -0.01, f"grey: unassigned ({grey:,} paragraphs)",
                     ha="right", va="top", fontsize=8, color="#555555", transform=ax.transAxes)
     return fig
+
+
+def _draw_points(ax: Axes, frame: pd.DataFrame, palette: Mapping[str, str]) -> int:
+    """Each paragraph as a dot in its narrative's colour, over the unassigned ones in small grey
+    dots; dots are smaller the more there are. Returns how many paragraphs are unassigned."""
+    dot = float(np.clip(6000.0 / max(len(frame), 1), 0.8, 16.0))
+    grey = frame["narrative"].map(is_unassigned).to_numpy(dtype=bool)
+    if grey.any():
+        ax.scatter(frame.loc[grey, "x"], frame.loc[grey, "y"], s=dot * 0.6,
+                   color=UNASSIGNED_COLOR, alpha=0.35, linewidths=0, rasterized=True,
+                   zorder=1)
+    coloured = frame[~grey]
+    fill = [palette.get(n, "#000000") for n in coloured["narrative"]]
+    ax.scatter(coloured["x"], coloured["y"], s=dot, c=fill, alpha=0.75, linewidths=0,
+               rasterized=True, zorder=2)
+    return int(grey.sum())
+
+
+def _name_clusters(ax: Axes, frame: pd.DataFrame, names: list[str]) -> None:
+    """Each of ``names`` written over its cluster (:func:`_label_positions`), kept inside the
+    map near its left and right edges, with room above the highest name."""
+    import matplotlib.patheffects as pe
+
+    span = float(max(np.ptp(frame["x"]), np.ptp(frame["y"]), 1e-9))
+    low, high = float(frame["x"].min()), float(frame["x"].max())
+    placed = _label_positions(frame, names, span)
+    for name, (x, y) in placed.items():
+        # a name near the left or right edge is aligned to stay inside the map
+        where = (x - low) / max(high - low, 1e-9)
+        ha = "left" if where < 0.2 else "right" if where > 0.8 else "center"
+        ax.text(
+            x, y, plain_text(name, _LABEL_WIDTH), ha=ha, va="bottom", fontsize=8.5,
+            fontweight="bold", color="#111111", zorder=4,
+            path_effects=[pe.withStroke(linewidth=3, foreground="white")],
+        )
+    if placed:  # room above the highest name, under the title
+        top = max(y for _, y in placed.values()) + span * 0.06
+        ax.set_ylim(top=max(ax.get_ylim()[1], top))

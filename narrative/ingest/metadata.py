@@ -369,30 +369,63 @@ def infer_metadata(
     found: dict[str, tuple[object, str]] = {}
     head, tail = _edges(text)
     edges = head + tail
+    dated, dateline_outlet = _date(head, text, day_first=day_first, today=today)
+    found.update(dated)
+    found.update(_people(edges))
+    claim = _copy_claim(edges)
+    if claim is not None:
+        found["first_published_in"] = (claim, f"text:{claim['phrase']}")
+    outlet = _outlet(head, edges, dateline_outlet, url)
+    if outlet is not None:
+        found["outlet"] = outlet
+    title = _headline(head)
+    if title is not None:
+        found["title"] = (title, "text:headline")
+    return found
 
+
+def _date(
+    head: list[str], text: str, *, day_first: bool | None, today: dt.date | None,
+) -> tuple[dict[str, tuple[object, str]], str | None]:
+    """The text's date (and ``date_ambiguous``) from the first short head line holding a
+    plausible one, a dateline, else the first plausible date near the start; with the outlet
+    a dateline names before its date, if any."""
     for line in head:
         if not _short(line, DATELINE_WORDS):
             continue
         hits = [h for h in find_dates(line, day_first=day_first)
                 if date_flag(h.date, today=today) is None]
         if hits:
-            found["date"] = (hits[0].date, "text:dateline")
-            if hits[0].ambiguous:
-                found["date_ambiguous"] = (True, "text:dateline")
-            match = _DATELINE.match(line)
-            if match and "outlet" not in found:
-                name = outlet_from_name(match["name"])
-                if name and squash(name) not in {"by", "updated", "published", "posted", "on"}:
-                    found["outlet_dateline"] = (name, "text:dateline")
-            break
-    if "date" not in found:
-        for hit in find_dates(text[:FIRST_DATE_CHARS], day_first=day_first):
-            if date_flag(hit.date, today=today) is None:
-                found["date"] = (hit.date, "text:first_date")
-                if hit.ambiguous:
-                    found["date_ambiguous"] = (True, "text:first_date")
-                break
+            return _date_entries(hits[0], "text:dateline"), _dateline_outlet(line)
+    for hit in find_dates(text[:FIRST_DATE_CHARS], day_first=day_first):
+        if date_flag(hit.date, today=today) is None:
+            return _date_entries(hit, "text:first_date"), None
+    return {}, None
 
+
+def _date_entries(hit: DateHit, origin: str) -> dict[str, tuple[object, str]]:
+    """The date of ``hit`` and, where its day and month could be swapped, ``date_ambiguous``."""
+    found: dict[str, tuple[object, str]] = {"date": (hit.date, origin)}
+    if hit.ambiguous:
+        found["date_ambiguous"] = (True, origin)
+    return found
+
+
+def _dateline_outlet(line: str) -> str | None:
+    """The outlet named before the date of a dateline (``Courier | 2 Sep 2025``), unless the
+    words there are a byline's or a timestamp's ("By", "Updated", ...)."""
+    match = _DATELINE.match(line)
+    if match:
+        name = outlet_from_name(match["name"])
+        if name and squash(name) not in {"by", "updated", "published", "posted", "on"}:
+            return name
+    return None
+
+
+def _people(edges: list[str]) -> dict[str, tuple[object, str]]:
+    """``author`` and ``editor`` from the first short head or tail line each byline rule reads;
+    a text naming only an editor gets them as its author, marked ``(editor)``."""
+    found: dict[str, tuple[object, str]] = {}
     for rule, key, pattern in _BYLINE_RULES:
         if key in found:
             continue
@@ -404,16 +437,23 @@ def infer_metadata(
     if "author" not in found and "editor" in found:
         value, origin = found["editor"]
         found["author"] = ("; ".join(f"{n} (editor)" for n in str(value).split("; ")), origin)
+    return found
 
+
+def _outlet(
+    head: list[str], edges: list[str], dateline_outlet: str | None, url: str | None,
+) -> tuple[object, str] | None:
+    """The outlet the text names, by the first rule that gives one: exclusive to, a dateline,
+    courtesy of, first published in; else the url field's. An exclusive line decides even when
+    its name is not an outlet's (then there is none)."""
     outlet: tuple[object, str] | None = None
     for line in head:
         match = _EXCLUSIVE.fullmatch(line) if _short(line) else None
         if match:
             outlet = (outlet_from_name(match["name"]), "text:exclusive_to")
             break
-    if outlet is None and "outlet_dateline" in found:
-        outlet = found["outlet_dateline"]
-    found.pop("outlet_dateline", None)
+    if outlet is None and dateline_outlet is not None:
+        outlet = (dateline_outlet, "text:dateline")
     for rule, pattern in (("courtesy_of", _COURTESY), ("first_published_in", _FIRST_PUBLISHED)):
         for line in edges:
             match = pattern.search(line)
@@ -422,16 +462,8 @@ def infer_metadata(
                 if name and outlet is None:
                     outlet = (name, f"text:{rule}")
                 break
-    claim = _copy_claim(edges)
-    if claim is not None:
-        found["first_published_in"] = (claim, f"text:{claim['phrase']}")
     if outlet is None and url:
         name = outlet_from_url(url)
         if name:
             outlet = (name, "field:url")
-    if outlet is not None and outlet[0]:
-        found["outlet"] = outlet
-    title = _headline(head)
-    if title is not None:
-        found["title"] = (title, "text:headline")
-    return found
+    return outlet if outlet is not None and outlet[0] else None

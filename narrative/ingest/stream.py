@@ -44,7 +44,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from narrative.ingest.assemble import ColumnMap, IngestOptions, KnownArticle, stored_collision
+from narrative.ingest.assemble import (
+    ColumnMap,
+    IngestOptions,
+    KnownArticle,
+    stored_collision,
+)
 from narrative.ingest.boilerplate import Rule, load_rules
 from narrative.ingest.readers import _RECORD_SOURCE, iter_records
 from narrative.schema import Article, Reject
@@ -266,24 +271,9 @@ def ingest_into_store(
     if batch_articles < 1:
         raise ValueError(f"batch_articles must be >= 1; got {batch_articles}")
     settings = settings or Settings()
-    if isinstance(columns, Mapping):
-        columns = ColumnMap(**columns)
-    options = IngestOptions(rules=_rules(boilerplate), columns=columns or ColumnMap(),
-                            day_first=day_first, max_chars=max_chars, infer=infer_metadata)
+    options = _options(boilerplate, columns, day_first, max_chars, infer_metadata)
     summary = StreamSummary()
-    warnings: list[str] = []
-    removed: list[dict] = []
-    rejects: list[Reject] = []
-    first_id: dict[str, str] = {}
-    n_duplicate_ids = 0
-
-    def flush() -> None:
-        store.add_removed(removed)
-        store.add_rejects(rejects)
-        removed.clear()
-        rejects.clear()
-        summary._warn(warnings)
-
+    log = _ReadLog(store, summary)
     clock = time.perf_counter()
     segment_kw = {"min_words": settings.min_paragraph_words,
                   "window_sentences": settings.window_sentences,
@@ -294,72 +284,144 @@ def ingest_into_store(
         known = store.known_records()
     keys = bytearray()  # (record key, article id) of each article built here, 16 + 16 bytes
     with _Spool(spool_dir) as spool:
-        records = iter_records(sources, manifest=manifest, options=options, warnings=warnings,
-                               removed=removed, known=known, keys=keys,
-                               follow_links=follow_links)
-        for record in records:
-            summary.n_read += 1
-            if isinstance(record, Reject):
-                summary._reject(record)
-                rejects.append(record)
-            elif isinstance(record, KnownArticle):
-                summary.n_ingested += 1
-                spool.add_known(record)
-            else:
-                summary.n_ingested += 1
-                spool.add(record)
-                if record.source_id is not None and _RECORD_SOURCE.search(record.source):
-                    first = first_id.setdefault(record.source_id, record.source)
-                    if first != record.source:
-                        n_duplicate_ids += 1
-                        if n_duplicate_ids <= 10:
-                            warnings.append(f"{record.source}: duplicate id "
-                                            f"{record.source_id!r} (first at {first}); both kept")
-            if (len(rejects) >= batch_articles or len(warnings) >= batch_articles
-                    or len(removed) >= 256 or (removed and len(removed[-1]["text"]) > 65536)):
-                flush()  # removed spans can be big (a 1 MB run without a space): flush early
-        if n_duplicate_ids > 10:
-            warnings.append(f"... and {n_duplicate_ids - 10} more records with a duplicate id; "
-                            "all kept")
-        flush()
-        first_id.clear()
+        records = iter_records(sources, manifest=manifest, options=options,
+                               warnings=log.warnings, removed=log.removed, known=known,
+                               keys=keys, follow_links=follow_links)
+        _read_pass(records, spool, log, batch_articles)
         _reject_stored_collisions(spool, store, summary, keys)
         clock = summary._time("read", clock)
         if _all_stored(spool, store, summary):
             _remember_records(store, keys)
             summary._time("store", clock)
             return summary
-
-        linker = linker or BatchLinker(store, segment_kw)
-        raw = bytes(spool.ids)
-        # stored with their sketches (1 byte per article): never parsed, sketched or written
-        sketched = linker.sketched([raw[i:i + 16].decode("ascii")
-                                    for i in range(0, len(raw), 16)])
-        for batch in _batches(spool.order(), raw, batch_articles):
-            fresh = [pos for pos in batch if not sketched[pos]]
-            read = dict(zip(fresh, spool.read(fresh)))
-            clock = summary._time("read", clock)
-            # the spool's order (date, id, input order) is mark_duplicate_articles' order
-            linked = linker.link_articles(
-                [raw[16 * pos:16 * pos + 16].decode("ascii") for pos in batch],
-                [read.get(pos) for pos in batch])
-            clock = summary._time("dedup_articles", clock)
-            fresh_paragraphs = linker.segment(linked)
-            clock = summary._time("segment", clock)
-            paragraphs = linker.link_paragraphs(linked, fresh_paragraphs)
-            clock = summary._time("dedup_paragraphs", clock)
-            summary.n_article_copies += linked.n_copies
-            summary.n_paragraph_copies += paragraphs.n_copies
-            summary.n_paragraphs += paragraphs.n_paragraphs
-            # an article is stored with its paragraphs and the sketches of both, or not at all
-            with store.transaction():
-                summary.n_new_articles += store.add_articles(list(linked.fresh.values()))
-                summary.n_new_paragraphs += store.add_paragraphs(paragraphs.fresh)
-                store.add_sketches(linked.sketches, paragraphs.sketches)
-            clock = summary._time("store", clock)
+        clock = _link_and_write(spool, store, linker or BatchLinker(store, segment_kw), summary,
+                                batch_articles, clock)
         _remember_records(store, keys)
         summary._time("store", clock)
     return summary
+
+
+def _options(
+    boilerplate: str | Path | Sequence[Rule] | bool | None,
+    columns: ColumnMap | Mapping[str, str] | None, day_first: bool | None, max_chars: int,
+    infer_metadata: bool,
+) -> IngestOptions:
+    """The readers' options from :func:`ingest_into_store`'s arguments."""
+    if isinstance(columns, Mapping):
+        columns = ColumnMap(**columns)
+    return IngestOptions(rules=_rules(boilerplate), columns=columns or ColumnMap(),
+                         day_first=day_first, max_chars=max_chars, infer=infer_metadata)
+
+
+class _ReadLog:
+    """What the readers report besides articles: warnings, removed boilerplate and rejects,
+    gathered here (the readers append to :attr:`warnings` and :attr:`removed`) and written to
+    the store and the summary a batch at a time. Records that share an id within a file are
+    all kept; the first 10 are warned about, then a count."""
+
+    SHOWN_DUPLICATE_IDS = 10
+
+    def __init__(self, store: Any, summary: StreamSummary) -> None:
+        self.store, self.summary = store, summary
+        self.warnings: list[str] = []
+        self.removed: list[dict] = []
+        self.rejects: list[Reject] = []
+        self._first_id: dict[str, str] = {}
+        self._n_duplicate_ids = 0
+
+    def reject(self, record: Reject) -> None:
+        self.summary._reject(record)
+        self.rejects.append(record)
+
+    def check_id(self, article: Article) -> None:
+        """Warn when ``article`` carries the id of an earlier record (documents are named by
+        their file: not checked)."""
+        if article.source_id is None or not _RECORD_SOURCE.search(article.source):
+            return
+        first = self._first_id.setdefault(article.source_id, article.source)
+        if first != article.source:
+            self._n_duplicate_ids += 1
+            if self._n_duplicate_ids <= self.SHOWN_DUPLICATE_IDS:
+                self.warnings.append(f"{article.source}: duplicate id "
+                                     f"{article.source_id!r} (first at {first}); both kept")
+
+    def full(self, batch_articles: int) -> bool:
+        """Whether to write what is gathered now; removed spans can be big (a 1 MB run without
+        a space), so they go early."""
+        return (len(self.rejects) >= batch_articles or len(self.warnings) >= batch_articles
+                or len(self.removed) >= 256
+                or bool(self.removed and len(self.removed[-1]["text"]) > 65536))
+
+    def flush(self) -> None:
+        """Write the removed spans and rejects to the store and the warnings to the summary."""
+        self.store.add_removed(self.removed)
+        self.store.add_rejects(self.rejects)
+        self.removed.clear()
+        self.rejects.clear()
+        self.summary._warn(self.warnings)
+
+    def close(self) -> None:
+        """The count of duplicate ids not warned about, then :meth:`flush`."""
+        extra = self._n_duplicate_ids - self.SHOWN_DUPLICATE_IDS
+        if extra > 0:
+            self.warnings.append(f"... and {extra} more records with a duplicate id; all kept")
+        self.flush()
+        self._first_id.clear()
+
+
+def _read_pass(records: Iterator[Any], spool: _Spool, log: _ReadLog, batch_articles: int) -> None:
+    """Pass 1: each record read counted, each article spooled (a stored one by its id and date
+    only), each reject and warning logged."""
+    summary = log.summary
+    for record in records:
+        summary.n_read += 1
+        if isinstance(record, Reject):
+            log.reject(record)
+        elif isinstance(record, KnownArticle):
+            summary.n_ingested += 1
+            spool.add_known(record)
+        else:
+            summary.n_ingested += 1
+            spool.add(record)
+            log.check_id(record)
+        if log.full(batch_articles):
+            log.flush()
+    log.close()
+
+
+def _link_and_write(
+    spool: _Spool, store: Any, linker: Any, summary: StreamSummary, batch_articles: int,
+    clock: float,
+) -> float:
+    """Pass 2: the spooled articles a batch at a time, in first-occurrence order, linked to
+    earlier copies, segmented and written with their paragraphs and sketches. Returns the
+    time the last step ended (``clock`` as :meth:`StreamSummary._time` moves it)."""
+    raw = bytes(spool.ids)
+    # stored with their sketches (1 byte per article): never parsed, sketched or written
+    sketched = linker.sketched([raw[i:i + 16].decode("ascii") for i in range(0, len(raw), 16)])
+    for batch in _batches(spool.order(), raw, batch_articles):
+        fresh = [pos for pos in batch if not sketched[pos]]
+        read = dict(zip(fresh, spool.read(fresh)))
+        clock = summary._time("read", clock)
+        # the spool's order (date, id, input order) is mark_duplicate_articles' order
+        linked = linker.link_articles(
+            [raw[16 * pos:16 * pos + 16].decode("ascii") for pos in batch],
+            [read.get(pos) for pos in batch])
+        clock = summary._time("dedup_articles", clock)
+        fresh_paragraphs = linker.segment(linked)
+        clock = summary._time("segment", clock)
+        paragraphs = linker.link_paragraphs(linked, fresh_paragraphs)
+        clock = summary._time("dedup_paragraphs", clock)
+        summary.n_article_copies += linked.n_copies
+        summary.n_paragraph_copies += paragraphs.n_copies
+        summary.n_paragraphs += paragraphs.n_paragraphs
+        # an article is stored with its paragraphs and the sketches of both, or not at all
+        with store.transaction():
+            summary.n_new_articles += store.add_articles(list(linked.fresh.values()))
+            summary.n_new_paragraphs += store.add_paragraphs(paragraphs.fresh)
+            store.add_sketches(linked.sketches, paragraphs.sketches)
+        clock = summary._time("store", clock)
+    return clock
 
 
 def _reject_stored_collisions(spool: _Spool, store: Any, summary: StreamSummary,

@@ -60,7 +60,7 @@ def test_figure_named_by_hostile_text_lands_in_its_folder(tmp_path):
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    from narrative.figures.plots import save_figure
+    from narrative.figures import save_figure
 
     folder = tmp_path / "nest" / "figures"
     for name in PATH_NAMES:
