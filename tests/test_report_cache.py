@@ -154,14 +154,14 @@ def test_previous_value_whatever_its_inputs(tmp_path, counter):
 def test_rerun_into_the_same_folder_keeps_the_map_and_places_added_texts(tmp_path, monkeypatch):
     """Daily re-runs: a report with 5 texts more places them among the old points (no UMAP),
     and a relabelled run keeps the layout; only the narrative names on the map change."""
-    from tests.test_report import FAST_LAYOUT, _fast_layout, _synthetic_run
+    from tests.synthetic_run import FAST_LAYOUT, fast_layout, synthetic_run
 
     from narrative.drift import compute_drift
     from narrative.report.assemble import assemble_report
 
     layouts = []
-    monkeypatch.setattr(FAST_LAYOUT, lambda v, **kw: layouts.append(len(v)) or _fast_layout(v))
-    store, settings = _synthetic_run(tmp_path, stability=None)
+    monkeypatch.setattr(FAST_LAYOUT, lambda v, **kw: layouts.append(len(v)) or fast_layout(v))
+    store, settings = synthetic_run(tmp_path, stability=None)
     settings = dataclasses.replace(settings, processes=1)
     out = tmp_path / "out"
     with store:
@@ -194,7 +194,7 @@ def test_report_reuses_every_figure_on_an_unchanged_rerun_and_redraws_on_change(
         tmp_path, monkeypatch):
     """Two reports of the same run: the second draws nothing and embeds the same figures; a
     changed drift setting (month instead of week) redraws the figures that show time."""
-    from tests.test_report import FAST_LAYOUT, _fast_layout, _synthetic_run
+    from tests.synthetic_run import FAST_LAYOUT, fast_layout, synthetic_run
 
     from narrative.drift import compute_drift
     from narrative.report.assemble import assemble_report
@@ -203,7 +203,7 @@ def test_report_reuses_every_figure_on_an_unchanged_rerun_and_redraws_on_change(
 
     def counting_layout(*args, **kwargs):
         layouts.append(1)
-        return _fast_layout(*args, **kwargs)
+        return fast_layout(*args, **kwargs)
 
     monkeypatch.setattr(FAST_LAYOUT, counting_layout)
     drawn = []
@@ -215,7 +215,7 @@ def test_report_reuses_every_figure_on_an_unchanged_rerun_and_redraws_on_change(
         return real_save(fig, folder, key)
 
     monkeypatch.setattr(figures_pkg, "save_figure", counting_save)
-    store, settings = _synthetic_run(tmp_path, stability=None)
+    store, settings = synthetic_run(tmp_path, stability=None)
     settings = dataclasses.replace(settings, processes=1)  # the counting save runs here
     out = tmp_path / "out"
     with store:
@@ -243,17 +243,17 @@ def test_report_reuses_every_figure_on_an_unchanged_rerun_and_redraws_on_change(
 
 def test_figures_drawn_in_worker_processes_are_the_same_files(tmp_path, monkeypatch):
     """Two worker processes draw the same bytes as the building process does."""
-    from tests.test_report import FAST_LAYOUT, _fast_layout, _synthetic_run
+    from tests.synthetic_run import FAST_LAYOUT, fast_layout, synthetic_run
 
     from narrative.drift import compute_drift
     from narrative.report import cache as cache_module
     from narrative.report.assemble import assemble_report
 
-    monkeypatch.setattr(FAST_LAYOUT, _fast_layout)
+    monkeypatch.setattr(FAST_LAYOUT, fast_layout)
     pools = []
     real_pool = cache_module.worker_pool
     monkeypatch.setattr(cache_module, "worker_pool", lambda n: pools.append(n) or real_pool(n))
-    store, settings = _synthetic_run(tmp_path, stability=None)
+    store, settings = synthetic_run(tmp_path, stability=None)
     with store:
         drift = compute_drift(store, "run1", settings=settings)
         models = {
@@ -409,14 +409,14 @@ def test_a_figure_is_redrawn_only_when_the_rows_it_shows_change(tmp_path, monkey
     """Each figure's fingerprint covers the rows it draws: one outlet's share changing redraws
     the by-outlet grid, not the all-outlets view; a change in the all-outlets rows redraws that
     view only. And the narrowed rows draw the same bytes as the whole table did."""
-    from tests.test_report import FAST_LAYOUT, _fast_layout, _synthetic_run
+    from tests.synthetic_run import FAST_LAYOUT, fast_layout, synthetic_run
 
     import narrative.figures as figures_pkg
     from narrative.figures import plot_outlet_small_multiples, save_figure
     from narrative.drift import compute_drift
     from narrative.report.assemble import assemble_report
 
-    monkeypatch.setattr(FAST_LAYOUT, _fast_layout)
+    monkeypatch.setattr(FAST_LAYOUT, fast_layout)
     drawn = []
 
     def counting_save(fig, folder, key):
@@ -424,7 +424,7 @@ def test_a_figure_is_redrawn_only_when_the_rows_it_shows_change(tmp_path, monkey
         return save_figure(fig, folder, key)
 
     monkeypatch.setattr(figures_pkg, "save_figure", counting_save)
-    store, settings = _synthetic_run(tmp_path, stability=None)
+    store, settings = synthetic_run(tmp_path, stability=None)
     settings = dataclasses.replace(settings, processes=1)
     out = tmp_path / "out"
     with store:

@@ -280,7 +280,7 @@ def test_first_screen_shows_the_findings_and_a_chart(tmp_path):
     from narrative.pipeline import write_report
     from narrative.store import Store
     from tests import tiny_run
-    from tests.test_report_reader import NAMES, build, recs
+    from tests.reader_store import NAMES, build, recs
 
     path = build(tmp_path / "s", recs(["Wire", "Gazette", "Mirror"]), NAMES)
     with Store(path) as store:
