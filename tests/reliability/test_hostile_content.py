@@ -9,14 +9,15 @@ the shipped notebooks are pointed at the corpus.
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import nbformat
 import pytest
 
 from ..html_tags import TagCollector
-from ..test_notebooks import DATA_CELL_MARK, EXPECTED, NOTEBOOKS, _execute, _source, _text_outputs
-from ..test_notebooks import kernel_dir  # noqa: F401  (a fixture: the kernel that runs this interpreter)
+from ..notebook_runner import DATA_CELL_MARK, EXPECTED, NOTEBOOKS, execute, source, text_outputs
+from ..notebook_runner import kernel_dir  # noqa: F401  (a fixture: the kernel that runs this interpreter)
 from .conftest import IMG, JS_URL, PDF_MARKUP, SCRIPT, SENTINEL_NAME, TEMPLATE
 
 pytestmark = pytest.mark.slow
@@ -73,7 +74,7 @@ def test_pdf_report_prints_markup_lookalikes_literally(clean_build):
 
 def _point_at(nb, *, corpus, work, reports):
     """Replace the notebook's data cell with one that names the hostile corpus and our folders."""
-    cell = next(c for c in nb.cells if c.cell_type == "code" and _source(c).startswith(DATA_CELL_MARK))
+    cell = next(c for c in nb.cells if c.cell_type == "code" and source(c).startswith(DATA_CELL_MARK))
     cell.source = "\n".join([
         DATA_CELL_MARK,
         f"SOURCES = [Path({str(corpus)!r})]",
@@ -94,14 +95,28 @@ def test_titles_written_as_python_never_run_in_the_shipped_notebooks(tmp_path, c
     work.mkdir()
     shutil.copy2(clean_build.out / "narrative.duckdb", work / "narrative.duckdb")
     shutil.copytree(clean_build.out / "models", work / "models")
-    outputs = []
-    for name in (EXPECTED[0], EXPECTED[-1]):  # 0 shows the titles; 3 builds the report from them
+    outputs, views = [], []
+    for name in EXPECTED:  # 0 shows the titles, 1 curates, 2 draws the interactive views, 3 builds the report
         nb = _point_at(nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4),
                        corpus=corpus_file, work=work, reports=tmp_path / "reports")
         path = tmp_path / f"{name}.ipynb"
         nbformat.write(nb, path)
-        outputs.append(_text_outputs(_execute(path, tmp_path, kernel_dir)))
+        ran = execute(path, tmp_path, kernel_dir)
+        outputs.append(text_outputs(ran))
+        views += _plotly_outputs(ran)
         assert not sentinel.exists(), f"a title ran as code in {name}"
     shown = "\n".join(outputs)
     assert 'import os; os.system(' in shown, "the titles are shown, as text"
     assert not sentinel.exists()
+    assert views, "notebook 2.01 drew its interactive views"
+    for figure in views:
+        for trace in figure["data"]:  # meta and legendgroup hold the raw names; plotly never shows them
+            trace.pop("meta", None), trace.pop("legendgroup", None)
+        raw = json.dumps(figure)
+        assert "<script" not in raw and "<img" not in raw, "a name from the articles is plotly markup"
+
+
+def _plotly_outputs(nb) -> list[dict]:
+    """The plotly figures a notebook displayed (their JSON)."""
+    return [out["data"]["application/vnd.plotly.v1+json"] for cell in nb.cells
+            for out in cell.get("outputs", []) if "application/vnd.plotly.v1+json" in out.get("data", {})]
