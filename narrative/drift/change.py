@@ -168,9 +168,10 @@ def _moved(group: ArticleSeries, splits: list[MixSplit], *, z_attribute: float, 
     splits). The mix moved, and shares sum to one, so something rose and something fell: the
     largest rise and the largest fall count when their own z reaches ``z_attribute`` (their change
     is beyond its interval, at a level shared by the two ends). When the split was found in the
-    other outlets' direction, each narrative of that direction counts when its own z, in the same
-    sense, reaches ``z_toward`` (the sense is given by other articles, so one-sided). Any other
-    narrative needs ``z_any`` (a Bonferroni bound over the narratives).
+    other outlets' direction, the narratives they moved most (at least half the largest weight)
+    count when their own z, in the same sense, reaches ``z_toward`` (the sense is given by other
+    articles, so one-sided). Any other narrative needs ``z_any`` (a Bonferroni bound over the
+    narratives).
     """
     bounds = [0, *(s.at for s in splits), len(group.periods)]
     moved: dict[int, list[Split]] = {}
@@ -179,8 +180,9 @@ def _moved(group: ArticleSeries, splits: list[MixSplit], *, z_attribute: float, 
         z = split_z(np.cumsum(group.Y[a:b], axis=0), np.cumsum(group.N[a:b]), group.spread(a, b),
                     np.array([split.at - a]))[0]
         chosen = {k for k in (int(np.argmax(z)), int(np.argmin(z))) if abs(z[k]) >= z_attribute}
-        if split.toward is not None:
-            chosen |= set(np.flatnonzero(np.sign(split.toward) * z >= z_toward).tolist())
+        if split.toward is not None:  # the narratives the other outlets moved most
+            main = np.abs(split.toward) >= np.abs(split.toward).max() / 2
+            chosen |= set(np.flatnonzero(main & (np.sign(split.toward) * z >= z_toward)).tolist())
         chosen |= set(np.flatnonzero(np.abs(z) >= z_any).tolist())
         for k in sorted(chosen):
             moved.setdefault(k, []).append(Split(split.at, float(z[k]), split.p))
