@@ -107,11 +107,13 @@ def test_emerging_new_and_fading_come_from_the_changes():
 
 def test_two_stage_cutoff_spreads_the_level_over_the_hypotheses_left():
     """Benjamini–Krieger–Yekutieli: Benjamini–Hochberg at alpha / (1 + alpha), then again at that
-    level times m / (m - r) once r hypotheses are rejected."""
+    level times m / (m - r) (at most 2) once r hypotheses are rejected."""
     assert two_stage_cutoff([0.001, 0.002, 0.003, 0.2, 0.6], 0.05) == 0.003
-    # four clear rejections leave two hypotheses to share the level: the fifth passes
-    p = [0.001, 0.002, 0.003, 0.004, 0.08, 0.9]
-    assert two_stage_cutoff(p, 0.05) == 0.08 and bh_cutoff(p, 0.05) == 0.004
+    # three clear rejections leave three hypotheses to share the level: the fourth passes
+    p = [0.001, 0.002, 0.003, 0.05, 0.5, 0.9]
+    assert two_stage_cutoff(p, 0.05) == 0.05 and bh_cutoff(p, 0.05) == 0.003
+    # four leave two, but the level is at most doubled: 0.08 > 2 * 0.0476 * 5 / 6
+    assert two_stage_cutoff([0.001, 0.002, 0.003, 0.004, 0.08, 0.9], 0.05) == 0.004
     assert two_stage_cutoff([0.3, 0.5, 0.9], 0.05) == 0.0
     assert two_stage_cutoff([], 0.05) == 0.0
 
