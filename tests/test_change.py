@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from narrative.drift.change import change_points, detect_changes, emerging
-from narrative.drift.segments import article_series, dispersion_factor
+from narrative.drift.segments import article_series, bh_cutoff, dispersion_factor, two_stage_cutoff
 from narrative.schema import CHANGE_DETAIL_COLUMNS, CHANGEPOINT_COLUMNS
 
 NAMES = ["n1", "n2", "unassigned"]
@@ -103,3 +103,40 @@ def test_emerging_new_and_fading_come_from_the_changes():
     assert got[("d1", "Z")].status == "new" and got[("d1", "Z")].baseline_share == 0
     assert ("n1", "W") not in got  # it went back: not a new level
     assert got[("n1", "X")].ci_low > got[("n1", "X")].baseline_high
+
+
+def test_two_stage_cutoff_spreads_the_level_over_the_hypotheses_left():
+    """Benjamini–Krieger–Yekutieli: Benjamini–Hochberg at alpha / (1 + alpha), then again at that
+    level times m / (m - r) (at most 2) once r hypotheses are rejected."""
+    assert two_stage_cutoff([0.001, 0.002, 0.003, 0.2, 0.6], 0.05) == 0.003
+    # three clear rejections leave three hypotheses to share the level: the fourth passes
+    p = [0.001, 0.002, 0.003, 0.05, 0.5, 0.9]
+    assert two_stage_cutoff(p, 0.05) == 0.05 and bh_cutoff(p, 0.05) == 0.003
+    # four leave two, but the level is at most doubled: 0.08 > 2 * 0.0476 * 5 / 6
+    assert two_stage_cutoff([0.001, 0.002, 0.003, 0.004, 0.08, 0.9], 0.05) == 0.004
+    assert two_stage_cutoff([0.3, 0.5, 0.9], 0.05) == 0.0
+    assert two_stage_cutoff([], 0.05) == 0.0
+
+
+def test_the_mix_over_all_outlets_varies_around_each_outlets_own_mix():
+    """Two flat outlets that differ (X carries n1 only, Y n2 only): over all outlets the shares
+    vary only through which outlet an article comes from, which shuffling within outlets keeps,
+    so that difference is no noise."""
+    frame = pd.concat([labelled([1.0] * 6, outlet="X"), labelled([0.0] * 6, outlet="Y", seed=1)])
+    groups = {g.outlet: g for g in article_series(frame, NAMES, weighting="paragraph", distribution=None,
+                                                  include_all=True)}
+    both = groups["all"]
+    assert np.allclose(both.spread(0, len(both.periods)), 0.0)
+    assert both.standard_error(0, len(both.periods), 0) > 0  # around the pooled share, it is not
+
+
+def test_an_outlet_is_not_tested_against_copies_of_its_own_articles():
+    """Y republishes every article of X. Y's moves are then X's own noise, and borrowing their
+    direction would find in X whatever X happened to do; a copy and its original are one story,
+    so Y lends X nothing."""
+    for seed in range(3):
+        frame = labelled([0.3] * 12, per_week=6, outlet="X", seed=seed)
+        copies = frame.assign(outlet="Y", duplicate_of=frame["article_id"],
+                              article_id="y-" + frame["article_id"], paragraph_id="y-" + frame["paragraph_id"])
+        found = detect_changes(pd.concat([frame, copies]), narratives=NAMES, include_all=False, seed=seed)
+        assert found.changes.empty, found.changes[["narrative", "outlet", "period", "p_value"]]

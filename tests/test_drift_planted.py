@@ -109,6 +109,57 @@ def test_flat_corpora_raise_no_alarm():
     assert sum(len(f) for f in found) <= 1, [f[["narrative", "outlet", "period"]] for f in found]
 
 
+def test_planted_steps_at_the_demo_density():
+    """At the demo's three articles per outlet and week a step of 0.16 shows with a z of about 3
+    in its outlet's own articles, often less. Tested as moves of each outlet's whole mix (the
+    narrative that rose and the one that fell together), and in the direction the other outlets
+    moved at the same date, most are found: the step three outlets take at once in six of ten.
+    (The per-series detector found one in four.)"""
+    hits = []
+    for seed in range(6):
+        corpus = generate_demo_corpus(seed)
+        hits.append(match_changes(detect(corpus, seed).changes, corpus.events.query("outlet != 'all'")))
+    hits = pd.concat(hits)
+    shared = hits[hits["event"] == "guarantees"]
+    assert hits["found"].mean() >= 0.55, hits[~hits["found"]]
+    assert shared["found"].mean() >= 0.6, shared[~shared["found"]]
+
+
+def test_a_move_several_outlets_make_at_once_is_found_in_more_of_them_when_they_lend_it():
+    """Northern Ledger, Continental Review and Harbor Times take the same step in the same week.
+    Each outlet tested also in the direction the others moved finds it in more outlets than each
+    tested alone."""
+    found = {True: 0, False: 0}
+    for seed in range(4):
+        corpus = generate_demo_corpus(seed)
+        labelled = select_copies(corpus.labelled(), "per_outlet")
+        shared = corpus.events.query("event == 'guarantees' and outlet != 'all'")
+        for borrow in found:
+            changes = detect_changes(labelled, narratives=list(PLANTED_LABELS), seed=seed, borrow=borrow).changes
+            found[borrow] += int(match_changes(changes, shared)["found"].sum())
+    assert found[True] > found[False], found
+
+
+def test_nine_in_ten_planted_steps_at_six_articles_a_week():
+    hits, wide = [], []
+    for seed in range(6):
+        corpus = generate_demo_corpus(seed, articles_per_outlet_week=6)
+        changes = detect(corpus, seed).changes
+        hits.append(match_changes(changes, corpus.events.query("outlet != 'all'")))
+        wide.append(match_changes(changes, corpus.events.query("outlet == 'all' and abs(magnitude) >= 0.05")))
+    hits, wide = pd.concat(hits), pd.concat(wide)
+    assert hits["found"].mean() >= 0.9, hits[~hits["found"]]
+    assert wide["found"].mean() >= 0.9, wide[~wide["found"]]
+
+
+def test_flat_corpora_at_the_demo_density_seldom_raise_an_alarm():
+    """Nothing planted, seven mixes tested a corpus (six outlets and all of them): at a 5% false
+    discovery rate, an alarm in at most one corpus in twenty."""
+    alarms = [len(detect(generate_demo_corpus(1000 + seed, scenario=flat_scenario()), seed).changes)
+              for seed in range(40)]
+    assert sum(a > 0 for a in alarms) <= 2, alarms
+
+
 def _four_way_move(name: str, kind: str, day: int, days: int = 1) -> tuple[PlantedEvent, ...]:
     """0.4 of Northern Ledger's share moves to Security guarantees from four narratives."""
     sources = (("Sanctions leverage", 0.18), ("Peace talks and summits", 0.08),

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from narrative.sample.design import PlantedEvent, Scenario, flat_scenario
+from narrative.sample.design import PlantedEvent, Scenario, flat_scenario, hard_scenario
 from narrative.sample.scoring import lead_recovery
 from narrative.drift import drift_tables, select_copies
 from narrative.drift.diffusion import diffusion, lead_lag, syndication_links, uptake
@@ -83,3 +83,16 @@ def test_drift_tables_write_diffusion_and_lead_lag():
     assert (out["diffusion"]["narrative"] == TALKS).sum() == 2
     assert ((out["lead_lag"]["leader"] == NL) & (out["lead_lag"]["follower"] == CR)
             & (out["lead_lag"]["narrative"] == TALKS)).any()
+
+
+def test_a_planted_lead_of_a_few_days_at_ten_articles_a_week():
+    """Hard corpora: two outlets (ten articles a week each) take the same step 2-5 days apart.
+    An onset placed by the narrative that rose and the ones that lost share to it, together,
+    gives the lead within two days in most corpora (placed by the rise alone: 7 of 12)."""
+    recovered = []
+    for seed in range(12):
+        corpus = generate_demo_corpus(seed, scenario=hard_scenario(seed))
+        recovered.append(lead_recovery(tables(corpus, seed)[1], corpus.events))
+    recovered = pd.concat(recovered)
+    assert recovered["within"].mean() >= 0.75, recovered
+    assert recovered["right_sign"].mean() >= 0.8, recovered

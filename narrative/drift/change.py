@@ -2,19 +2,25 @@
 
 :func:`divergence` compares the share vectors of :func:`narrative.drift.shares.narrative_shares`.
 Change points work on the articles themselves (:func:`narrative.drift.shares.labelled_paragraphs`), as
-segments: a week of three articles says little, a run of weeks says more. Each (outlet,
-narrative) series, and each narrative over all outlets, is split where its share moves most
-(binary segmentation weighted by the paragraphs behind each period); a split counts only when it
-beats what the same series gives with its articles shuffled over the periods, with the false
-discovery rate controlled across all series (Benjamini–Hochberg). A move spread over several
-periods is reported as a trend, a move that comes straight back as a pulse. Emerging and fading
-narratives are read off the same segments, so they answer to the same null.
+segments: a week of three articles says little, a run of weeks says more. A change moves share
+from some narratives to others (shares sum to one), so what is tested is each outlet's whole mix
+of narratives, and the mix over all outlets: it is split where it moves most (binary
+segmentation weighted by the paragraphs behind each period), and a split counts only when it
+beats what the same outlet gives with its articles shuffled over the periods. An outlet is also
+tested in the direction other outlets moved at the same time (news moves many outlets at once),
+from their own articles. The false discovery rate is controlled over the outlets (an adaptive
+Benjamini–Hochberg). At each split found, the narratives that moved are named: the largest rise
+and fall, and any other beyond its interval; each (narrative, outlet) series then has its own
+rows. A move spread over several periods is reported as a trend, a move that comes straight back
+as a pulse. Emerging and fading narratives are read off the same segments, so they answer to the
+same null.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -22,7 +28,16 @@ import pandas as pd
 
 from ..schema import CHANGE_DETAIL_COLUMNS, CHANGEPOINT_COLUMNS, UNASSIGNED
 from .segments import (
-    ArticleSeries, Split, article_series, best_splits, bh_cutoff, dispersion_factor,
+    ArticleSeries,
+    MixSplit,
+    Split,
+    article_series,
+    bh_cutoff,
+    change_evidence,
+    dispersion_factor,
+    mix_split,
+    split_z,
+    two_stage_cutoff,
 )
 
 __all__ = ["ChangeDetection", "bh_cutoff", "change_points", "detect_changes", "divergence", "emerging",
@@ -101,19 +116,77 @@ class _Change(NamedTuple):
     p: float
 
 
-def _binary_segmentation(group: ArticleSeries, k: int, first: Split, cutoff: float, *, max_changes: int,
-                         rng: np.random.Generator, **test) -> list[Split]:
-    """Splits of narrative ``k``'s series: the first (already tested), then each side split again
-    while its best split passes the same cutoff (at most ``max_changes``), sorted."""
-    found = {first.at: first}
-    queue = [(0, first.at), (first.at, len(group.periods))]
-    while queue and len(found) < max_changes:
-        a, b = queue.pop(0)
-        split = best_splits(group, a, b, np.array([k]), rng=rng, **test)[0]
-        if split is not None and split.p <= cutoff:
-            found[split.at] = split
-            queue += [(a, split.at), (split.at, b)]
-    return [found[at] for at in sorted(found)]
+@dataclass
+class _MixSearch:
+    """One mix under binary segmentation: its group, its draws, the other outlets' evidence
+    (``toward``, or None), whether it could be tested at all, and the splits found."""
+
+    group: ArticleSeries
+    rng: np.random.Generator
+    toward: Callable | None
+    tested: bool = False
+    splits: list[MixSplit] = field(default_factory=list)
+
+
+def _segment_mixes(searches: list[_MixSearch], *, alpha: float, max_changes: int, test: dict) -> float:
+    """Binary segmentation of every mix at once, in rounds, with the false discovery rate
+    controlled in each round (:func:`two_stage_cutoff`): first each whole mix, then both sides
+    of every split just found, and so on, up to ``max_changes`` splits a mix. A further split
+    must also pass the first round's cutoff: testing the sides as a family of their own keeps
+    many mixes' second splits from slipping through at the first round's level, and the first
+    round's cutoff keeps a family with one clear split from carrying weaker ones. Fills each
+    search's ``splits`` (sorted); returns the first round's cutoff."""
+    todo = [(s, 0, len(s.group.periods)) for s in searches]
+    first_cutoff = None
+    while todo:
+        found = [(s, mix_split(s.group, a, b, toward=s.toward, rng=s.rng, **test)) for s, a, b in todo]
+        found = [(s, split) for s, split in found if split is not None]
+        if first_cutoff is None:
+            for search, _ in found:
+                search.tested = True
+        cutoff = two_stage_cutoff([split.p for _, split in found], alpha)
+        first_cutoff = cutoff if first_cutoff is None else first_cutoff
+        cutoff = min(cutoff, first_cutoff)
+        todo = []
+        for search, split in found:
+            if split.p > cutoff or len(search.splits) >= max_changes:
+                continue
+            bounds = [0, *(x.at for x in search.splits), len(search.group.periods)]
+            right = bounds[int(np.searchsorted(bounds, split.at))]
+            left = bounds[int(np.searchsorted(bounds, split.at)) - 1]
+            search.splits = sorted([*search.splits, split], key=lambda x: x.at)
+            todo += [(search, left, split.at), (search, split.at, right)]
+    return first_cutoff or 0.0
+
+
+def _moved(group: ArticleSeries, splits: list[MixSplit], *, z_attribute: float, z_toward: float,
+           z_any: float) -> dict[int, list[Split]]:
+    """Which narratives moved at each split of the mix: narrative column -> its splits, each with
+    the narrative's own z there.
+
+    A narrative's z compares the segments on either side of the split (up to the neighbouring
+    splits). The mix moved, and shares sum to one, so something rose and something fell: the
+    largest rise and the largest fall count when their own z reaches ``z_attribute`` (their change
+    is beyond its interval, at a level shared by the two ends). When the split was found in the
+    other outlets' direction, the narratives they moved most (at least half the largest weight)
+    count when their own z, in the same sense, reaches ``z_toward`` (the sense is given by other
+    articles, so one-sided). Any other narrative needs ``z_any`` (a Bonferroni bound over the
+    narratives).
+    """
+    bounds = [0, *(s.at for s in splits), len(group.periods)]
+    moved: dict[int, list[Split]] = {}
+    for i, split in enumerate(splits, start=1):
+        a, b = bounds[i - 1], bounds[i + 1]
+        z = split_z(np.cumsum(group.Y[a:b], axis=0), np.cumsum(group.N[a:b]), group.spread(a, b),
+                    np.array([split.at - a]))[0]
+        chosen = {k for k in (int(np.argmax(z)), int(np.argmin(z))) if abs(z[k]) >= z_attribute}
+        if split.toward is not None:  # the narratives the other outlets moved most
+            main = np.abs(split.toward) >= np.abs(split.toward).max() / 2
+            chosen |= set(np.flatnonzero(main & (np.sign(split.toward) * z >= z_toward)).tolist())
+        chosen |= set(np.flatnonzero(np.abs(z) >= z_any).tolist())
+        for k in sorted(chosen):
+            moved.setdefault(k, []).append(Split(split.at, float(z[k]), split.p))
+    return moved
 
 
 def _classify(group: ArticleSeries, k: int, splits: list[Split], *, z_cut: float, max_pulse: int,
@@ -258,7 +331,8 @@ class ChangeDetection:
     ``changes`` is :func:`change_points`'s frame; ``segments`` has one row per segment of each
     series with a change (narrative, outlet, period, end_period, n_periods, share, ci_low,
     ci_high, se, n_articles), which :func:`emerging` compares. ``p_cutoff`` is the largest
-    p-value Benjamini–Hochberg accepted at ``alpha`` over the ``n_series`` series tested.
+    p-value the false discovery rate control accepted at ``alpha`` over the ``n_tests`` mixes
+    tested (outlets, and all outlets); ``n_series`` counts the (narrative, outlet) series in them.
     """
 
     changes: pd.DataFrame
@@ -266,6 +340,7 @@ class ChangeDetection:
     alpha: float
     p_cutoff: float
     n_series: int
+    n_tests: int = 0
 
 
 SEGMENT_COLUMNS = ["narrative", "outlet", "period", "end_period", "n_periods", "share", "ci_low",
@@ -281,7 +356,7 @@ def detect_changes(
     include_all: bool = True,
     alpha: float = 0.05,
     min_segment: int = 2,
-    max_changes: int = 3,
+    max_changes: int = 4,
     min_magnitude: float = 0.02,
     max_pulse: int = 2,
     n_perm: int = 1000,
@@ -292,9 +367,14 @@ def detect_changes(
     embeddings: dict | None = None,
     n_evidence: int = 3,
     seed: int = 0,
+    borrow: bool = True,
+    evidence_threshold: float = 2.0,
+    z_attribute: float = 2.24,
+    z_toward: float = 1.645,
 ) -> ChangeDetection:
     """Steps, trends and pulses in each (narrative, outlet) share series and in each narrative's
-    series over all outlets, with the false discovery rate controlled across all series.
+    series over all outlets, found as changes of each outlet's mix of narratives (and of the mix
+    over all outlets), with the false discovery rate controlled across the mixes.
 
     Parameters
     ----------
@@ -304,10 +384,11 @@ def detect_changes(
     narratives, weighting, distribution
         As for :func:`narrative.drift.narrative_shares` (default: every narrative in ``labelled``).
     alpha : float, default=0.05
-        False discovery rate (Benjamini–Hochberg) over all series; each series's first split
-        is tested, and further splits of a series must pass the same p-value cutoff.
-    min_segment, max_changes : int, default=2, 3
-        Fewest periods on each side of a split; most splits per series (binary segmentation).
+        False discovery rate over the mixes tested (:func:`narrative.drift.segments.two_stage_cutoff`):
+        each mix's first split is tested (:func:`narrative.drift.segments.mix_split`), and further
+        splits of a mix must pass the same p-value cutoff.
+    min_segment, max_changes : int, default=2, 4
+        Fewest periods on each side of a split; most splits per mix (binary segmentation).
     min_magnitude, max_pulse : float, int, default=0.02, 2
         Smallest change reported (in share); longest segment read as a pulse when the levels
         on both sides agree.
@@ -323,64 +404,91 @@ def detect_changes(
         Vectors keyed by paragraph_id or text_hash (the evidence paragraphs are then those
         closest to their centroid); evidence paragraphs per change.
     seed : int, default=0
-        Seeds every draw (per series: a series's result does not depend on the others).
+        Seeds every draw (per outlet: its draws do not depend on the others).
+    borrow, evidence_threshold : bool, float, default=True, 2.0
+        Also test each outlet in the direction the other outlets moved at each split
+        (:func:`narrative.drift.segments.change_evidence`: their narratives' z's at that date,
+        where they reach ``evidence_threshold``).
+    z_attribute, z_toward : float, default=2.24, 1.645
+        z a narrative's own move needs at a split of its outlet's mix to be reported when it is
+        the largest rise or fall there (the two ends of the mix, each at 2.5%), and when it lies
+        in the other outlets' direction in which the split was found (one-sided 5%; see
+        :func:`_moved`); any other narrative needs the Bonferroni bound at ``alpha`` over the
+        narratives.
     """
     from scipy.special import ndtri
+
+    from .shares import ALL_OUTLETS, cell_rng
+
     names = list(narratives or sorted(labelled["narrative"].dropna().unique().tolist()))
     groups = article_series(labelled, names, weighting=weighting, distribution=distribution,
                             include_all=include_all)
-    # p-values below alpha / (number of series) all lead to one decision: no more permutations
-    n_series = sum(int((g.Y.sum(axis=0) > 0).sum()) for g in groups)
-    enough = max(n_perm, min(max_perm, int(np.ceil(2 * n_series / alpha))))
+    for group in groups:
+        group.dispersion = dispersion_factor(group, min_segment=min_segment)
+    outlets = [g for g in groups if g.outlet != ALL_OUTLETS]
+    # p-values below alpha / (number of tests) all lead to one decision: no more permutations
+    enough = max(n_perm, min(max_perm, int(np.ceil(10 * len(groups) / alpha))))
     test = dict(min_segment=min_segment, min_clusters=2, n_perm=n_perm, max_perm=enough)
-    tested = _first_splits(groups, test, seed=seed)
-    cutoff = bh_cutoff([s.p for *_, s in tested], alpha)
+    searches = [_MixSearch(group, cell_rng(seed, "changes", group.outlet),
+                           _borrowed(group, outlets, threshold=evidence_threshold)
+                           if borrow and group.outlet != ALL_OUTLETS else None) for group in groups]
+    cutoff = _segment_mixes(searches, alpha=alpha, max_changes=max_changes, test=test)
     z_cut = float(ndtri(1 - cutoff / 2)) if cutoff > 0 else np.inf
+    z_any = float(ndtri(1 - alpha / (2 * max(len(names), 1))))
     rows, segments = [], []
-    for group, k, first in tested:
-        if first.p <= cutoff:
+    for search in searches:
+        group = search.group
+        for k, moves in _moved(group, search.splits, z_attribute=z_attribute, z_toward=z_toward, z_any=z_any).items():
             found = _series_changes(
-                labelled, group, k, first, names[k], cutoff=cutoff, z_cut=z_cut, test=test,
-                max_changes=max_changes, min_magnitude=min_magnitude, max_pulse=max_pulse,
-                trend_alpha=trend_alpha, n_sim=n_sim, n_bootstrap=n_bootstrap,
-                embeddings=embeddings, n_evidence=n_evidence, seed=seed)
+                labelled, group, k, moves, names[k], z_cut=z_cut, max_pulse=max_pulse,
+                min_magnitude=min_magnitude, trend_alpha=trend_alpha, n_sim=n_sim,
+                n_bootstrap=n_bootstrap, embeddings=embeddings, n_evidence=n_evidence, seed=seed)
             rows += found[0]
             segments += found[1]
+    tested = [s.group for s in searches if s.tested]
     changes = pd.DataFrame(rows, columns=CHANGEPOINT_COLUMNS + CHANGE_DETAIL_COLUMNS)
     changes = changes.sort_values(["narrative", "outlet", "period"], ignore_index=True)
-    changes.attrs.update(alpha=alpha, n_series=len(tested), p_cutoff=cutoff)
+    n_series = sum(int((g.Y.sum(axis=0) > 0).sum()) for g in tested)
+    changes.attrs.update(alpha=alpha, n_series=n_series, n_tests=len(tested), p_cutoff=cutoff)
     return ChangeDetection(changes, pd.DataFrame(segments, columns=SEGMENT_COLUMNS), alpha, cutoff,
-                           len(tested))
+                           n_series, len(tested))
 
 
-def _first_splits(groups: list[ArticleSeries], test: dict, *, seed: int
-                  ) -> list[tuple[ArticleSeries, int, Split]]:
-    """Each series' best first split with its permutation p-value: ``(group, narrative
-    column, split)`` for every narrative present in a group."""
-    from .shares import cell_rng
+def _borrowed(group: ArticleSeries, outlets: list[ArticleSeries], *, threshold: float) -> Callable:
+    """``toward`` for :func:`mix_split`: the other outlets' evidence (:func:`change_evidence`)
+    summed, over the same dates as the segment tested. Articles that share a story with
+    ``group`` (a syndicated copy and its original) are left out of the other outlets, so the
+    evidence stays independent of the articles tested."""
+    mine = set(group.story.tolist())
+    others = []
+    for other in outlets:
+        if other is group:
+            continue
+        shared = np.isin(other.story, list(mine))
+        if shared.all():
+            continue
+        others.append(other.subset(~shared) if shared.any() else other)
 
-    tested: list[tuple[ArticleSeries, int, Split]] = []
-    for group in groups:
-        group.dispersion = dispersion_factor(group, min_segment=test["min_segment"])
-        present = np.flatnonzero(group.Y.sum(axis=0) > 0)
-        firsts = best_splits(group, 0, len(group.periods), present,
-                             rng=cell_rng(seed, "changes", group.outlet), **test)
-        tested += [(group, int(k), s) for k, s in zip(present, firsts) if s is not None]
-    return tested
+    def toward(a: int, b: int, bins: np.ndarray) -> np.ndarray:
+        start = group.periods[a]
+        stop = group.periods[b] if b < len(group.periods) else None
+        at = group.periods[bins]
+        return sum((change_evidence(o, start, stop, at, threshold=threshold) for o in others),
+                   np.zeros((len(bins), group.y.shape[1])))
+
+    return toward
 
 
-def _series_changes(labelled: pd.DataFrame, group: ArticleSeries, k: int, first: Split,
-                    narrative: str, *, cutoff: float, z_cut: float, test: dict, max_changes: int,
-                    min_magnitude: float, max_pulse: int, trend_alpha: float, n_sim: int,
-                    n_bootstrap: int, embeddings: dict | None, n_evidence: int, seed: int
-                    ) -> tuple[list[tuple], list[tuple]]:
-    """The change rows and the segment rows of one series whose first split passed ``cutoff``."""
+def _series_changes(labelled: pd.DataFrame, group: ArticleSeries, k: int, splits: list[Split],
+                    narrative: str, *, z_cut: float, min_magnitude: float, max_pulse: int,
+                    trend_alpha: float, n_sim: int, n_bootstrap: int, embeddings: dict | None,
+                    n_evidence: int, seed: int) -> tuple[list[tuple], list[tuple]]:
+    """The change rows and the segment rows of one series, from the splits of its group's mix at
+    which the narrative moved."""
     from .shares import cell_rng
 
     periods = group.periods
     rng = cell_rng(seed, "segments", group.outlet, narrative)
-    splits = _binary_segmentation(group, k, first, cutoff, max_changes=max_changes, rng=rng,
-                                  **test)
     level = functools.partial(_level, group, k, n_bootstrap=n_bootstrap, seed=seed,
                               narrative=narrative)
     rows = []

@@ -44,22 +44,46 @@ def _day_text(number: float) -> str:
     return str(np.datetime64(int(number), "D"))
 
 
-def _onset_draws(group: ArticleSeries, k: int, splits: np.ndarray, n_bootstrap: int,
+def _onset_draws(group: ArticleSeries, weights: np.ndarray, splits: np.ndarray, n_bootstrap: int,
                  rng: np.random.Generator) -> np.ndarray:
-    """Bin of the best rise in each of ``n_bootstrap`` resamples of the group's clusters."""
+    """Bin of the best move along ``weights`` (each narrative's z of share after − before,
+    weighted and summed; :func:`_move_weights`) in each of ``n_bootstrap`` resamples of the
+    group's clusters."""
+    moved = np.flatnonzero(weights)
     clusters, bins = len(group.n), len(group.periods)
     draws = rng.integers(0, clusters, size=(n_bootstrap, clusters))
     flat = (np.arange(n_bootstrap)[:, None] * clusters + draws).ravel()
     times = np.bincount(flat, minlength=n_bootstrap * clusters).reshape(n_bootstrap, clusters)
     onehot = np.zeros((clusters, bins))
     onehot[np.arange(clusters), group.bin_of] = 1.0
-    y, n = group.y[:, k], group.n
-    Y, N = (times * y) @ onehot, (times * n) @ onehot
-    total = np.maximum(N.sum(axis=1), 1e-12)
+    y, n = group.y[:, moved], group.n
+    Y = np.einsum("bc,ck,cd->bdk", times, y, onehot)  # resamples × bins × narratives
+    N = (times * n) @ onehot
+    total = np.maximum(N.sum(axis=1), 1e-12)[:, None]
     share = Y.sum(axis=1) / total
-    spread = (times * (y[None, :] - share[:, None] * n[None, :]) ** 2).sum(axis=1) / total
-    z = split_z(np.cumsum(Y, axis=1)[..., None], np.cumsum(N, axis=1), spread[:, None], splits)[..., 0]
-    return splits[np.argmax(z, axis=1)]
+    spread = np.einsum("bc,bck->bk", times, (y[None] - share[:, None, :] * n[None, :, None]) ** 2) / total
+    z = split_z(np.cumsum(Y, axis=1), np.cumsum(N, axis=1), spread, splits)
+    return splits[np.argmax(z @ weights[moved], axis=1)]
+
+
+def _move_weights(group: ArticleSeries, k: int, at: int, *, z_fell: float) -> np.ndarray:
+    """What an outlet's rise of narrative ``k`` at bin ``at`` moved: the narratives' z's of share
+    after − before there, kept for ``k`` and for the narratives that fell by ``z_fell`` or more
+    (where the share came from), 0 elsewhere. The onset is placed where the move along these
+    weights is largest: the narratives that lost share mark the day as well as the one that
+    gained."""
+    bins = len(group.periods)
+    z = split_z(np.cumsum(group.Y, axis=0), np.cumsum(group.N), group.spread(0, bins), np.array([at]))[0]
+    weights = np.where(z <= -z_fell, z, 0.0)
+    weights[k] = max(z[k], 1e-9)
+    return weights
+
+
+def _place_onset(group: ArticleSeries, weights: np.ndarray, splits: np.ndarray) -> int:
+    """The split among ``splits`` where the group's mix moves most along ``weights``."""
+    spread = group.spread(0, len(group.periods))
+    along = split_z(np.cumsum(group.Y, axis=0), np.cumsum(group.N), spread, splits) @ weights
+    return int(splits[np.argmax(along)])
 
 
 def uptake(
@@ -75,6 +99,7 @@ def uptake(
     max_perm: int = 20000,
     n_bootstrap: int = 200,
     seed: int = 0,
+    z_fell: float = 2.0,
 ) -> Uptake:
     """The day each outlet took each narrative up, where it did.
 
@@ -82,10 +107,12 @@ def uptake(
     largest rise (z of share after − before, at least ``min_days`` days with articles on each
     side) is tested against permutations of the articles over the days, and Benjamini–Hochberg
     at ``alpha`` over all series keeps the rises that are real. Rises smaller than ``min_rise``
-    are dropped. ``onset`` is the first day of the higher level; ``onset_low``/``onset_high`` the
-    2.5th and 97.5th percentiles of the onset over ``n_bootstrap`` resamples of the outlet's
-    articles. Undated articles are left out; syndicated copies count as the outlet's articles
-    when ``labelled`` keeps them (:func:`narrative.drift.select_copies`).
+    are dropped. ``onset`` is the first day of the higher level, placed where the outlet's mix
+    moves most along the rise and the falls of the narratives that lost share to it by
+    ``z_fell`` or more (:func:`_move_weights`); ``onset_low``/``onset_high`` the 2.5th and 97.5th
+    percentiles of the onset over ``n_bootstrap`` resamples of the outlet's articles. Undated
+    articles are left out; syndicated copies count as the outlet's articles when ``labelled``
+    keeps them (:func:`narrative.drift.select_copies`).
     """
     from .shares import cell_rng, period_start
 
@@ -109,11 +136,14 @@ def uptake(
         if rise.p > cutoff or after - before < min_rise:
             continue
         splits = valid_splits(group.N, group.G, min_days, 2)
+        weights = _move_weights(group, k, rise.at, z_fell=z_fell)
+        onset = _place_onset(group, weights, splits)
+        before, after = group.share(0, onset, k), group.share(onset, bins, k)
         rng = cell_rng(seed, "onset", group.outlet, names[k])
-        onsets = _day_numbers(group.periods[_onset_draws(group, k, splits, n_bootstrap, rng)])
+        onsets = _day_numbers(group.periods[_onset_draws(group, weights, splits, n_bootstrap, rng)])
         draws[(group.outlet, names[k])] = onsets
         low, high = np.percentile(onsets, [2.5, 97.5], method="lower") if len(onsets) else (np.nan,) * 2
-        rows.append((names[k], group.outlet, str(group.periods[rise.at]),
+        rows.append((names[k], group.outlet, str(group.periods[onset]),
                      _day_text(low) if len(onsets) else None, _day_text(high) if len(onsets) else None,
                      before, after, rise.z, rise.p))
     table = pd.DataFrame(rows, columns=["narrative", "outlet", "onset", "onset_low", "onset_high",

@@ -1,24 +1,28 @@
 """Articles binned by period, and the test of a split of such a series into two levels.
 
-The machinery under :mod:`narrative.drift_change` (change points, by week or any period) and
-:mod:`narrative.drift_diffusion` (uptake, by day): an :class:`ArticleSeries` holds one outlet's
+The machinery under :mod:`narrative.drift.change` (change points, by week or any period) and
+:mod:`narrative.drift.diffusion` (uptake, by day): an :class:`ArticleSeries` holds one outlet's
 articles (or all outlets') per period as clusters with per-period sums, so that the share of any
 run of periods and its cluster-robust variance cost a subtraction of cumulative sums;
 :func:`best_splits` finds each narrative's best split and tests it against permutations of the
-articles over the periods; :func:`dispersion_factor` measures period-to-period variance beyond
-what the articles explain (news cycles).
+articles over the periods; :func:`mix_split` does the same for the whole mix of narratives at
+once (a change moves shares between narratives, and they sum to one), optionally in the direction
+other outlets moved (:func:`change_evidence`); :func:`dispersion_factor` measures
+period-to-period variance beyond what the articles explain (news cycles).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["ArticleSeries", "Split", "article_series", "best_splits", "bh_cutoff", "dispersion_factor",
-           "piecewise", "split_z", "valid_splits"]
+__all__ = ["ArticleSeries", "MixSplit", "Split", "article_series", "best_splits", "bh_cutoff",
+           "change_evidence", "dispersion_factor", "mix_split", "piecewise", "split_z", "two_stage_cutoff",
+           "valid_splits"]
 
 
 @dataclass
@@ -29,6 +33,9 @@ class ArticleSeries:
     syndicated copy joins its original when both fall in one period (one story counted twice is
     not two independent draws). Per-bin sums of the clusters' weights, squares and products give
     every segment's share and its cluster-robust variance without touching the articles again.
+    Over all outlets each cluster has a stratum (its outlet): the mix is compared with the
+    articles shuffled within their outlets, and its variance taken around each outlet's own mix,
+    so that outlets that differ do not pass for noise.
     """
 
     outlet: str
@@ -39,8 +46,12 @@ class ArticleSeries:
     n_articles: np.ndarray  # bins: articles
     carrying: np.ndarray  # bins × narratives: articles with some weight on the narrative
     dispersion: float = 1.0
+    stratum: np.ndarray | None = None  # clusters: outlet code over all outlets (None: one stratum)
+    story: np.ndarray | None = None  # clusters: the original article's id (a copy's, its original's)
 
     def __post_init__(self) -> None:
+        if self.stratum is None:
+            self.stratum = np.zeros(len(self.n), dtype=int)
         bins, k = len(self.periods), self.y.shape[1]
         self.Y, self.Syy, self.Syn = (np.zeros((bins, k)) for _ in range(3))
         self.N, self.Snn, self.G = (np.zeros(bins) for _ in range(3))
@@ -58,6 +69,35 @@ class ArticleSeries:
         var = self.Syy[a:b, ks] - 2 * share * self.Syn[a:b, ks] + share**2 * self.Snn[a:b, None]
         clusters = float(self.G[a:b].sum())
         return np.clip(var, 0.0, None) * self.dispersion * clusters / max(clusters - 1.0, 1.0)
+
+    def spread(self, a: int, b: int) -> np.ndarray:
+        """Variance per unit of weight of each narrative's share over bins [a, b) (a side of
+        weight N has variance spread / N): the clusters' squared residuals around their stratum's
+        share, times the dispersion and the small-sample factor G/(G-1)."""
+        inside = (self.bin_of >= a) & (self.bin_of < b)
+        y, n, stratum = self.y[inside], self.n[inside], self.stratum[inside]
+        total = n.sum()
+        if total <= 0:
+            return np.zeros(self.y.shape[1])
+        codes, stratum = np.unique(stratum, return_inverse=True)
+        Y, N = np.zeros((len(codes), y.shape[1])), np.zeros(len(codes))
+        np.add.at(Y, stratum, y)
+        np.add.at(N, stratum, n)
+        share = Y / np.maximum(N, 1e-12)[:, None]
+        clusters = float(len(n))
+        var = ((y - share[stratum] * n[:, None]) ** 2).sum(axis=0) / total
+        return var * self.dispersion * clusters / max(clusters - 1.0, 1.0)
+
+    def subset(self, keep: np.ndarray) -> ArticleSeries:
+        """The same series with only the clusters where ``keep`` is true (bins kept as they are)."""
+        def take(values: np.ndarray | None) -> np.ndarray | None:
+            return None if values is None else values[keep]
+
+        articles = np.bincount(self.bin_of[keep], minlength=len(self.periods)).astype(float)
+        carrying = np.zeros_like(self.carrying)
+        np.add.at(carrying, self.bin_of[keep], (self.y[keep] > 0).astype(float))
+        return ArticleSeries(self.outlet, self.periods, self.bin_of[keep], self.y[keep], self.n[keep], articles,
+                             carrying, self.dispersion, take(self.stratum), take(self.story))
 
     def share(self, a: int, b: int, k: int) -> float:
         total = self.N[a:b].sum()
@@ -101,8 +141,17 @@ def article_series(labelled: pd.DataFrame, narratives: list[str], *, weighting: 
         np.add.at(y, codes, rows)
         cluster_bin = np.zeros(len(y), dtype=int)
         cluster_bin[codes] = bin_of
+        stratum = np.zeros(len(y), dtype=int)
+        if outlet == ALL_OUTLETS:  # a story's cluster belongs to its original's outlet
+            outlet_code = pd.factorize(meta["outlet"].to_numpy()[idx])[0]
+            original = story[idx] == article[idx]
+            stratum[codes[~original]] = outlet_code[~original]
+            stratum[codes[original]] = outlet_code[original]
+        stories = np.empty(len(y), dtype=object)
+        stories[codes] = story[idx]
         groups.append(ArticleSeries(outlet, periods, cluster_bin, y, y.sum(axis=1),
-                             np.bincount(bin_of, minlength=len(periods)).astype(float), carrying))
+                             np.bincount(bin_of, minlength=len(periods)).astype(float), carrying,
+                             stratum=stratum, story=stories))
     return groups
 
 
@@ -113,6 +162,29 @@ def bh_cutoff(pvalues: list[float], alpha: float) -> float:
     p = np.sort(np.asarray(pvalues))
     ok = p <= alpha * np.arange(1, len(p) + 1) / len(p)
     return float(p[np.flatnonzero(ok)[-1]]) if ok.any() else 0.0
+
+
+def two_stage_cutoff(pvalues: list[float], alpha: float) -> float:
+    """Largest p-value that the adaptive two-stage procedure of Benjamini, Krieger and Yekutieli
+    (2006) rejects at false-discovery rate ``alpha`` (0 if none).
+
+    Benjamini–Hochberg at alpha / (1 + alpha) first; when it rejects r of m hypotheses (0 < r <
+    m), again at that level times m / (m - r): the hypotheses already rejected are not null, so
+    the level is spread over the rest. When nothing changes anywhere it rejects less often than
+    Benjamini–Hochberg at ``alpha``; when many tests are clearly rejected it has more power
+    for the others. FDR control is proven for independent tests (outlets, whose articles differ).
+    The factor m / (m - r) is held to at most 2: with a handful of tests, m - r is a coarse count
+    of the null hypotheses, and each null one wrongly rejected costs a reader two false findings
+    (a rise and a fall).
+    """
+    if not pvalues:
+        return 0.0
+    level = alpha / (1 + alpha)
+    first = bh_cutoff(pvalues, level)
+    rejected = int(np.sum(np.asarray(pvalues) <= first)) if first > 0 else 0
+    if rejected in (0, len(pvalues)):
+        return first
+    return bh_cutoff(pvalues, level * min(len(pvalues) / (len(pvalues) - rejected), 2.0))
 
 
 # -- one split, tested --------------------------------------------------------------------------
@@ -205,6 +277,119 @@ def best_splits(group: ArticleSeries, a: int, b: int, ks: np.ndarray, *, min_seg
     p = (1 + exceed) / (1 + done)
     return [None if top[j] == 0 else Split(a + int(splits[best[j]]), float(z[best[j], j]), float(p[j]))
             for j in range(len(ks))]
+
+
+# -- the whole mix, tested -----------------------------------------------------------------------
+class MixSplit(NamedTuple):
+    at: int  # first bin after the split
+    p: float  # permutation p-value of the test that found it
+    toward: np.ndarray | None  # other outlets' evidence at the split, when the test in their direction found it
+
+
+def rise_and_fall(z: np.ndarray) -> np.ndarray:
+    """The largest rise and the largest fall among the narratives, squared and added (over the
+    last axis): a change of the mix moves share from some narratives to others, so a real change
+    shows at both ends."""
+    return np.clip(z.max(axis=-1), 0.0, None) ** 2 + np.clip(-z.min(axis=-1), 0.0, None) ** 2
+
+
+def _shuffles(rng: np.random.Generator, count: int, stratum: np.ndarray, slot_stratum: np.ndarray) -> np.ndarray:
+    """``count`` orders of the clusters laid on the slots: each slot gets a cluster of its own
+    stratum, at random (a permutation within strata)."""
+    grouped = np.argsort(stratum + rng.random((count, len(stratum))), axis=1)
+    order = np.empty_like(grouped)
+    order[:, np.argsort(slot_stratum, kind="stable")] = grouped
+    return order
+
+
+def _min_p(observed: list[float], nulls: list[np.ndarray]) -> tuple[float, int, list[float]]:
+    """Westfall–Young min-p over several statistics computed on the same permutations: the
+    p-value of the smallest of their permutation p-values, the number of permutations at least as
+    extreme, and each statistic's own p-value. Every p-value is taken among the permutations and
+    the observed order together, so the observed one is treated like any permutation."""
+    count = len(nulls[0])
+    own, each = [], []
+    for obs, null in zip(observed, nulls):
+        values = np.sort(np.append(null, obs))
+        own.append((count + 1 - np.searchsorted(values, obs - 1e-9, side="left")) / (count + 1))
+        each.append((count + 1 - np.searchsorted(values, null - 1e-9, side="left")) / (count + 1))
+    exceed = int(np.count_nonzero(np.min(each, axis=0) <= min(own) + 1e-12))
+    return (1 + exceed) / (count + 1), exceed, own
+
+
+def mix_split(group: ArticleSeries, a: int, b: int, *,
+              toward: Callable[[int, int, np.ndarray], np.ndarray] | None = None,
+              min_segment: int, min_clusters: int, n_perm: int, max_perm: int,
+              rng: np.random.Generator) -> MixSplit | None:
+    """The split of bins [a, b) where the mix of narratives changes most, and the p-value of that
+    change when nothing changes (None where no split is possible).
+
+    Each narrative's z of share after − before at each split is :func:`split_z`'s (the
+    segment's cluster-robust variance, the dispersion included). Two statistics are taken over
+    all splits: the largest rise and fall of any narratives (:func:`rise_and_fall`), and, when
+    ``toward(a, b, bins)`` gives other outlets' evidence at the splits before ``bins`` (splits ×
+    narratives, :func:`change_evidence`), the
+    z's summed with those weights: a move in the direction, and at the time, other outlets moved.
+    The null shuffles the clusters (articles) over the bins, within strata, each bin keeping its
+    clusters: without change they are exchangeable, and the evidence, from other articles, stays
+    fixed. Both statistics are taken in every shuffle and the smaller of their p-values is
+    compared with its own distribution (min-p), so the search over splits and over the two
+    statistics is paid for. Shuffles are added while fewer than 10 reach the observed value, up
+    to ``max_perm``.
+    """
+    N = group.N[a:b]
+    splits = valid_splits(N, group.G[a:b], min_segment, min_clusters)
+    if not len(splits) or N.sum() <= 0:
+        return None
+    spread = group.spread(a, b)
+    z = split_z(np.cumsum(group.Y[a:b], axis=0), np.cumsum(N), spread, splits)
+    weights = toward(a, b, a + splits) if toward is not None else None
+    if weights is not None and not np.any(weights):
+        weights = None
+    statistics = [rise_and_fall] + ([lambda values: (values * weights).sum(axis=-1)] if weights is not None else [])
+    observed = [float(stat(z).max()) for stat in statistics]
+    inside = np.flatnonzero((group.bin_of >= a) & (group.bin_of < b))
+    slots = inside[np.argsort(group.bin_of[inside], kind="stable")]
+    y, n, stratum = group.y[inside], group.n[inside], group.stratum[inside]
+    ends = np.cumsum(group.G[a:b]).astype(int) - 1  # each bin's last slot
+    spread = spread / group.dispersion  # shuffled series have no period-to-period excess
+    nulls: list[list[np.ndarray]] = [[] for _ in statistics]
+    done, batch = 0, n_perm
+    chunk = max(1, 4_000_000 // max(len(n) * y.shape[1], 1))
+    while True:
+        for start in range(0, batch, chunk):
+            order = _shuffles(rng, min(chunk, batch - start), stratum, group.stratum[slots])
+            shuffled = split_z(np.cumsum(y[order], axis=1)[:, ends], np.cumsum(n[order], axis=1)[:, ends],
+                               spread, splits)
+            for null, stat in zip(nulls, statistics):
+                null.append(stat(shuffled).max(axis=1))
+        done += batch
+        p, exceed, own = _min_p(observed, [np.concatenate(null) for null in nulls])
+        if exceed >= 10 or done >= max_perm:
+            break
+        batch = min(4 * batch, max_perm - done)
+    best = int(np.argmin(own))  # the statistic with the smaller p-value places the split
+    at = int(splits[np.argmax(statistics[best](z))])
+    return MixSplit(a + at, p, None if best == 0 else weights[list(splits).index(at)])
+
+
+def change_evidence(group: ArticleSeries, start: str, stop: str | None, periods: np.ndarray, *,
+                    threshold: float) -> np.ndarray:
+    """How ``group``'s narratives moved at each of ``periods`` (periods × narratives): the z of
+    share after − before a split at that period, over the group's periods from ``start`` to
+    before ``stop`` (None: to the end), where |z| reaches ``threshold``, else 0. Another
+    outlet's evidence for :func:`mix_split`'s ``toward``; the threshold keeps its noise out."""
+    a = int(np.searchsorted(group.periods, start))
+    b = len(group.periods) if stop is None else int(np.searchsorted(group.periods, stop))
+    out = np.zeros((len(periods), group.y.shape[1]))
+    if b - a < 2 or group.N[a:b].sum() <= 0:
+        return out
+    at = np.searchsorted(group.periods[a:b], periods)
+    ok = (at >= 1) & (at <= b - a - 1)
+    if ok.any():
+        z = split_z(np.cumsum(group.Y[a:b], axis=0), np.cumsum(group.N[a:b]), group.spread(a, b), at[ok])
+        out[ok] = np.where(np.abs(z) >= threshold, z, 0.0)
+    return out
 
 
 def piecewise(group: ArticleSeries, k: int, *, splits: int, min_segment: int) -> list[int]:
