@@ -47,8 +47,13 @@ def test_the_outlet_that_took_a_narrative_up_first_is_named_with_its_lead(tmp_pa
     assert harbour["Who led"].startswith("Wire, by 5 days (95% interval")
     # Orchard harvest is flat in both outlets: no uptake, said in words, not a table row
     assert "Orchard harvest" not in rows
-    assert any("Too thin to tell" in s and "Orchard harvest" in s for s in first.text)
+    assert any("Too thin to tell" in s and "\u201cOrchard harvest\u201d" in s for s in first.text)
+    assert any(s.startswith("Of 1 pair of outlets that both took a narrative up, 1 shows a lead")
+               for s in first.text)
     assert ("lead_lag.csv", "lead_lag.csv") in first.files
+    assert [s for s in model.summary if "took up" in s] == [
+        "Wire took up Harbour traffic 5 days before Gazette (95% interval 4 to 6 days); see Who "
+        "carried it first."]
     from narrative.report.html import render_html
 
     page = render_html(model)
@@ -65,6 +70,7 @@ def test_a_thin_corpus_says_it_cannot_tell_who_carried_it_first(tmp_path):
     first = section(model)
     assert first.tables == [] and "first-carried" not in {t.key for t in model.tables}
     assert any("too thin to tell who carried any narrative first" in s for s in first.text)
+    assert not any("republished" in s for s in first.text)  # no copies in this corpus
     assert not any("by " in s and "days" in s for s in first.text)  # no lead claimed
 
 
@@ -72,3 +78,17 @@ def test_a_single_outlet_has_no_section(tmp_path):
     recs = planted(days=20, per_day=2, rises={"Wire": 7})
     model, _ = assemble(build(tmp_path / "s", recs, NAMES), tmp_path / "out")
     assert "first-carried" not in {s.key for s in model.sections}
+
+
+def test_copies_decide_who_carried_it_first_where_timing_cannot(tmp_path):
+    recs = planted(days=4, per_day=1, rises={"Wire": 0, "Gazette": 9})
+    wire = [r for r in recs if r["outlet"] == "Wire"][:2]
+    recs += [{**r, "id": f"copy{k}", "outlet": "Mirror",
+              "date": (dt.date.fromisoformat(r["date"]) + dt.timedelta(days=1)).isoformat()}
+             for k, r in enumerate(wire)]
+    model, drift = assemble(build(tmp_path / "s", recs, NAMES), tmp_path / "out")
+    assert drift.tables["diffusion"].empty  # timing alone cannot tell
+    said = [s for s in section(model).text if "republished" in s]
+    assert len(said) == 1
+    assert "Mirror republished Wire's articles carrying 2 narratives, a median 1 day later" in said[0]
+    assert "Wire carried them first" in said[0]

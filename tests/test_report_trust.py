@@ -60,7 +60,7 @@ def test_each_narrative_says_its_threshold_median_and_how_many_clear_it(tmp_path
     model, _ = assemble(path, tmp_path / "out")
     harbour, orchard = sections(model)["Harbour traffic"], sections(model)["Orchard harvest"]
     assert harbour.trust.startswith("Named narrative")
-    assert "at least 0.85" in harbour.trust and "median 0.88" in harbour.trust
+    assert "at least 0.85" in harbour.trust and "median: 0.88" in harbour.trust
     assert "20 paragraphs: 3 clearly, 10 fairly, 7 barely above its threshold" in harbour.trust
     assert orchard.trust.startswith("Discovered narrative") and "at least 0.70" in orchard.trust
     assert {e.confidence for e in harbour.evidence} == {"medium"}

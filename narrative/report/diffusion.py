@@ -20,7 +20,7 @@ from .text import count, join_words
 if TYPE_CHECKING:
     from ..drift import DriftFrames
 
-__all__ = ["diffusion_section", "lead_cell"]
+__all__ = ["diffusion_section", "lead_cell", "lead_sentences"]
 
 #: Kinds whose uptake the section reports (off-topic clusters and "unassigned" are left out).
 _KINDS = ("named", "discovered")
@@ -81,33 +81,74 @@ def _row(narrative: str, ups: pd.DataFrame, lead_lag: pd.DataFrame) -> list[str 
             lead_cell(pair), len(ups)]
 
 
-def _sentences(carried: list[str], thin: list[str], lead_lag: pd.DataFrame) -> list[str]:
-    """How the section reads its numbers, how many leads are clear, and where it cannot tell."""
+def _quoted(names: list[str]) -> str:
+    """Narrative names in quotes (a discovered one's label may hold commas), the first
+    :data:`_NAMED_THIN`, then how many more."""
+    shown = [f"\u201c{n}\u201d" for n in names[:_NAMED_THIN]]
+    return join_words(shown + ([f"{len(names) - _NAMED_THIN} more"] if len(names) > _NAMED_THIN else []))
+
+
+def _timing_sentence(pairs: pd.DataFrame, carried: list[str]) -> str | None:
+    """How many outlet pairs that both took a narrative up show a lead beyond the uncertainty."""
+    timed = pairs[pairs["p_value"].notna()]
+    if timed.empty:
+        return ("No narrative was taken up by two outlets, so timing gives no lead between "
+                "outlets." if carried else None)
+    clear = int(timed["significant"].astype(bool).sum())
+    return (f"Of {count(len(timed), 'pair')} of outlets that both took a narrative up, {clear:,} "
+            f"{'shows' if clear == 1 else 'show'} a lead beyond the uncertainty; the table gives "
+            "the first outlet per narrative, every pair is in lead_lag.csv.")
+
+
+def _copy_sentences(pairs: pd.DataFrame) -> list[str]:
+    """Per pair of outlets linked by copies: who republished whom, on how many narratives."""
+    copied = pairs[(pairs["n_copies"].fillna(0) > 0) & ~pairs["significant"].astype(bool)]
+    out = []
+    for (leader, follower), group in copied.groupby(["leader", "follower"], sort=True):
+        delay = group["copy_delay_days"].median()
+        later = f", a median {_days(delay)} later" if pd.notna(delay) else ""
+        out.append(f"Copies decide the order where timing cannot: {follower} republished "
+                   f"{leader}'s articles carrying {count(len(group), 'narrative')}{later}, so "
+                   f"{leader} carried {'it' if len(group) == 1 else 'them'} first "
+                   f"({_quoted(sorted(group['narrative'].astype(str)))}).")
+    return out
+
+
+def _sentences(names: list[str], carried: list[str], thin: list[str],
+               lead_lag: pd.DataFrame) -> list[str]:
+    """How the section reads its numbers, how many leads are clear, what copies decide, and
+    where it cannot tell."""
     out = ["An outlet takes a narrative up on the day its share there rises beyond what the same "
            "articles give shuffled over the days (false discovery rate 5% over all outlets and "
            "narratives); a lead is the gap between two outlets' uptake days, with a 95% interval "
-           "from resampling articles. Republished copies count as direct evidence of who "
-           "carried whom."]
-    if carried:
-        pairs = lead_lag[lead_lag["narrative"].isin(carried)]
-        clear = int(pairs["significant"].astype(bool).sum())
-        copied = int(((pairs["n_copies"].fillna(0) > 0) & ~pairs["significant"].astype(bool)).sum())
-        out.append(f"Of {count(len(pairs), 'pair')} of outlets compared, {clear:,} "
-                   f"{'shows' if clear == 1 else 'show'} a lead beyond the uncertainty"
-                   + (f" and {copied:,} more {'is' if copied == 1 else 'are'} decided by "
-                      "republished copies" if copied else "")
-                   + "; the table gives the first outlet per narrative, all pairs are in "
-                   "lead_lag.csv.")
+           "from resampling articles."]
+    pairs = lead_lag[lead_lag["narrative"].isin(names)]
+    timing = _timing_sentence(pairs, carried)
+    if timing:
+        out.append(timing)
+    out += _copy_sentences(pairs)
     if thin and not carried:
-        out.append("The data is too thin to tell who carried any narrative first: no outlet's "
-                   "share of a narrative rose, day by day, beyond what chance gives. It takes "
-                   "more articles per outlet and day, or a longer window.")
+        out.append("From timing, the data is too thin to tell who carried any narrative first: "
+                   "no outlet's share of a narrative rose, day by day, beyond what chance gives. "
+                   "It takes more articles per outlet and day, or a longer window.")
     elif thin:
-        shown = join_words(thin[:_NAMED_THIN] + ([f"{len(thin) - _NAMED_THIN} more"]
-                                                 if len(thin) > _NAMED_THIN else []))
-        out.append(f"Too thin to tell who carried it first for {shown}: no outlet's share rose "
-                   "beyond what chance gives.")
+        out.append(f"Too thin to tell from timing who carried {_quoted(thin)} first: no "
+                   "outlet's share rose beyond what chance gives.")
     return out
+
+
+def lead_sentences(drift: DriftFrames, kinds: dict[str, str], limit: int = 1) -> list[str]:
+    """The clearest leads between outlets (smallest p-value, then longest lead), as findings:
+    only pairs whose lead is beyond the uncertainty."""
+    lead_lag = drift.tables.get("lead_lag")
+    if lead_lag is None or lead_lag.empty:
+        return []
+    clear = lead_lag[lead_lag["significant"].astype(bool)
+                     & lead_lag["narrative"].map(lambda n: kinds.get(n) in _KINDS)]
+    clear = clear.sort_values(["p_value", "lag_days", "narrative"], ascending=[True, False, True])
+    return [f"{r.leader} took up {r.narrative} {_days(r.lag_days)} before {r.follower} (95% "
+            f"interval {r.lag_low:.0f} to {r.lag_high:.0f} days); see Who carried it first."
+            for r in clear.head(limit).itertuples()]
 
 
 def diffusion_section(
@@ -138,7 +179,8 @@ def diffusion_section(
             columns=["Narrative", "First outlet", "Took it up", "95% interval", "Next outlet",
                      "Who led", "Outlets that took it up"],
             rows=rows))
-    section = Section("first-carried", "Who carried it first", _sentences(carried, thin, lead_lag),
+    section = Section("first-carried", "Who carried it first",
+                      _sentences(names, carried, thin, lead_lag),
                       tables=[t.key for t in tables],
                       files=[(f"{name}.csv", f"{name}.csv") for name in ("diffusion", "lead_lag")])
     return section, tables

@@ -15,6 +15,7 @@ import pandas as pd
 from ..config import Settings
 from ..schema import UNASSIGNED
 from .compute import copy_contribution, copy_evidence
+from .diffusion import lead_sentences
 from .narratives import catch_all_sentence
 from .sections import (
     copies_sentence,
@@ -192,6 +193,7 @@ def findings(
     if measured.time:
         more += emerging_sentences(drift.tables.get("emerging", pd.DataFrame()), settings.period,
                                    limit=2)
+    more += lead_sentences(drift, inputs.kinds)
     copied = syndication_sentence(syndication_counts(articles), len(articles),
                                   copy_evidence(articles), articles)
     if copied:

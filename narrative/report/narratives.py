@@ -75,7 +75,7 @@ def trust_sentence(kind: str, quality: dict) -> str | None:
         return None
     high, medium, low = (int(counts.get(w, 0)) for w in ("high", "medium", "low"))
     similar = _SIMILAR_TO.get(kind, "the narrative")
-    median_text = "" if median is None else f"; median {median:.2f}"
+    median_text = "" if median is None else f" (its paragraphs' median: {median:.2f})"
     return (f"{_KIND_WORDS.get(kind, kind.capitalize())}: a paragraph joins it when its similarity "
             f"to {similar} is at least {threshold:.2f}{median_text}. "
             f"{count(high + medium + low, 'paragraph')}: {high:,} clearly, {medium:,} fairly, "
