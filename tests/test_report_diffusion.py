@@ -91,4 +91,4 @@ def test_copies_decide_who_carried_it_first_where_timing_cannot(tmp_path):
     said = [s for s in section(model).text if "republished" in s]
     assert len(said) == 1
     assert "Mirror republished Wire's articles carrying 2 narratives, a median 1 day later" in said[0]
-    assert "Wire carried them first" in said[0]
+    assert "Wire carried them before Mirror" in said[0]

@@ -109,7 +109,7 @@ def _copy_sentences(pairs: pd.DataFrame) -> list[str]:
         later = f", a median {_days(delay)} later" if pd.notna(delay) else ""
         out.append(f"Copies decide the order where timing cannot: {follower} republished "
                    f"{leader}'s articles carrying {count(len(group), 'narrative')}{later}, so "
-                   f"{leader} carried {'it' if len(group) == 1 else 'them'} first "
+                   f"{leader} carried {'it' if len(group) == 1 else 'them'} before {follower} "
                    f"({_quoted(sorted(group['narrative'].astype(str)))}).")
     return out
 

@@ -89,12 +89,12 @@ def catch_all_sentence(label: str, quality: dict) -> str | None:
         return None
     share, threshold = quality.get("share"), quality.get("threshold")
     median = quality.get("median_typicality")
-    why = [f"it holds {pct(float(share))} of all paragraphs (more than {pct(CATCH_ALL_SHARE)} is "
-           "broad for one claim)"] if share is not None else []
+    why = [f"holds {pct(float(share))} of all paragraphs, more than the {pct(CATCH_ALL_SHARE)} "
+           "plausible for one claim"] if share is not None else []
     if median is not None and threshold is not None:
         why.append(f"its paragraphs' median similarity, {median:.2f}, is within "
                    f"{CATCH_ALL_MARGIN:.2f} of its threshold, {threshold:.2f}")
-    return (f"Possible catch-all: {label}" + (f" ({' and '.join(why)})" if why else "")
+    return (f"Possible catch-all: {label}" + (f" {', and '.join(why)}" if why else "")
             + ". Many of its paragraphs may belong elsewhere; read its evidence before trusting "
             "its share.")
 
