@@ -15,10 +15,12 @@ TOPICS = ("harbour", "orchard", "council")
 
 
 def build(folder: Path, recs: list[dict], names: dict[str, tuple[str, str]], *,
-          provenance: dict | None = None) -> Path:
+          provenance: dict | None = None, quality: dict | None = None) -> Path:
     """A store of ``recs`` with run ``run1``: a paragraph goes to the narrative of its topic word
-    (``names``: topic -> (label, kind)), any other paragraph is unassigned. Named narratives make
-    the run's codebook, in the order given."""
+    (``names``: topic -> (label, kind)), any other paragraph is unassigned, each with typicality
+    0.9. Named narratives make the run's codebook, in the order given. ``quality`` is the run's
+    per-narrative trust stats (``RunStats.narratives``: narrative id as text -> threshold,
+    share, median_typicality, confidence, catch_all); None: a run stored before they existed."""
     from narrative.pipeline import ingest_articles
     from narrative.store import RunRecord, Store
 
@@ -45,6 +47,8 @@ def build(folder: Path, recs: list[dict], names: dict[str, tuple[str, str]], *,
         codebook = [{"name": label, "description": f"About {t}s.", "seeds": [t]}
                     for t, (label, kind) in names.items() if kind == "named"]
         stats = {"kinds": kinds, "codebook": codebook, "provenance": provenance or {}}
+        if quality is not None:
+            stats["narratives"] = quality
         run = RunRecord(run_id="run1", settings=tiny_run.settings().to_dict(), codebook_hash="cb1",
                         versions={"python": "3"}, seed=0, input_fingerprint="fp", stats=stats)
         store.save_run(run, narratives, pd.DataFrame({
@@ -79,3 +83,28 @@ def recs(outlets: list[str], *, weeks: int = 4, per_week: int = 2,
 
 
 NAMES = {"harbour": ("Harbour traffic", "named"), "orchard": ("Orchard harvest", "discovered")}
+
+
+def assemble(path: Path, out: Path, settings=None):
+    """The ReportModel of run ``run1`` of the store at ``path``, and the drift it was built from."""
+    from narrative.drift import compute_drift
+    from narrative.report.assemble import assemble_report
+    from narrative.store import Store
+
+    settings = settings or tiny_run.settings()
+    with Store(path) as store:
+        drift = compute_drift(store, "run1", settings=settings)
+        model = assemble_report(store, "run1", drift, out_dir=out, settings=settings, timings={})
+    return model, drift
+
+
+def pdf_text(model) -> str:
+    """The text of the model's PDF, as a reader's PDF viewer extracts it (whitespace folded)."""
+    import io
+
+    import pypdf
+
+    from narrative.report.pdf import render_pdf
+
+    reader = pypdf.PdfReader(io.BytesIO(render_pdf(model)))
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())

@@ -25,6 +25,7 @@ from . import overview as views
 from . import sections as build
 from .cache import FigureFiles, Plot, ReportCache
 from .compute import thin_data_note
+from .diffusion import diffusion_section
 from .findings import coverage_sentences, findings, warning_sentences
 from .inputs import ReportInputs, read_inputs
 from .model import FigureRef, ReportModel, Section, Table
@@ -174,7 +175,7 @@ def _analysis_sections(
 ) -> tuple[list[Section], list[Table]]:
     """The analyses after the overview: the narrative map; where shares over time can be
     measured, divergence, emerging narratives and framing (else the note at the top says why
-    not); syndication. Returns the sections shown and the tables they name."""
+    not); who carried each narrative first; syndication. Returns the sections shown and the tables they name."""
     period = settings.period
     candidates = [build.map_section(store, inputs.run_id, drift, figures.add, inputs.colors,
                                     default_model=settings.embedding_model, seed=settings.seed,
@@ -183,6 +184,9 @@ def _analysis_sections(
         candidates += [build.divergence_section(drift, figures.add, inputs.colors, period),
                        build.emerging_section(drift, figures.add, inputs.colors, period),
                        build.framing_section(drift, period)]
+    # Uptake is measured day by day: a month of data can tell who carried a narrative first
+    # even where weekly shares over time cannot be measured.
+    candidates.append(diffusion_section(drift, inputs.kinds, inputs.order))
     candidates.append(build.syndication_section(inputs.articles, drift, figures.add, settings))
     sections: list[Section] = []
     tables: list[Table] = []  # articles per outlet: in the coverage table

@@ -15,6 +15,8 @@ import pandas as pd
 from ..config import Settings
 from ..schema import UNASSIGNED
 from .compute import copy_contribution, copy_evidence
+from .diffusion import lead_sentences
+from .narratives import catch_all_sentence
 from .sections import (
     copies_sentence,
     emerging_sentences,
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NARRATIVE_KINDS",
+    "catch_all_sentences",
     "change_sentences",
     "coverage_sentences",
     "findings",
@@ -174,6 +177,8 @@ def findings(
                                   first=inputs.first, last=inputs.last)
     if top:
         lead.append(top)
+    # A catch-all qualifies the shares just stated: it comes right after them.
+    lead += catch_all_sentences(inputs.narratives, inputs.stats.narratives)
     more += _unmatched_sentences(inputs.narratives, inputs.n_paragraphs)
     changes = change_sentences(drift, settings.period, limit=6) if measured.time else []
     differ = (outlet_difference_sentence(drift.outlet_shares, measured.compared, inputs.kinds)
@@ -188,6 +193,7 @@ def findings(
     if measured.time:
         more += emerging_sentences(drift.tables.get("emerging", pd.DataFrame()), settings.period,
                                    limit=2)
+    more += lead_sentences(drift, inputs.kinds)
     copied = syndication_sentence(syndication_counts(articles), len(articles),
                                   copy_evidence(articles), articles)
     if copied:
@@ -199,7 +205,18 @@ def findings(
     if inputs.run["stats"].get("stability"):
         more.append(stability_sentence(inputs.run["stats"]))
     more += coverage_sentences(drift, settings.period)
-    return lead[:3], more
+    return lead[:3], lead[3:] + more
+
+
+def catch_all_sentences(narratives: pd.DataFrame, quality: dict[str, dict]) -> list[str]:
+    """The warning of each narrative shown that the run flagged as a possible catch-all, largest
+    first (``quality``: the run's per-narrative stats, by narrative id as text)."""
+    out = []
+    for r in narratives.sort_values(["size", "narrative_id"], ascending=[False, True]).itertuples():
+        sentence = catch_all_sentence(str(r.label), quality.get(str(int(r.narrative_id)), {}))
+        if sentence:
+            out.append(sentence)
+    return out
 
 
 def _unmatched_sentences(narratives: pd.DataFrame, n_paragraphs: int) -> list[str]:

@@ -157,6 +157,12 @@ def kind_class(kind: object) -> str:
     return k if k in KINDS else "other"
 
 
+def confidence_class(word: object) -> str:
+    """A CSS class suffix for an assignment's confidence, from a fixed list (never the raw value)."""
+    w = str(word).strip().lower()
+    return w if w in ("high", "medium", "low") else "other"
+
+
 def cell_class(value: object) -> str:
     """``"num"`` for numeric table cells (right-aligned), ``"short"`` for one-word text such as a
     date or a percentage (kept on one line), else ``"text"``."""
@@ -227,6 +233,7 @@ class _SectionView:
     figures: list[_FigureView]
     tables: list[_TableView]
     missing: list[str]  # figure or table keys the section names that the model lacks
+    files: list[tuple[str, str]]  # (label, checked relative link) of the data files it names
 
 
 class _Anchors:
@@ -277,6 +284,8 @@ def _view(model: ReportModel) -> dict[str, Any]:
             tables=[tables_by_key[k] for k in section.tables if k in tables_by_key],
             missing=[k for k in [*section.figures, *section.tables]
                      if k not in figures and k not in tables_by_key],
+            files=[(str(label), href) for label, path in section.files
+                   if (href := safe_relative_href(path)) is not None],
         )
 
     sections = [section_view(s, "section") for s in model.sections]
@@ -336,6 +345,7 @@ def _environment() -> Any:
         humanize=humanize,
         kind_class=kind_class,
         cell_class=cell_class,
+        confidence_class=confidence_class,
         paragraphs=lambda n: count(int(n), "paragraph"),
         interval=interval,
     )

@@ -27,6 +27,7 @@ class Evidence:
     title: str | None = None
     url: str | None = None  # shown as a link only when it is http(s)
     source: str | None = None  # input file and line/record
+    confidence: str | None = None  # "high" | "medium" | "low": how far it clears the threshold
 
 
 @dataclass
@@ -45,6 +46,8 @@ class NarrativeSection:
     evidence: list[Evidence] = field(default_factory=list)
     figure: str | None = None  # key of a FigureRef shown in this section
     subnarratives: list[tuple[str, int]] = field(default_factory=list)  # (label, paragraphs)
+    trust: str | None = None  # one sentence: threshold, median typicality, confidence counts
+    catch_all: str | None = None  # the warning when it may be a catch-all (None: not flagged)
 
 
 @dataclass
@@ -80,6 +83,7 @@ class Section:
     text: list[str] = field(default_factory=list)  # plain sentences, one paragraph each
     figures: list[str] = field(default_factory=list)  # keys of FigureRef
     tables: list[str] = field(default_factory=list)  # keys of Table
+    files: list[tuple[str, str]] = field(default_factory=list)  # (label, path beside the report)
 
 
 @dataclass

@@ -258,6 +258,10 @@ class _Builder:
             f"{_esc(section.narrative_id)}",
             "muted",
         )
+        if section.catch_all:
+            self.para(_esc(section.catch_all), "callout")
+        if section.trust:
+            self.para(_esc(section.trust), "muted")
         if section.description:
             self.para(_esc(section.description))
         if section.top_terms:
@@ -286,6 +290,8 @@ class _Builder:
                 meta.append(_link(url, url) if url else _esc(item.url))
             if item.source:
                 meta.append(_esc(item.source))
+            if item.confidence:
+                meta.append(f"<b>{_esc(item.confidence)} confidence</b>")
             self.para(" \u00b7 ".join(meta), "meta")
 
     def keep_together(self, start: int) -> None:
@@ -326,6 +332,9 @@ class _Builder:
         for key in [*section.figures, *section.tables]:
             if key not in figures and key not in tables:
                 self.para(f"(\u201c{_esc(key)}\u201d is not in this report)", "muted")
+        if section.files:
+            names = " \u00b7 ".join(_esc(label) for label, _ in section.files)
+            self.para(f"Data beside this report: {names}", "muted")
 
     def table(self, table: Table) -> None:
         from reportlab.lib import colors
