@@ -312,3 +312,20 @@ def test_counts_agree_with_their_nouns_and_pages_are_even():
     assert interval(0.041, float("nan")) is None
     assert [len(p) for p in pages([str(i) for i in range(9)], 4)] == [3, 3, 3]
     assert [len(p) for p in pages([str(i) for i in range(6)], 4)] == [3, 3]
+
+
+def test_off_topic_clusters_are_left_out_of_the_share_charts_and_named(tmp_path, monkeypatch):
+    names = {"harbour": ("Harbour traffic", "named"), "orchard": ("Orchard harvest", "discovered"),
+             "council": ("league match, derby", "off-topic")}
+    path = build(tmp_path / "s", recs(["Wire", "Gazette"], weeks=6, per_week=3), names)
+    model, plots = report(path, tmp_path / "out", monkeypatch)
+    charts = {k: p for k, p in plots.items()
+              if k.startswith(("share-over-time", "outlet-heatmap", "share-by-outlet"))}
+    assert charts, sorted(plots)
+    for key, plot in charts.items():
+        frames = [a for a in plot.args if isinstance(a, pd.DataFrame) and "narrative" in a]
+        shown = [*plot.kwargs.get("narratives", [])] + [n for f in frames for n in f["narrative"]]
+        assert "league match, derby" not in shown, key
+        assert "Harbour traffic" in shown, key
+    page, text = html_of(model)
+    assert "left out of these charts: \u201cleague match, derby\u201d" in text

@@ -140,13 +140,15 @@ def _overview_sections(
     inputs: ReportInputs, drift: DriftFrames, figures: _Figures, settings: Settings,
 ) -> list[Section]:
     """The overview: shares over time, and the outlets compared (each only where the corpus can
-    fill it)."""
+    fill it). Off-topic clusters are not narratives: the charts leave them out and say so."""
+    charted = [n for n in inputs.order if inputs.kinds.get(n) != "off-topic"]
+    off_topic = [n for n in inputs.order if inputs.kinds.get(n) == "off-topic"]
     sections = (
-        views.time_section(drift, figures.add, inputs.colors, inputs.order, settings,
-                           inputs.measured, per_page=TIME_PANELS_PER_PAGE),
-        views.outlet_section(drift, figures.add, inputs.colors, inputs.order, settings,
+        views.time_section(drift, figures.add, inputs.colors, charted, settings,
+                           inputs.measured, per_page=TIME_PANELS_PER_PAGE, off_topic=off_topic),
+        views.outlet_section(drift, figures.add, inputs.colors, charted, settings,
                              inputs.measured, per_page=OUTLETS_PER_PAGE, rows=OUTLET_TREND_ROWS,
-                             heatmap_rows=HEATMAP_ROWS_PER_PAGE),
+                             heatmap_rows=HEATMAP_ROWS_PER_PAGE, off_topic=off_topic),
     )
     return [s for s in sections if s is not None]
 

@@ -9,7 +9,7 @@ for a view it cannot; many narratives or outlets are paged into several figures 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -98,10 +98,10 @@ def headline_figure(
 
 def time_section(
     drift: "DriftFrames", add: "AddFigure", colors: Mapping[str, str], order: list[str],
-    settings: "Settings", measured: Measured, *, per_page: int,
+    settings: "Settings", measured: Measured, *, per_page: int, off_topic: Sequence[str] = (),
 ) -> Section | None:
     """Shares of all outlets per period, one panel per narrative (paged); None when fewer than
-    two periods have enough articles."""
+    two periods have enough articles. ``off_topic`` clusters, left out of ``order``, are named."""
     from ..figures import plot_share_over_time
 
     if not measured.time:
@@ -123,13 +123,23 @@ def time_section(
         keys.append(key)
     text = [f"How each narrative's share of the paragraphs moved {period} by {period}, across "
             f"all outlets: {measured.usable_periods} of the {count(measured.n_periods, period)} "
-            f"hold {settings.min_articles} or more articles."]
+            f"hold {settings.min_articles} or more articles." + _off_topic_note(off_topic)]
     return Section("time", "Shares over time", text, keys)
+
+
+def _off_topic_note(off_topic: Sequence[str]) -> str:
+    """The sentence saying which off-topic clusters the charts leave out ('' when none)."""
+    if not off_topic:
+        return ""
+    names = join_words([f"\u201c{n}\u201d" for n in off_topic])
+    return (f" Off the codebook's subject and left out of these charts: {names} "
+            "(their shares are in shares.csv).")
 
 
 def outlet_section(
     drift: "DriftFrames", add: "AddFigure", colors: Mapping[str, str], order: list[str],
     settings: "Settings", measured: Measured, *, per_page: int, rows: int, heatmap_rows: int,
+    off_topic: Sequence[str] = (),
 ) -> Section | None:
     """Outlets compared: their shares over the whole window (a heatmap with intervals where it
     has room), then each outlet's shares over time (paged by outlets); None when neither can
@@ -140,7 +150,7 @@ def outlet_section(
         return None
     period, k = settings.period, settings.min_articles
     text = ["How the outlets differ: each outlet's share of each narrative over the whole window, "
-            f"then {period} by {period}."]
+            f"then {period} by {period}." + _off_topic_note(off_topic)]
     keys: list[str] = []
     if measured.outlet_comparison:
         whole = drift.outlet_shares
