@@ -36,3 +36,16 @@ def test_a_cluster_most_of_whose_paragraphs_are_closer_to_sport_than_to_the_code
 def test_a_plural_counts_when_its_singular_is_used_as_a_noun():
     texts = ["The price of oil rose. Energy prices rose again, and allies met; the ally agreed."]
     assert noun_like_words(texts, {"prices", "allies", "rose"}) == {"prices", "allies"}
+
+
+def test_multi_word_terms_join_only_words_that_stand_together():
+    from narrative.model.labels import PhraseAnalyzer
+
+    analyze = PhraseAnalyzer({"to", "in", "of", "the"}, ngram_max=2)
+    terms = analyze("Trump's chance to meet Zelensky in Moscow. The coalition of the willing; "
+                    "grain exports rose 5 percent")
+    assert "meet zelensky" in terms and "grain exports" in terms
+    for across in ("zelensky moscow", "coalition willing", "moscow coalition", "chance meet",
+                   "trump chance", "willing grain", "rose percent"):
+        assert across not in terms, across
+    assert {"trump", "moscow", "willing", "percent"} <= set(terms)

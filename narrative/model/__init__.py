@@ -29,6 +29,7 @@ from ._bertopic import (
     ExactNeighbourUMAP, KnownTexts, SmallSafeHDBSCAN, labelled_later_bertopic, quiet_libraries,
 )
 from .acceptance import best_accepted
+from .labels import PhraseAnalyzer
 from .assign import assign_paragraphs, narrative_radii, refine_assignments, soft_distribution
 from .quality import with_nearest_named
 
@@ -234,10 +235,8 @@ class NarrativeModel:
             max_share=self.max_cluster_share,
         )
         vectorizer = CountVectorizer(
-            stop_words=sorted(ENGLISH_STOP_WORDS | NEWS_STOP_WORDS),
-            ngram_range=(1, self.ngram_max),
+            analyzer=PhraseAnalyzer(ENGLISH_STOP_WORDS | NEWS_STOP_WORDS, self.ngram_max),
             max_features=self.max_features,
-            token_pattern=r"(?u)\b[^\W\d_]{2,}\b",  # letters only: no numbers, no "russia's"
         )
         # Named narratives take their paragraphs by acceptance (narrative.model.acceptance), after
         # the clustering: BERTopic clusters every paragraph, so a paragraph near a description

@@ -5,7 +5,9 @@ at run time), nouns are told from verbs and fragments by how the corpus itself u
 a noun or adjective often follows a determiner ("the offensive", "a ceasefire"), a verb almost
 never does ("the happens"), and a name is written with a capital inside a sentence. A term is kept
 when its last word is noun-like by one of these tests and its other words are too (so "grain
-exports" stays; "happens russia", "temperatures did" and "far" go).
+exports" stays; "happens russia", "temperatures did" and "far" go). Multi-word terms come only
+from words that stand next to each other in the text (:class:`PhraseAnalyzer`): "Zelensky in
+Moscow" gives no "zelensky moscow", "coalition of the willing" no "coalition willing".
 
 A discovered narrative is *off-topic* when most of its paragraphs are closer to sentences about
 subjects no codebook of news on war and geopolitics is about (sport, culture, weather...) than to
@@ -22,8 +24,36 @@ import numpy as np
 
 from .neighbours import unit_rows
 
-__all__ = ["OFF_TOPIC_SENTENCES", "noun_like_words", "noun_phrase_table", "noun_phrases",
-           "off_topic_ids"]
+__all__ = ["OFF_TOPIC_SENTENCES", "PhraseAnalyzer", "noun_like_words", "noun_phrase_table",
+           "noun_phrases", "off_topic_ids"]
+
+#: A word of a term: two or more letters (no numbers, no "s" of "russia's").
+_WORD = re.compile(r"[^\W\d_]{2,}")
+#: What a text is cut into: words and numbers, and each other non-space character on its own.
+_PHRASE_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+class PhraseAnalyzer:
+    """A CountVectorizer ``analyzer``: the text's words and its runs of up to ``ngram_max``
+    adjacent words, lower-cased. A stop word, a number or punctuation ends a run, so an n-gram
+    never joins words that do not stand together (scikit-learn's own n-grams are built after
+    stop words are removed, which makes "zelensky moscow" of "Zelensky in Moscow")."""
+
+    def __init__(self, stop_words: Iterable[str], ngram_max: int = 2) -> None:
+        self.stop_words = frozenset(w.lower() for w in stop_words)
+        self.ngram_max = ngram_max
+
+    def __call__(self, text: str) -> list[str]:
+        terms: list[str] = []
+        run: list[str] = []
+        for token in [*_PHRASE_TOKEN.findall(text.lower()), ""]:
+            if _WORD.fullmatch(token) and token not in self.stop_words:
+                run.append(token)
+                continue
+            for n in range(1, self.ngram_max + 1):
+                terms += [" ".join(run[i:i + n]) for i in range(len(run) - n + 1)]
+            run = []
+        return terms
 
 #: Words after which a noun (or an adjective before one) is expected.
 DETERMINERS = frozenset(
