@@ -329,3 +329,20 @@ def test_off_topic_clusters_are_left_out_of_the_share_charts_and_named(tmp_path,
         assert "Harbour traffic" in shown, key
     page, text = html_of(model)
     assert "left out of these charts: \u201cleague match, derby\u201d" in text
+
+
+def test_findings_speak_of_changes_in_narratives_not_in_off_topic_clusters():
+    from types import SimpleNamespace
+
+    from narrative.report.findings import change_sentences
+
+    changes = pd.DataFrame({
+        "narrative": ["league match, derby", "Harbour traffic", "unassigned"],
+        "outlet": ["Wire", "Wire", "Wire"], "period": ["2025-03-10"] * 3,
+        "direction": ["up", "down", "up"], "magnitude": [0.3, -0.1, 0.2],
+        "before": [0.05, 0.3, 0.01], "after": [0.35, 0.2, 0.21]})
+    drift = SimpleNamespace(changepoints=changes, shares=pd.DataFrame(
+        columns=["period", "outlet", "narrative", "share", "ci_low", "ci_high", "insufficient"]))
+    kinds = {"league match, derby": "off-topic", "Harbour traffic": "named"}
+    sentences = change_sentences(drift, "week", limit=6, kinds=kinds)
+    assert len(sentences) == 1 and sentences[0].startswith("Harbour traffic fell")

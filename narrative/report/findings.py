@@ -119,13 +119,15 @@ def outlet_difference_sentence(outlet_shares: pd.DataFrame, compared: list[str],
             f"({interval(low['ci_low'], low['ci_high'])}), over the whole window.")
 
 
-def change_sentences(drift: DriftFrames, period: str, limit: int) -> list[str]:
-    """The largest change points, per outlet first (a change across all outlets can reflect
-    outlets entering or leaving the collection), each with its latest interval."""
+def change_sentences(drift: DriftFrames, period: str, limit: int,
+                     kinds: dict[str, str] | None = None) -> list[str]:
+    """The largest change points of narratives (not of off-topic clusters or unassigned), per
+    outlet first (a change across all outlets can reflect outlets entering or leaving the
+    collection), each with its latest interval."""
     changes = drift.changepoints.copy()
     if changes.empty:
         return []
-    changes = changes[changes["narrative"] != UNASSIGNED]
+    changes = changes[changes["narrative"].map(lambda n: _is_narrative(n, kinds))]
     changes = changes.assign(_all=changes["outlet"] == "all", _size=changes["magnitude"].abs())
     changes = changes.sort_values(["_all", "_size"], ascending=[True, False])
     out = []
@@ -139,6 +141,13 @@ def change_sentences(drift: DriftFrames, period: str, limit: int) -> list[str]:
             f"{_latest_interval(drift.shares, cp.narrative, cp.outlet)})."
         )
     return out
+
+
+def _is_narrative(name: str, kinds: dict[str, str] | None) -> bool:
+    """Whether ``name`` is a narrative the findings speak of (not off-topic, not unassigned)."""
+    if name == UNASSIGNED:
+        return False
+    return kinds is None or kinds.get(name, "discovered") in NARRATIVE_KINDS
 
 
 def coverage_sentences(drift: DriftFrames, period: str) -> list[str]:
@@ -180,7 +189,8 @@ def findings(
     # A catch-all qualifies the shares just stated: it comes right after them.
     lead += catch_all_sentences(inputs.narratives, inputs.stats.narratives)
     more += _unmatched_sentences(inputs.narratives, inputs.n_paragraphs)
-    changes = change_sentences(drift, settings.period, limit=6) if measured.time else []
+    changes = (change_sentences(drift, settings.period, limit=6, kinds=inputs.kinds)
+               if measured.time else [])
     differ = (outlet_difference_sentence(drift.outlet_shares, measured.compared, inputs.kinds)
               if measured.outlet_comparison else None)
     if changes:
@@ -191,8 +201,10 @@ def findings(
     if differ:
         (lead if len(lead) < 3 else more).append(differ)
     if measured.time:
-        more += emerging_sentences(drift.tables.get("emerging", pd.DataFrame()), settings.period,
-                                   limit=2)
+        emerging = drift.tables.get("emerging", pd.DataFrame())
+        if "narrative" in emerging:
+            emerging = emerging[emerging["narrative"].map(lambda n: _is_narrative(n, inputs.kinds))]
+        more += emerging_sentences(emerging, settings.period, limit=2)
     more += lead_sentences(drift, inputs.kinds)
     copied = syndication_sentence(syndication_counts(articles), len(articles),
                                   copy_evidence(articles), articles)
