@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from narrative.ingest import ingest_sources, tables
@@ -256,6 +256,14 @@ def _csv_file(texts: list[str], writer: str, fault: str | None, at: int, encodin
 @given(texts=st.lists(TEXT, min_size=1, max_size=12), writer=st.sampled_from(WRITERS),
        fault=st.sampled_from(FAULTS), at=st.integers(0, 11),
        encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]), compress=st.booleans())
+# Found by this test: a backslash before a quote or a space, then an unterminated quote, once made
+# the reader take backslash escapes.
+@example(texts=["\\ grain", '\\"', "\n"], writer="pandas", fault="unterminated quote", at=2,
+         encoding="utf-8", compress=False)
+@example(texts=['\\"', "\n"], writer="pandas", fault="unterminated quote", at=1,
+         encoding="utf-8", compress=False)
+@example(texts=["grain"] * 4 + ['\\"', "grain", "grain"], writer="pandas",
+         fault="unterminated quote", at=5, encoding="utf-8", compress=False)
 def test_oracle_every_row_written_is_an_article_or_a_reject(
         texts: list[str], writer: str, fault: str | None, at: int, encoding: str,
         compress: bool, tmp_path_factory) -> None:

@@ -77,19 +77,18 @@ def _sniff_encoding(head: bytes) -> str | None:
 # -- the dialect --------------------------------------------------------------------------------
 
 def _dialects(sample: str) -> list[dict[str, Any]]:
-    """Candidate csv formats, most likely first: every delimiter with doubled quotes, then with
-    backslash escapes too when the sample has an escaped quote."""
-    escapes = [None, "\\"] if '\\"' in sample else [None]
-    return [{"delimiter": d, "quotechar": _QUOTE, "doublequote": True, "escapechar": e,
-             "strict": True} for e in escapes for d in _DELIMITERS]
+    """Candidate csv formats with doubled quotes (the standard), most likely first."""
+    return [{"delimiter": d, "quotechar": _QUOTE, "doublequote": True, "escapechar": None,
+             "strict": True} for d in _DELIMITERS]
 
 
 def _fit(sample: str, dialect: dict[str, Any]) -> tuple[bool, int, int]:
-    """How well ``dialect`` reads ``sample``: (header of 2+ columns, fewest parse errors, rows as
-    wide as the header minus the other rows)."""
+    """How well ``dialect`` reads ``sample``: (header of 2+ columns, rows as wide as the header
+    minus the other rows and the parse errors, rows read before the first parse error)."""
     reader = csv.reader(io.StringIO(sample, newline=""), **dialect)
     widths: list[int] = []
     errors = 0
+    clean = -1  # rows read before the first error; -1 while there has been none
     while True:
         try:
             cells = next(reader)
@@ -97,25 +96,29 @@ def _fit(sample: str, dialect: dict[str, Any]) -> tuple[bool, int, int]:
             break
         except csv.Error:
             errors += 1
+            clean = len(widths) if clean < 0 else clean
             continue
         if cells:
             widths.append(len(cells))
+    clean = len(widths) if clean < 0 else clean
     if not widths:
-        return False, -errors, 0
+        return False, -errors, clean
     fitting = sum(w == widths[0] for w in widths[1:])
-    return widths[0] > 1, -errors, 2 * fitting - (len(widths) - 1)
+    return widths[0] > 1, 2 * fitting - (len(widths) - 1) - errors, clean
 
 
 def _dialect(sample: str) -> dict[str, Any]:
-    """The candidate that reads the sample best (the first one on a tie: comma, no escapes).
+    """The candidate that reads the sample best (the first one on a tie: comma), with backslash
+    escapes only when they read more rows before their first parse error than doubled quotes.
 
-    Backslash escapes are chosen only when they meet fewer parse errors than doubled quotes (the
-    standard): after an unterminated quote they can resynchronise on more rows than doubled
-    quotes do, and would then misread every value that ends in a backslash before its quote."""
-    def score(dialect: dict[str, Any]) -> tuple:
-        header, errors, fitting = _fit(sample, dialect)
-        return header, errors, dialect["escapechar"] is None, fitting
-    return max(_dialects(sample), key=score)
+    Counting rows before the first error, not errors or rows overall, decides the escapes: after an
+    unterminated quote a wrong dialect can resynchronise on more rows than the right one, while
+    the wrong one meets its first error earlier (a value ending in a backslash and a quote)."""
+    best = max(_dialects(sample), key=lambda dialect: _fit(sample, dialect)[:2])
+    if '\\"' not in sample:
+        return best
+    escaped = {**best, "escapechar": "\\"}
+    return escaped if _fit(sample, escaped)[2] > _fit(sample, best)[2] else best
 
 
 # -- physical lines -----------------------------------------------------------------------------
