@@ -18,7 +18,7 @@ from narrative.runtime.workers import share_beside
 from narrative.drift.shares import (
     labelled_paragraphs, narrative_shares, paragraph_matrix, select_copies,
 )
-from narrative.drift.change import divergence, js_divergence
+from narrative.drift.divergence import divergence, js_divergence
 from narrative.drift.compare import compare_groups, coverage_table, outlet_comparison
 from narrative.drift.framing import _largest, class_tfidf, framing_drift, null_shifts
 from narrative.schema import CHANGEPOINT_COLUMNS, SHARES_COLUMNS

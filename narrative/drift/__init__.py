@@ -22,7 +22,8 @@ from ..errors import StoreError
 from ..frames import isin
 from ..model.lineage import map_ids
 from ..saved_runs import load_run_model, narrative_table, run_stats
-from .change import change_points, divergence, emerging, js_divergence
+from .change import change_points, emerging
+from .divergence import divergence, js_divergence
 from .shares import (
     ALL_OUTLETS, Copies, Period, Weighting, distribution_frame, labelled_paragraphs,
     narrative_shares, outlet_shares, period_start, select_copies,

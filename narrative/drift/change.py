@@ -40,69 +40,7 @@ from .segments import (
     two_stage_cutoff,
 )
 
-__all__ = ["ChangeDetection", "bh_cutoff", "change_points", "detect_changes", "divergence", "emerging",
-           "js_divergence"]
-
-
-def js_divergence(p: np.ndarray, q: np.ndarray) -> float:
-    """Jensen–Shannon divergence in bits (0 = same mix, 1 = no narrative in common).
-
-    Both vectors are scaled to sum to one first; 0·log 0 counts as 0.
-    """
-    p = np.asarray(p, dtype=float)
-    q = np.asarray(q, dtype=float)
-    if p.sum() <= 0 or q.sum() <= 0:
-        return float("nan")
-    p, q = p / p.sum(), q / q.sum()
-    m = (p + q) / 2
-
-    def kl(a: np.ndarray) -> float:
-        nz = a > 0
-        return float(np.sum(a[nz] * np.log2(a[nz] / m[nz])))
-
-    return max(0.0, (kl(p) + kl(q)) / 2)
-
-
-def _usable(shares: pd.DataFrame) -> pd.DataFrame:
-    if "insufficient" in shares:
-        return shares[~shares["insufficient"].astype(bool)]
-    return shares
-
-
-def divergence(shares: pd.DataFrame, *, baseline_periods: int = 4) -> pd.DataFrame:
-    """JS divergence of each (outlet, period) mix from the previous usable period and from a baseline.
-
-    The baseline is the mean mix over the outlet's first ``baseline_periods`` usable periods
-    (partial periods skipped when enough others exist). Columns: period, outlet, js_previous,
-    js_baseline, previous_period, baseline_last, n_articles, partial.
-    """
-    cols = ["period", "outlet", "js_previous", "js_baseline", "previous_period", "baseline_last",
-            "n_articles", "partial"]
-    usable = _usable(shares)
-    rows = []
-    for outlet, frame in usable.groupby("outlet", sort=True):
-        wide = frame.pivot_table(index="period", columns="narrative", values="share", fill_value=0.0)
-        wide = wide.sort_index()
-        info = frame.drop_duplicates("period").set_index("period").reindex(wide.index)
-        partial = info["partial"].astype(bool) if "partial" in info else pd.Series(False, wide.index)
-        full = wide.index[~partial.to_numpy()]
-        base_idx = (full if len(full) >= baseline_periods else wide.index)[:baseline_periods]
-        baseline = wide.loc[base_idx].mean(axis=0).to_numpy()
-        values = wide.to_numpy()
-        for i, per in enumerate(wide.index):
-            rows.append(
-                {
-                    "period": per,
-                    "outlet": outlet,
-                    "js_previous": js_divergence(values[i], values[i - 1]) if i else np.nan,
-                    "js_baseline": js_divergence(values[i], baseline),
-                    "previous_period": wide.index[i - 1] if i else None,
-                    "baseline_last": base_idx[-1] if len(base_idx) else None,
-                    "n_articles": int(info["n_articles"].iloc[i]),
-                    "partial": bool(partial.iloc[i]),
-                }
-            )
-    return pd.DataFrame(rows, columns=cols)
+__all__ = ["ChangeDetection", "bh_cutoff", "change_points", "detect_changes", "emerging"]
 
 
 # -- segments of one series ---------------------------------------------------------------------
@@ -348,28 +286,12 @@ SEGMENT_COLUMNS = ["narrative", "outlet", "period", "end_period", "n_periods", "
 
 
 def detect_changes(
-    labelled: pd.DataFrame,
-    *,
-    narratives: list[str] | None = None,
-    weighting: str = "paragraph",
-    distribution: pd.DataFrame | None = None,
-    include_all: bool = True,
-    alpha: float = 0.05,
-    min_segment: int = 2,
-    max_changes: int = 4,
-    min_magnitude: float = 0.02,
-    max_pulse: int = 2,
-    n_perm: int = 1000,
-    max_perm: int = 20000,
-    n_sim: int = 1000,
-    n_bootstrap: int = 200,
-    trend_alpha: float = 0.05,
-    embeddings: dict | None = None,
-    n_evidence: int = 3,
-    seed: int = 0,
-    borrow: bool = True,
-    evidence_threshold: float = 2.0,
-    z_attribute: float = 2.24,
+    labelled: pd.DataFrame, *, narratives: list[str] | None = None, weighting: str = "paragraph",
+    distribution: pd.DataFrame | None = None, include_all: bool = True, alpha: float = 0.05,
+    min_segment: int = 2, max_changes: int = 4, min_magnitude: float = 0.02, max_pulse: int = 2,
+    n_perm: int = 1000, max_perm: int = 20000, n_sim: int = 1000, n_bootstrap: int = 200,
+    trend_alpha: float = 0.05, embeddings: dict | None = None, n_evidence: int = 3, seed: int = 0,
+    borrow: bool = True, evidence_threshold: float = 2.0, z_attribute: float = 2.24,
     z_toward: float = 1.645,
 ) -> ChangeDetection:
     """Steps, trends and pulses in each (narrative, outlet) share series and in each narrative's
@@ -416,8 +338,6 @@ def detect_changes(
         :func:`_moved`); any other narrative needs the Bonferroni bound at ``alpha`` over the
         narratives.
     """
-    from scipy.special import ndtri
-
     from .shares import ALL_OUTLETS, cell_rng
 
     names = list(narratives or sorted(labelled["narrative"].dropna().unique().tolist()))
@@ -433,18 +353,39 @@ def detect_changes(
                            _borrowed(group, outlets, threshold=evidence_threshold)
                            if borrow and group.outlet != ALL_OUTLETS else None) for group in groups]
     cutoff = _segment_mixes(searches, alpha=alpha, max_changes=max_changes, test=test)
+    series = dict(max_pulse=max_pulse, min_magnitude=min_magnitude, trend_alpha=trend_alpha,
+                  n_sim=n_sim, n_bootstrap=n_bootstrap, embeddings=embeddings,
+                  n_evidence=n_evidence, seed=seed)
+    rows, segments = _named_changes(labelled, searches, names, cutoff=cutoff, alpha=alpha,
+                                    z_attribute=z_attribute, z_toward=z_toward, series=series)
+    return _detection(rows, segments, searches, alpha=alpha, cutoff=cutoff)
+
+
+def _named_changes(labelled: pd.DataFrame, searches: list, names: list[str], *, cutoff: float,
+                   alpha: float, z_attribute: float, z_toward: float,
+                   series: dict) -> tuple[list, list]:
+    """The change rows and segments of each narrative that moved at its mix's splits (a
+    narrative's own move is tested at the mixes' p-value cutoff, ``series`` as for
+    :func:`_series_changes`)."""
+    from scipy.special import ndtri
+
     z_cut = float(ndtri(1 - cutoff / 2)) if cutoff > 0 else np.inf
     z_any = float(ndtri(1 - alpha / (2 * max(len(names), 1))))
     rows, segments = [], []
     for search in searches:
         group = search.group
-        for k, moves in _moved(group, search.splits, z_attribute=z_attribute, z_toward=z_toward, z_any=z_any).items():
-            found = _series_changes(
-                labelled, group, k, moves, names[k], z_cut=z_cut, max_pulse=max_pulse,
-                min_magnitude=min_magnitude, trend_alpha=trend_alpha, n_sim=n_sim,
-                n_bootstrap=n_bootstrap, embeddings=embeddings, n_evidence=n_evidence, seed=seed)
+        moved = _moved(group, search.splits, z_attribute=z_attribute, z_toward=z_toward,
+                       z_any=z_any)
+        for k, moves in moved.items():
+            found = _series_changes(labelled, group, k, moves, names[k], z_cut=z_cut, **series)
             rows += found[0]
             segments += found[1]
+    return rows, segments
+
+
+def _detection(rows: list, segments: list, searches: list, *, alpha: float,
+               cutoff: float) -> ChangeDetection:
+    """The changes found, sorted, with what was tested recorded in their attrs."""
     tested = [s.group for s in searches if s.tested]
     changes = pd.DataFrame(rows, columns=CHANGEPOINT_COLUMNS + CHANGE_DETAIL_COLUMNS)
     changes = changes.sort_values(["narrative", "outlet", "period"], ignore_index=True)
