@@ -346,3 +346,13 @@ def test_findings_speak_of_changes_in_narratives_not_in_off_topic_clusters():
     kinds = {"league match, derby": "off-topic", "Harbour traffic": "named"}
     sentences = change_sentences(drift, "week", limit=6, kinds=kinds)
     assert len(sentences) == 1 and sentences[0].startswith("Harbour traffic fell")
+
+
+def test_a_discovered_label_with_commas_is_quoted_in_the_findings():
+    from narrative.report.findings import top_narratives_sentence
+
+    overall = pd.DataFrame({"narrative": ["peace talks, ceasefire", "Harbour traffic"],
+                            "share": [0.3, 0.2], "ci_low": [0.25, 0.15], "ci_high": [0.35, 0.25]})
+    kinds = {"peace talks, ceasefire": "discovered", "Harbour traffic": "named"}
+    sentence = top_narratives_sentence(overall, kinds, 10, first=None, last=None)
+    assert "\u201cpeace talks, ceasefire\u201d (30%" in sentence and "Harbour traffic (20%" in sentence

@@ -80,6 +80,12 @@ def left_out_sentence(left_out: pd.DataFrame, shown: int = 3) -> str:
             "the coverage table.")
 
 
+def shown_name(name: str) -> str:
+    """A narrative's name as a sentence shows it: in quotes when it holds a comma (a discovered
+    label lists its terms), so that a list of narratives still reads as one."""
+    return f"\u201c{name}\u201d" if "," in name else name
+
+
 def top_narratives_sentence(overall: pd.DataFrame, kinds: dict[str, str], n_articles: int,
                             *, first: str | None, last: str | None) -> str | None:
     """The lead finding: the largest narratives with their share and 95% interval."""
@@ -87,7 +93,7 @@ def top_narratives_sentence(overall: pd.DataFrame, kinds: dict[str, str], n_arti
     rows = rows.sort_values(["share", "narrative"], ascending=[False, True]).head(3)
     if rows.empty:
         return None
-    parts = [f"{r.narrative} ({pct_interval(r.share, r.ci_low, r.ci_high)})"
+    parts = [f"{shown_name(r.narrative)} ({pct_interval(r.share, r.ci_low, r.ci_high)})"
              for r in rows.itertuples()]
     if len(parts) > 1:
         parts[-1] = "and " + parts[-1]
@@ -113,7 +119,7 @@ def outlet_difference_sentence(outlet_shares: pd.DataFrame, compared: list[str],
     if best is None:
         return None
     _, name, high, low = best
-    return (f"Outlets differ most on {name}: {pct(high['share'])} of the paragraphs in "
+    return (f"Outlets differ most on {shown_name(name)}: {pct(high['share'])} of the paragraphs in "
             f"{high['outlet']} (95% interval {interval(high['ci_low'], high['ci_high'])}) against "
             f"{pct(low['share'])} in {low['outlet']} "
             f"({interval(low['ci_low'], low['ci_high'])}), over the whole window.")
@@ -136,7 +142,7 @@ def change_sentences(drift: DriftFrames, period: str, limit: int,
         verb = "rose" if cp.direction == "up" else "fell"
         before, after = getattr(cp, "before", np.nan), getattr(cp, "after", np.nan)
         out.append(
-            f"{cp.narrative} {verb} from {_pct(before)} to {_pct(after)} of {whose} paragraphs "
+            f"{shown_name(cp.narrative)} {verb} from {_pct(before)} to {_pct(after)} of {whose} paragraphs "
             f"from the {period} of {cp.period} on (mean share before vs after the change"
             f"{_latest_interval(drift.shares, cp.narrative, cp.outlet)})."
         )
