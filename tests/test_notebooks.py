@@ -142,7 +142,7 @@ def test_the_absolute_path_check_sees_this_machine_and_spares_prose():
     for shown in ("/tmp/pytest-of-x/notebooks0/out", "'/home/analyst/project/narrative'", "C:\\Users\\me",
                   json.dumps("C:\\Users\\me")):
         assert ABSOLUTE_PATH.search(shown), shown
-    for prose in ("out/notebook-demo/narrative.duckdb", "and/or", "https://news.example/work/1",
+    for prose in ("out/notebook-demo/narrative.duckdb", "and/or", "https://news.example/var/1",
                   "1/tmp", "12/06/2025"):
         assert not ABSOLUTE_PATH.search(prose), prose
 
