@@ -15,8 +15,8 @@ from ._common import (  # noqa: F401 (the options and helpers the commands share
     _BOILERPLATE, _CODEBOOK, _CONFIG, _DATE_COL, _DAY_FIRST, _FOLLOW_LINKS, _ID_COL,
     _INDEX, _KEEP_BOILERPLATE, _MANIFEST, _OUTLET_COL, _QUIET, _SEED, _SOURCES, _STORE, _TEXT_COL,
     _TITLE_COL, _at_least, _check_address, _check_sources, _command, _duckdb_interrupt, _echo,
-    _fail, _formats, _ingest_options, _out_dir, _progress, _report_done, _run, _settings,
-    _user_errors,
+    _fail, _formats, _ingest_options, _out_dir, _progress, _report_done, _run, _run_settings,
+    _settings, _user_errors,
 )
 
 app = typer.Typer(
@@ -216,10 +216,7 @@ def drift(
 
         _settings(config, period=period)  # bad settings fail before the store is opened
         with Store(store, read_only=True) as st:
-            stored = st.run(run)
-            run_id = stored["run_id"]
-            # The run's own settings, unless the config file, environment or a flag says otherwise.
-            settings = _settings(config, base=stored["settings"], period=period)
+            run_id, settings = _run_settings(st, run, config, period=period)
             _out_dir(out)
             frames = compute_drift(st, run_id, settings=settings, share=sharer(settings.workers))
             paths = export_tables(frames, out)
@@ -250,10 +247,7 @@ def report(
         _settings(config)  # a bad config file fails before the store is opened
         formats = _formats(format)
         with Store(store, read_only=True) as st:
-            stored = st.run(run)
-            run_id = stored["run_id"]
-            # The run's own settings, unless the config file, environment or a flag says otherwise.
-            settings = _settings(config, base=stored["settings"])
+            run_id, settings = _run_settings(st, run, config)
             _out_dir(out)
             paths = write_report(st, run_id, out, settings=settings, formats=formats,
                                  index=index)
@@ -291,8 +285,8 @@ def export(
 
         _settings(config)  # a bad config file fails before the store is opened
         with Store(store, read_only=True) as st:
-            stored = st.run(run)
-            result = export_paragraphs(st, out, stored["run_id"], narrative=narrative,
+            run_id, settings = _run_settings(st, run, config)
+            result = export_paragraphs(st, out, run_id, narrative=narrative,
                                        outlet=outlet, date_from=date_from, date_to=date_to)
             _echo(f"{result.n_rows} paragraphs of run {result.run_id}")
             typer.echo(str(result.path))
@@ -300,8 +294,7 @@ def export(
                 from ..drift import compute_drift
                 from ..runtime.workers import sharer
 
-                settings = _settings(config, base=stored["settings"])
-                frames = compute_drift(st, stored["run_id"], settings=settings,
+                frames = compute_drift(st, run_id, settings=settings,
                                        share=sharer(settings.workers))
                 for path in export_tables(frames, tables).values():
                     typer.echo(str(path))
@@ -333,10 +326,9 @@ def explore(
         _settings(config)
         _at_least("--max-paragraphs", max_paragraphs, 1)
         with Store(store, read_only=True) as st:
-            stored = st.run(run)
-            settings = _settings(config, base=stored["settings"])
+            run_id, settings = _run_settings(st, run, config)
             _out_dir(out)
-            path = write_explorer(st, stored["run_id"], out, settings=settings,
+            path = write_explorer(st, run_id, out, settings=settings,
                                   max_paragraphs=max_paragraphs)
         typer.echo(str(path))
 

@@ -94,6 +94,13 @@ def _settings(config: Optional[Path], *, base: Optional[dict] = None, **override
     return load_settings(config, base=base, **overrides)
 
 
+def _run_settings(st, run: Optional[str], config: Optional[Path], **overrides):
+    """The stored run (the latest when ``run`` is None) with the settings a command uses on it:
+    the run's own, unless the config file, the environment or a flag says otherwise."""
+    stored = st.run(run)
+    return stored["run_id"], _settings(config, base=stored["settings"], **overrides)
+
+
 def _progress(quiet: bool):
     from ..progress import progress_bar
 
