@@ -85,8 +85,10 @@ def paragraphs(
     -------
     DataFrame
         One row per paragraph, columns :data:`QUERY_COLUMNS`. ``probability`` is the run's
-        membership score of the paragraph in its narrative (for this package's model, the cosine
-        similarity to the narrative's centroid); rows are ordered by it, highest first, then by
+        membership score of the paragraph in its narrative (for this package's model, its
+        typicality: the cosine similarity to the codebook's description or example sentences of a
+        named narrative, to the centroid of a discovered one); rows are ordered by it, highest
+        first, then by
         paragraph id. ``secondary_narrative`` and ``secondary_weight`` are the strongest other
         narrative in the paragraph's stored soft mixture. ``copy_of`` is the paragraph this one
         repeats and ``article_copy_of`` the article its article copies (both None for originals).
