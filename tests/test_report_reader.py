@@ -356,3 +356,30 @@ def test_a_discovered_label_with_commas_is_quoted_in_the_findings():
     kinds = {"peace talks, ceasefire": "discovered", "Harbour traffic": "named"}
     sentence = top_narratives_sentence(overall, kinds, 10, first=None, last=None)
     assert "\u201cpeace talks, ceasefire\u201d (30%" in sentence and "Harbour traffic (20%" in sentence
+
+
+def test_framing_leaves_off_topic_clusters_out_and_quotes_labels():
+    from types import SimpleNamespace
+
+    from narrative.report.sections import framing_section
+
+    framing = pd.DataFrame({
+        "narrative": ["league match, derby", "peace talks, ceasefire", "Harbour traffic"],
+        "outlet": ["all"] * 3, "period": ["2025-03-10"] * 3, "insufficient": [False] * 3,
+        "shift_excess": [0.09, 0.05, 0.01], "n_paragraphs": [9, 8, 7],
+        "new_terms": ["banner, giant", "envoys", "ferries"]})
+    kinds = {"league match, derby": "off-topic", "peace talks, ceasefire": "discovered",
+             "Harbour traffic": "named"}
+    section, (table,) = framing_section(SimpleNamespace(tables={"framing": framing}), "week", kinds)
+    assert "The largest shift was \u201cpeace talks, ceasefire\u201d" in " ".join(section.text)
+    assert [row[0] for row in table.rows] == ["peace talks, ceasefire", "Harbour traffic"]
+
+
+def test_framing_new_terms_are_words_used_like_nouns():
+    from narrative.drift.framing import _doc_terms
+
+    texts = [f"The envoys want the ceasefire {k}. They want it covering the port." for k in
+             ("now", "soon", "today")] + ["A ceasefire holds at the port. The envoys met."] * 20
+    _, vocab = _doc_terms(texts)
+    assert {"envoys", "ceasefire", "port"} <= set(vocab)
+    assert not {"want", "covering"} & set(vocab), vocab

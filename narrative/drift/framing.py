@@ -42,9 +42,12 @@ def class_tfidf(counts: np.ndarray) -> np.ndarray:
 
 
 def _doc_terms(texts: list[str]) -> tuple[Any, np.ndarray] | None:
-    """Document × term counts of ``texts`` (English stop words out, words of 3+ letters; terms in
-    at least 2 texts once there are 20), or None when no term is left."""
+    """Document × term counts of ``texts`` (English stop words out, words of 3+ letters that the
+    texts use like nouns, adjectives or names, when they show it; terms in at least 2 texts once
+    there are 20), or None when no term is left."""
     from sklearn.feature_extraction.text import CountVectorizer
+
+    from ..model.labels import noun_like_words
 
     min_df = 2 if len(texts) >= 20 else 1
     vectorizer = CountVectorizer(stop_words="english", min_df=min_df, token_pattern=r"(?u)\b[^\W\d_]{3,}\b")
@@ -52,7 +55,11 @@ def _doc_terms(texts: list[str]) -> tuple[Any, np.ndarray] | None:
         doc_terms = vectorizer.fit_transform(texts)
     except ValueError:  # no term left (empty or stop words only)
         return None
-    return doc_terms.tocsr(), np.array(vectorizer.get_feature_names_out())
+    vocab = np.array(vectorizer.get_feature_names_out())
+    keep = np.isin(vocab, list(noun_like_words(texts, vocab)))
+    if not keep.any():  # texts without sentences (no determiner, no capital) say nothing of it
+        return doc_terms.tocsr(), vocab
+    return doc_terms.tocsr()[:, keep], vocab[keep]
 
 
 def _top_terms(

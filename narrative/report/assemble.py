@@ -185,7 +185,7 @@ def _analysis_sections(
     if inputs.measured.time:
         candidates += [build.divergence_section(drift, figures.add, inputs.colors, period),
                        build.emerging_section(drift, figures.add, inputs.colors, period),
-                       build.framing_section(drift, period)]
+                       build.framing_section(drift, period, inputs.kinds)]
     # Uptake is measured day by day: a month of data can tell who carried a narrative first
     # even where weekly shares over time cannot be measured.
     candidates.append(diffusion_section(drift, inputs.kinds, inputs.order))

@@ -23,7 +23,7 @@ from .sections import (
     stability_sentence,
     syndication_sentence,
 )
-from .text import count, interval, pct, pct_interval
+from .text import count, interval, pct, pct_interval, shown_name
 
 if TYPE_CHECKING:
     from ..drift import DriftFrames
@@ -78,12 +78,6 @@ def left_out_sentence(left_out: pd.DataFrame, shown: int = 3) -> str:
             f"({', '.join(examples)}{more}, as flagged at ingest): {'it counts' if n == 1 else 'they count'} "
             "in the totals and outlet comparisons but not in the time views, and as undated in "
             "the coverage table.")
-
-
-def shown_name(name: str) -> str:
-    """A narrative's name as a sentence shows it: in quotes when it holds a comma (a discovered
-    label lists its terms), so that a list of narratives still reads as one."""
-    return f"\u201c{name}\u201d" if "," in name else name
 
 
 def top_narratives_sentence(overall: pd.DataFrame, kinds: dict[str, str], n_articles: int,

@@ -17,7 +17,7 @@ import pandas as pd
 from .cache import Plot
 from .compute import Measured
 from .model import Section
-from .text import count, join_words, pct
+from .text import count, join_words, pct, shown_name
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -81,7 +81,7 @@ def headline_figure(
     caption = (f"Share of the paragraphs{_copies_phrase(settings.copies)} per narrative over the "
                f"whole window{window}; lines: 95% bootstrap intervals over articles.")
     if len(rest) == 1:
-        caption += (f" The other narrative, \u201c{rest['narrative'].iloc[0]}\u201d, holds "
+        caption += (f" The other narrative, {shown_name(rest['narrative'].iloc[0])}, holds "
                     f"{pct(rest['share'].iloc[0])} (see Narratives).")
     elif len(rest):
         caption += (f" The other {len(rest)} narratives hold {pct(rest['share'].sum())} "

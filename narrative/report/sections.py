@@ -18,7 +18,7 @@ from ..frames import isin
 from ..schema import UNASSIGNED
 from .cache import Plot, ReportCache
 from .model import Section, Table
-from .text import count, pct, plural
+from .text import count, pct, plural, shown_name
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -194,8 +194,10 @@ def emerging_section(
 # -- framing --------------------------------------------------------------------------------------
 
 
-def framing_section(drift: "DriftFrames", period: str) -> tuple[Section | None, list[Table]]:
-    """The periods in which a narrative was told most unlike its usual self (all outlets)."""
+def framing_section(drift: "DriftFrames", period: str,
+                    kinds: dict[str, str] | None = None) -> tuple[Section | None, list[Table]]:
+    """The periods in which a narrative was told most unlike its usual self (all outlets);
+    off-topic clusters are left out."""
     framing = drift.tables.get("framing", pd.DataFrame())
     text = [
         f"Framing shift: how far a {period}'s paragraphs of a narrative sit from the narrative's "
@@ -207,7 +209,8 @@ def framing_section(drift: "DriftFrames", period: str) -> tuple[Section | None, 
     title = "Framing shift"
     if framing is None or framing.empty or "shift_excess" not in framing:
         return None, []  # not measured for this run: left out
-    cells = framing[(framing["outlet"] == "all") & ~framing["insufficient"].astype(bool)]
+    cells = framing[(framing["outlet"] == "all") & ~framing["insufficient"].astype(bool)
+                    & (framing["narrative"].map(lambda n: (kinds or {}).get(n)) != "off-topic")]
     cells = cells.assign(excess=pd.to_numeric(cells["shift_excess"], errors="coerce"))
     cells = cells[np.isfinite(cells["excess"])]
     if cells.empty:  # no embeddings for the run's model, or too few paragraphs per period
@@ -216,7 +219,7 @@ def framing_section(drift: "DriftFrames", period: str) -> tuple[Section | None, 
     best = best.groupby("narrative", sort=False).head(2).head(_MAX_TABLE_ROWS)
     top = best.iloc[0]
     text.append(
-        f"The largest shift was {top['narrative']} in the {period} of {top['period']} "
+        f"The largest shift was {shown_name(top['narrative'])} in the {period} of {top['period']} "
         f"({float(top['excess']):+.3f} above chance"
         + (f"; new terms: {top['new_terms']}" if str(top["new_terms"] or "").strip() else "")
         + ")."

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["count", "interval", "join_words", "pct", "pct_interval", "plural"]
+__all__ = ["count", "interval", "join_words", "pct", "pct_interval", "plural", "shown_name"]
 
 #: Plurals that do not just add an "s".
 _IRREGULAR = {"copy": "copies", "analysis": "analyses", "is": "are", "has": "have", "was": "were"}
@@ -54,3 +54,9 @@ def join_words(items: list[str]) -> str:
     if len(items) <= 2:
         return " and ".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def shown_name(name: str) -> str:
+    """A narrative's name as a sentence shows it: in quotes when it holds a comma (a discovered
+    label lists its terms), so that a list of narratives still reads as one."""
+    return f"\u201c{name}\u201d" if "," in name else name
