@@ -88,6 +88,39 @@ def test_evidence_is_the_paragraphs_nearest_their_centre():
     assert chosen["article_id"].is_unique
 
 
+def test_evidence_shows_a_text_once_though_several_articles_repeat_it():
+    """An outlet that reprints one paragraph in many articles shows it once among the evidence:
+    three copies of one sentence are not three pieces of evidence."""
+    frame = labelled([0.05] * 5 + [0.6] * 5, seed=2)
+    frame["text_hash"] = frame["paragraph_id"]
+    late = frame[(frame["narrative"] == "n1") & (frame["period"] >= "2025-02-10")]
+    repeated = late.drop_duplicates("article_id")["paragraph_id"].iloc[:6]
+    frame.loc[frame["paragraph_id"].isin(repeated), "text_hash"] = "same text"
+    rng = np.random.default_rng(0)
+    centre = rng.normal(size=8)
+    vectors = {p: centre + rng.normal(scale=0.3, size=8) for p in frame["text_hash"]}
+    vectors["same text"] = centre  # the most central paragraph of all
+    cps = change_points(frame, narratives=NAMES, embeddings=vectors, include_all=False)
+    ids = cps[cps["narrative"] == "n1"].iloc[0]["evidence"].split(";")
+    hashes = frame.set_index("paragraph_id").loc[ids, "text_hash"]
+    assert len(ids) == 3 and hashes.is_unique and "same text" in set(hashes)
+
+
+def test_a_pulse_reports_the_z_of_its_own_move():
+    """A pulse up reports the rise's z and p, even when the return was the split found more
+    clearly: a row that says "up" with a negative z reads as a contradiction."""
+    from narrative.drift.change import _classify
+    from narrative.drift.segments import Split
+
+    group = article_series(labelled([0.1] * 6 + [0.55] * 2 + [0.1] * 6, per_week=12, seed=5), NAMES,
+                           weighting="paragraph", distribution=None, include_all=False)[0]
+    splits = [Split(6, 4.0, 0.01), Split(8, -5.0, 0.001)]
+    changes = _classify(group, 0, splits, z_cut=2.0, max_pulse=2, trend_alpha=0.05, n_sim=200,
+                        rng=np.random.default_rng(0))
+    assert [c.kind for c in changes] == ["pulse"]
+    assert (changes[0].z, changes[0].p) == (4.0, 0.01)
+
+
 def test_emerging_new_and_fading_come_from_the_changes():
     frame = pd.concat([
         labelled([0.1] * 6 + [0.5] * 6, outlet="X"),

@@ -143,7 +143,7 @@ def _classify(group: ArticleSeries, k: int, splits: list[Split], *, z_cut: float
             continue
         spread = np.hypot(se[i - 1], se[i + 1])
         if spread > 0 and abs(level[i + 1] - level[i - 1]) / spread < z_cut:
-            s = min(splits[i - 1], splits[i], key=lambda x: x.p)
+            s = splits[i - 1]  # the move into the pulse: its z has the pulse's sign
             changes.append(_Change("pulse", bounds[i], bounds[i + 1] - 1, (bounds[i - 1], bounds[i]),
                                    (bounds[i], bounds[i + 1]), s.z, s.p))
             used |= {i, i + 1}
@@ -238,9 +238,10 @@ def _level(group: ArticleSeries, k: int, bins: tuple[int, int], *, n_bootstrap: 
 def _evidence(labelled: pd.DataFrame, outlet: str, narrative: str, first: str, last: str,
               embeddings: dict | None, n: int) -> str:
     """Ids (``;``-separated) of up to ``n`` paragraphs of ``narrative`` in ``outlet`` (any outlet
-    for ``all``) between periods ``first`` and ``last``, each from another article: those
-    closest to their centroid when embeddings are given, else from the articles that carry the
-    narrative most (earliest first)."""
+    for ``all``) between periods ``first`` and ``last``, each from another article and with
+    another text (an outlet that reprints a paragraph shows it once): those closest to their
+    centroid when embeddings are given, else from the articles that carry the narrative most
+    (earliest first)."""
     from .framing import _lookup
     from .shares import ALL_OUTLETS
 
@@ -258,8 +259,10 @@ def _evidence(labelled: pd.DataFrame, outlet: str, narrative: str, first: str, l
     else:
         per_article = rows.groupby("article_id")["paragraph_id"].transform("size")
         rows = rows.assign(_rank=-per_article)
-    rows = rows.sort_values(["_rank", "date", "paragraph_id"], kind="stable")
-    return ";".join(rows.drop_duplicates("article_id")["paragraph_id"].astype(str).head(n))
+    rows = rows.sort_values(["_rank", "date", "paragraph_id"], kind="stable").drop_duplicates("article_id")
+    if "text_hash" in rows:
+        rows = rows.drop_duplicates("text_hash")
+    return ";".join(rows["paragraph_id"].astype(str).head(n))
 
 
 @dataclass
