@@ -3,7 +3,7 @@ held out on the labelled dev set.
 
 Usage:
     python benchmarks/context_acceptance.py STORE.duckdb [--codebook YAML] [--folds 2]
-        [--seed 27] [--check-seeds 1,2,3]
+        [--seed 27] [--check-seeds 1,2,3] [--lambdas 0.1,0.2,0.3,0.4,0.5]
 
 A narrative is carried by an article, not by a paragraph alone: a China paragraph inside an
 article whose other paragraphs argue Russia-China alignment is likelier to carry that claim than
@@ -26,7 +26,8 @@ An article with no other paragraph leaves the paragraph's own scores. lambda is 
 thresholds are F1-optimal per narrative as in ``calibrate_acceptance.py``. Nothing is embedded but
 the codebook's sentences: every paragraph vector comes from ``STORE``. The variant to keep is the
 one with the best *training* micro F1 (mean of the folds); ``--check-seeds`` repeats the held-out
-micro scores of every variant on other fold seeds.
+micro scores of every variant on other fold seeds. Also printed: how well the paragraph's own
+typicality and its article's rank each narrative's gold paragraphs among its candidates (ROC AUC).
 """
 
 from __future__ import annotations
@@ -123,17 +124,18 @@ class Context:
         return Scores(eligible(typ, neg, self.rule), typ)
 
 
-def lambdas_of(variant: str) -> tuple:
-    return LAMBDAS if variant in ("mean", "max", "centroid") else (None,)
+def lambdas_of(variant: str, lambdas: tuple = LAMBDAS) -> tuple:
+    return lambdas if variant in ("mean", "max", "centroid") else (None,)
 
 
-def held_out(context: Context, variant: str, gold, fold, folds: int, gates):
+def held_out(context: Context, variant: str, gold, fold, folds: int, gates,
+             lambdas: tuple = LAMBDAS):
     """Held-out predictions, mean training micro F1 and each fold's lambda."""
     from sentence_acceptance import fit_thresholds, micro_f1
 
     predicted = np.zeros_like(gold)
     train_f1, picked = [], []
-    by_lambda = {lam: context.variant(variant, lam) for lam in lambdas_of(variant)}
+    by_lambda = {lam: context.variant(variant, lam) for lam in lambdas_of(variant, lambdas)}
     for f in range(folds):
         train, test = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
         best = None
@@ -158,11 +160,13 @@ def auc(score: np.ndarray, positive: np.ndarray) -> float:
 
 def ranking(context: Context, names, gold, gates, lam: float = 0.3) -> list[str]:
     """How well each score ranks a narrative's gold paragraphs among its candidates (the
-    ``requires`` gate passed, own typicality >= 0.3): ROC AUC of own, article and combined."""
+    ``requires`` gate passed, own typicality >= 0.3): ROC AUC of own, article and combined; and
+    of the paragraphs at or above the codebook's threshold (gate passed), the share of gold and
+    other ones whose article has another paragraph at or above it too."""
     typ = context.own[0]
     head = ("| narrative | candidates (gold) | own | article mean | article max | article "
-            f"centroid | (1 - {lam}) own + {lam} mean |")
-    lines = [head, "|---|---:|---:|---:|---:|---:|---:|"]
+            f"centroid | (1 - {lam}) own + {lam} mean | article reaches t: gold / other |")
+    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for k, name in enumerate(names):
         rows = typ[:, k] >= 0.3
         if gates is not None:
@@ -170,8 +174,15 @@ def ranking(context: Context, names, gold, gates, lam: float = 0.3) -> list[str]
         y = gold[rows, k]
         scores = [typ, *(context.article[a][0] for a in ("mean", "max", "centroid")),
                   (1 - lam) * typ + lam * context.article["mean"][0]]
+        over = typ[:, k] >= context.rule.thresholds[k]
+        if gates is not None:
+            over &= gates[:, k]
+        reach = context.article["max"][0][:, k] >= context.rule.thresholds[k]
+        shares = [reach[over & g].mean() if (over & g).any() else float("nan")
+                  for g in (gold[:, k], ~gold[:, k])]
         lines.append(f"| {name} | {rows.sum()} ({y.sum()}) | "
-                     + " | ".join(f"{auc(s[rows, k], y):.2f}" for s in scores) + " |")
+                     + " | ".join(f"{auc(s[rows, k], y):.2f}" for s in scores)
+                     + f" | {shares[0]:.2f} / {shares[1]:.2f} |")
     return lines
 
 
@@ -196,7 +207,10 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=27)
     parser.add_argument("--check-seeds", default="1,2,3")
     parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--lambdas", default=",".join(map(str, LAMBDAS)),
+                        help="the lambdas to pick from (one: a fixed lambda)")
     args = parser.parse_args(argv)
+    lambdas_given = tuple(float(x) for x in args.lambdas.split(","))
     codebook = load_codebook(args.codebook)
     names = codebook.names
     vectors, texts, gold, articles = dev_matrix(args.store, names)
@@ -211,8 +225,8 @@ def main(argv=None) -> int:
     fold = folds_of(articles, args.folds, args.seed)
     results, training, lambdas = {}, {}, {}
     for variant in variants:
-        predicted, training[variant], lambdas[variant] = held_out(context, variant, gold, fold,
-                                                                   args.folds, gates)
+        predicted, training[variant], lambdas[variant] = held_out(
+            context, variant, gold, fold, args.folds, gates, lambdas_given)
         results[variant] = table(names, predicted, gold)
     print(f"\nheld out ({args.folds}-fold by article, seed {args.seed}), multi-label acceptance; "
           "P / R / F1 per variant")
@@ -243,7 +257,7 @@ def main(argv=None) -> int:
             cells, best = [], {}
             for variant in variants:
                 predicted, best[variant], _ = held_out(context, variant, gold, fold, args.folds,
-                                                       gates)
+                                                       gates, lambdas_given)
                 tp = int((predicted & gold).sum())
                 cells.append(f"{variant} {micro_f1(predicted, gold):.3f} "
                              f"({tp / max(predicted.sum(), 1):.2f} / {tp / gold.sum():.2f})")
