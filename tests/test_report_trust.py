@@ -98,3 +98,27 @@ def test_the_trust_line_names_the_kind(kind, begins):
 
     line = trust_sentence(kind, FLAGGED["1"])
     assert line.startswith(begins) and "20 paragraphs: 20 clearly, 0 fairly, 0 barely" in line
+
+
+def test_a_narratives_evidence_shows_a_reprinted_paragraph_once():
+    """Two articles that carry the same paragraph, neither marked a copy (paragraph copies are
+    linked within a window), are not two pieces of evidence: the text is shown once and the
+    next most typical paragraph fills its place."""
+    import pandas as pd
+
+    from narrative.report.narratives import evidence_by_narrative
+
+    articles = pd.DataFrame({
+        "article_id": ["a", "b", "c"], "outlet": ["X", "X", "Y"], "date": pd.to_datetime(["2025-01-01"] * 3),
+        "source": ["f.jsonl:1", "f.jsonl:2", "f.jsonl:3"], "title": ["t"] * 3, "url": [None] * 3,
+        "author": [None] * 3,
+    })
+    paragraphs = pd.DataFrame({
+        "paragraph_id": ["p1", "p2", "p3"], "article_id": ["a", "b", "c"],
+        "text": ["The same reprinted claim.", "The same reprinted claim.", "Another paragraph."],
+        "duplicate_of": [None, None, None],
+    })
+    assignments = pd.DataFrame({"paragraph_id": ["p1", "p2", "p3"], "narrative_id": [0, 0, 0],
+                                "probability": [0.9, 0.9, 0.5]})
+    shown = [e.text for e in evidence_by_narrative(articles, paragraphs, assignments, k=2)[0]]
+    assert shown == ["The same reprinted claim.", "Another paragraph."]

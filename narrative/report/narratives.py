@@ -114,9 +114,10 @@ def evidence_by_narrative(
     articles: pd.DataFrame, paragraphs: pd.DataFrame, assignments: pd.DataFrame, k: int,
     *, thresholds: dict[int, float] | None = None,
 ) -> dict[int, list[Evidence]]:
-    """Each narrative's ``k`` most typical paragraphs, from distinct articles, originals first
-    (one sort over all assignments, not one merge per narrative); each with its confidence
-    where ``thresholds`` (narrative id -> acceptance threshold) has its narrative's."""
+    """Each narrative's ``k`` most typical paragraphs, from distinct articles and with distinct
+    texts (a reprinted paragraph is shown once), originals first (one sort over all assignments,
+    not one merge per narrative); each with its confidence where ``thresholds`` (narrative id ->
+    acceptance threshold) has its narrative's."""
     rows = assignments[["paragraph_id", "narrative_id", "probability"]].merge(
         paragraphs[["paragraph_id", "article_id", "text", "duplicate_of"]], on="paragraph_id"
     )
@@ -127,7 +128,8 @@ def evidence_by_narrative(
         _p=rows["probability"].fillna(0.0),
     ).sort_values(["narrative_id", "_dup", "_p", "paragraph_id"],
                   ascending=[True, True, False, True])
-    rows = rows.drop_duplicates(["narrative_id", "article_id"]).groupby("narrative_id").head(k)
+    rows = rows.drop_duplicates(["narrative_id", "article_id"]).drop_duplicates(["narrative_id", "text"])
+    rows = rows.groupby("narrative_id").head(k)
     meta = articles.set_index("article_id")
     thresholds = thresholds or {}
     out: dict[int, list[Evidence]] = {}
