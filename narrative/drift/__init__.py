@@ -30,12 +30,13 @@ from .shares import (
 )
 from .change import detect_changes
 from .diffusion import diffusion, lead_lag, uptake
+from .power import detectable_steps
 
 if TYPE_CHECKING:
     from ..store import Store
 
 __all__ = [
-    "ALL_OUTLETS", "DriftFrames", "change_points", "compute_drift", "detect_changes", "diffusion",
+    "ALL_OUTLETS", "DriftFrames", "change_points", "compute_drift", "detect_changes", "detectable_steps", "diffusion",
     "divergence", "drift_tables", "emerging", "js_divergence", "labelled_paragraphs", "lead_lag",
     "narrative_shares", "outlet_shares", "period_start", "select_copies", "suspicious_dates",
     "uptake",
@@ -203,8 +204,9 @@ def drift_tables(
 ) -> dict[str, pd.DataFrame]:
     """Every drift table from one labelled frame (:func:`labelled_paragraphs` output).
 
-    Keys: shares, outlet_shares, changepoints, divergence, emerging, diffusion, lead_lag,
-    framing, outlet_comparison, coverage. Change points, emerging narratives, diffusion and
+    Keys: shares, outlet_shares, changepoints, detectable, divergence, emerging, diffusion,
+    lead_lag, framing, outlet_comparison, coverage. ``detectable`` says per outlet how large a
+    move the change detection would see (:func:`.power.detectable_steps`). Change points, emerging narratives, diffusion and
     lead-lag are tested on the articles themselves, with the false discovery rate held at
     ``alpha`` (see :mod:`.change` and :mod:`.diffusion`); diffusion and lead-lag work day by
     day whatever ``period`` is, and count syndicated copies (from ``labelled``, before
@@ -241,6 +243,8 @@ def drift_tables(
             kept, min_articles=min_articles, n_bootstrap=n_bootstrap, seed=seed, **common
         ),
         "changepoints": changes.changes,
+        "detectable": detectable_steps(kept, alpha=alpha, n_tests=changes.n_tests, seed=seed,
+                                       **common),
         "divergence": divergence(shares, baseline_periods=baseline_periods),
         "emerging": emerging(changes, n_periods=emerging_periods, kinds=kinds),
         "diffusion": diffusion(kept, copies_from=labelled, found=taken_up),

@@ -19,6 +19,7 @@ from .diffusion import lead_sentences
 from .narratives import catch_all_sentence
 from .sections import (
     copies_sentence,
+    detectable_sentence,
     emerging_sentences,
     stability_sentence,
     syndication_sentence,
@@ -196,6 +197,9 @@ def findings(
     if changes:
         lead.append(changes[0])
         more += changes[1:]
+    seen = detectable_sentence(drift.tables.get("detectable"), settings.period) if measured.time else None
+    if seen:
+        more.append(seen)
     if note:
         lead.append(note)
     if differ:

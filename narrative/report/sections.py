@@ -117,6 +117,9 @@ def divergence_section(
             + (f" across {n_series} share series" if n_series else "")
             + (f", false discovery rate controlled at {alpha:.0%}" if alpha else "") + "."
         )
+    seen = detectable_sentence(drift.tables.get("detectable"), period)
+    if seen:
+        text.append(seen)
     tables = []
     if not changes.empty:
         rows = []
@@ -134,6 +137,30 @@ def divergence_section(
         ))
     return Section("divergence", "Divergence and change points", text, figures,
                    [t.key for t in tables]), tables
+
+
+def detectable_sentence(detectable: pd.DataFrame | None, period: str) -> str | None:
+    """How large a move the change detection would see (``drift.tables["detectable"]``), so that
+    a change not found is not read as no change; None where no outlet could be judged."""
+    if detectable is None or "detectable_step" not in detectable:
+        return None
+    rows = detectable[np.isfinite(pd.to_numeric(detectable["detectable_step"], errors="coerce"))]
+    outlets = rows[rows["outlet"] != "all"]
+    if outlets.empty:
+        return None
+    points = sorted({int(round(100 * float(x))) for x in (outlets["detectable_step"].min(),
+                                                           outlets["detectable_step"].max())})
+    size = "\u2013".join(str(p) for p in points)
+    power = float(outlets["power"].iloc[0])
+    often = "4 times in 5" if abs(power - 0.8) < 1e-9 else f"{power:.0%} of the time"
+    per = float(outlets["articles_per_period"].median())
+    pooled = rows[rows["outlet"] == "all"]
+    over_all = (f", over all outlets together from about "
+                f"{int(round(100 * float(pooled['detectable_step'].iloc[0])))}" if len(pooled) else "")
+    return (f"Smaller moves can pass unseen: with a median of {per:.0f} {plural(round(per), 'article')} "
+            f"per outlet a {period}, a move of share from one narrative to another within one "
+            f"outlet is found {often} only from about {size} percentage points{over_all}; "
+            "detectable.csv has each outlet's figure.")
 
 
 # -- emerging and fading ----------------------------------------------------------------------------
