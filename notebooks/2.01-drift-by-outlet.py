@@ -175,6 +175,24 @@ if demo is not None:
 # between the two.
 
 # %% [markdown]
+# ### Moves too small to see
+# Not finding a change is not the same as no change. `drift.tables["detectable"]` says, per
+# outlet, the smallest move of share from one narrative to another that the detection finds 4
+# times in 5 with that outlet's articles (`detectable_step`; `benchmarks/RESULTS-drift.md` checks
+# the claim on planted moves); the report says the same in its findings.
+
+# %%
+detectable = drift.tables["detectable"]
+display(detectable[["outlet", "articles_per_period", "typical_share", "detectable_step"]].round(3))
+if demo is not None:
+    step = dict(zip(detectable["outlet"], detectable["detectable_step"]))
+    single = matched[matched["outlet"] != "all"]
+    clear = single["magnitude"].abs() >= single["outlet"].map(step)
+    print(f"{int(clear.sum())} of {len(single)} planted moves in single outlets reach their outlet's "
+          f"detectable step; found: {int(single.loc[clear, 'found'].sum())} of those, "
+          f"{int(single.loc[~clear, 'found'].sum())} of the {int((~clear).sum())} others")
+
+# %% [markdown]
 # ## Who took a narrative up first
 # `diffusion` has one row per outlet whose share of a narrative rose beyond what its articles
 # give by chance: `onset` is the day it rose (`onset_low`–`onset_high` its 95% interval), `rank`
