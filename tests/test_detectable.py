@@ -71,3 +71,18 @@ def test_the_detectable_table_is_among_the_drift_tables(per_week):
     detectable = tables["detectable"]
     assert set(HOSTS) <= set(detectable["outlet"]) and "all" in set(detectable["outlet"])
     assert np.isfinite(detectable["detectable_step"]).all()
+
+
+def test_the_pooled_figure_is_left_out_where_the_collection_windows_differ():
+    """Over all outlets the mix moves with the collection when outlets come and go: the pooled
+    figure would mislead there, so the sentence keeps to the outlets."""
+    from narrative.report.sections import windows_overlap
+
+    table = pd.DataFrame({"outlet": ["A", "B", "all"], "articles_per_period": [3.0, 4.0, 19.0],
+                          "detectable_step": [0.172, 0.205, 0.081], "power": [0.8] * 3})
+    apart = pd.DataFrame({"outlet": ["A", "B", "all"], "first_date": ["2022-01-03", "2022-06-06", "2022-01-03"],
+                          "last_date": ["2022-03-28", "2022-09-26", "2022-09-26"]})
+    together = apart.assign(first_date="2022-01-03")
+    assert not windows_overlap(apart) and windows_overlap(together)
+    sentence = detectable_sentence(table, "week", pooled=windows_overlap(apart))
+    assert "about 17\u201320 percentage points" in sentence and "all outlets" not in sentence

@@ -20,6 +20,7 @@ from .narratives import catch_all_sentence
 from .sections import (
     copies_sentence,
     detectable_sentence,
+    windows_overlap,
     emerging_sentences,
     stability_sentence,
     syndication_sentence,
@@ -162,13 +163,12 @@ def coverage_sentences(drift: DriftFrames, period: str) -> list[str]:
     if n_undated:
         out.append(f"{count(n_undated, 'undated article')} {'is' if n_undated == 1 else 'are'} "
                    "counted in the totals but left out of the views over time.")
-    outlets = coverage[coverage["outlet"] != "all"].dropna(subset=["first_date"])
-    if len(outlets) > 1:
+    if not windows_overlap(coverage):
+        outlets = coverage[coverage["outlet"] != "all"].dropna(subset=["first_date"])
         start, end = outlets["first_date"].max(), outlets["last_date"].min()
-        if start > end:
-            out.append(f"The outlets' collection windows do not all overlap (latest start "
-                       f"{start}, earliest end {end}): compare two outlets only over the "
-                       f"{period}s both cover.")
+        out.append(f"The outlets' collection windows do not all overlap (latest start "
+                   f"{start}, earliest end {end}): compare two outlets only over the "
+                   f"{period}s both cover.")
     return out
 
 
@@ -197,7 +197,9 @@ def findings(
     if changes:
         lead.append(changes[0])
         more += changes[1:]
-    seen = detectable_sentence(drift.tables.get("detectable"), settings.period) if measured.time else None
+    seen = (detectable_sentence(drift.tables.get("detectable"), settings.period,
+                                pooled=windows_overlap(drift.tables.get("coverage")))
+            if measured.time else None)
     if seen:
         more.append(seen)
     if note:

@@ -117,7 +117,8 @@ def divergence_section(
             + (f" across {n_series} share series" if n_series else "")
             + (f", false discovery rate controlled at {alpha:.0%}" if alpha else "") + "."
         )
-    seen = detectable_sentence(drift.tables.get("detectable"), period)
+    seen = detectable_sentence(drift.tables.get("detectable"), period,
+                               pooled=windows_overlap(drift.tables.get("coverage")))
     if seen:
         text.append(seen)
     tables = []
@@ -139,9 +140,21 @@ def divergence_section(
                    [t.key for t in tables]), tables
 
 
-def detectable_sentence(detectable: pd.DataFrame | None, period: str) -> str | None:
+def windows_overlap(coverage: pd.DataFrame | None) -> bool:
+    """Whether every outlet's collection window (``drift.tables["coverage"]``) overlaps every
+    other's: the latest start is no later than the earliest end."""
+    if coverage is None or coverage.empty:
+        return True
+    outlets = coverage[coverage["outlet"] != "all"].dropna(subset=["first_date"])
+    return len(outlets) < 2 or outlets["first_date"].max() <= outlets["last_date"].min()
+
+
+def detectable_sentence(detectable: pd.DataFrame | None, period: str, *,
+                        pooled: bool = True) -> str | None:
     """How large a move the change detection would see (``drift.tables["detectable"]``), so that
-    a change not found is not read as no change; None where no outlet could be judged."""
+    a change not found is not read as no change; None where no outlet could be judged. The
+    figure over all outlets is said only with ``pooled`` (leave it out where the outlets'
+    collection windows differ: the pooled mix then moves with the collection)."""
     if detectable is None or "detectable_step" not in detectable:
         return None
     rows = detectable[np.isfinite(pd.to_numeric(detectable["detectable_step"], errors="coerce"))]
@@ -154,9 +167,10 @@ def detectable_sentence(detectable: pd.DataFrame | None, period: str) -> str | N
     power = float(outlets["power"].iloc[0])
     often = "4 times in 5" if abs(power - 0.8) < 1e-9 else f"{power:.0%} of the time"
     per = float(outlets["articles_per_period"].median())
-    pooled = rows[rows["outlet"] == "all"]
+    together = rows[rows["outlet"] == "all"]
     over_all = (f", over all outlets together from about "
-                f"{int(round(100 * float(pooled['detectable_step'].iloc[0])))}" if len(pooled) else "")
+                f"{int(round(100 * float(together['detectable_step'].iloc[0])))}"
+                if pooled and len(together) else "")
     return (f"Smaller moves can pass unseen: with a median of {per:.0f} {plural(round(per), 'article')} "
             f"per outlet a {period}, a move of share from one narrative to another within one "
             f"outlet is found {often} only from about {size} percentage points{over_all}; "
