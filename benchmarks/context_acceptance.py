@@ -194,7 +194,7 @@ def folds_of(articles: np.ndarray, folds: int, seed: int) -> np.ndarray:
 
 def main(argv=None) -> int:
     from calibrate_acceptance import dev_matrix
-    from sentence_acceptance import micro_f1, table
+    from sentence_acceptance import micro_f1, print_variants, table
 
     from narrative.codebook import load_codebook
     from narrative.embed import load_embedder
@@ -230,18 +230,7 @@ def main(argv=None) -> int:
         results[variant] = table(names, predicted, gold)
     print(f"\nheld out ({args.folds}-fold by article, seed {args.seed}), multi-label acceptance; "
           "P / R / F1 per variant")
-    print("| narrative | " + " | ".join(variants) + " |")
-    print("|---|" + "---:|" * len(variants))
-    for i, name in enumerate([*names, "micro"]):
-        cells = [f"{results[v][i][1]:.2f} / {results[v][i][2]:.2f} / {results[v][i][3]:.2f}"
-                 for v in variants]
-        print(f"| {'**micro**' if name == 'micro' else name} | " + " | ".join(cells) + " |")
-    print("| labelled none (micro) | "
-          + " | ".join(f"{results[v][-1][4]:.2f}" for v in variants) + " |")
-    print("| micro F1, three decimals | "
-          + " | ".join(f"{results[v][-1][3]:.3f}" for v in variants) + " |")
-    print("| training micro F1 (mean of folds) | "
-          + " | ".join(f"{training[v]:.3f}" for v in variants) + " |")
+    print_variants(names, variants, results, training)
     print("| lambda per fold | " + " | ".join(
         "-" if lambdas[v][0] is None else ", ".join(f"{x:.1f}" for x in lambdas[v])
         for v in variants) + " |")

@@ -226,7 +226,7 @@ def sample_paragraphs(store_path: str, n: int, seed: int) -> list[str]:
 
 def main(argv=None) -> int:
     from calibrate_acceptance import dev_matrix
-    from sentence_acceptance import table
+    from sentence_acceptance import print_variants, table
 
     from narrative.codebook import load_codebook
     from narrative.embed import load_embedder
@@ -286,18 +286,7 @@ def main(argv=None) -> int:
         results[v] = table(names, predicted, gold)
     print(f"\nheld out ({args.folds}-fold by article, seed {args.seed}), multi-label acceptance; "
           "P / R / F1 per encoder")
-    print("| narrative | " + " | ".join(variants) + " |")
-    print("|---|" + "---:|" * len(variants))
-    for i, name in enumerate([*names, "micro"]):
-        cells = [f"{results[v][i][1]:.2f} / {results[v][i][2]:.2f} / {results[v][i][3]:.2f}"
-                 for v in variants]
-        print(f"| {'**micro**' if name == 'micro' else name} | " + " | ".join(cells) + " |")
-    print("| labelled none (micro) | "
-          + " | ".join(f"{results[v][-1][4]:.2f}" for v in variants) + " |")
-    print("| micro F1, three decimals | "
-          + " | ".join(f"{results[v][-1][3]:.3f}" for v in variants) + " |")
-    print("| training micro F1 (mean of folds) | "
-          + " | ".join(f"{training[v]:.3f}" for v in variants) + " |")
+    print_variants(names, variants, results, training)
     print("| training | – | " + " | ".join(costs[v] for v in variants[1:]) + " |")
     tuned = variants[1:]
     if tuned:

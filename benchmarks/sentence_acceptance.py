@@ -163,6 +163,23 @@ def table(names, predicted, gold) -> list[str]:
     return lines
 
 
+def print_variants(names, variants, results, training) -> None:
+    """The held-out table of several variants side by side (``results[v]``: :func:`table`'s
+    rows; ``training[v]``: the training folds' micro F1 that picks a variant)."""
+    print("| narrative | " + " | ".join(variants) + " |")
+    print("|---|" + "---:|" * len(variants))
+    for i, name in enumerate([*names, "micro"]):
+        cells = [f"{results[v][i][1]:.2f} / {results[v][i][2]:.2f} / {results[v][i][3]:.2f}"
+                 for v in variants]
+        print(f"| {'**micro**' if name == 'micro' else name} | " + " | ".join(cells) + " |")
+    print("| labelled none (micro) | "
+          + " | ".join(f"{results[v][-1][4]:.2f}" for v in variants) + " |")
+    print("| micro F1, three decimals | "
+          + " | ".join(f"{results[v][-1][3]:.3f}" for v in variants) + " |")
+    print("| training micro F1 (mean of folds) | "
+          + " | ".join(f"{training[v]:.3f}" for v in variants) + " |")
+
+
 def main(argv=None) -> int:
     from calibrate_acceptance import dev_matrix
 
@@ -206,16 +223,7 @@ def main(argv=None) -> int:
                   f"({scored.units.mean():.2f} a paragraph)")
     print(f"\n{len(texts)} dev paragraphs; held out ({args.folds}-fold by article, seed "
           f"{args.seed}), multi-label acceptance; P / R / F1 per variant")
-    print("| narrative | " + " | ".join(variants) + " |")
-    print("|---|" + "---:|" * len(variants))
-    for i, name in enumerate([*names, "micro"]):
-        cells = [f"{results[v][i][1]:.2f} / {results[v][i][2]:.2f} / {results[v][i][3]:.2f}"
-                 for v in variants]
-        print(f"| {'**micro**' if name == 'micro' else name} | " + " | ".join(cells) + " |")
-    print("| labelled none (micro) | "
-          + " | ".join(f"{results[v][-1][4]:.2f}" for v in variants) + " |")
-    print("| training micro F1 (mean of folds) | "
-          + " | ".join(f"{training[v]:.3f}" for v in variants) + " |")
+    print_variants(names, variants, results, training)
     print(f"\npicked on training F1: {max(variants, key=training.get)}")
     print("\nthresholds set on the whole dev set:")
     for v in variants:
