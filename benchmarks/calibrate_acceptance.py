@@ -99,19 +99,27 @@ def main(argv=None) -> int:
         fitted = replace(rule, thresholds=calibrate(rule, vectors, texts, gold, train).astype(np.float32))
         gates = requires_gates([texts[i] for i in test], rule.patterns) if rule.has_gates else None
         predicted[test] = accept(vectors[test], fitted, gates)[0]
-    tp, fp, fn = (predicted & gold).sum(0), (predicted & ~gold).sum(0), (~predicted & gold).sum(0)
-    none = (predicted & ~gold.any(axis=1, keepdims=True)).sum(0)
     print(f"\nheld out ({args.folds}-fold by article, seed {args.seed}): multi-label acceptance")
     print("| narrative | precision | recall | F1 | labelled none |\n|---|---:|---:|---:|---:|")
+    for name, p, r, f1, none in table(names, predicted, gold):
+        print(f"| {name} | {p:.2f} | {r:.2f} | {f1:.2f} | {none:.2f} |")
+    return 0
+
+
+def table(names, predicted, gold) -> list[tuple]:
+    """Per narrative, then ``micro``: (name, precision, recall, F1, share of the accepted
+    labelled none of the codebook)."""
+    tp, fp, fn = (predicted & gold).sum(0), (predicted & ~gold).sum(0), (~predicted & gold).sum(0)
+    none = (predicted & ~gold.any(axis=1, keepdims=True)).sum(0)
+    lines = []
     for k, name in enumerate([*names, "micro"]):
         if name == "micro":
             t, p_, n_, z = tp.sum(), fp.sum(), fn.sum(), none.sum()
         else:
             t, p_, n_, z = tp[k], fp[k], fn[k], none[k]
         p, r = t / max(t + p_, 1), t / max(t + n_, 1)
-        print(f"| {name} | {p:.2f} | {r:.2f} | {2 * p * r / max(p + r, 1e-9):.2f} "
-              f"| {z / max(t + p_, 1):.2f} |")
-    return 0
+        lines.append((name, p, r, 2 * p * r / max(p + r, 1e-9), z / max(t + p_, 1)))
+    return lines
 
 
 if __name__ == "__main__":
