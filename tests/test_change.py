@@ -121,6 +121,24 @@ def test_a_pulse_reports_the_z_of_its_own_move():
     assert (changes[0].z, changes[0].p) == (4.0, 0.01)
 
 
+def test_evidence_comes_from_the_periods_next_to_the_change():
+    """The evidence of a rise shows what rose: paragraphs from the first weeks at the new level,
+    not the most central of a long segment (here months later)."""
+    frame = labelled([0.05] * 6 + [0.6] * 10, seed=3)
+    rng = np.random.default_rng(1)
+    centre = rng.normal(size=8)
+    vectors = {p: centre + rng.normal(scale=0.5, size=8) for p in frame["paragraph_id"]}
+    late = frame[(frame["narrative"] == "n1") & (frame["period"] >= "2025-03-17")]["paragraph_id"]
+    for p in late:
+        vectors[p] = centre  # the most central paragraphs of all lie weeks after the change
+    cps = change_points(frame, narratives=NAMES, embeddings=vectors, include_all=False)
+    row = cps[(cps["narrative"] == "n1") & (cps["direction"] == "up")].iloc[0]
+    assert row["period"] == "2025-02-17"
+    chosen = frame.set_index("paragraph_id").loc[row["evidence"].split(";")]
+    assert len(chosen) == 3
+    assert chosen["period"].between("2025-02-17", "2025-03-10").all(), chosen["period"].tolist()
+
+
 def test_emerging_new_and_fading_come_from_the_changes():
     frame = pd.concat([
         labelled([0.1] * 6 + [0.5] * 6, outlet="X"),

@@ -235,6 +235,21 @@ def _level(group: ArticleSeries, k: int, bins: tuple[int, int], *, n_bootstrap: 
     return float(share[0]), float(low[0]), float(high[0])
 
 
+#: Evidence paragraphs of a change come from at most this many periods next to it.
+EVIDENCE_PERIODS = 4
+
+
+def _beside(change: _Change, *, up: bool) -> tuple[int, int]:
+    """Bins [a, b) whose paragraphs show a change: on the side where the narrative is larger,
+    the ``EVIDENCE_PERIODS`` next to the change (a rise: from its first bin on; a fall: the old
+    level's last bins), so that the evidence is what moved, not the whole segment."""
+    if up:
+        a = change.start if change.kind != "pulse" else change.after[0]
+        return a, min(a + EVIDENCE_PERIODS, change.after[1])
+    a, b = change.before
+    return max(a, b - EVIDENCE_PERIODS), b
+
+
 def _evidence(labelled: pd.DataFrame, outlet: str, narrative: str, first: str, last: str,
               embeddings: dict | None, n: int) -> str:
     """Ids (``;``-separated) of up to ``n`` paragraphs of ``narrative`` in ``outlet`` (any outlet
@@ -442,7 +457,7 @@ def _series_changes(labelled: pd.DataFrame, group: ArticleSeries, k: int, splits
         magnitude = after[0] - before[0]
         if abs(magnitude) < min_magnitude:
             continue
-        rich = change.after if magnitude > 0 else change.before
+        rich = _beside(change, up=magnitude > 0)
         rows.append((
             narrative, group.outlet, periods[change.start], "up" if magnitude > 0 else "down",
             magnitude, change.kind, periods[change.end], *before, *after, change.z, change.p,
@@ -474,7 +489,7 @@ def change_points(labelled: pd.DataFrame, **options) -> pd.DataFrame:
     intervals from a bootstrap over articles; ``magnitude`` = after − before; ``z`` and
     ``p_value`` are those of the split's test; ``n_articles_*`` count the articles of each side and
     ``n_carrying_*`` those with some weight on the narrative; ``evidence`` lists paragraph ids
-    from the side where the narrative is larger; ``dispersion`` is the series group's
+    from the side where the narrative is larger, in the (up to four) periods next to the change; ``dispersion`` is the series group's
     period-to-period variance factor (1 = as the articles alone explain). ``attrs`` hold
     ``alpha``, ``n_series`` and ``p_cutoff``. See :func:`detect_changes` for the method and the
     options.
