@@ -139,6 +139,24 @@ def test_evidence_comes_from_the_periods_next_to_the_change():
     assert chosen["period"].between("2025-02-17", "2025-03-10").all(), chosen["period"].tolist()
 
 
+def test_evidence_periods_widen_until_they_hold_enough_articles():
+    """Where the first weeks after a rise hold too few articles carrying the narrative, the
+    evidence window grows away from the change until it holds one per paragraph asked for."""
+    from narrative.drift.change import EVIDENCE_PERIODS, _beside, _Change
+
+    pieces = [labelled([0.05] * 6, per_week=8, seed=1),
+              labelled([0.0, 0.0, 0.0, 1.0], per_week=1, seed=2, start="2025-02-17"),
+              labelled([0.6] * 6, per_week=8, seed=3, start="2025-03-17")]
+    frame = pd.concat([p.assign(article_id=f"{i}-" + p["article_id"], paragraph_id=f"{i}-" + p["paragraph_id"])
+                       for i, p in enumerate(pieces)])
+    group = article_series(frame, NAMES, weighting="paragraph", distribution=None,
+                           include_all=False)[0]
+    rise = _Change("step", 6, 6, (0, 6), (6, 16), 4.0, 0.001)
+    a, b = _beside(group, 0, rise, up=True, n=3)
+    assert (a, b) != (6, 6 + EVIDENCE_PERIODS) and a == 6
+    assert group.carrying[a:b, 0].sum() >= 3 > group.carrying[a:b - 1, 0].sum()
+
+
 def test_emerging_new_and_fading_come_from_the_changes():
     frame = pd.concat([
         labelled([0.1] * 6 + [0.5] * 6, outlet="X"),

@@ -235,19 +235,26 @@ def _level(group: ArticleSeries, k: int, bins: tuple[int, int], *, n_bootstrap: 
     return float(share[0]), float(low[0]), float(high[0])
 
 
-#: Evidence paragraphs of a change come from at most this many periods next to it.
+#: Evidence paragraphs of a change come from the periods next to it: at least this many.
 EVIDENCE_PERIODS = 4
 
 
-def _beside(change: _Change, *, up: bool) -> tuple[int, int]:
-    """Bins [a, b) whose paragraphs show a change: on the side where the narrative is larger,
-    the ``EVIDENCE_PERIODS`` next to the change (a rise: from its first bin on; a fall: the old
-    level's last bins), so that the evidence is what moved, not the whole segment."""
+def _beside(group: ArticleSeries, k: int, change: _Change, *, up: bool, n: int) -> tuple[int, int]:
+    """Bins [a, b) whose paragraphs show a change of narrative ``k``: on the side where it is
+    larger, the ``EVIDENCE_PERIODS`` bins next to the change (a rise: from its first bin on; a
+    fall: the old level's last bins), widened away from the change until they hold ``n``
+    articles carrying the narrative (or the side ends), so that the evidence is what moved."""
     if up:
-        a = change.start if change.kind != "pulse" else change.after[0]
-        return a, min(a + EVIDENCE_PERIODS, change.after[1])
-    a, b = change.before
-    return max(a, b - EVIDENCE_PERIODS), b
+        lo, hi = (change.start if change.kind != "pulse" else change.after[0]), change.after[1]
+        b = min(lo + EVIDENCE_PERIODS, hi)
+        while b < hi and group.carrying[lo:b, k].sum() < n:
+            b += 1
+        return lo, b
+    lo, hi = change.before
+    a = max(lo, hi - EVIDENCE_PERIODS)
+    while a > lo and group.carrying[a:hi, k].sum() < n:
+        a -= 1
+    return a, hi
 
 
 def _evidence(labelled: pd.DataFrame, outlet: str, narrative: str, first: str, last: str,
@@ -457,7 +464,7 @@ def _series_changes(labelled: pd.DataFrame, group: ArticleSeries, k: int, splits
         magnitude = after[0] - before[0]
         if abs(magnitude) < min_magnitude:
             continue
-        rich = _beside(change, up=magnitude > 0)
+        rich = _beside(group, k, change, up=magnitude > 0, n=n_evidence)
         rows.append((
             narrative, group.outlet, periods[change.start], "up" if magnitude > 0 else "down",
             magnitude, change.kind, periods[change.end], *before, *after, change.z, change.p,
