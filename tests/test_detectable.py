@@ -6,7 +6,7 @@ import pytest
 
 from narrative.drift import select_copies
 from narrative.drift.power import detectable_steps
-from narrative.report.sections import detectable_sentence
+from narrative.report.power import detectable_sentence
 from narrative.sample import PLANTED_LABELS, generate_demo_corpus
 from narrative.sample.design import flat_scenario
 
@@ -76,7 +76,7 @@ def test_the_detectable_table_is_among_the_drift_tables(per_week):
 def test_the_pooled_figure_is_left_out_where_the_collection_windows_differ():
     """Over all outlets the mix moves with the collection when outlets come and go: the pooled
     figure would mislead there, so the sentence keeps to the outlets."""
-    from narrative.report.sections import windows_overlap
+    from narrative.report.power import windows_overlap
 
     table = pd.DataFrame({"outlet": ["A", "B", "all"], "articles_per_period": [3.0, 4.0, 19.0],
                           "detectable_step": [0.172, 0.205, 0.081], "power": [0.8] * 3})

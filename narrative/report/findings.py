@@ -17,10 +17,9 @@ from ..schema import UNASSIGNED
 from .compute import copy_contribution, copy_evidence
 from .diffusion import lead_sentences
 from .narratives import catch_all_sentence
+from .power import detectable_sentence, windows_overlap
 from .sections import (
     copies_sentence,
-    detectable_sentence,
-    windows_overlap,
     emerging_sentences,
     stability_sentence,
     syndication_sentence,
