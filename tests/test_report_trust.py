@@ -122,3 +122,28 @@ def test_a_narratives_evidence_shows_a_reprinted_paragraph_once():
                                 "probability": [0.9, 0.9, 0.5]})
     shown = [e.text for e in evidence_by_narrative(articles, paragraphs, assignments, k=2)[0]]
     assert shown == ["The same reprinted claim.", "Another paragraph."]
+
+
+def test_change_points_of_off_topic_clusters_are_counted_but_not_listed():
+    """As in the share charts, an off-topic cluster's change is kept out of the change section's
+    figure and table; a sentence counts it, and changepoints.csv still has it."""
+    import pandas as pd
+
+    from narrative.drift import DriftFrames
+    from narrative.report.sections import divergence_section
+    from narrative.schema import CHANGE_DETAIL_COLUMNS, CHANGEPOINT_COLUMNS
+
+    row = dict.fromkeys(CHANGEPOINT_COLUMNS + CHANGE_DETAIL_COLUMNS, 0.1)
+    changes = pd.DataFrame([{**row, "narrative": "Sanctions leverage", "outlet": "X", "period": "2025-07-14",
+                             "direction": "up"},
+                            {**row, "narrative": "summer festival", "outlet": "X", "period": "2025-07-21",
+                             "direction": "down"}])
+    changes.attrs.update(alpha=0.05, n_series=12)
+    drift = DriftFrames(pd.DataFrame(), {"changepoints": changes, "divergence": pd.DataFrame()}, [])
+    kinds = {"Sanctions leverage": "named", "summer festival": "off-topic"}
+    section, tables = divergence_section(drift, lambda *a, **k: None, {}, "week", kinds)
+    assert [r[0] for r in tables[0].rows] == ["Sanctions leverage"]
+    text = " ".join(section.text)
+    assert "1 change point detected across 12 share series" in text
+    assert "1 more change point of off-topic clusters is left out here" in text
+    assert len(drift.changepoints) == 2  # the table written to CSV keeps both

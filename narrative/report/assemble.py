@@ -183,7 +183,8 @@ def _analysis_sections(
                                     default_model=settings.embedding_model, seed=settings.seed,
                                     cache=cache)]
     if inputs.measured.time:
-        candidates += [build.divergence_section(drift, figures.add, inputs.colors, period),
+        candidates += [build.divergence_section(drift, figures.add, inputs.colors, period,
+                                                inputs.kinds),
                        build.emerging_section(drift, figures.add, inputs.colors, period),
                        build.framing_section(drift, period, inputs.kinds)]
     # Uptake is measured day by day: a month of data can tell who carried a narrative first

@@ -76,13 +76,22 @@ def _round(x: object, digits: int) -> float | None:
 
 
 def divergence_section(
-    drift: "DriftFrames", add: AddFigure, colors: Mapping[str, str], period: str
+    drift: "DriftFrames", add: AddFigure, colors: Mapping[str, str], period: str,
+    kinds: Mapping[str, str] | None = None,
 ) -> tuple[Section, list[Table]]:
-    """Jensen–Shannon divergence from the baseline mix per outlet, with the change points."""
+    """Jensen–Shannon divergence from the baseline mix per outlet, with the change points (those
+    of off-topic clusters, per ``kinds``, counted in a sentence but not drawn or listed, as in
+    the share charts)."""
     from ..figures import plot_divergence
 
     div = drift.tables.get("divergence", pd.DataFrame())
     changes = drift.changepoints
+    off_topic = (changes["narrative"].map(lambda n: (kinds or {}).get(n) == "off-topic")
+                 if len(changes) else pd.Series(dtype=bool))
+    n_off_topic = int(off_topic.sum())
+    if n_off_topic:
+        changes = changes[~off_topic.to_numpy(dtype=bool)].copy()
+        changes.attrs = dict(drift.changepoints.attrs)
     text = [
         f"Divergence measures how far an outlet's mix of narratives in a {period} is from its "
         f"baseline (the mean mix of its first usable {period}s), as Jensen\u2013Shannon divergence "
@@ -118,6 +127,10 @@ def divergence_section(
             + (f" across {n_series} share series" if n_series else "")
             + (f", false discovery rate controlled at {alpha:.0%}" if alpha else "") + "."
         )
+    if n_off_topic:
+        text.append(f"{count(n_off_topic, 'more change point')} of off-topic clusters "
+                    f"{'is' if n_off_topic == 1 else 'are'} left out here (changepoints.csv has "
+                    f"{'it' if n_off_topic == 1 else 'them'}).")
     seen = detectable_sentence(drift.tables.get("detectable"), period,
                                pooled=windows_overlap(drift.tables.get("coverage")))
     if seen:
