@@ -30,7 +30,7 @@ from .shares import (
 )
 from .change import detect_changes
 from .diffusion import diffusion, lead_lag, uptake
-from .power import detectable_steps
+from .power import detectable_in, detectable_steps
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -206,7 +206,8 @@ def drift_tables(
 
     Keys: shares, outlet_shares, changepoints, detectable, divergence, emerging, diffusion,
     lead_lag, framing, outlet_comparison, coverage. ``detectable`` says per outlet how large a
-    move the change detection would see (:func:`.power.detectable_steps`). Change points, emerging narratives, diffusion and
+    move the change detection would see (:func:`.power.detectable_in`, on the detection's own
+    binned articles). Change points, emerging narratives, diffusion and
     lead-lag are tested on the articles themselves, with the false discovery rate held at
     ``alpha`` (see :mod:`.change` and :mod:`.diffusion`); diffusion and lead-lag work day by
     day whatever ``period`` is, and count syndicated copies (from ``labelled``, before
@@ -243,8 +244,8 @@ def drift_tables(
             kept, min_articles=min_articles, n_bootstrap=n_bootstrap, seed=seed, **common
         ),
         "changepoints": changes.changes,
-        "detectable": detectable_steps(kept, alpha=alpha, n_tests=changes.n_tests, seed=seed,
-                                       **common),
+        "detectable": detectable_in(changes.groups, changes.narratives, alpha=alpha,
+                                    n_tests=changes.n_tests, seed=seed),
         "divergence": divergence(shares, baseline_periods=baseline_periods),
         "emerging": emerging(changes, n_periods=emerging_periods, kinds=kinds),
         "diffusion": diffusion(kept, copies_from=labelled, found=taken_up),

@@ -244,8 +244,8 @@ def _beside(group: ArticleSeries, k: int, change: _Change, *, up: bool, n: int) 
     larger, the ``EVIDENCE_PERIODS`` bins next to the change (a rise: from its first bin on; a
     fall: the old level's last bins), widened away from the change until they hold ``n``
     articles carrying the narrative (or the side ends), so that the evidence is what moved."""
-    if up:
-        lo, hi = (change.start if change.kind != "pulse" else change.after[0]), change.after[1]
+    if up:  # a step's or a pulse's first bin is its after side's; a trend's, its ramp's
+        lo, hi = change.start, change.after[1]
         b = min(lo + EVIDENCE_PERIODS, hi)
         while b < hi and group.carrying[lo:b, k].sum() < n:
             b += 1
@@ -296,6 +296,9 @@ class ChangeDetection:
     ci_high, se, n_articles), which :func:`emerging` compares. ``p_cutoff`` is the largest
     p-value the false discovery rate control accepted at ``alpha`` over the ``n_tests`` mixes
     tested (outlets, and all outlets); ``n_series`` counts the (narrative, outlet) series in them.
+    ``groups`` are the articles of each outlet (and all outlets) as the detection binned them,
+    with their dispersion, and ``narratives`` their columns: what
+    :func:`narrative.drift.power.detectable_steps` reads without binning them again.
     """
 
     changes: pd.DataFrame
@@ -304,6 +307,8 @@ class ChangeDetection:
     p_cutoff: float
     n_series: int
     n_tests: int = 0
+    groups: list[ArticleSeries] = field(default_factory=list)
+    narratives: list[str] = field(default_factory=list)
 
 
 SEGMENT_COLUMNS = ["narrative", "outlet", "period", "end_period", "n_periods", "share", "ci_low",
@@ -383,7 +388,7 @@ def detect_changes(
                   n_evidence=n_evidence, seed=seed)
     rows, segments = _named_changes(labelled, searches, names, cutoff=cutoff, alpha=alpha,
                                     z_attribute=z_attribute, z_toward=z_toward, series=series)
-    return _detection(rows, segments, searches, alpha=alpha, cutoff=cutoff)
+    return _detection(rows, segments, searches, names, alpha=alpha, cutoff=cutoff)
 
 
 def _named_changes(labelled: pd.DataFrame, searches: list, names: list[str], *, cutoff: float,
@@ -408,7 +413,7 @@ def _named_changes(labelled: pd.DataFrame, searches: list, names: list[str], *, 
     return rows, segments
 
 
-def _detection(rows: list, segments: list, searches: list, *, alpha: float,
+def _detection(rows: list, segments: list, searches: list, names: list[str], *, alpha: float,
                cutoff: float) -> ChangeDetection:
     """The changes found, sorted, with what was tested recorded in their attrs."""
     tested = [s.group for s in searches if s.tested]
@@ -417,7 +422,7 @@ def _detection(rows: list, segments: list, searches: list, *, alpha: float,
     n_series = sum(int((g.Y.sum(axis=0) > 0).sum()) for g in tested)
     changes.attrs.update(alpha=alpha, n_series=n_series, n_tests=len(tested), p_cutoff=cutoff)
     return ChangeDetection(changes, pd.DataFrame(segments, columns=SEGMENT_COLUMNS), alpha, cutoff,
-                           n_series, len(tested))
+                           n_series, len(tested), [s.group for s in searches], names)
 
 
 def _borrowed(group: ArticleSeries, outlets: list[ArticleSeries], *, threshold: float) -> Callable:
@@ -496,7 +501,8 @@ def change_points(labelled: pd.DataFrame, **options) -> pd.DataFrame:
     intervals from a bootstrap over articles; ``magnitude`` = after − before; ``z`` and
     ``p_value`` are those of the split's test; ``n_articles_*`` count the articles of each side and
     ``n_carrying_*`` those with some weight on the narrative; ``evidence`` lists paragraph ids
-    from the side where the narrative is larger, in the (up to four) periods next to the change; ``dispersion`` is the series group's
+    from the side where the narrative is larger, in the periods next to the change (four, more
+    where they hold too few articles carrying it); ``dispersion`` is the series group's
     period-to-period variance factor (1 = as the articles alone explain). ``attrs`` hold
     ``alpha``, ``n_series`` and ``p_cutoff``. See :func:`detect_changes` for the method and the
     options.

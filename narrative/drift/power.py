@@ -15,9 +15,11 @@ import numpy as np
 import pandas as pd
 
 from ..schema import UNASSIGNED
-from .segments import article_series, dispersion_factor
+from .segments import (
+    ArticleSeries, article_series, dispersion_factor, rise_and_fall, shuffled_z, valid_splits,
+)
 
-__all__ = ["DETECTABLE_COLUMNS", "detectable_steps"]
+__all__ = ["DETECTABLE_COLUMNS", "detectable_in", "detectable_steps"]
 
 #: Columns of the ``detectable`` table.
 DETECTABLE_COLUMNS = ["outlet", "n_articles", "n_periods", "articles_per_period", "typical_share",
@@ -27,12 +29,29 @@ DETECTABLE_COLUMNS = ["outlet", "n_articles", "n_periods", "articles_per_period"
 def detectable_steps(
     labelled: pd.DataFrame, *, alpha: float, n_tests: int, narratives: list[str] | None = None,
     weighting: str = "paragraph", distribution: pd.DataFrame | None = None,
-    include_all: bool = True, power: float = 0.8, min_share: float = 0.05, min_segment: int = 2,
-    n_perm: int = 1000, seed: int = 0,
+    include_all: bool = True, min_segment: int = 2, **options,
 ) -> pd.DataFrame:
-    """The smallest move of share from one narrative to another that each outlet's articles
-    would show with probability ``power``: one row per outlet (and ``all``),
-    :data:`DETECTABLE_COLUMNS`.
+    """:func:`detectable_in` of ``labelled``'s articles binned as the change detection bins
+    them (:func:`narrative.drift.segments.article_series`, with their dispersion); where a
+    :class:`narrative.drift.change.ChangeDetection` is at hand, pass its ``groups`` to
+    :func:`detectable_in` instead."""
+    names = list(narratives or sorted(labelled["narrative"].dropna().unique().tolist()))
+    groups = article_series(labelled, names, weighting=weighting, distribution=distribution,
+                            include_all=include_all)
+    for group in groups:
+        group.dispersion = dispersion_factor(group, min_segment=min_segment)
+    return detectable_in(groups, names, alpha=alpha, n_tests=n_tests, min_segment=min_segment,
+                         **options)
+
+
+def detectable_in(
+    groups: list[ArticleSeries], narratives: list[str], *, alpha: float, n_tests: int,
+    power: float = 0.8, min_share: float = 0.05, min_segment: int = 2, n_perm: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The smallest move of share from one narrative to another that each group's articles
+    (an outlet's, or all outlets'; ``narratives`` name their columns) would show with
+    probability ``power``: one row per group, :data:`DETECTABLE_COLUMNS`.
 
     The detection claims a change of an outlet's mix when its largest rise and fall
     (:func:`narrative.drift.segments.rise_and_fall`, maximised over the splits) beat the same
@@ -42,24 +61,20 @@ def detectable_steps(
     ``p_bar``). A move of size ``s`` from one typical narrative to another, in the middle of the
     window, has z's of about ``±s / se`` at both ends, ``se`` being a typical narrative's
     cluster-robust standard error of a difference between the two halves (articles are the
-    clusters; period-to-period excess variance included, as
-    :func:`narrative.drift.segments.dispersion_factor` measures it). It passes the bar with
+    clusters; the group's period-to-period excess variance included). It passes the bar with
     probability ``power`` when ``s * sqrt(2) / se`` exceeds the bar's square root by ``z(power)``.
     ``typical_share`` and ``se`` are those of the median narrative (``unassigned`` aside) among
-    those holding at least ``min_share`` of the outlet's paragraphs. An outlet with too few
+    those holding at least ``min_share`` of the group's paragraphs. A group with too few
     periods, or no narrative of that size, gets NaN.
     """
     from scipy.special import ndtri
 
-    from .segments import _shuffles, rise_and_fall, split_z, valid_splits
     from .shares import cell_rng
 
-    names = list(narratives or sorted(labelled["narrative"].dropna().unique().tolist()))
     p_bar = alpha / max(n_tests, 1)
-    counted = np.array([n != UNASSIGNED for n in names])
+    counted = np.array([n != UNASSIGNED for n in narratives])
     rows = []
-    for group in article_series(labelled, names, weighting=weighting, distribution=distribution,
-                                include_all=include_all):
+    for group in groups:
         bins = len(group.periods)
         n_articles = int(group.n_articles.sum())
         total = float(group.N.sum())
@@ -68,17 +83,12 @@ def detectable_steps(
         shares = group.Y.sum(axis=0) / max(total, 1e-12)
         typical = counted & (shares >= min_share)
         if len(splits) and typical.any():
-            group.dispersion = dispersion_factor(group, min_segment=min_segment)
             spread = group.spread(0, bins)
             se = np.sqrt(spread[typical] * 4.0 / total)  # half the weight on each side
             middle = int(np.argsort(se)[len(se) // 2])
             rng = cell_rng(seed, "detectable", group.outlet)
-            slots = np.argsort(group.bin_of, kind="stable")
-            order = _shuffles(rng, n_perm, group.stratum, group.stratum[slots])
-            ends = np.cumsum(group.G).astype(int) - 1
-            null = rise_and_fall(split_z(np.cumsum(group.y[order], axis=1)[:, ends],
-                                         np.cumsum(group.n[order], axis=1)[:, ends],
-                                         spread / group.dispersion, splits)).max(axis=1)
+            null = np.concatenate([rise_and_fall(z).max(axis=1) for z in shuffled_z(
+                group, 0, bins, splits, spread / group.dispersion, rng, n_perm)])
             bar = float(np.quantile(null, 1 - p_bar))
             step = (np.sqrt(bar) + float(ndtri(power))) * float(se[middle]) / np.sqrt(2.0)
             share = float(shares[typical][middle])

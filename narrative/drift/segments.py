@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["ArticleSeries", "MixSplit", "Split", "article_series", "best_splits", "bh_cutoff",
-           "change_evidence", "dispersion_factor", "mix_split", "piecewise", "split_z", "two_stage_cutoff",
-           "valid_splits"]
+           "change_evidence", "dispersion_factor", "mix_split", "piecewise", "shuffled_z", "split_z",
+           "two_stage_cutoff", "valid_splits"]
 
 
 @dataclass
@@ -302,6 +302,22 @@ def _shuffles(rng: np.random.Generator, count: int, stratum: np.ndarray, slot_st
     return order
 
 
+def shuffled_z(group: ArticleSeries, a: int, b: int, splits: np.ndarray, spread: np.ndarray,
+               rng: np.random.Generator, count: int):
+    """:func:`split_z` of bins [a, b) at ``splits`` in ``count`` shuffles of its clusters over
+    the bins (within strata, each bin keeping its clusters), yielded a chunk of shuffles
+    (chunk × splits × narratives) at a time, so that memory stays bounded whatever the count."""
+    inside = np.flatnonzero((group.bin_of >= a) & (group.bin_of < b))
+    slots = inside[np.argsort(group.bin_of[inside], kind="stable")]
+    y, n, stratum = group.y[inside], group.n[inside], group.stratum[inside]
+    ends = np.cumsum(group.G[a:b]).astype(int) - 1  # each bin's last slot
+    chunk = max(1, 4_000_000 // max(len(n) * y.shape[1], 1))
+    for start in range(0, count, chunk):
+        order = _shuffles(rng, min(chunk, count - start), stratum, group.stratum[slots])
+        yield split_z(np.cumsum(y[order], axis=1)[:, ends], np.cumsum(n[order], axis=1)[:, ends],
+                      spread, splits)
+
+
 def _min_p(observed: list[float], nulls: list[np.ndarray]) -> tuple[float, int, list[float]]:
     """Westfall–Young min-p over several statistics computed on the same permutations: the
     p-value of the smallest of their permutation p-values, the number of permutations at least as
@@ -348,19 +364,11 @@ def mix_split(group: ArticleSeries, a: int, b: int, *,
         weights = None
     statistics = [rise_and_fall] + ([lambda values: (values * weights).sum(axis=-1)] if weights is not None else [])
     observed = [float(stat(z).max()) for stat in statistics]
-    inside = np.flatnonzero((group.bin_of >= a) & (group.bin_of < b))
-    slots = inside[np.argsort(group.bin_of[inside], kind="stable")]
-    y, n, stratum = group.y[inside], group.n[inside], group.stratum[inside]
-    ends = np.cumsum(group.G[a:b]).astype(int) - 1  # each bin's last slot
     spread = spread / group.dispersion  # shuffled series have no period-to-period excess
     nulls: list[list[np.ndarray]] = [[] for _ in statistics]
     done, batch = 0, n_perm
-    chunk = max(1, 4_000_000 // max(len(n) * y.shape[1], 1))
     while True:
-        for start in range(0, batch, chunk):
-            order = _shuffles(rng, min(chunk, batch - start), stratum, group.stratum[slots])
-            shuffled = split_z(np.cumsum(y[order], axis=1)[:, ends], np.cumsum(n[order], axis=1)[:, ends],
-                               spread, splits)
+        for shuffled in shuffled_z(group, a, b, splits, spread, rng, batch):
             for null, stat in zip(nulls, statistics):
                 null.append(stat(shuffled).max(axis=1))
         done += batch
